@@ -1,0 +1,72 @@
+"""`gate policy validate|test|schema|fields`: tooling for policy authors."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from gate.errors import ExitCode, PolicyError, PolicyErrors
+from gate.policy.fields import FIELDS
+from gate.policy.loader import load_policy, policy_schema
+from gate.policy.testing import discover, run_test_file
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("policy", help="validate, test and document policies")
+    psub = parser.add_subparsers(dest="policy_command", metavar="SUBCOMMAND", required=True)
+    validate = psub.add_parser("validate", help="check policy files; every problem with file:line")
+    validate.add_argument("files", nargs="+", metavar="FILE", help="policy file or shipped policy name")
+    validate.set_defaults(func=cmd_validate)
+    test = psub.add_parser("test", help="run policy unit tests (*.test.yaml)")
+    test.add_argument("paths", nargs="+", metavar="PATH", help="test file or folder of *.test.yaml files")
+    test.set_defaults(func=cmd_test)
+    schema = psub.add_parser("schema", help="print the policy JSON Schema (for editor completion)")
+    schema.set_defaults(func=cmd_schema)
+    fields = psub.add_parser("fields", help="list the fields a rule's `when` can use")
+    fields.set_defaults(func=cmd_fields)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    failed = False
+    for name in args.files:
+        try:
+            policy = load_policy(name)
+        except PolicyErrors as e:
+            failed = True
+            for err in e.errors:
+                print(err.diagnostics(), file=sys.stderr)
+        except PolicyError as e:
+            failed = True
+            print(e.diagnostics(), file=sys.stderr)
+        else:
+            print(f"{policy.source}: ok ({len(policy.rules)} rules, {len(policy.exceptions)} exceptions)")
+    return ExitCode.USAGE if failed else ExitCode.PASS
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    files = discover([Path(p) for p in args.paths])
+    passed = failed = 0
+    for path in files:
+        for outcome in run_test_file(path):
+            if outcome.ok:
+                passed += 1
+            else:
+                failed += 1
+                print(f"FAIL {path}: {outcome.name}: {outcome.detail}")
+    print(f"policy tests: {passed} passed, {failed} failed")
+    return ExitCode.VIOLATION if failed else ExitCode.PASS
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(policy_schema(), indent=2))
+    return ExitCode.PASS
+
+
+def cmd_fields(args: argparse.Namespace) -> int:
+    width = max(len(n) for n in FIELDS)
+    for name, field in FIELDS.items():
+        print(f"{name:<{width}}  {field.type.value:<15}  {field.doc}")
+    return ExitCode.PASS

@@ -1,0 +1,337 @@
+"""The domain: findings as Image Builder reports them, their enrichment, and the gate's decisions."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+SEVERITY_ORDER: tuple[str, ...] = (
+    "CRITICAL",
+    "HIGH",
+    "MEDIUM",
+    "LOW",
+    "INFORMATIONAL",
+    "UNTRIAGED",
+)
+"""Known severities, most severe first; Image Builder's field is a free string, so others may occur."""
+
+
+def severity_rank(severity: str) -> int:
+    """Sort key: CRITICAL first, unknown severities last."""
+    try:
+        return SEVERITY_ORDER.index(severity)
+    except ValueError:
+        return len(SEVERITY_ORDER)
+
+
+@dataclass(frozen=True)
+class VulnerablePackage:
+    """One installed package that carries the vulnerability."""
+
+    name: str
+    version: str | None = None
+    epoch: int | None = None
+    release: str | None = None
+    arch: str | None = None
+    package_manager: str | None = None
+    file_path: str | None = None
+    fixed_in_version: str | None = None
+    remediation: str | None = None
+    source_layer_hash: str | None = None
+
+    @property
+    def installed(self) -> str:
+        """The installed version as `[epoch:]version-release`, the way package managers print it."""
+        text = self.version or "?"
+        if self.release:
+            text = f"{text}-{self.release}"
+        if self.epoch:
+            text = f"{self.epoch}:{text}"
+        return text
+
+
+@dataclass(frozen=True)
+class Cvss:
+    """A CVSS score as one source rated it."""
+
+    base_score: float
+    scoring_vector: str | None = None
+    version: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One Image Builder `ImageScanFinding`, normalised; one CVE may appear in several findings."""
+
+    vulnerability_id: str
+    severity: str
+    """Upper-cased: the API mixes `High` and `HIGH`."""
+    title: str | None
+    description: str | None
+    fix_available: str | None
+    """`YES`, `NO` or `PARTIAL` as Image Builder says it; None when absent."""
+    packages: tuple[VulnerablePackage, ...]
+    inspector_score: float | None = None
+    adjusted_cvss: Cvss | None = None
+    cvss: tuple[Cvss, ...] = ()
+    first_observed_at: datetime | None = None
+    updated_at: datetime | None = None
+    vendor_severity: str | None = None
+    vendor_created_at: datetime | None = None
+    vendor_updated_at: datetime | None = None
+    source: str | None = None
+    source_url: str | None = None
+    related_vulnerabilities: tuple[str, ...] = ()
+    reference_urls: tuple[str, ...] = ()
+    remediation_text: str | None = None
+    remediation_url: str | None = None
+    finding_type: str | None = None
+    aws_account_id: str | None = None
+    image_build_version_arn: str | None = None
+    image_pipeline_arn: str | None = None
+
+    @property
+    def package_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.packages)
+
+    @property
+    def has_fix(self) -> bool:
+        """Image Builder's `YES` or `PARTIAL`: at least one package can be upgraded."""
+        return self.fix_available in ("YES", "PARTIAL")
+
+    @property
+    def best_cvss(self) -> float | None:
+        """The highest base score among the listed CVSS ratings (CVSS 3.x preferred)."""
+        v3 = [c.base_score for c in self.cvss if (c.version or "").startswith("3")]
+        scores = v3 or [c.base_score for c in self.cvss]
+        if scores:
+            return max(scores)
+        return self.adjusted_cvss.base_score if self.adjusted_cvss else None
+
+    @property
+    def key(self) -> str:
+        """A stable identity for this finding: the vulnerability and the exact packages it names."""
+        parts = sorted(
+            f"{p.name}@{p.installed}/{p.arch or ''}/{p.file_path or ''}" for p in self.packages
+        )
+        return f"{self.vulnerability_id}|{','.join(parts)}"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where one enrichment value came from and how fresh it is."""
+
+    source: str
+    """E.g. `inspector:BatchGetFindingDetails`, `cisa-kev`, `first-epss`."""
+    as_of: datetime | None
+    """When the source produced the value (feed date, API response time)."""
+
+
+@dataclass(frozen=True)
+class KevEntry:
+    """CISA Known Exploited Vulnerabilities membership."""
+
+    date_added: date | None
+    due_date: date | None
+    required_action: str | None = None
+    ransomware: bool | None = None
+    """CISA's `knownRansomwareCampaignUse == "Known"`; None when the source does not say."""
+    provenance: Provenance | None = None
+
+
+@dataclass(frozen=True)
+class EpssScore:
+    """FIRST EPSS probability of exploitation in the next 30 days."""
+
+    score: float
+    percentile: float | None
+    provenance: Provenance | None = None
+
+
+@dataclass(frozen=True)
+class Sourced:
+    """A scalar or list enrichment value with its provenance."""
+
+    value: float | bool | tuple[str, ...]
+    provenance: Provenance
+
+
+@dataclass(frozen=True)
+class Enrichment:
+    """Exploit intelligence about one vulnerability id, each field with its own source."""
+
+    vulnerability_id: str
+    kev: KevEntry | None = None
+    epss: EpssScore | None = None
+    exploit_observed: Sourced | None = None
+    """bool: exploitation seen in the wild (Inspector `exploitObserved`)."""
+    exploit_available: Sourced | None = None
+    """bool: a public exploit exists (Inspector `exploitAvailable`)."""
+    risk_score: Sourced | None = None
+    cwes: Sourced | None = None
+    ttps: Sourced | None = None
+    tools: Sourced | None = None
+    kev_known_by: tuple[str, ...] = ()
+    """Sources that were asked about KEV membership and answered (a `no` counts)."""
+
+    @property
+    def enriched(self) -> bool:
+        """True when at least one source knew something about this vulnerability."""
+        return any(
+            v is not None
+            for v in (
+                self.kev,
+                self.epss,
+                self.exploit_observed,
+                self.exploit_available,
+                self.risk_score,
+                self.cwes,
+                self.ttps,
+                self.tools,
+            )
+        )
+
+    def merged_with(self, other: Enrichment) -> Enrichment:
+        """Fill fields this value lacks from `other`: earlier sources win, nothing is overwritten."""
+        return Enrichment(
+            vulnerability_id=self.vulnerability_id,
+            kev=self.kev or other.kev,
+            epss=self.epss or other.epss,
+            exploit_observed=self.exploit_observed or other.exploit_observed,
+            exploit_available=self.exploit_available or other.exploit_available,
+            risk_score=self.risk_score or other.risk_score,
+            cwes=self.cwes or other.cwes,
+            ttps=self.ttps or other.ttps,
+            tools=self.tools or other.tools,
+            kev_known_by=tuple(dict.fromkeys(self.kev_known_by + other.kev_known_by)),
+        )
+
+
+class Decision(enum.StrEnum):
+    """What the policy says about one finding."""
+
+    FAIL = "fail"
+    WARN = "warn"
+    EXCEPTED = "excepted"
+    PASS = "pass"
+
+
+class Verdict(enum.StrEnum):
+    """The gate's answer for the whole image."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    """Could not complete: never a pass."""
+
+
+class Action(enum.StrEnum):
+    FAIL = "fail"
+    WARN = "warn"
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    """A rule whose condition held for a finding, and the values that made it hold."""
+
+    rule_id: str
+    action: Action
+    reasons: tuple[str, ...]
+    """E.g. `epss 0.94 > 0.5`, `kev is true`."""
+    excepted_by: str | None = None
+    """The id of the exception that covers this match, if any."""
+
+
+@dataclass(frozen=True)
+class ExceptionRef:
+    """An exception as reports show it."""
+
+    id: str
+    vulnerability: str
+    reason: str
+    expires: date
+    owner: str | None = None
+    rules: tuple[str, ...] = ()
+    packages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FindingResult:
+    """One finding, its enrichment and the policy's decision on it."""
+
+    finding: Finding
+    enrichment: Enrichment
+    decision: Decision
+    matches: tuple[RuleMatch, ...] = ()
+    expired_exceptions: tuple[str, ...] = ()
+    """Ids of exceptions that would have covered a match but have expired."""
+
+    @property
+    def blocking(self) -> tuple[RuleMatch, ...]:
+        return tuple(m for m in self.matches if m.action is Action.FAIL and not m.excepted_by)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """A policy rule as reports show it."""
+
+    id: str
+    action: Action
+    when: str
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    """An enrichment source consulted in this run, and how old its data is."""
+
+    name: str
+    source: str
+    as_of: datetime | None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    total: int
+    failed: int
+    warned: int
+    excepted: int
+    passed: int
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The outcome of one gate run: what reports render and what decides the exit code."""
+
+    verdict: Verdict
+    results: tuple[FindingResult, ...]
+    policy_name: str
+    policy_source: str
+    rules: tuple[RuleInfo, ...]
+    exceptions: tuple[ExceptionRef, ...] = ()
+    stale_exceptions: tuple[str, ...] = ()
+    """Active exceptions that covered nothing in this run."""
+    expired_exceptions: tuple[str, ...] = ()
+    feeds: tuple[FeedInfo, ...] = ()
+    target: str | None = None
+    """What was judged: an image build version ARN or the input file names."""
+    evaluated_at: datetime | None = None
+    errors: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+    """Non-fatal observations worth a user's attention (e.g. stale feeds)."""
+
+    @property
+    def summary(self) -> Summary:
+        counts = dict.fromkeys(Decision, 0)
+        for r in self.results:
+            counts[r.decision] += 1
+        return Summary(
+            total=len(self.results),
+            failed=counts[Decision.FAIL],
+            warned=counts[Decision.WARN],
+            excepted=counts[Decision.EXCEPTED],
+            passed=counts[Decision.PASS],
+        )

@@ -1,0 +1,128 @@
+"""Decide each finding against a compiled policy and its exceptions, and the verdict for the image."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+
+from gate.errors import PolicyError
+from gate.model import (
+    Action,
+    Decision,
+    Enrichment,
+    Evaluation,
+    ExceptionRef,
+    FeedInfo,
+    Finding,
+    FindingResult,
+    RuleMatch,
+    Verdict,
+)
+from gate.policy.compile import explain
+from gate.policy.fields import facts_for
+from gate.policy.loader import Policy, Rule
+
+
+def is_expired(exception: ExceptionRef, today: date) -> bool:
+    """`expires` is the last day an exception applies."""
+    return today > exception.expires
+
+
+def covers(exception: ExceptionRef, finding: Finding, rule: Rule) -> bool:
+    """Same vulnerability, the rule in scope, and every vulnerable package named by the exception."""
+    if exception.vulnerability.upper() != finding.vulnerability_id.upper():
+        return False
+    if exception.rules and rule.id not in exception.rules:
+        return False
+    if exception.packages:
+        return all(
+            any(fnmatch.fnmatchcase(name, pattern) for pattern in exception.packages)
+            for name in finding.package_names
+        ) and bool(finding.package_names)
+    return True
+
+
+class Engine:
+    """Holds a policy and the evaluation date; `decide` is the per-finding hot path."""
+
+    def __init__(self, policy: Policy, now: datetime) -> None:
+        self.policy = policy
+        self.now = now.astimezone(UTC)
+        self.today = self.now.date()
+        self.active: dict[str, list[ExceptionRef]] = {}
+        self.expired: dict[str, list[ExceptionRef]] = {}
+        for ex in policy.exceptions:
+            bucket = self.expired if is_expired(ex, self.today) else self.active
+            bucket.setdefault(ex.vulnerability.upper(), []).append(ex)
+        self.used: set[str] = set()
+
+    def decide(self, finding: Finding, enrichment: Enrichment) -> FindingResult:
+        facts = facts_for(finding, enrichment, self.today)
+        try:
+            mask = self.policy.function(facts)
+        except Exception as err:  # fail closed: a rule that cannot run is a policy error
+            raise PolicyError(f"evaluating {finding.vulnerability_id} failed: {type(err).__name__}: {err}",
+                              path=self.policy.source) from err
+        if not mask:
+            return FindingResult(finding, enrichment, Decision.PASS)
+        vid = finding.vulnerability_id.upper()
+        matches: list[RuleMatch] = []
+        expired_hits: list[str] = []
+        for i, rule in enumerate(self.policy.rules):
+            if not mask >> i & 1:
+                continue
+            cover = next((ex for ex in self.active.get(vid, ()) if covers(ex, finding, rule)), None)
+            if cover is not None:
+                self.used.add(cover.id)
+            else:
+                expired_hits.extend(ex.id for ex in self.expired.get(vid, ()) if covers(ex, finding, rule))
+            matches.append(RuleMatch(rule_id=rule.id, action=rule.action,
+                                     reasons=tuple(explain(rule.condition, facts)),
+                                     excepted_by=cover.id if cover else None))
+        open_actions = {m.action for m in matches if m.excepted_by is None}
+        if Action.FAIL in open_actions:
+            decision = Decision.FAIL
+        elif Action.WARN in open_actions:
+            decision = Decision.WARN
+        else:
+            decision = Decision.EXCEPTED
+        return FindingResult(finding, enrichment, decision, tuple(matches),
+                             tuple(dict.fromkeys(expired_hits)))
+
+
+def evaluate(
+    policy: Policy,
+    findings: Iterable[Finding],
+    enrichments: Mapping[str, Enrichment],
+    *,
+    now: datetime,
+    target: str | None = None,
+    feeds: tuple[FeedInfo, ...] = (),
+    notes: tuple[str, ...] = (),
+) -> Evaluation:
+    engine = Engine(policy, now)
+    results = tuple(
+        engine.decide(f, enrichments.get(f.vulnerability_id) or Enrichment(f.vulnerability_id))
+        for f in findings
+    )
+    verdict = Verdict.FAIL if any(r.decision is Decision.FAIL for r in results) else Verdict.PASS
+    expired = tuple(ex.id for ex in policy.exceptions if is_expired(ex, engine.today))
+    stale = tuple(
+        ex.id for ex in policy.exceptions
+        if not is_expired(ex, engine.today) and ex.id not in engine.used
+    )
+    return Evaluation(
+        verdict=verdict,
+        results=results,
+        policy_name=policy.name,
+        policy_source=policy.source,
+        rules=tuple(r.info for r in policy.rules),
+        exceptions=policy.exceptions,
+        stale_exceptions=stale,
+        expired_exceptions=expired,
+        feeds=feeds,
+        target=target,
+        evaluated_at=engine.now,
+        notes=notes,
+    )

@@ -1,0 +1,199 @@
+"""Load a policy file (or a shipped policy by name): validate, check every expression, compile once."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from gate.errors import PolicyError, PolicyErrors
+from gate.model import Action, ExceptionRef, RuleInfo
+from gate.policy import yamlsrc
+from gate.policy.compile import PolicyFunction, compile_policy
+from gate.policy.expr import ExprError, Node, parse, suggest
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    action: Action
+    when: str
+    condition: Node
+    description: str | None = None
+
+    @property
+    def info(self) -> RuleInfo:
+        return RuleInfo(id=self.id, action=self.action, when=self.when, description=self.description)
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A checked, compiled policy; `function` evaluates every rule in one call."""
+
+    name: str
+    source: str
+    rules: tuple[Rule, ...]
+    exceptions: tuple[ExceptionRef, ...]
+    function: PolicyFunction
+
+
+@cache
+def policy_schema() -> dict[str, Any]:
+    text = resources.files("gate").joinpath("schemas/policy-v1.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def shipped_policies() -> dict[str, Path]:
+    """Shipped policy names → files (package data, so they exist in an installed wheel)."""
+    folder = resources.files("gate.policies")
+    return {
+        entry.name.removesuffix(".yaml"): Path(str(entry))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".yaml") and not entry.name.endswith(".test.yaml")
+    }
+
+
+def resolve(name_or_path: str) -> Path:
+    """A path if it looks like one or exists; otherwise a shipped policy's name."""
+    candidate = Path(name_or_path)
+    if candidate.exists() or "/" in name_or_path or name_or_path.endswith((".yaml", ".yml")):
+        return candidate
+    shipped = shipped_policies()
+    if name_or_path in shipped:
+        return shipped[name_or_path]
+    near = suggest(name_or_path, list(shipped))
+    hint = f"did you mean '{near}'?" if near else "shipped policies: " + ", ".join(sorted(shipped))
+    raise PolicyError(f"no policy file or shipped policy named '{name_or_path}'",
+                      path=name_or_path, hint=hint)
+
+
+def load_policy(name_or_path: str) -> Policy:
+    path = resolve(name_or_path)
+    text = yamlsrc.read_text(path)
+    return parse_policy(text, str(path))
+
+
+def _schema_errors(doc: yamlsrc.Document) -> list[PolicyError]:
+    validator = jsonschema.Draft202012Validator(
+        policy_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    errors: list[PolicyError] = []
+    for err in sorted(validator.iter_errors(doc.value), key=lambda e: list(map(str, e.absolute_path))):
+        where = tuple(err.absolute_path)
+        message, hint = _describe(err)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            props = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
+            unknown = [k for k in err.instance if k not in props]
+            where = (*where, unknown[0]) if unknown else where
+        errors.append(PolicyError(message, path=doc.path, line=doc.line(where), hint=hint))
+    return errors
+
+
+def dotted(path: Any) -> str:
+    """`rules[2].action` from a JSON path."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "policy"
+
+
+def _describe(err: jsonschema.ValidationError) -> tuple[str, str | None]:
+    where = dotted(err.absolute_path)
+    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+        schema = err.schema if isinstance(err.schema, dict) else {}
+        allowed = list(schema.get("properties", {}))
+        unknown = [k for k in err.instance if k not in allowed]
+        near = [suggest(k, allowed) for k in unknown]
+        hints = [f"'{n}'" for n in near if n]
+        hint = ("did you mean " + " / ".join(hints) + "?") if hints else "allowed: " + ", ".join(allowed)
+        return f"{where}: unknown key(s) {', '.join(repr(k) for k in unknown)}", hint
+    if err.validator == "required":
+        return f"{where}: {err.message}", None
+    if err.validator == "enum":
+        return f"{where}: {err.instance!r} is not one of {err.validator_value}", None
+    if err.validator == "format" and err.validator_value == "date":
+        return f"{where}: {err.instance!r} is not a valid YYYY-MM-DD date", None
+    if err.validator == "const" and err.absolute_path and err.absolute_path[-1] == "version":
+        return f"version: {err.instance!r} is not supported", "this gate reads version: 1"
+    if err.validator == "type" and not err.absolute_path:
+        return "a policy must be a mapping with 'version' and 'rules'", None
+    return f"{where}: {err.message}", None
+
+
+def parse_policy(text: str, path: str) -> Policy:
+    doc = yamlsrc.load(text, path)
+    if not isinstance(doc.value, dict):
+        raise PolicyError("a policy must be a mapping with 'version' and 'rules'", path=path,
+                          line=doc.line(()))
+    errors = _schema_errors(doc)
+    schema_ok = not errors
+    raw = doc.value
+    rules: list[Rule] = []
+    seen: dict[str, int] = {}
+    raw_rules: list[Any] = raw["rules"] if isinstance(raw.get("rules"), list) else []
+    for i, item in enumerate(raw_rules):
+        if not (isinstance(item, dict) and isinstance(item.get("id"), str)
+                and isinstance(item.get("when"), str) and item.get("action") in ("fail", "warn")):
+            continue  # already reported by the schema
+        line = doc.line(("rules", i, "id"))
+        if item["id"] in seen:
+            errors.append(PolicyError(f"duplicate rule id '{item['id']}' (first at line {seen[item['id']]})",
+                                      path=path, line=line))
+            continue
+        seen[item["id"]] = line or 0
+        when_line, when_col = doc.marks.get(("rules", i, "when"), (None, None))
+        try:
+            condition = parse(item["when"])
+        except ExprError as e:
+            column = e.column
+            if column is not None and when_col is not None and "\n" not in item["when"].strip():
+                column += when_col - 1
+            errors.append(PolicyError(f"rule '{item['id']}': {e.message}", path=path, line=when_line,
+                                      column=column, hint=e.hint))
+            continue
+        rules.append(Rule(id=item["id"], action=Action(item["action"]), when=item["when"],
+                          condition=condition, description=item.get("description")))
+    exceptions = _exceptions(raw.get("exceptions", []), doc, set(seen), errors) if schema_ok else ()
+    if errors:
+        raise PolicyErrors(errors)
+    return Policy(
+        name=raw.get("name") or Path(path).stem,
+        source=path,
+        rules=tuple(rules),
+        exceptions=exceptions,
+        function=compile_policy([r.condition for r in rules]),
+    )
+
+
+def _exceptions(items: list[dict[str, Any]], doc: yamlsrc.Document, rule_ids: set[str],
+                errors: list[PolicyError]) -> tuple[ExceptionRef, ...]:
+    out: list[ExceptionRef] = []
+    ids: set[str] = set()
+    for i, item in enumerate(items):
+        for rule_id in item.get("rules", []):
+            if rule_id not in rule_ids:
+                near = suggest(rule_id, sorted(rule_ids))
+                errors.append(PolicyError(
+                    f"exception {item['vulnerability']}: unknown rule '{rule_id}'", path=doc.path,
+                    line=doc.line(("exceptions", i, "rules")), hint=f"did you mean '{near}'?" if near else None))
+        ex_id = item.get("id") or item["vulnerability"]
+        if ex_id in ids:
+            ex_id = f"{ex_id}#{i + 1}"
+        ids.add(ex_id)
+        out.append(ExceptionRef(
+            id=ex_id,
+            vulnerability=item["vulnerability"].strip(),
+            reason=item["reason"],
+            expires=date.fromisoformat(item["expires"]),
+            owner=item.get("owner"),
+            rules=tuple(item.get("rules", ())),
+            packages=tuple(item.get("packages", ())),
+        ))
+    return tuple(out)

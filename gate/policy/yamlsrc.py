@@ -1,0 +1,104 @@
+"""Safe YAML reading that remembers the line of every value, refuses aliases and bounds size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gate.errors import PolicyError, UnreadableInputError
+
+MAX_BYTES = 1024 * 1024
+"""Policies and policy tests are small; a larger file is a mistake, not a policy."""
+
+JsonPath = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """A YAML document's plain value and the (line, column) of each node, keyed by its path."""
+
+    path: str
+    value: Any
+    marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+
+    def line(self, where: JsonPath) -> int | None:
+        """The line of the closest node on `where`'s path that has one."""
+        for cut in range(len(where), -1, -1):
+            mark = self.marks.get(where[:cut])
+            if mark:
+                return mark[0]
+        return None
+
+
+def read_text(path: Path) -> str:
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise PolicyError(f"file larger than {MAX_BYTES // 1024} KiB", path=str(path))
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise UnreadableInputError(f"{path}: no such file", hint="check the path") from e
+    except UnicodeDecodeError as e:
+        raise PolicyError("not UTF-8 text", path=str(path)) from e
+    except OSError as e:
+        raise UnreadableInputError(f"{path}: cannot read ({e.strerror or e})") from e
+
+
+class _Constructor(yaml.constructor.SafeConstructor):
+    """Safe scalars, but timestamps stay text so dates are checked (and reported) by gate."""
+
+
+def _timestamp_as_text(loader: yaml.constructor.SafeConstructor, node: yaml.Node) -> str:
+    assert isinstance(node, yaml.ScalarNode)
+    return str(loader.construct_scalar(node))
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)  # type: ignore[type-var]
+
+
+def load(text: str, path: str) -> Document:
+    """Parse one YAML document; aliases are refused outright, so an alias bomb costs nothing."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent):
+                line = event.start_mark.line + 1 if event.start_mark else None
+                raise PolicyError("YAML aliases (*name) are not supported", path=path, line=line)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        column = mark.column + 1 if mark else None
+        raise PolicyError(f"invalid YAML: {e.problem or e.context}", path=path, line=line,
+                          column=column) from None
+    except yaml.YAMLError as e:
+        raise PolicyError(f"invalid YAML: {e}", path=path) from None
+    doc = Document(path=path, value=None)
+    if node is not None:
+        doc.value = _build(node, (), doc, _Constructor())
+    return doc
+
+
+def _build(node: yaml.Node, where: JsonPath, doc: Document, ctor: _Constructor) -> Any:
+    doc.marks[where] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if isinstance(node, yaml.MappingNode):
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            key = _build(key_node, where, doc, ctor)
+            if not isinstance(key, str):
+                raise PolicyError(f"keys must be strings, got {key!r}", path=doc.path,
+                                  line=key_node.start_mark.line + 1)
+            if key in out:
+                raise PolicyError(f"duplicate key '{key}'", path=doc.path,
+                                  line=key_node.start_mark.line + 1)
+            out[key] = _build(value_node, (*where, key), doc, ctor)
+        doc.marks[where] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_build(item, (*where, i), doc, ctor) for i, item in enumerate(node.value)]
+    try:
+        return ctor.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as e:
+        raise PolicyError(f"invalid value: {e.problem}", path=doc.path,
+                          line=node.start_mark.line + 1) from None

@@ -1,0 +1,84 @@
+"""The JSON report: a stable, schema-described document for scripts (`gate/schemas/report-v1.schema.json`)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gate import __version__
+from gate.enrichment.serialize import enrichment_to_json
+from gate.model import Evaluation, FindingResult
+from gate.reports.interface import ReportOptions
+
+SCHEMA_VERSION = 1
+
+
+def _result(r: FindingResult) -> dict[str, Any]:
+    f, e = r.finding, r.enrichment
+    return {
+        "key": f.key,
+        "vulnerabilityId": f.vulnerability_id,
+        "severity": f.severity,
+        "decision": r.decision.value,
+        "matchedRules": [m.rule_id for m in r.matches],
+        "matches": [
+            {"rule": m.rule_id, "action": m.action.value, "reasons": list(m.reasons), "exceptedBy": m.excepted_by}
+            for m in r.matches
+        ],
+        "expiredExceptions": list(r.expired_exceptions),
+        "title": f.title,
+        "fixAvailable": f.fix_available,
+        "inspectorScore": f.inspector_score,
+        "cvss": f.best_cvss,
+        "firstObservedAt": f.first_observed_at.isoformat() if f.first_observed_at else None,
+        "sourceUrl": f.source_url,
+        "packages": [
+            {"name": p.name, "installed": p.installed, "fixedIn": p.fixed_in_version, "arch": p.arch,
+             "packageManager": p.package_manager, "filePath": p.file_path}
+            for p in f.packages
+        ],
+        "kev": e.kev is not None,
+        "epss": e.epss.score if e.epss else None,
+        "enrichment": enrichment_to_json(e),
+    }
+
+
+def report_document(evaluation: Evaluation) -> dict[str, Any]:
+    s = evaluation.summary
+    return {
+        "schemaVersion": SCHEMA_VERSION,
+        "tool": {"name": "gate", "version": __version__},
+        "verdict": evaluation.verdict.value,
+        "target": evaluation.target,
+        "evaluatedAt": evaluation.evaluated_at.isoformat() if evaluation.evaluated_at else None,
+        "policy": {
+            "name": evaluation.policy_name,
+            "source": evaluation.policy_source,
+            "rules": [{"id": r.id, "action": r.action.value, "when": r.when, "description": r.description}
+                      for r in evaluation.rules],
+        },
+        "summary": {"total": s.total, "failed": s.failed, "warned": s.warned, "excepted": s.excepted,
+                    "passed": s.passed},
+        "findings": [_result(r) for r in evaluation.results],
+        "exceptions": [
+            {"id": x.id, "vulnerability": x.vulnerability, "reason": x.reason, "owner": x.owner,
+             "expires": x.expires.isoformat(), "rules": list(x.rules), "packages": list(x.packages),
+             "status": "expired" if x.id in evaluation.expired_exceptions
+             else "stale" if x.id in evaluation.stale_exceptions else "used"}
+            for x in evaluation.exceptions
+        ],
+        "feeds": [
+            {"name": fd.name, "source": fd.source, "asOf": fd.as_of.isoformat() if fd.as_of else None,
+             "detail": fd.detail}
+            for fd in evaluation.feeds
+        ],
+        "notes": list(evaluation.notes),
+        "errors": list(evaluation.errors),
+    }
+
+
+class JsonReport:
+    name = "json"
+
+    def render(self, evaluation: Evaluation, options: ReportOptions) -> str:
+        return json.dumps(report_document(evaluation), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,204 @@
+"""Translate Image Builder's `ImageScanFinding` JSON to and from `Finding`, losslessly for gate's needs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from gate.model import Cvss, Finding, VulnerablePackage
+
+
+class ShapeError(ValueError):
+    """The document is not an `ImageScanFinding`."""
+
+
+def to_utc(value: object) -> datetime | None:
+    """Accept what the wire, the AWS CLI or boto3 gives (epoch seconds, ISO-8601, datetime)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(float(value), tz=UTC)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError as e:
+            raise ShapeError(f"bad timestamp {value!r}") from e
+    else:
+        raise ShapeError(f"bad timestamp {value!r}")
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return dt.astimezone(UTC)
+
+
+def _str(obj: Mapping[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ShapeError(f"{key} must be a string")
+    return value
+
+
+def _num(obj: Mapping[str, Any], key: str) -> float | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ShapeError(f"{key} must be a number")
+    return float(value)
+
+
+def _map(obj: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = obj.get(key) or {}
+    if not isinstance(value, Mapping):
+        raise ShapeError(f"{key} must be an object")
+    return value
+
+
+def _list(obj: Mapping[str, Any], key: str) -> list[Any]:
+    value = obj.get(key) or []
+    if not isinstance(value, list):
+        raise ShapeError(f"{key} must be a list")
+    return value
+
+
+def _cvss(obj: Mapping[str, Any]) -> Cvss:
+    score = _num(obj, "baseScore")
+    if score is None:
+        score = _num(obj, "score")
+    if score is None:
+        raise ShapeError("CVSS entry without a score")
+    return Cvss(
+        base_score=score,
+        scoring_vector=_str(obj, "scoringVector"),
+        version=_str(obj, "version"),
+        source=_str(obj, "source") or _str(obj, "scoreSource"),
+    )
+
+
+def _package(obj: Mapping[str, Any]) -> VulnerablePackage:
+    if not isinstance(obj, Mapping):
+        raise ShapeError("vulnerablePackages entries must be objects")
+    name = _str(obj, "name")
+    if not name:
+        raise ShapeError("vulnerable package without a name")
+    epoch = obj.get("epoch")
+    if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, int)):
+        raise ShapeError("epoch must be an integer")
+    return VulnerablePackage(
+        name=name,
+        version=_str(obj, "version"),
+        epoch=epoch,
+        release=_str(obj, "release"),
+        arch=_str(obj, "arch"),
+        package_manager=_str(obj, "packageManager"),
+        file_path=_str(obj, "filePath"),
+        fixed_in_version=_str(obj, "fixedInVersion"),
+        remediation=_str(obj, "remediation"),
+        source_layer_hash=_str(obj, "sourceLayerHash"),
+    )
+
+
+def parse_finding(raw: Mapping[str, Any]) -> Finding:
+    """Normalise one `ImageScanFinding`: upper-case severity, UTC timestamps, every package kept."""
+    if not isinstance(raw, Mapping):
+        raise ShapeError("a finding must be an object")
+    details = _map(raw, "packageVulnerabilityDetails")
+    vuln_id = _str(details, "vulnerabilityId")
+    if not vuln_id:
+        raise ShapeError("finding without packageVulnerabilityDetails.vulnerabilityId")
+    adjusted = _map(_map(raw, "inspectorScoreDetails"), "adjustedCvss")
+    recommendation = _map(_map(raw, "remediation"), "recommendation")
+    fix = _str(raw, "fixAvailable")
+    return Finding(
+        vulnerability_id=vuln_id.strip(),
+        severity=(_str(raw, "severity") or "UNTRIAGED").strip().upper(),
+        title=_str(raw, "title"),
+        description=_str(raw, "description"),
+        fix_available=fix.strip().upper() if fix else None,
+        packages=tuple(_package(p) for p in _list(details, "vulnerablePackages")),
+        inspector_score=_num(raw, "inspectorScore"),
+        adjusted_cvss=_cvss(adjusted) if adjusted else None,
+        cvss=tuple(_cvss(c) for c in _list(details, "cvss")),
+        first_observed_at=to_utc(raw.get("firstObservedAt")),
+        updated_at=to_utc(raw.get("updatedAt")),
+        vendor_severity=_str(details, "vendorSeverity"),
+        vendor_created_at=to_utc(details.get("vendorCreatedAt")),
+        vendor_updated_at=to_utc(details.get("vendorUpdatedAt")),
+        source=_str(details, "source"),
+        source_url=_str(details, "sourceUrl"),
+        related_vulnerabilities=tuple(str(v) for v in _list(details, "relatedVulnerabilities")),
+        reference_urls=tuple(str(v) for v in _list(details, "referenceUrls")),
+        remediation_text=_str(recommendation, "text"),
+        remediation_url=_str(recommendation, "url"),
+        finding_type=_str(raw, "type"),
+        aws_account_id=_str(raw, "awsAccountId"),
+        image_build_version_arn=_str(raw, "imageBuildVersionArn"),
+        image_pipeline_arn=_str(raw, "imagePipelineArn"),
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _prune(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if v not in (None, [], {})}
+
+
+def _cvss_dict(c: Cvss) -> dict[str, Any]:
+    return _prune({"baseScore": c.base_score, "scoringVector": c.scoring_vector,
+                   "version": c.version, "source": c.source})
+
+
+def finding_to_api(f: Finding) -> dict[str, Any]:
+    """The `ImageScanFinding` JSON for a finding (AWS CLI style: ISO-8601 timestamps)."""
+    packages = [
+        _prune({
+            "name": p.name, "version": p.version, "epoch": p.epoch, "release": p.release,
+            "arch": p.arch, "packageManager": p.package_manager, "filePath": p.file_path,
+            "fixedInVersion": p.fixed_in_version, "remediation": p.remediation,
+            "sourceLayerHash": p.source_layer_hash,
+        })
+        for p in f.packages
+    ]
+    details = _prune({
+        "vulnerabilityId": f.vulnerability_id,
+        "vulnerablePackages": packages,
+        "source": f.source,
+        "cvss": [_cvss_dict(c) for c in f.cvss],
+        "relatedVulnerabilities": list(f.related_vulnerabilities),
+        "sourceUrl": f.source_url,
+        "vendorSeverity": f.vendor_severity,
+        "vendorCreatedAt": _iso(f.vendor_created_at),
+        "vendorUpdatedAt": _iso(f.vendor_updated_at),
+        "referenceUrls": list(f.reference_urls),
+    })
+    adjusted = None
+    if f.adjusted_cvss:
+        a = f.adjusted_cvss
+        adjusted = {"adjustedCvss": _prune({"score": a.base_score, "scoringVector": a.scoring_vector,
+                                            "version": a.version, "scoreSource": a.source})}
+    recommendation = _prune({"text": f.remediation_text, "url": f.remediation_url})
+    return _prune({
+        "awsAccountId": f.aws_account_id,
+        "imageBuildVersionArn": f.image_build_version_arn,
+        "imagePipelineArn": f.image_pipeline_arn,
+        "type": f.finding_type,
+        "title": f.title,
+        "description": f.description,
+        "remediation": {"recommendation": recommendation} if recommendation else None,
+        "severity": f.severity,
+        "firstObservedAt": _iso(f.first_observed_at),
+        "updatedAt": _iso(f.updated_at),
+        "inspectorScore": f.inspector_score,
+        "inspectorScoreDetails": adjusted,
+        "packageVulnerabilityDetails": details,
+        "fixAvailable": f.fix_available,
+    })
