@@ -32,15 +32,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    verbose = "-v" in (argv if argv is not None else sys.argv[1:])
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as e:  # argparse: --help/--version exit 0, usage errors exit 2
-        return int(e.code) if isinstance(e.code, int) else ExitCode.USAGE
-    if not getattr(args, "func", None):
-        parser.print_help(sys.stderr)
-        return ExitCode.USAGE
-    verbose = bool(getattr(args, "verbose", False))
-    try:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as e:  # argparse: --help/--version exit 0, usage errors exit 2
+            return int(e.code) if isinstance(e.code, int) else ExitCode.USAGE
+        if not getattr(args, "func", None):
+            parser.print_help(sys.stderr)
+            return ExitCode.USAGE
+        verbose = bool(getattr(args, "verbose", False))
         return int(args.func(args))
     except GateError as e:
         if verbose:
