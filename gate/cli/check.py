@@ -21,7 +21,7 @@ from gate.cli.output import (
 from gate.enrichment.epss import EpssEnricher, EpssScores
 from gate.enrichment.feeds import cached_feed_paths
 from gate.enrichment.inspector_export import InspectorExport
-from gate.enrichment.interface import Enricher
+from gate.enrichment.interface import Enricher, combine
 from gate.enrichment.kev import KevCatalog, KevEnricher
 from gate.errors import ExitCode, GateError, UsageError
 from gate.gather import Gathered, gather
@@ -95,9 +95,7 @@ def _gathered(args: argparse.Namespace, enrichers: list[Enricher]) -> Gathered:
                          "--image-pipeline-arn")
     if args.snapshot:
         snap = load_snapshot(args.snapshot)
-        extra = [e.enrich([vid for vid in snap.enrichments]) for e in enrichers]
-        from gate.enrichment.interface import combine  # noqa: PLC0415
-
+        extra = [e.enrich(list(snap.enrichments)) for e in enrichers]
         merged = combine(snap.enrichments, [snap.enrichments, *extra])
         return Gathered(snap.target, snap.findings, merged,
                         snap.feeds + tuple(i for e in enrichers for i in e.feeds()))

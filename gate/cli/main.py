@@ -12,7 +12,7 @@ from gate.errors import ExitCode, GateError
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from gate.cli import check, fetch, feeds, policy_cmd  # noqa: PLC0415 - keep `--version` fast
+    from gate.cli import check, feeds, fetch, policy_cmd  # noqa: PLC0415 - keep `--version` fast
 
     parser = argparse.ArgumentParser(
         prog="gate",

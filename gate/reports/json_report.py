@@ -81,4 +81,6 @@ class JsonReport:
     name = "json"
 
     def render(self, evaluation: Evaluation, options: ReportOptions) -> str:
-        return json.dumps(report_document(evaluation), indent=2, ensure_ascii=False) + "\n"
+        text = json.dumps(report_document(evaluation), indent=2, ensure_ascii=False) + "\n"
+        # NOTE: a lone surrogate in finding text cannot be written as UTF-8; as a JSON escape it can.
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")

@@ -13,7 +13,7 @@ import pytest
 
 from gate.cli.main import main
 from gate.errors import ExitCode
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES
 
 DEMO = [
     "check",

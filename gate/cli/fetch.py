@@ -1,0 +1,40 @@
+"""`gate fetch`: read an image's findings and Inspector enrichment from AWS into a snapshot file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from gate.cli import aws_options
+from gate.gather import gather
+from gate.sources.snapshot import write_snapshot
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "fetch",
+        help="save an image's findings and enrichment from AWS to a snapshot",
+        description="Read one image build version's scan findings from Image Builder and their exploit "
+        "intelligence from Inspector, and save them to a snapshot that `gate check --snapshot` judges "
+        "offline.",
+    )
+    aws_options.add_aws_arguments(parser)
+    parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
+                        help="where to write the snapshot (JSON)")
+    parser.set_defaults(func=run)
+
+
+def _progress(message: str) -> None:
+    print(f"gate: {message}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    source, live = aws_options.build_live(args, _progress)
+    gathered = gather(source, live=live)
+    write_snapshot(args.output, gathered)
+    enriched = sum(1 for e in gathered.enrichments.values() if e.enriched)
+    print(f"gate: wrote {len(gathered.findings)} findings ({len(gathered.enrichments)} vulnerabilities, "
+          f"{enriched} with exploit intelligence) for {gathered.target} to {args.output}", file=sys.stderr)
+    return 0

@@ -1,0 +1,139 @@
+"""A per-vulnerability on-disk cache of Inspector answers, negative ones included, safe under concurrent runs."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from gate.enrichment.serialize import enrichment_from_json, enrichment_to_json
+from gate.model import Enrichment
+from gate.sources.codec import ShapeError, to_utc
+
+SCHEMA_VERSION = 1
+"""Bump when the entry format or the meaning of its values changes: old entries then read as misses."""
+DEFAULT_TTL = timedelta(hours=24)
+_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,120}")
+
+
+def default_cache_dir() -> Path:
+    """`$GATE_CACHE_DIR`, else `$XDG_CACHE_HOME/gate`, else `~/.cache/gate`."""
+    explicit = os.environ.get("GATE_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    if xdg:
+        return Path(xdg).expanduser() / "gate"
+    return Path.home() / ".cache" / "gate"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, then rename it over `path` in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """What Inspector said about one id, and when."""
+
+    vulnerability_id: str
+    enrichment: Enrichment | None
+    """None: Inspector was asked and knew nothing (a negative entry)."""
+    stored_at: datetime
+    scope: str | None
+    """The image ARN the question was scoped to; a negative answer only holds for the same scope."""
+
+
+class Cache:
+    """One JSON file per id under `<directory>/inspector/v<schema>/`; unreadable entries are misses."""
+
+    def __init__(
+        self,
+        directory: Path,
+        ttl: timedelta = DEFAULT_TTL,
+        clock: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        self.directory = directory
+        self.ttl = ttl
+        self._clock = clock
+        self.root = directory / "inspector" / f"v{SCHEMA_VERSION}"
+        self.write_errors = 0
+        """Entries that could not be stored; the cache is an optimisation, so this is not fatal."""
+
+    def path_for(self, vulnerability_id: str) -> Path:
+        if _SAFE_NAME.fullmatch(vulnerability_id):
+            name = vulnerability_id
+        else:
+            name = "sha256-" + hashlib.sha256(vulnerability_id.encode("utf-8")).hexdigest()
+        return self.root / f"{name}.json"
+
+    def get(self, vulnerability_id: str, *, scope: str | None = None) -> CacheEntry | None:
+        """A fresh, well-formed entry for the id, or None (absent, expired, corrupt, other version)."""
+        try:
+            doc = json.loads(self.path_for(vulnerability_id).read_bytes())
+            entry = self._entry(doc)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            # NOTE: ShapeError and JSONDecodeError are ValueErrors: a bad entry is never trusted.
+            return None
+        if entry.vulnerability_id != vulnerability_id:
+            return None
+        age = self._clock() - entry.stored_at
+        if age < timedelta(0) or age >= self.ttl:
+            return None
+        if entry.enrichment is None and entry.scope != scope:
+            return None
+        return entry
+
+    def put(
+        self, vulnerability_id: str, enrichment: Enrichment | None, *, scope: str | None = None
+    ) -> None:
+        """Store an answer (None: nothing known); failures only count in `write_errors`."""
+        doc = {
+            "schema": SCHEMA_VERSION,
+            "vulnerabilityId": vulnerability_id,
+            "storedAt": self._clock().isoformat(),
+            "scope": scope,
+            "found": enrichment is not None,
+            "enrichment": enrichment_to_json(enrichment) if enrichment is not None else None,
+        }
+        try:
+            atomic_write(self.path_for(vulnerability_id), json.dumps(doc, sort_keys=True).encode())
+        except OSError:
+            self.write_errors += 1
+
+    @staticmethod
+    def _entry(doc: Any) -> CacheEntry:
+        if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_VERSION:
+            raise ShapeError("not a cache entry of this version")
+        vid = doc["vulnerabilityId"]
+        scope = doc.get("scope")
+        if not isinstance(vid, str) or not (scope is None or isinstance(scope, str)):
+            raise ShapeError("bad cache entry")
+        stored_at = to_utc(doc["storedAt"])
+        if stored_at is None or not isinstance(doc.get("found"), bool):
+            raise ShapeError("bad cache entry")
+        enrichment = enrichment_from_json(doc["enrichment"]) if doc["found"] else None
+        if enrichment is not None and enrichment.vulnerability_id != vid:
+            raise ShapeError("cache entry for another id")
+        return CacheEntry(vulnerability_id=vid, enrichment=enrichment, stored_at=stored_at, scope=scope)

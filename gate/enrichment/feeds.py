@@ -1,0 +1,177 @@
+"""Download CISA KEV and FIRST EPSS into the cache directory: conditional, validated, atomically replaced."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import urllib.error
+import urllib.request
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+from gate import __version__
+from gate.enrichment.cache import atomic_write
+from gate.enrichment.epss import EpssScores
+from gate.enrichment.kev import KevCatalog
+from gate.enrichment.reading import MAX_BYTES
+from gate.errors import FeedError, GateError
+from gate.model import FeedInfo
+from gate.sources.codec import ShapeError, to_utc
+
+KEV_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
+EPSS_URL = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
+"""FIRST's "current" EPSS file (served by Empirical Security for FIRST; redirects to the dated file)."""
+KEV_FILE = "known_exploited_vulnerabilities.json"
+EPSS_FILE = "epss_scores-current.csv.gz"
+
+
+@dataclass(frozen=True)
+class _Feed:
+    name: str
+    url: str
+    path: Path
+
+    @property
+    def meta_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".meta.json")
+
+
+def feeds_dir(cache_dir: Path) -> Path:
+    return cache_dir / "feeds"
+
+
+def cached_feed_paths(cache_dir: Path) -> tuple[Path | None, Path | None]:
+    """The KEV catalog and EPSS scores `update_feeds` stored, where present."""
+    kev, epss = feeds_dir(cache_dir) / KEV_FILE, feeds_dir(cache_dir) / EPSS_FILE
+    return (kev if kev.is_file() else None, epss if epss.is_file() else None)
+
+
+def _read_meta(feed: _Feed) -> dict[str, Any]:
+    try:
+        meta = json.loads(feed.meta_path.read_bytes())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(meta, dict) or meta.get("url") != feed.url or not feed.path.is_file():
+        return {}
+    return meta
+
+
+def _gunzip(data: bytes, origin: str) -> bytes:
+    if data[:2] != b"\x1f\x8b":
+        return data
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
+            out = gz.read(MAX_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as e:
+        raise FeedError(f"{origin}: the download is a damaged gzip file ({e})") from e
+    if len(out) > MAX_BYTES:
+        raise FeedError(f"{origin}: larger than {MAX_BYTES // 2**20} MiB uncompressed")
+    return out
+
+
+def _validate(feed: _Feed, data: bytes) -> tuple[bytes, datetime | None, str]:
+    """Parse the download as the feed it claims to be: (bytes to store, as-of date, description)."""
+    text_bytes = _gunzip(data, feed.url)
+    try:
+        text = text_bytes.decode("utf-8")
+        if feed.path.name == KEV_FILE:
+            catalog = KevCatalog.from_document(json.loads(text), feed.url)
+            return text_bytes, catalog.released, f"catalog {catalog.version}, {len(catalog.entries)} entries"
+        scores = EpssScores.parse(text, feed.url)
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise FeedError(f"{feed.url}: the download is not a {feed.name} file ({e})") from e
+    except GateError as e:
+        raise FeedError(f"the downloaded {feed.name} is invalid: {e.message}") from e
+    if not scores.scores:
+        raise FeedError(f"the downloaded {feed.name} has no scores")
+    stored = data if data[:2] == b"\x1f\x8b" else gzip.compress(data, mtime=0)
+    return stored, scores.score_date, f"model {scores.model_version}, {len(scores.scores)} scores"
+
+
+def _kept(feed: _Feed, meta: dict[str, Any], why: str) -> FeedInfo:
+    try:
+        as_of = to_utc(meta.get("asOf"))
+    except ShapeError:
+        as_of = None
+    detail = f"{why}; {meta.get('detail') or 'kept'}"
+    return FeedInfo(name=feed.name, source=str(feed.path), as_of=as_of, detail=detail)
+
+
+def _update(feed: _Feed, opener: urllib.request.OpenerDirector, timeout: float) -> FeedInfo:
+    meta = _read_meta(feed)
+    headers = {"User-Agent": f"gate/{__version__}", "Accept-Encoding": "identity"}
+    if meta.get("etag"):
+        headers["If-None-Match"] = str(meta["etag"])
+    if meta.get("lastModified"):
+        headers["If-Modified-Since"] = str(meta["lastModified"])
+    request = urllib.request.Request(feed.url, headers=headers)  # noqa: S310 - https URLs by default
+    kept = " (the previous copy is kept)" if meta else ""
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            data = response.read(MAX_BYTES + 1)
+            response_headers: Message = response.headers
+    except urllib.error.HTTPError as e:
+        e.close()
+        if e.code == 304 and meta:
+            return _kept(feed, meta, "not modified")
+        raise FeedError(f"downloading {feed.name} from {feed.url} failed: HTTP {e.code} {e.reason}{kept}",
+                        hint="retry later, or check the URL and any proxy") from e
+    except (urllib.error.URLError, TimeoutError, OSError) as e:
+        reason = getattr(e, "reason", e)
+        raise FeedError(f"cannot download {feed.name} from {feed.url}: {reason}{kept}",
+                        hint="check the network or proxy (HTTPS_PROXY), then retry") from e
+    if len(data) > MAX_BYTES:
+        raise FeedError(f"{feed.url}: the {feed.name} download is larger than {MAX_BYTES // 2**20} MiB")
+    try:
+        stored, as_of, detail = _validate(feed, data)
+    except FeedError as e:
+        raise FeedError(e.message + kept, hint="retry later; the file served may be damaged") from e
+    atomic_write(feed.path, stored)
+    # NOTE: data before metadata: a crash in between leaves old validators, which only cost a re-download.
+    new_meta = {
+        "url": feed.url,
+        "etag": response_headers.get("ETag"),
+        "lastModified": response_headers.get("Last-Modified"),
+        "fetchedAt": datetime.now(UTC).isoformat(),
+        "asOf": as_of.isoformat() if as_of else None,
+        "detail": detail,
+    }
+    atomic_write(feed.meta_path, json.dumps(new_meta, indent=1).encode("utf-8"))
+    return FeedInfo(name=feed.name, source=str(feed.path), as_of=as_of, detail=f"downloaded; {detail}")
+
+
+def update_feeds(
+    cache_dir: Path,
+    *,
+    kev_url: str = KEV_URL,
+    epss_url: str = EPSS_URL,
+    timeout: float = 60,
+    opener: urllib.request.OpenerDirector | None = None,
+) -> list[FeedInfo]:
+    """Refresh both feeds; each is tried, then the first failure (if any) is raised as `FeedError`."""
+    directory = feeds_dir(cache_dir)
+    feeds = [
+        _Feed("CISA KEV", kev_url, directory / KEV_FILE),
+        _Feed("FIRST EPSS", epss_url, directory / EPSS_FILE),
+    ]
+    client = opener or urllib.request.build_opener()
+    done: list[FeedInfo] = []
+    errors: list[FeedError] = []
+    for feed in feeds:
+        try:
+            done.append(_update(feed, client, timeout))
+        except FeedError as e:
+            errors.append(e)
+        except OSError as e:
+            errors.append(FeedError(f"cannot store {feed.name} in {directory}: {e.strerror or e}",
+                                    hint="check --cache-dir and its permissions"))
+    if len(errors) > 1:
+        raise FeedError(f"{errors[0].message}; and {len(errors) - 1} more feed failed", hint=errors[0].hint)
+    if errors:
+        raise errors[0]
+    return done

@@ -1,0 +1,104 @@
+"""Escaping that keeps hostile finding text inert in HTML, Markdown, XML, terminals and CI logs."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+import markupsafe
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+"""C0/C1 controls (tab, LF and CR aside), line separators, and bidi overrides (Trojan Source)."""
+_BREAKS = re.compile(r"[\t\r\n]+")
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
+_MD_LEADING = re.compile(r"^(\d*)([#+=.)-])")
+_MD_PING = re.compile(r"(?<![\w.])@(?=\w)")
+_URL_SAFE = ":/?#@!$&'*+,;=%-._~"
+"""Characters left as they are in a URL: the rest (`()[]|<>` space, quotes) are percent-encoded."""
+WORD_JOINER = "\u2060"
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def scrub(text: str) -> str:
+    """Replace lone surrogates (legal in JSON input, unencodable as UTF-8) so output can be written."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def neutralise(text: str, *, keep_newlines: bool = False) -> str:
+    """Make control characters visible as `\\x1b` so they cannot drive a terminal or a parser."""
+    text = _CONTROL.sub(_visible, scrub(text))
+    if keep_newlines:
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+    return _BREAKS.sub(" ", text)
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten to `limit` characters with an ellipsis; done before escaping so no escape is cut."""
+    return text if len(text) <= limit else text[: max(limit - 1, 0)] + "…"
+
+
+def html(text: str) -> markupsafe.Markup:
+    """HTML-escape (markupsafe), after scrubbing; Jinja applies this to every interpolated string."""
+    return markupsafe.escape(neutralise(text, keep_newlines=True))
+
+
+def markdown(text: str) -> str:
+    """Inline Markdown that renders literally, even inside a table cell or at a line start.
+
+    Newlines become spaces (a table row is one line); `& < >` become entities so no HTML or
+    autolink survives; Markdown punctuation is backslash-escaped (a backslash too, so none can
+    escape our own delimiters); a leading `#`, `-`, `+`, `=` or `1.` cannot start a block; and
+    `@name` gets a word joiner so a PR comment cannot ping people.
+    """
+    text = neutralise(text).strip()
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MD_SPECIAL.sub(r"\\\1", text)
+    text = _MD_LEADING.sub(r"\1\\\2", text)
+    return _MD_PING.sub("@" + WORD_JOINER, text)
+
+
+def markdown_code(text: str) -> str:
+    """A code span whose fence is longer than any backtick run inside, so nothing can close it.
+
+    Only for running text: in a table cell a `|` would still split the cell.
+    """
+    text = neutralise(text)
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {text} {fence}"
+
+
+def safe_url(url: str | None) -> str | None:
+    """An http(s) URL with every character that could end a Markdown link percent-encoded."""
+    if not url:
+        return None
+    url = neutralise(url).strip()
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError:
+        return None
+    if scheme not in ("http", "https"):
+        return None
+    return quote(url, safe=_URL_SAFE)
+
+
+def xml(text: str) -> str:
+    """Text XML 1.0 can carry: the characters it forbids outright become visible escapes."""
+    return _XML_ILLEGAL.sub(_visible, scrub(text))
+
+
+def workflow_data(text: str) -> str:
+    """A GitHub workflow-command message: `%`, CR and LF encoded so it stays on one log line."""
+    text = _CONTROL.sub(_visible, scrub(text))
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def workflow_property(text: str) -> str:
+    """A workflow-command property value: data escaping plus `:` and `,`, which end a property."""
+    return workflow_data(text).replace(":", "%3A").replace(",", "%2C")

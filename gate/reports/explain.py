@@ -1,0 +1,217 @@
+"""The "why" behind each decision, shared by every format: rules, exceptions, and data provenance."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+
+from gate.model import (
+    SEVERITY_ORDER,
+    Decision,
+    Enrichment,
+    Evaluation,
+    FeedInfo,
+    FindingResult,
+    Provenance,
+    RuleMatch,
+    Sourced,
+    VulnerablePackage,
+    severity_rank,
+)
+
+DECISION_ORDER: tuple[Decision, ...] = (
+    Decision.FAIL,
+    Decision.WARN,
+    Decision.EXCEPTED,
+    Decision.PASS,
+)
+"""Reports list what blocks the release first, then what needs attention."""
+
+
+def _day(value: date | datetime) -> date:
+    """Calendar day in UTC; naive datetimes are taken to be UTC already."""
+    return utc(value).date() if isinstance(value, datetime) else value
+
+
+def utc(value: datetime) -> datetime:
+    """The same instant in UTC; naive datetimes are taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def age_days(then: date | datetime | None, now: datetime | None) -> int | None:
+    """Whole days from `then` to `now`; None when either is unknown (never guessed from a clock)."""
+    if then is None or now is None:
+        return None
+    return (_day(now) - _day(then)).days
+
+
+def age_text(then: date | datetime | None, now: datetime | None) -> str:
+    """`450 days old`, so readers see staleness without doing date arithmetic."""
+    days = age_days(then, now)
+    if days is None:
+        return "age unknown"
+    if days < 0:
+        return f"dated {-days} days after the evaluation"
+    return "1 day old" if days == 1 else f"{days} days old"
+
+
+def day_text(value: date | datetime | None) -> str:
+    return _day(value).isoformat() if value is not None else "unknown date"
+
+
+def number(value: float) -> str:
+    """Three significant digits: enough to compare with a threshold, short enough to scan."""
+    return f"{value:.3g}"
+
+
+def provenance_text(provenance: Provenance | None, now: datetime | None, verb: str = "as of") -> str:
+    """`first-epss, scored 2025-08-28, 450 days old`: where a value came from and how fresh it is."""
+    if provenance is None:
+        return "source unknown"
+    if provenance.as_of is None:
+        return f"{provenance.source}, date unknown"
+    return f"{provenance.source}, {verb} {day_text(provenance.as_of)}, {age_text(provenance.as_of, now)}"
+
+
+def _sourced_value(value: Sourced) -> str:
+    raw = value.value
+    if isinstance(raw, bool):
+        return "yes" if raw else "no"
+    if isinstance(raw, float | int):
+        return number(raw)
+    return ", ".join(raw) if raw else "none"
+
+
+def enrichment_lines(enrichment: Enrichment, now: datetime | None) -> tuple[str, ...]:
+    """One line per enrichment value, each naming its source, so a decision can be audited."""
+    lines: list[str] = []
+    kev = enrichment.kev
+    if kev is not None:
+        parts = [f"kev listed, added {day_text(kev.date_added)}"]
+        if kev.due_date is not None:
+            parts.append(f"due {day_text(kev.due_date)}")
+        if kev.ransomware:
+            parts.append("known ransomware use")
+        lines.append(f"{', '.join(parts)} ({provenance_text(kev.provenance, now)})")
+    elif enrichment.kev_known_by:
+        lines.append(f"kev not listed (asked {', '.join(enrichment.kev_known_by)})")
+    epss = enrichment.epss
+    if epss is not None:
+        text = f"epss {number(epss.score)}"
+        if epss.percentile is not None:
+            text += f", percentile {number(epss.percentile)}"
+        lines.append(f"{text} ({provenance_text(epss.provenance, now, 'scored')})")
+    labelled: tuple[tuple[str, Sourced | None], ...] = (
+        ("exploit observed", enrichment.exploit_observed),
+        ("risk score", enrichment.risk_score),
+        ("cwes", enrichment.cwes),
+        ("ttps", enrichment.ttps),
+        ("tools", enrichment.tools),
+    )
+    for label, value in labelled:
+        if value is not None:
+            lines.append(f"{label} {_sourced_value(value)} ({provenance_text(value.provenance, now)})")
+    return tuple(lines)
+
+
+def match_text(match: RuleMatch) -> str:
+    """`kev-listed: kev is true; epss 0.94 > 0.5`, the reasons exactly as the engine gave them."""
+    reasons = "; ".join(match.reasons) if match.reasons else "condition held"
+    return f"{match.rule_id}: {reasons}"
+
+
+def match_lines(result: FindingResult, evaluation: Evaluation) -> tuple[str, ...]:
+    """Each matched rule with its action and reasons, then exceptions that covered or lapsed."""
+    lines = []
+    for match in result.matches:
+        line = f"{match.action.value} {match_text(match)}"
+        if match.excepted_by:
+            line += f" (excepted by {match.excepted_by})"
+        lines.append(line)
+    expiries = {e.id: e.expires for e in evaluation.exceptions}
+    for exc_id in result.expired_exceptions:
+        expired = expiries.get(exc_id)
+        when = f" on {expired.isoformat()}" if expired else ""
+        lines.append(f"exception {exc_id} expired{when} and no longer applies")
+    return tuple(lines)
+
+
+def why(result: FindingResult, evaluation: Evaluation) -> tuple[str, ...]:
+    """Everything a reader needs to trust or challenge the decision on one finding."""
+    return match_lines(result, evaluation) + enrichment_lines(result.enrichment, evaluation.evaluated_at)
+
+
+def primary_match(result: FindingResult) -> RuleMatch | None:
+    """The match that explains the decision: first blocking, else first live warning, else excepted."""
+    live = [m for m in result.matches if not m.excepted_by]
+    if result.blocking:
+        return result.blocking[0]
+    if live:
+        return live[0]
+    return result.matches[0] if result.matches else None
+
+
+def fixed_text(package: VulnerablePackage) -> str:
+    return package.fixed_in_version or "no fix listed"
+
+
+def package_text(package: VulnerablePackage) -> str:
+    """`openssl-libs 1:3.0.8-1 → 1:3.0.8-2`: what to upgrade and to which version."""
+    return f"{package.name} {package.installed} → {fixed_text(package)}"
+
+
+def sorted_results(results: Iterable[FindingResult]) -> list[FindingResult]:
+    """Blocking first, then by severity and id, so every format reads in the same order."""
+    return sorted(
+        results,
+        key=lambda r: (
+            DECISION_ORDER.index(r.decision),
+            severity_rank(r.finding.severity),
+            r.finding.vulnerability_id,
+            r.finding.key,
+        ),
+    )
+
+
+def severities(evaluation: Evaluation) -> list[str]:
+    """Known severities in order, followed by any unexpected ones that occur."""
+    seen = {r.finding.severity for r in evaluation.results}
+    extra = sorted(seen - set(SEVERITY_ORDER))
+    return [s for s in SEVERITY_ORDER if s in seen] + extra
+
+
+def severity_counts(evaluation: Evaluation) -> dict[str, dict[Decision, int]]:
+    """Findings per severity and decision, for the counts tables."""
+    counts = {s: dict.fromkeys(DECISION_ORDER, 0) for s in severities(evaluation)}
+    for result in evaluation.results:
+        counts[result.finding.severity][result.decision] += 1
+    return counts
+
+
+def feed_text(feed: FeedInfo, now: datetime | None) -> str:
+    """`cisa-kev (cisa-kev, as of 2025-08-25, 87 days old; catalog 2025.08.25)`."""
+    detail = f"; {feed.detail}" if feed.detail else ""
+    return f"{feed.name} ({provenance_text(Provenance(feed.source, feed.as_of), now)}{detail})"
+
+
+def exception_lines(evaluation: Evaluation) -> tuple[str, ...]:
+    """Exceptions needing housekeeping: expired ones no longer protect, stale ones cover nothing."""
+    by_id = {e.id: e for e in evaluation.exceptions}
+    lines = []
+    for label, ids in (
+        ("expired", evaluation.expired_exceptions),
+        ("stale", evaluation.stale_exceptions),
+    ):
+        for exc_id in ids:
+            exc = by_id.get(exc_id)
+            if exc is None:
+                lines.append(f"{label}: {exc_id}")
+                continue
+            owner = f", owner {exc.owner}" if exc.owner else ""
+            verb = "expired" if label == "expired" else "expires"
+            lines.append(
+                f"{label}: {exc.id} for {exc.vulnerability} ({verb} {exc.expires.isoformat()}{owner}): {exc.reason}"
+            )
+    return tuple(lines)

@@ -1,0 +1,200 @@
+"""GitHub-flavoured Markdown for `$GITHUB_STEP_SUMMARY` and PR comments, kept under a byte budget.
+
+GitHub rejects a step summary over 1 MiB. Findings are added row by row, most important first
+(blocking, warnings, the rest folded in `<details>`); when the next row would not fit, it and every
+later row are left out and a note says how many. Rows are whole, already-escaped lines, so a cut can
+never split a row or an escape.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from gate.model import Decision, Evaluation, FindingResult, Verdict
+from gate.reports import escape, explain
+from gate.reports.interface import ReportOptions
+
+DEFAULT_MAX_BYTES = 1024 * 1024 - 24 * 1024
+"""GitHub's 1 MiB step-summary limit, less room for anything else the job appends."""
+NOTE_RESERVE = 512
+"""Bytes kept back for the truncation note and the closing `</details>`."""
+TEXT_LIMIT = 160
+"""Characters of free text (titles, package names) per cell: a table row should stay readable."""
+LINE_LIMIT = 500
+LIST_LIMIT = 50
+"""Items per list (errors, notes, exceptions, feeds), so the fixed part stays small."""
+
+_ICON = {Verdict.PASS: "✅", Verdict.FAIL: "❌", Verdict.ERROR: "⚠️"}
+_HEAD = (
+    "| Vulnerability | Severity | Packages (installed → fixed) | Rules and why | Exploit data |",
+    "| --- | --- | --- | --- | --- |",
+)
+_REST_HEAD = (
+    "| Vulnerability | Decision | Severity | Packages (installed → fixed) | Why |",
+    "| --- | --- | --- | --- | --- |",
+)
+
+
+def _size(lines: list[str]) -> int:
+    return sum(len(line.encode()) + 1 for line in lines)
+
+
+@dataclass
+class _Budget:
+    """Bytes still free; once a row has been refused, every later row is refused too."""
+
+    left: int
+    omitted: int = 0
+    full: bool = False
+
+    def admit(self, lines: list[str]) -> bool:
+        cost = _size(lines)
+        if self.full or cost > self.left:
+            self.full = True
+            return False
+        self.left -= cost
+        return True
+
+
+@dataclass
+class _Section:
+    """A heading and table head, one row per result offered to the budget, and a closing tail."""
+
+    head: list[str]
+    results: list[FindingResult]
+    row: Callable[[FindingResult], str]
+    tail: list[str] = field(default_factory=list)
+
+    def render(self, budget: _Budget) -> list[str]:
+        if not self.results or not budget.admit(self.head + self.tail):
+            budget.omitted += len(self.results)
+            return []
+        kept: list[str] = []
+        for result in self.results:
+            # NOTE: rows are rendered only while they can still fit; the rest are just counted.
+            row = self.row(result)
+            if not budget.admit([row]):
+                break
+            kept.append(row)
+        budget.omitted += len(self.results) - len(kept)
+        return self.head + kept + self.tail if kept else []
+
+
+class MarkdownReport:
+    """Renders the summary a reviewer reads first: verdict, counts, then what blocks."""
+
+    name = "markdown"
+
+    def render(self, evaluation: Evaluation, options: ReportOptions) -> str:
+        limit = options.max_bytes or DEFAULT_MAX_BYTES
+        results = explain.sorted_results(evaluation.results)
+        by_decision = {d: [r for r in results if r.decision is d] for d in Decision}
+        head = _header(evaluation)
+        tail = _tail(evaluation)
+        budget = _Budget(limit - _size(head) - _size(tail) - NOTE_RESERVE)
+        body: list[str] = []
+        row = functools.partial(_row, evaluation=evaluation)
+        failed, warned = by_decision[Decision.FAIL], by_decision[Decision.WARN]
+        body += _Section([f"### Blocking findings ({len(failed)})", "", *_HEAD], failed, row, [""]).render(budget)
+        body += _Section([f"### Warnings ({len(warned)})", "", *_HEAD], warned, row, [""]).render(budget)
+        rest = by_decision[Decision.EXCEPTED] + by_decision[Decision.PASS]
+        summary = (
+            f"<details><summary>Other findings: {len(by_decision[Decision.EXCEPTED])} excepted, "
+            f"{len(by_decision[Decision.PASS])} passed</summary>"
+        )
+        rest_row = functools.partial(_rest_row, evaluation=evaluation)
+        body += _Section([summary, "", *_REST_HEAD], rest, rest_row, ["", "</details>", ""]).render(budget)
+        if budget.omitted:
+            body += [
+                f"**Note:** {budget.omitted} finding rows were left out to keep this summary "
+                f"under {limit} bytes; the JSON, SARIF and HTML reports list every finding.",
+                "",
+            ]
+        return "\n".join(head + body + tail).rstrip("\n") + "\n"
+
+
+def _header(evaluation: Evaluation) -> list[str]:
+    summary = evaluation.summary
+    md = escape.markdown
+    verdict = evaluation.verdict
+    lines = [
+        f"## {_ICON[verdict]} gate: {verdict.value.upper()} ({summary.failed} blocking, "
+        f"{summary.warned} {'warning' if summary.warned == 1 else 'warnings'})",
+        "",
+        f"Policy **{md(escape.clip(evaluation.policy_name, TEXT_LIMIT))}** "
+        f"({md(escape.clip(evaluation.policy_source, TEXT_LIMIT))})",
+    ]
+    if evaluation.target:
+        lines[-1] += f" · target {md(escape.clip(evaluation.target, TEXT_LIMIT))}"
+    if evaluation.evaluated_at:
+        stamp = explain.utc(evaluation.evaluated_at).strftime("%Y-%m-%d %H:%M UTC")
+        lines[-1] += f" · evaluated {stamp}"
+    lines += [
+        "",
+        "| Findings | Fail | Warn | Excepted | Pass |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        f"| **{summary.total}** | {summary.failed} | {summary.warned} | {summary.excepted} | {summary.passed} |",
+        "",
+    ]
+    counts = explain.severity_counts(evaluation)
+    if counts:
+        lines += ["| Severity | Fail | Warn | Excepted | Pass |", "| --- | ---: | ---: | ---: | ---: |"]
+        for severity, row in counts.items():
+            cells = " | ".join(str(row[d]) for d in explain.DECISION_ORDER)
+            lines.append(f"| {md(severity)} | {cells} |")
+        lines.append("")
+    lines += _bullets("Errors", evaluation.errors)
+    lines += _bullets("Notes", evaluation.notes)
+    return lines
+
+
+def _bullets(title: str, items: tuple[str, ...]) -> list[str]:
+    """A short list section; capped, so a flood of errors cannot crowd out the findings."""
+    if not items:
+        return []
+    shown = [f"- {escape.markdown(escape.clip(i, LINE_LIMIT))}" for i in items[:LIST_LIMIT]]
+    if len(items) > LIST_LIMIT:
+        shown.append(f"- … and {len(items) - LIST_LIMIT} more")
+    return [f"### {title}", "", *shown, ""]
+
+
+def _tail(evaluation: Evaluation) -> list[str]:
+    """Housekeeping after the findings: exceptions to tidy and how old each feed is."""
+    now = evaluation.evaluated_at
+    feeds = tuple(explain.feed_text(f, now) for f in evaluation.feeds)
+    return _bullets("Exceptions to review", explain.exception_lines(evaluation)) + _bullets("Data sources", feeds)
+
+
+def _cell(lines: list[str] | tuple[str, ...], render: Callable[[str], str] = escape.markdown) -> str:
+    return "<br>".join(render(line) for line in lines) or "–"
+
+
+def _vulnerability(result: FindingResult) -> str:
+    finding = result.finding
+    vid = escape.markdown(escape.clip(finding.vulnerability_id, TEXT_LIMIT))
+    url = escape.safe_url(finding.source_url)
+    text = f"[{vid}]({url})" if url else vid
+    if finding.title:
+        text += f"<br>{escape.markdown(escape.clip(finding.title, TEXT_LIMIT))}"
+    return text
+
+
+def _packages(result: FindingResult) -> str:
+    texts = [escape.clip(explain.package_text(p), TEXT_LIMIT) for p in result.finding.packages]
+    return _cell(texts)
+
+
+def _row(result: FindingResult, evaluation: Evaluation) -> str:
+    why = _cell(explain.match_lines(result, evaluation))
+    intel = _cell(explain.enrichment_lines(result.enrichment, evaluation.evaluated_at))
+    severity = escape.markdown(result.finding.severity)
+    return f"| {_vulnerability(result)} | {severity} | {_packages(result)} | {why} | {intel} |"
+
+
+def _rest_row(result: FindingResult, evaluation: Evaluation) -> str:
+    why = _cell(explain.why(result, evaluation))
+    severity = escape.markdown(result.finding.severity)
+    decision = result.decision.value
+    return f"| {_vulnerability(result)} | {decision} | {severity} | {_packages(result)} | {why} |"

@@ -1,0 +1,206 @@
+"""SARIF 2.1.0 for GitHub code scanning: one rule per policy rule, one result per blocking or warned finding.
+
+Choices GitHub's ingestion forces or favours:
+
+- Findings live in an AMI, not in a source file, yet GitHub shows only results with a location. Every
+  result points at line 1 of `options.sarif_location`, the file that defines the image (pass the
+  recipe or Dockerfile path from the repository root); without it, `image-recipe.yaml`.
+- All results share that one line, so GitHub's own line-hash fingerprint would merge them into one
+  alert. Each result therefore carries `partialFingerprints.primaryLocationLineHash` derived from
+  the finding's key and rule id: stable across runs, distinct across findings.
+- Excepted and passing findings are not results. GitHub ignores SARIF `suppressions` and would open
+  an alert for them; leaving them out closes the alert when an exception lands. Run properties
+  still count them.
+- GitHub reads `security-severity` only from rules, and a policy rule spans findings of every
+  severity, so rules carry none (alerts show the gate's own error/warning level). Each result
+  carries the finding's score in `properties.security-severity` for other consumers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+from typing import Any
+from urllib.parse import quote
+
+from gate import __version__
+from gate.model import Action, Decision, Evaluation, FindingResult, RuleInfo, Verdict
+from gate.reports import escape, explain
+from gate.reports.interface import ReportOptions
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+DEFAULT_LOCATION = "image-recipe.yaml"
+INFORMATION_URI: str | None = None
+"""The project's home page, shown by SARIF viewers; omitted until the project has a public URL."""
+DESCRIPTION_LIMIT = 1024
+"""GitHub truncates rule descriptions beyond this many characters."""
+TEXT_LIMIT = 300
+"""Finding text (titles, package names) in messages: enough to recognise, not a 100 kB paste."""
+
+_LEVEL = {Action.FAIL: "error", Action.WARN: "warning"}
+_VERB = {Action.FAIL: "Fails the release", Action.WARN: "Warns"}
+
+JsonObject = dict[str, Any]
+
+
+class SarifReport:
+    """Renders the SARIF log that `github/codeql-action/upload-sarif` accepts."""
+
+    name = "sarif"
+
+    def render(self, evaluation: Evaluation, options: ReportOptions) -> str:
+        rules = _rules(evaluation)
+        index = {rule.id: i for i, rule in enumerate(rules)}
+        location = _uri(options.sarif_location or DEFAULT_LOCATION)
+        results = [
+            _result(r, evaluation, index, location)
+            for r in explain.sorted_results(evaluation.results)
+            if r.decision in (Decision.FAIL, Decision.WARN)
+        ]
+        driver: JsonObject = {"name": "gate", "version": __version__}
+        driver["semanticVersion"] = __version__
+        if INFORMATION_URI:
+            driver["informationUri"] = INFORMATION_URI
+        driver["rules"] = [_descriptor(rule, evaluation) for rule in rules]
+        run: JsonObject = {
+            "tool": {"driver": driver},
+            "invocations": [_invocation(evaluation)],
+            "results": results,
+            "properties": _run_properties(evaluation),
+        }
+        log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+        # NOTE: scrubbing the text replaces lone surrogates, which strict JSON readers reject.
+        return escape.scrub(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"
+
+
+def _rules(evaluation: Evaluation) -> list[RuleInfo]:
+    """The policy's rules, plus any rule a match names that the policy summary lacks."""
+    rules = list(evaluation.rules)
+    known = {rule.id for rule in rules}
+    for result in evaluation.results:
+        for match in result.matches:
+            if match.rule_id not in known:
+                known.add(match.rule_id)
+                rules.append(RuleInfo(match.rule_id, match.action, "(not in the policy summary)"))
+    return rules
+
+
+def _uri(path: str) -> str:
+    """A relative URI reference GitHub can match to a repository file."""
+    return quote(posixpath.normpath(path.replace("\\", "/")).lstrip("/"), safe="/-._~")
+
+
+def _descriptor(rule: RuleInfo, evaluation: Evaluation) -> JsonObject:
+    verb = _VERB[rule.action]
+    condition = f"{verb} when: {rule.when}"
+    short = rule.description or condition
+    full = f"{rule.description} {condition}" if rule.description else condition
+    origin = f"Rule {rule.id} of policy {evaluation.policy_name} ({evaluation.policy_source})."
+    remedy = (
+        "Upgrade the packages named in the alert to their fixed versions and rebuild the image, "
+        "or record a time-limited exception for the vulnerability in the policy."
+    )
+    about = f"{escape.markdown(rule.description)}\n\n" if rule.description else ""
+    markdown = (
+        f"**{escape.markdown(rule.id)}**, policy {escape.markdown(evaluation.policy_name)}\n\n"
+        f"{about}{verb} when: {escape.markdown_code(rule.when)}\n\n{remedy}"
+    )
+    return {
+        "id": rule.id,
+        "name": escape.clip(rule.id, 255),
+        "shortDescription": {"text": escape.clip(short, DESCRIPTION_LIMIT)},
+        "fullDescription": {"text": escape.clip(full, DESCRIPTION_LIMIT)},
+        "defaultConfiguration": {"level": _LEVEL[rule.action]},
+        "help": {"text": f"{origin} {full}\n\n{remedy}", "markdown": markdown},
+        "properties": {"tags": ["security", "vulnerability", f"gate-{rule.action.value}"]},
+    }
+
+
+def fingerprint(result: FindingResult, rule_id: str) -> str:
+    """A stable identity for an alert: the finding's key and the rule that raised it."""
+    return hashlib.sha256(f"{result.finding.key}\n{rule_id}".encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _result(result: FindingResult, evaluation: Evaluation, index: dict[str, int], location: str) -> JsonObject:
+    finding = result.finding
+    match = explain.primary_match(result)
+    rule_id = match.rule_id if match else "gate"
+    digest = fingerprint(result, rule_id)
+    score = finding.inspector_score if finding.inspector_score is not None else finding.best_cvss
+    properties: JsonObject = {
+        "tags": ["security", "vulnerability", finding.severity.lower()],
+        "vulnerabilityId": finding.vulnerability_id,
+        "severity": finding.severity,
+        "decision": result.decision.value,
+        "packages": [escape.clip(p.name, TEXT_LIMIT) for p in finding.packages],
+    }
+    if score is not None:
+        properties["security-severity"] = f"{score:.1f}"
+    out: JsonObject = {"ruleId": rule_id}
+    if rule_id in index:
+        out["ruleIndex"] = index[rule_id]
+    out.update(
+        level="error" if result.decision is Decision.FAIL else "warning",
+        message={"text": _message(result, evaluation)},
+        locations=[
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": location},
+                    "region": {"startLine": 1},
+                }
+            }
+        ],
+        partialFingerprints={
+            "primaryLocationLineHash": f"{digest[:16]}:1",
+            "gateFinding/v1": digest,
+        },
+        properties=properties,
+    )
+    return out
+
+
+def _message(result: FindingResult, evaluation: Evaluation) -> str:
+    """First sentence names the CVE and packages (GitHub's alert title); then title and why."""
+    finding = result.finding
+    packages = (
+        ", ".join(escape.clip(explain.package_text(p), TEXT_LIMIT) for p in finding.packages) or "no package named"
+    )
+    effect = "blocks the release" if result.decision is Decision.FAIL else "needs attention"
+    lines = [f"{finding.vulnerability_id} ({finding.severity}) in {packages} {effect}."]
+    if finding.title:
+        lines.append(escape.clip(finding.title, TEXT_LIMIT))
+    lines.extend(explain.why(result, evaluation))
+    return "\n".join(lines)
+
+
+def _invocation(evaluation: Evaluation) -> JsonObject:
+    invocation: JsonObject = {"executionSuccessful": evaluation.verdict is not Verdict.ERROR}
+    if evaluation.evaluated_at is not None:
+        stamp = explain.utc(evaluation.evaluated_at)
+        invocation["endTimeUtc"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    notices = [{"level": "error", "message": {"text": e}} for e in evaluation.errors]
+    notices += [{"level": "note", "message": {"text": n}} for n in evaluation.notes]
+    if notices:
+        invocation["toolExecutionNotifications"] = notices
+    return invocation
+
+
+def _run_properties(evaluation: Evaluation) -> JsonObject:
+    """What the results alone do not say: the verdict, and findings left out on purpose."""
+    summary = evaluation.summary
+    properties: JsonObject = {
+        "verdict": evaluation.verdict.value,
+        "policy": evaluation.policy_name,
+        "policySource": evaluation.policy_source,
+        "findings": {
+            "total": summary.total,
+            "failed": summary.failed,
+            "warned": summary.warned,
+            "excepted": summary.excepted,
+            "passed": summary.passed,
+        },
+    }
+    if evaluation.target:
+        properties["target"] = evaluation.target
+    return properties

@@ -1,0 +1,244 @@
+"""Findings of one image build version, read live from Image Builder once its scan has completed."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
+from datetime import datetime
+from functools import partial
+from typing import Any
+
+from gate.aws.retry import AwsCallError, Backoff, Caller, one_line
+from gate.aws.session import Clients
+from gate.errors import AwsError, IncompleteError, ScanNotReadyError, UsageError
+from gate.model import Finding
+from gate.sources.codec import ShapeError, parse_finding, to_utc
+
+PAGE_SIZE = 25
+"""Valid under both the published limit (25) and the current model's (100)."""
+UNFINISHED = frozenset({"PENDING", "SCANNING", "COLLECTING"})
+ENDED_BADLY = frozenset({"ABANDONED", "FAILED", "TIMED_OUT"})
+LIST = "imagebuilder:ListImageScanFindings"
+COUNT = "imagebuilder:ListImageScanFindingAggregations"
+BAD_TOKEN = "InvalidPaginationTokenException"
+
+
+def _version_key(version: object) -> tuple[int, ...]:
+    """`1.2.3/4` sorts as (1, 2, 3, 4); anything unparsable sorts first."""
+    if not isinstance(version, str):
+        return ()
+    try:
+        return tuple(int(part) for part in version.replace("/", ".").split("."))
+    except ValueError:
+        return ()
+
+
+def _created(summary: Mapping[str, Any]) -> datetime | None:
+    try:
+        return to_utc(summary.get("dateCreated"))
+    except ShapeError:
+        return None
+
+
+def _newest(summaries: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+    def key(s: Mapping[str, Any]) -> tuple[float, tuple[int, ...]]:
+        created = _created(s)
+        return (created.timestamp() if created else float("-inf"), _version_key(s.get("version")))
+
+    return max(summaries, key=key)
+
+
+class ImageBuilderSource:
+    """`GetImage` until the scan is `COMPLETED`, then every page of `ListImageScanFindings`, then a recount.
+
+    If Image Builder rejects a `nextToken` mid-listing the listing restarts once from the first page.
+    Pages already yielded cannot be taken back, so the restarted pass skips each finding it has
+    already yielded (matched by `Finding.key`, counting repeats) and yields only the rest; a finding
+    yielded before the restart that the new pass no longer lists is an `IncompleteError`.
+    """
+
+    def __init__(
+        self,
+        clients: Clients,
+        *,
+        image_build_version_arn: str | None = None,
+        image_pipeline_arn: str | None = None,
+        wait_timeout: float = 0,
+        poll_interval: float = 15,
+        progress: Callable[[str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        caller: Caller | None = None,
+    ) -> None:
+        if bool(image_build_version_arn) == bool(image_pipeline_arn):
+            raise UsageError("give exactly one of --image-build-version-arn and --image-pipeline-arn")
+        self._client = clients.imagebuilder
+        self._arn = image_build_version_arn
+        self._pipeline_arn = image_pipeline_arn
+        self._wait_timeout = max(0.0, wait_timeout)
+        self._poll_interval = max(0.0, poll_interval)
+        self._progress = progress or (lambda _message: None)
+        self._sleep = sleep
+        self._clock = clock
+        self._call = caller or Caller(Backoff(sleep=sleep, clock=clock))
+
+    @property
+    def target(self) -> str:
+        """The image build version ARN (resolved from the pipeline on first use)."""
+        if self._arn is None:
+            self._arn = self._resolve_pipeline()
+        return self._arn
+
+    def calls(self) -> dict[str, int]:
+        return self._call.counts()
+
+    def pages(self) -> Iterator[Sequence[Finding]]:
+        arn = self.target
+        self._await_scan(arn)
+        listed = yield from self._listing(arn)
+        self._check_count(arn, listed)
+
+    def _resolve_pipeline(self) -> str:
+        pipeline = self._pipeline_arn or ""
+        action = "imagebuilder:ListImagePipelineImages"
+        summaries: list[Mapping[str, Any]] = []
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            kwargs: dict[str, Any] = {"imagePipelineArn": pipeline, "maxResults": PAGE_SIZE}
+            if token:
+                kwargs["nextToken"] = token
+            response = self._call(action, partial(self._client.list_image_pipeline_images, **kwargs))
+            summaries.extend(response.get("imageSummaryList") or [])
+            token = response.get("nextToken")
+            if not token:
+                break
+            if token in seen:
+                raise AwsError(f"{action} returned the same nextToken twice for {pipeline}",
+                               hint="Image Builder's pagination is looping; retry later")
+            seen.add(token)
+        usable = [s for s in summaries if isinstance(s.get("arn"), str) and s["arn"]]
+        if not usable:
+            raise ScanNotReadyError(f"image pipeline {pipeline} has no image build versions",
+                                    hint="run the pipeline first, or check the ARN and --region")
+        newest = _newest(usable)
+        self._progress(f"newest build of the pipeline: {newest['arn']} ({newest.get('dateCreated')})")
+        return str(newest["arn"])
+
+    def _await_scan(self, arn: str) -> None:
+        deadline = self._clock() + self._wait_timeout
+        while True:
+            response = self._call("imagebuilder:GetImage",
+                                  partial(self._client.get_image, imageBuildVersionArn=arn))
+            image: Mapping[str, Any] = response.get("image") or {}
+            config: Mapping[str, Any] = image.get("imageScanningConfiguration") or {}
+            state: Mapping[str, Any] = image.get("scanState") or {}
+            enabled = config.get("imageScanningEnabled")
+            if enabled is False or (enabled is None and not state):
+                raise ScanNotReadyError(
+                    f"image scanning is disabled for {arn}: there are no findings to judge",
+                    hint="enable imageScanningConfiguration.imageScanningEnabled on the pipeline and rebuild",
+                )
+            status = str(state.get("status") or "UNKNOWN")
+            reason = one_line(state.get("reason") or "")
+            because = f" ({reason})" if reason else ""
+            if status == "COMPLETED":
+                return
+            if status in ENDED_BADLY:
+                raise ScanNotReadyError(
+                    f"the image scan of {arn} ended {status}{because}: its findings are incomplete",
+                    hint="rebuild the image (or re-run its scan) and gate the new build",
+                )
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                waited = f" after waiting {self._wait_timeout:g}s" if self._wait_timeout else ""
+                raise ScanNotReadyError(
+                    f"the image scan of {arn} is {status}{because}, not COMPLETED{waited}",
+                    hint="wait for the scan to finish: pass --wait-timeout SECONDS (e.g. 900)",
+                )
+            pause = min(self._poll_interval, remaining)
+            self._progress(f"image scan is {status}{because}; checking again in {pause:g}s")
+            self._sleep(pause)
+
+    def _listing(self, arn: str) -> Generator[list[Finding], None, int]:
+        yielded: Counter[str] = Counter()
+        skip: Counter[str] = Counter()
+        restarted = False
+        while True:
+            try:
+                yield from self._one_pass(arn, yielded, skip)
+            except AwsCallError as e:
+                if e.code != BAD_TOKEN:
+                    raise
+                if restarted:
+                    raise AwsError(f"{LIST} rejected a nextToken again after restarting the listing",
+                                   hint="Image Builder's pagination is unstable; retry later") from e
+                restarted = True
+                skip = Counter(yielded)
+                self._progress("Image Builder rejected a pagination token; listing again from the start")
+                continue
+            missing = sum(skip.values())
+            if missing:
+                raise IncompleteError(
+                    f"{missing} findings listed before a pagination restart were missing after it",
+                    hint="the findings changed while being listed; run gate again",
+                )
+            return sum(yielded.values())
+
+    def _one_pass(self, arn: str, yielded: Counter[str], skip: Counter[str]) -> Iterator[list[Finding]]:
+        token: str | None = None
+        seen: set[str] = set()
+        filters = [{"name": "imageBuildVersionArn", "values": [arn]}]
+        while True:
+            kwargs: dict[str, Any] = {"filters": filters, "maxResults": PAGE_SIZE}
+            if token:
+                kwargs["nextToken"] = token
+            response = self._call(LIST, partial(self._client.list_image_scan_findings, **kwargs))
+            fresh: list[Finding] = []
+            for raw in response.get("findings") or []:
+                try:
+                    finding = parse_finding(raw)
+                except ShapeError as e:
+                    raise AwsError(f"{LIST} returned a finding gate cannot read: {e}",
+                                   hint="report this to the gate maintainers with the finding") from e
+                if skip[finding.key] > 0:
+                    skip[finding.key] -= 1
+                    continue
+                fresh.append(finding)
+            yielded.update(f.key for f in fresh)
+            if fresh:
+                yield fresh
+            token = response.get("nextToken")
+            if not token:
+                return
+            if token in seen:
+                raise AwsError(f"{LIST} returned the same nextToken twice for {arn}",
+                               hint="Image Builder's pagination is looping; retry later")
+            seen.add(token)
+
+    def _check_count(self, arn: str, listed: int) -> None:
+        counted = 0
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            kwargs: dict[str, Any] = {"filter": {"name": "imageBuildVersionArn", "values": [arn]}}
+            if token:
+                kwargs["nextToken"] = token
+            response = self._call(COUNT, partial(self._client.list_image_scan_finding_aggregations, **kwargs))
+            for item in response.get("responses") or []:
+                image = item.get("imageAggregation") or {}
+                if image.get("imageBuildVersionArn") in (None, arn):
+                    counted += int((image.get("severityCounts") or {}).get("all") or 0)
+            token = response.get("nextToken")
+            if not token:
+                break
+            if token in seen:
+                raise AwsError(f"{COUNT} returned the same nextToken twice for {arn}",
+                               hint="Image Builder's pagination is looping; retry later")
+            seen.add(token)
+        if counted != listed:
+            raise IncompleteError(
+                f"listed {listed} findings for {arn} but Image Builder counts {counted}",
+                hint="the findings changed or the listing was cut short; run gate again",
+            )

@@ -1,0 +1,107 @@
+"""A snapshot: everything `gate fetch` gathered for one image, saved as JSON so `gate check` can rerun offline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from gate.enrichment.cache import atomic_write
+from gate.enrichment.reading import read_bytes
+from gate.enrichment.serialize import enrichment_from_json, enrichment_to_json
+from gate.errors import InputError, UnreadableInputError
+from gate.gather import Gathered
+from gate.model import FeedInfo
+from gate.sources.codec import ShapeError, finding_to_api, parse_finding, to_utc
+
+FORMAT = "gate-snapshot"
+VERSION = 1
+HINT = "write it again with `gate fetch`"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def snapshot_to_json(gathered: Gathered, fetched_at: datetime) -> dict[str, Any]:
+    """The snapshot document: findings as Image Builder API JSON, enrichments with sources and dates."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "target": gathered.target,
+        "fetchedAt": fetched_at.isoformat(),
+        "findings": [finding_to_api(f) for f in gathered.findings],
+        "enrichments": [enrichment_to_json(e) for e in gathered.enrichments.values()],
+        "feeds": [
+            {"name": f.name, "source": f.source, "asOf": _iso(f.as_of), "detail": f.detail}
+            for f in gathered.feeds
+        ],
+    }
+
+
+def write_snapshot(path: Path, gathered: Gathered, *, fetched_at: datetime | None = None) -> None:
+    """Write atomically: a reader never sees half a snapshot."""
+    doc = snapshot_to_json(gathered, fetched_at or datetime.now(UTC))
+    data = (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    try:
+        atomic_write(path, data)
+    except OSError as e:
+        raise UnreadableInputError(f"{path}: cannot write the snapshot ({e.strerror or e})",
+                                   hint="check the -o path and its directory's permissions") from e
+
+
+def _feed(obj: object) -> FeedInfo:
+    if not isinstance(obj, Mapping):
+        raise ShapeError("feeds entries must be objects")
+    name, source, detail = obj.get("name"), obj.get("source"), obj.get("detail")
+    if not isinstance(name, str) or not isinstance(source, str):
+        raise ShapeError("a feed needs a name and a source")
+    if detail is not None and not isinstance(detail, str):
+        raise ShapeError("feed detail must be a string")
+    return FeedInfo(name=name, source=source, as_of=to_utc(obj.get("asOf")), detail=detail)
+
+
+def snapshot_from_json(doc: Any) -> Gathered:
+    """Inverse of `snapshot_to_json`; raises `ShapeError` naming the first thing that is wrong."""
+    if not isinstance(doc, Mapping) or doc.get("format") != FORMAT:
+        raise ShapeError(f"not a gate snapshot (no \"format\": \"{FORMAT}\")")
+    if doc.get("version") != VERSION:
+        raise ShapeError(f"snapshot version {doc.get('version')!r} is not {VERSION}")
+    target = doc.get("target")
+    findings, enrichments, feeds = doc.get("findings"), doc.get("enrichments"), doc.get("feeds")
+    if not isinstance(target, str) or not target:
+        raise ShapeError("snapshot without a target")
+    if not isinstance(findings, list) or not isinstance(enrichments, list) or not isinstance(feeds, list):
+        raise ShapeError("findings, enrichments and feeds must be lists")
+    parsed = []
+    for i, raw in enumerate(findings):
+        try:
+            parsed.append(parse_finding(raw))
+        except ShapeError as e:
+            raise ShapeError(f"findings[{i}]: {e}") from e
+    values = {}
+    for i, raw in enumerate(enrichments):
+        try:
+            value = enrichment_from_json(raw)
+        except ShapeError as e:
+            raise ShapeError(f"enrichments[{i}]: {e}") from e
+        if value.vulnerability_id in values:
+            raise ShapeError(f"enrichments[{i}]: {value.vulnerability_id} appears twice")
+        values[value.vulnerability_id] = value
+    return Gathered(target=target, findings=tuple(parsed), enrichments=values,
+                    feeds=tuple(_feed(f) for f in feeds))
+
+
+def load_snapshot(path: Path) -> Gathered:
+    """Read a snapshot; a missing file is `UnreadableInputError`, anything malformed `InputError`."""
+    data = read_bytes(path)
+    try:
+        doc = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not a gate snapshot (not JSON: {e})", hint=HINT) from e
+    try:
+        return snapshot_from_json(doc)
+    except (ShapeError, TypeError, AttributeError) as e:
+        raise InputError(f"{path}: not a valid gate snapshot ({e})", hint=HINT) from e

@@ -1,0 +1,103 @@
+"""`update_feeds` against a local HTTP server serving the real KEV and EPSS files, with validators."""
+
+from __future__ import annotations
+
+import gzip
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from gate.enrichment.epss import EpssScores
+from gate.enrichment.feeds import cached_feed_paths, update_feeds
+from gate.enrichment.kev import KevCatalog
+from gate.errors import FeedError
+from tests.aws.feed_data import EPSS, EPSS_SMALL, KEV
+from tests.aws.feed_server import Served, Site, site
+
+__all__ = ["site"]
+
+
+def _update(site: Site, cache: Path) -> list[str]:
+    infos = update_feeds(cache, kev_url=f"{site.url}/kev.json", epss_url=f"{site.url}/epss.csv.gz", timeout=5)
+    return [f"{i.name}: {i.detail}" for i in infos]
+
+
+def test_first_download_stores_validated_feeds(site: Site, tmp_path: Path) -> None:
+    site.files["/epss.csv.gz"] = Served(EPSS, '"epss-full"')
+    infos = update_feeds(tmp_path, kev_url=f"{site.url}/kev.json", epss_url=f"{site.url}/epss.csv.gz")
+    assert [i.name for i in infos] == ["CISA KEV", "FIRST EPSS"]
+    assert infos[0].detail == "downloaded; catalog 2025.08.25, 1404 entries"
+    assert infos[0].as_of == datetime(2025, 8, 25, 17, 4, 19, 979600, tzinfo=UTC)
+    assert infos[1].detail == "downloaded; model v2025.03.14, 291419 scores"
+    assert infos[1].as_of == datetime(2025, 8, 28, 12, 55, tzinfo=UTC)
+    kev_path, epss_path = cached_feed_paths(tmp_path)
+    assert kev_path is not None
+    assert epss_path is not None
+    assert kev_path.read_bytes() == KEV
+    assert epss_path.read_bytes() == EPSS
+    assert len(KevCatalog.load(kev_path).entries) == 1404
+    assert [r[1:] for r in site.requests] == [(None, None), (None, None)]
+
+
+def test_an_unchanged_feed_is_not_downloaded_again(site: Site, tmp_path: Path) -> None:
+    _update(site, tmp_path)
+    before = cached_feed_paths(tmp_path)[0]
+    assert before is not None
+    stamp = before.stat().st_mtime_ns
+    assert _update(site, tmp_path) == ["CISA KEV: not modified; catalog 2025.08.25, 1404 entries",
+                                       "FIRST EPSS: not modified; model v2025.03.14, 498 scores"]
+    assert site.requests[2][1:] == ('"kev-1"', "Mon, 25 Aug 2025 17:04:19 GMT")
+    assert site.requests[3][1] == '"epss-1"'
+    assert before.stat().st_mtime_ns == stamp
+
+
+def test_a_changed_feed_replaces_the_old_copy(site: Site, tmp_path: Path) -> None:
+    _update(site, tmp_path)
+    smaller = gzip.compress(b"\n".join(gzip.decompress(EPSS_SMALL).split(b"\n")[:10]) + b"\n")
+    site.files["/epss.csv.gz"] = Served(smaller, '"epss-2"')
+    assert _update(site, tmp_path)[1] == "FIRST EPSS: downloaded; model v2025.03.14, 8 scores"
+    epss_path = cached_feed_paths(tmp_path)[1]
+    assert epss_path is not None
+    assert len(EpssScores.load(epss_path).scores) == 8
+
+
+@pytest.mark.parametrize(("path", "body", "message"), [
+    ("/kev.json", b'{"title": "not a catalog"}', "the downloaded CISA KEV is invalid: .*no 'vulnerabilities'"),
+    ("/kev.json", KEV[: len(KEV) // 2], "is not a CISA KEV file"),
+    ("/epss.csv.gz", EPSS_SMALL[: len(EPSS_SMALL) // 2], "damaged gzip file"),
+    ("/epss.csv.gz", gzip.compress(b"cve,epss,percentile\nCVE-2024-1,7,0.5\n"), "outside 0..1"),
+    ("/epss.csv.gz", b"<html>maintenance</html>", "not an EPSS CSV"),
+])
+def test_a_corrupt_download_is_rejected_and_the_old_copy_kept(site: Site, tmp_path: Path, path: str,
+                                                              body: bytes, message: str) -> None:
+    _update(site, tmp_path)
+    kev_path, epss_path = cached_feed_paths(tmp_path)
+    assert kev_path is not None
+    assert epss_path is not None
+    old = (kev_path.read_bytes(), epss_path.read_bytes())
+    site.files[path] = Served(body, '"broken"')
+    with pytest.raises(FeedError, match=message) as err:
+        _update(site, tmp_path)
+    assert "the previous copy is kept" in err.value.message
+    assert (kev_path.read_bytes(), epss_path.read_bytes()) == old
+    good = {"/kev.json": Served(KEV, '"kev-1"'), "/epss.csv.gz": Served(EPSS_SMALL, '"epss-1"')}
+    site.files[path] = good[path]
+    assert all("not modified" in line for line in _update(site, tmp_path))
+
+
+def test_a_server_error_is_a_feed_error(site: Site, tmp_path: Path) -> None:
+    site.files["/kev.json"] = Served(b"", '"x"', status=503)
+    with pytest.raises(FeedError, match=r"downloading CISA KEV from .*/kev.json failed: HTTP 503") as err:
+        _update(site, tmp_path)
+    assert err.value.hint
+    kev_path, epss_path = cached_feed_paths(tmp_path)
+    assert kev_path is None
+    assert epss_path is not None  # NOTE: each feed is tried; one failing does not stop the other.
+
+
+def test_an_unreachable_server_is_a_feed_error(tmp_path: Path) -> None:
+    with pytest.raises(FeedError, match=r"cannot download CISA KEV from http://127\.0\.0\.1:9/"):
+        update_feeds(tmp_path, kev_url="http://127.0.0.1:9/kev.json", epss_url="http://127.0.0.1:9/e.csv.gz",
+                     timeout=2)
+    assert cached_feed_paths(tmp_path) == (None, None)

@@ -1,0 +1,112 @@
+"""Snapshots: an exact round trip, and one clear error for anything that is not a snapshot."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from gate.errors import InputError, UnreadableInputError
+from gate.gather import Gathered
+from gate.model import Enrichment, EpssScore, FeedInfo, KevEntry, Provenance, Sourced
+from gate.sources.codec import parse_finding
+from gate.sources.snapshot import load_snapshot, snapshot_to_json, write_snapshot
+from tests.emulator import image_arn, image_scan_finding
+
+TARGET = image_arn()
+WHEN = datetime(2025, 8, 30, 12, 0, 1, 123456, tzinfo=UTC)
+DETAILS = Provenance("inspector:BatchGetFindingDetails", WHEN)
+LISTED = Provenance("inspector:ListFindings", WHEN)
+
+
+def _gathered() -> Gathered:
+    raw = [image_scan_finding("CVE-2024-0001", "CRITICAL"), image_scan_finding("CVE-2024-0001", package="curl"),
+           image_scan_finding("ALAS2023-2024-500", "Medium", fixed_in=None)]
+    findings = tuple(parse_finding({**r, "imageBuildVersionArn": TARGET, "awsAccountId": "123456789012"})
+                     for r in raw)
+    enrichments = {
+        "CVE-2024-0001": Enrichment(
+            vulnerability_id="CVE-2024-0001",
+            kev=KevEntry(date(2025, 1, 2), date(2025, 1, 23), "patch", ransomware=True, provenance=DETAILS),
+            epss=EpssScore(0.91, 0.99, DETAILS),
+            exploit_observed=Sourced(True, DETAILS),
+            exploit_available=Sourced(False, LISTED),
+            risk_score=Sourced(88.0, DETAILS),
+            cwes=Sourced(("CWE-787",), DETAILS),
+            ttps=Sourced(("T1190", "T1059"), DETAILS),
+            tools=Sourced(("metasploit",), DETAILS),
+            kev_known_by=("inspector:BatchGetFindingDetails", "cisa-kev"),
+        ),
+        "ALAS2023-2024-500": Enrichment(vulnerability_id="ALAS2023-2024-500"),
+    }
+    feeds = (FeedInfo("Amazon Inspector", "inspector2 us-east-1", WHEN, "2 ids"),
+             FeedInfo("CISA KEV", "kev.json", None))
+    return Gathered(target=TARGET, findings=findings, enrichments=enrichments, feeds=feeds)
+
+
+def test_round_trip_is_exact(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "snapshot.json"
+    gathered = _gathered()
+    write_snapshot(path, gathered, fetched_at=WHEN)
+    assert load_snapshot(path) == gathered
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "gate-snapshot"
+    assert doc["version"] == 1
+    assert doc["fetchedAt"] == WHEN.isoformat()
+    assert doc["findings"][0]["packageVulnerabilityDetails"]["vulnerabilityId"] == "CVE-2024-0001"
+    assert doc["enrichments"][0]["kev"]["provenance"] == {"source": "inspector:BatchGetFindingDetails",
+                                                         "asOf": WHEN.isoformat()}
+    assert list(tmp_path.joinpath("out").iterdir()) == [path]
+
+
+def test_a_gzipped_snapshot_loads(tmp_path: Path) -> None:
+    path = tmp_path / "snapshot.json.gz"
+    path.write_bytes(gzip.compress(json.dumps(snapshot_to_json(_gathered(), WHEN)).encode()))
+    assert load_snapshot(path) == _gathered()
+
+
+def test_a_missing_snapshot_is_unreadable(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableInputError, match="no such file"):
+        load_snapshot(tmp_path / "nope.json")
+
+
+def _broken(**changes: object) -> dict[str, object]:
+    doc = snapshot_to_json(_gathered(), WHEN)
+    doc.update(changes)
+    return doc
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    (_broken(version=2), "snapshot version 2 is not 1"),
+    (_broken(format="other"), "not a gate snapshot"),
+    ([], "not a gate snapshot"),
+    (_broken(target=None), "snapshot without a target"),
+    (_broken(findings={}), "must be lists"),
+    (_broken(findings=[{"severity": "HIGH"}]), r"findings\[0\]: finding without"),
+    (_broken(enrichments=[{"vulnerabilityId": "X", "epss": {"score": 2}}]), r"enrichments\[0\]: EPSS value"),
+    (_broken(enrichments=[{"vulnerabilityId": "X"}, {"vulnerabilityId": "X"}]), "X appears twice"),
+    (_broken(feeds=[{"name": "x"}]), "a feed needs a name and a source"),
+])
+def test_a_malformed_snapshot_names_the_file(tmp_path: Path, doc: object, message: str) -> None:
+    path = tmp_path / "snapshot.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match=message) as err:
+        load_snapshot(path)
+    assert str(path) in err.value.message
+    assert "\n" not in err.value.message
+
+
+def test_not_json_is_an_input_error(tmp_path: Path) -> None:
+    path = tmp_path / "snapshot.json"
+    path.write_text("findings: []")
+    with pytest.raises(InputError, match="not JSON"):
+        load_snapshot(path)
+
+
+def test_an_unwritable_path_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(UnreadableInputError, match="cannot write the snapshot"):
+        write_snapshot(tmp_path / "file" / "snapshot.json", _gathered())

@@ -1,0 +1,163 @@
+"""Request dispatch: route, decode, validate, inject faults, answer, check the answer, record."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
+
+from . import imagebuilder, inspector
+from .errors import ApiError, invalid_request, not_emulated, service_error
+from .store import State
+from .validation import check_shape, documented_constraints
+from .wire import DecodeError, Route, credential_scope, decode_request, find_route, service_model, to_wire
+
+HANDLERS: Mapping[str, Mapping[str, imagebuilder.Handler]] = {
+    imagebuilder.SERVICE: imagebuilder.HANDLERS,
+    inspector.SERVICE: inspector.HANDLERS,
+}
+
+
+class Call(NamedTuple):
+    """One request the emulator answered, in the order the answers were sent."""
+
+    service: str
+    operation: str
+    params: dict[str, Any]
+    status: int
+
+
+@dataclass(frozen=True)
+class Violation:
+    """Something a test should not tolerate.
+
+    kind: "request" (the caller broke the API contract), "response" (the emulator produced
+    a document its model rejects: an emulator bug) or "unsupported" (not emulated).
+    """
+
+    service: str
+    operation: str
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An HTTP answer."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+class App:
+    """The emulator's request handling, independent of the HTTP server around it."""
+
+    def __init__(self, state: State) -> None:
+        self.state = state
+        self.calls: list[Call] = []
+        self.violations: list[Violation] = []
+        self._lock = threading.Lock()
+
+    def violation(self, service: str, operation: str, kind: str, message: str) -> None:
+        """Record a violation."""
+        with self._lock:
+            self.violations.append(Violation(service, operation, kind, message))
+
+    def clear(self) -> None:
+        """Forget recorded calls and violations."""
+        with self._lock:
+            self.calls.clear()
+            self.violations.clear()
+
+    def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        """Answer one request."""
+        request_id = str(uuid.uuid4())
+        found = find_route(method, target, headers)
+        if found is None:
+            scope = credential_scope(headers)
+            service = scope[1] if scope else "unknown"
+            message = f"no {service} operation serves {method} {urlsplit(target).path}"
+            self.violation(service, "", "request", message)
+            error = ApiError("UnknownOperationException", message, status=404)
+            return self._record(service, "", {}, self._error_reply(service, error, request_id))
+        route, labels, query = found
+        service, operation = route.service, route.operation.name
+        params: dict[str, Any] = {}
+        try:
+            params = decode_request(route.operation, labels, query, headers, body)
+            document = self._serve(route, params, request_id)
+            reply = Reply(
+                200,
+                {"Content-Type": "application/json", "x-amzn-RequestId": request_id},
+                json.dumps(document).encode(),
+            )
+        except DecodeError as exc:
+            error = invalid_request(service, [str(exc)])
+            reply = self._fail(service, operation, error, request_id)
+        except ApiError as error:
+            reply = self._fail(service, operation, error, request_id)
+        except Exception as exc:  # NOTE: an emulator bug must surface as a violation, not a hang.
+            self.violation(service, operation, "response", f"emulator crashed: {exc!r}")
+            reply = self._error_reply(service, service_error(service, "server", repr(exc)), request_id)
+        return self._record(service, operation, params, reply)
+
+    def _serve(self, route: Route, params: dict[str, Any], request_id: str) -> dict[str, Any]:
+        service, op = route.service, route.operation
+        faults = self.state.faults
+        index = faults.next_call(op.name)
+        delay = faults.latency(op.name)
+        if delay > 0:
+            time.sleep(delay)
+        problems = check_shape(params, op.input_shape) if op.input_shape is not None else []
+        problems = problems or documented_constraints(op.name, params)
+        if problems:
+            raise invalid_request(service, [f"{op.name}: {p}" for p in problems])
+        injected = faults.injected(service, op.name, index)
+        if injected is not None:
+            raise injected
+        handler = HANDLERS[service].get(op.name)
+        if handler is None:
+            raise not_emulated(f"{service} {op.name}")
+        document = handler(self.state, params)
+        output = op.output_shape
+        if output is None:
+            return document
+        if "requestId" in output.members:
+            document["requestId"] = request_id
+        wire: dict[str, Any] = to_wire(document, output)
+        problems = check_shape(wire, output, wire=True)
+        if problems:
+            self.violation(service, op.name, "response", "; ".join(problems))
+            raise service_error(service, "server", "the emulator produced an invalid response")
+        return wire
+
+    def _fail(self, service: str, operation: str, error: ApiError, request_id: str) -> Reply:
+        if error.violation is not None:
+            self.violation(service, operation, error.violation_kind, error.violation)
+        return self._error_reply(service, error, request_id)
+
+    def _error_reply(self, service: str, error: ApiError, request_id: str) -> Reply:
+        model = service_model(service) if service in HANDLERS else None
+        if model is not None and error.code in model.shape_names:
+            shape = model.shape_for(error.code)
+            problems = check_shape(error.body, shape, wire=True)
+            if problems:
+                self.violation(service, error.code, "response", "; ".join(problems))
+        headers = {
+            "Content-Type": "application/json",
+            "x-amzn-RequestId": request_id,
+            "x-amzn-ErrorType": error.code,
+            **error.headers,
+        }
+        return Reply(error.status, headers, json.dumps(error.body).encode())
+
+    def _record(self, service: str, operation: str, params: dict[str, Any], reply: Reply) -> Reply:
+        with self._lock:
+            self.calls.append(Call(service, operation, params, reply.status))
+        return reply

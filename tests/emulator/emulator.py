@@ -1,0 +1,201 @@
+"""The Emulator: a local imagebuilder + inspector2 endpoint that tests seed and inspect."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from types import TracebackType
+from typing import Any, Literal
+
+import boto3
+from botocore.config import Config
+
+from .app import App, Call, Violation
+from .factories import finding_arn, inspector_finding
+from .faults import Faults, FaultState
+from .pagination import Pager
+from .server import HttpServer
+from .store import ImageRecord, State, Store, format_date_created
+
+REGION = "us-east-1"
+RetryMode = Literal["legacy", "standard", "adaptive"]
+ACCESS_KEY = "emulator"  # NOTE: dummy credentials; the emulator never checks signatures.
+
+
+class Emulator:
+    """Serves imagebuilder and inspector2 on ``url`` while running (use it as a context manager)."""
+
+    def __init__(self) -> None:
+        self._state = State(Store(), Pager(), FaultState(Faults()))
+        self._app = App(self._state)
+        self._server: HttpServer | None = None
+        self._clients: list[Any] = []
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> Emulator:
+        """Start serving on an ephemeral port of 127.0.0.1."""
+        if self._server is None:
+            self._server = HttpServer(self._app)
+        return self
+
+    def stop(self) -> None:
+        """Close the clients made by ``client()`` and stop the server."""
+        for client in self._clients:
+            client.close()
+        self._clients.clear()
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The endpoint, ``http://127.0.0.1:PORT``."""
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return self._server.url
+
+    # -- pointing clients at it --------------------------------------------------------------
+    def client_kwargs(self) -> dict[str, str]:
+        """Keyword arguments for ``boto3.client(service, **kwargs)``."""
+        return {
+            "endpoint_url": self.url,
+            "region_name": REGION,
+            "aws_access_key_id": ACCESS_KEY,
+            "aws_secret_access_key": ACCESS_KEY,
+        }
+
+    def env(self) -> dict[str, str]:
+        """Environment variables that point a subprocess's boto3 at the emulator."""
+        return {
+            "AWS_ENDPOINT_URL_IMAGEBUILDER": self.url,
+            "AWS_ENDPOINT_URL_INSPECTOR2": self.url,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": ACCESS_KEY,
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    def client(self, service: str, *, max_attempts: int = 1, mode: RetryMode = "standard") -> Any:
+        """A boto3 client for ``service``, closed by ``stop()``.
+
+        ``max_attempts`` counts every attempt (1: no retries). NOTE: botocore's own
+        ``retries={"max_attempts": n}`` counts retries only, so n=1 still retries once.
+        """
+        config = Config(retries={"total_max_attempts": max_attempts, "mode": mode})
+        make: Any = boto3.client
+        client = make(service, config=config, **self.client_kwargs())
+        self._clients.append(client)
+        return client
+
+    # -- seeding -----------------------------------------------------------------------------
+    def add_image(
+        self,
+        arn: str,
+        findings: Iterable[Mapping[str, Any]] = (),
+        *,
+        scanning_enabled: bool = True,
+        scan_states: Sequence[str] | None = None,
+        scan_reason: str | None = None,
+        pipeline_arn: str | None = None,
+        date_created: str | dt.datetime = "2025-01-15T12:00:00.000Z",
+        status: str = "AVAILABLE",
+        image_type: str = "AMI",
+    ) -> None:
+        """Add an image build version and its ImageScanFindings (as the AWS CLI prints them).
+
+        Successive GetImage calls walk ``scan_states`` (the last repeats); the default is
+        ``["COMPLETED"]`` when scanning is enabled and no scanState at all when it is not.
+        Raises ValueError if a finding or the resulting Image is not valid for the model.
+        """
+        states = list(scan_states) if scan_states is not None else (["COMPLETED"] if scanning_enabled else [])
+        record = ImageRecord(
+            arn=arn,
+            findings=[dict(f) for f in findings],
+            scanning_enabled=scanning_enabled,
+            scan_states=states,
+            scan_reason=scan_reason,
+            pipeline_arn=pipeline_arn,
+            date_created=format_date_created(date_created),
+            status=status,
+            image_type=image_type,
+        )
+        self._state.store.add_image(record)
+
+    def add_inspector_finding(
+        self,
+        *,
+        vulnerability_id: str,
+        arn: str | None = None,
+        resource_tags: Mapping[str, str] | None = None,
+        epss: float | None = None,
+        exploit_available: str | None = None,
+        details: Mapping[str, Any] | None = None,
+        severity: str = "HIGH",
+        status: str = "ACTIVE",
+        finding_type: str = "PACKAGE_VULNERABILITY",
+        package: str = "openssl",
+        extra: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Add an Inspector finding (and its FindingDetail, or None: details gone); return its ARN.
+
+        ``arn`` defaults to one derived from the CVE and a counter; ``extra`` overrides
+        top-level members of the generated ``Finding``. Raises ValueError if invalid.
+        """
+        with self._state.store.lock:
+            arn = arn or finding_arn(f"{vulnerability_id}/{len(self._state.store.inspector)}")
+        finding = inspector_finding(
+            arn,
+            vulnerability_id,
+            resource_tags=resource_tags,
+            epss=epss,
+            exploit_available=exploit_available,
+            severity=severity,
+            status=status,
+            finding_type=finding_type,
+            package=package,
+        )
+        self._state.store.add_inspector({**finding, **(extra or {})}, details)
+        return arn
+
+    def add_vulnerability(self, vulnerability_id: str, record: Mapping[str, Any]) -> None:
+        """Add what SearchVulnerabilities returns for the CVE (a ``Vulnerability``)."""
+        self._state.store.add_vulnerability(vulnerability_id, record)
+
+    # -- faults ------------------------------------------------------------------------------
+    @property
+    def faults(self) -> Faults:
+        """The faults in force; assigning new ones restarts every fault counter."""
+        return self._state.faults.faults
+
+    @faults.setter
+    def faults(self, faults: Faults) -> None:
+        self._state.faults = FaultState(faults)
+
+    # -- what happened -----------------------------------------------------------------------
+    @property
+    def calls(self) -> list[Call]:
+        """Every answered call, as (service, operation, params, status), in order."""
+        return list(self._app.calls)
+
+    @property
+    def violations(self) -> list[Violation]:
+        """Contract breaches seen so far (invalid requests, invalid responses, gaps)."""
+        return list(self._app.violations)
+
+    def count(self, operation: str, *, status: int | None = None) -> int:
+        """How many calls of ``operation`` were answered (with ``status``, if given)."""
+        return sum(1 for c in self._app.calls if c.operation == operation and status in (None, c.status))
+
+    def reset_calls(self) -> None:
+        """Forget recorded calls and violations."""
+        self._app.clear()

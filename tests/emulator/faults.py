@@ -1,0 +1,141 @@
+"""Fault injection settings, and the seeded bookkeeping that decides which calls fail."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field
+
+from .errors import ApiError, service_error
+
+Rate = float | Mapping[str, float]
+"""A fraction of calls: one for every operation, or per operation name."""
+
+
+@dataclass(frozen=True)
+class DetailFault:
+    """A BatchGetFindingDetails error for one finding ARN."""
+
+    error_code: str = "INTERNAL_ERROR"
+    """One of INTERNAL_ERROR, ACCESS_DENIED, FINDING_DETAILS_NOT_FOUND, INVALID_INPUT."""
+    attempts: int | None = None
+    """The first ``attempts`` requests for the ARN fail, later ones succeed; None: always."""
+
+
+@dataclass(frozen=True)
+class Faults:
+    """What goes wrong, all deterministic for a given ``seed`` and combinable.
+
+    Operation names are botocore's (``ListImageScanFindings``, ``ListFindings``...).
+    Counters ("first N calls", attempts) start when the Faults are assigned to an emulator.
+    """
+
+    seed: int = 0
+    latency: float = 0.0
+    """Seconds slept in the handler thread before every call is answered."""
+    latency_by_operation: Mapping[str, float] = field(default_factory=dict)
+    """Per-operation latency, replacing ``latency`` for those operations."""
+    throttle_rate: Rate = 0.0
+    """Fraction of calls throttled (CallRateLimitExceededException / ThrottlingException)."""
+    throttle_first: Mapping[str, int] = field(default_factory=dict)
+    """Operation -> the first N calls of it are throttled."""
+    retry_after_seconds: int = 1
+    """The Retry-After header inspector2 sends with ThrottlingException."""
+    error_rate: Rate = 0.0
+    """Fraction of calls answered with a server error."""
+    error_first: Mapping[str, int] = field(default_factory=dict)
+    """Operation -> the first N calls of it get a server error (after throttling's share)."""
+    unavailable: bool = False
+    """imagebuilder server errors are ServiceUnavailableException 503, not ServiceException 500."""
+    forbidden: Set[str] = frozenset()
+    """Operations denied: ForbiddenException / AccessDeniedException 403."""
+    invalid_token_once: Mapping[str, int] = field(default_factory=dict)
+    """Operation -> page K: the first use of a page-K nextToken is rejected, later ones work."""
+    invalid_token_always: Mapping[str, int] = field(default_factory=dict)
+    """Operation -> page K: every page-K nextToken is rejected."""
+    repeat_token: Mapping[str, int] = field(default_factory=dict)
+    """Operation -> page K: page K+1 hands back page K's nextToken again (a loop)."""
+    aggregation_offset: int = 0
+    """Added to every severityCounts.all of ListImageScanFindingAggregations (floored at 0)."""
+    detail_errors: Mapping[str, DetailFault | str] = field(default_factory=dict)
+    """Finding ARN -> error in BatchGetFindingDetails (a bare code means a permanent error)."""
+
+
+def _rate(rate: Rate, operation: str) -> float:
+    return rate.get(operation, 0.0) if isinstance(rate, Mapping) else rate
+
+
+class FaultState:
+    """The Faults in force plus the counters they need; safe to use from handler threads."""
+
+    def __init__(self, faults: Faults) -> None:
+        self.faults = faults
+        self._lock = threading.Lock()
+        self._calls: Counter[str] = Counter()
+        self._detail_attempts: Counter[str] = Counter()
+        self._tokens_spent: set[str] = set()
+
+    def next_call(self, operation: str) -> int:
+        """Number this call of ``operation`` (0 for the first since the Faults were set)."""
+        with self._lock:
+            index = self._calls[operation]
+            self._calls[operation] += 1
+            return index
+
+    def latency(self, operation: str) -> float:
+        """Seconds to sleep before answering ``operation``."""
+        return self.faults.latency_by_operation.get(operation, self.faults.latency)
+
+    def _roll(self, kind: str, operation: str, index: int) -> float:
+        # NOTE: one RNG per (seed, kind, operation, call) keeps decisions independent of
+        # the order in which concurrent calls of different operations arrive.
+        return random.Random(f"{self.faults.seed}/{kind}/{operation}/{index}").random()
+
+    def injected(self, service: str, operation: str, index: int) -> ApiError | None:
+        """The error call ``index`` of ``operation`` must get, if any (forbidden first)."""
+        f = self.faults
+        if operation in f.forbidden:
+            return service_error(service, "forbidden", f"not authorized to perform {operation}")
+        if index < f.throttle_first.get(operation, 0) or self._roll("throttle", operation, index) < _rate(
+            f.throttle_rate, operation
+        ):
+            return service_error(service, "throttle", "Rate exceeded", retry_after=f.retry_after_seconds)
+        if index < f.error_first.get(operation, 0) or self._roll("error", operation, index) < _rate(
+            f.error_rate, operation
+        ):
+            message = "The service encountered an internal error"
+            if f.unavailable:
+                return service_error(service, "unavailable", message)
+            return service_error(service, "server", message)
+        return None
+
+    def token_rejected(self, operation: str, page: int) -> bool:
+        """Whether a nextToken minted on ``page`` of ``operation`` is refused this time."""
+        f = self.faults
+        if f.invalid_token_always.get(operation) == page:
+            return True
+        if f.invalid_token_once.get(operation) == page:
+            with self._lock:
+                if operation not in self._tokens_spent:
+                    self._tokens_spent.add(operation)
+                    return True
+        return False
+
+    def repeats_token(self, operation: str, page: int) -> bool:
+        """Whether the response for ``page`` repeats the nextToken it was asked with."""
+        return self.faults.repeat_token.get(operation) == page - 1
+
+    def detail_error(self, finding_arn: str) -> str | None:
+        """The errorCode BatchGetFindingDetails reports for ``finding_arn`` this time, if any."""
+        spec = self.faults.detail_errors.get(finding_arn)
+        if spec is None:
+            return None
+        fault = DetailFault(spec) if isinstance(spec, str) else spec
+        with self._lock:
+            self._detail_attempts[finding_arn] += 1
+            attempt = self._detail_attempts[finding_arn]
+        if fault.attempts is None or attempt <= fault.attempts:
+            return fault.error_code
+        return None

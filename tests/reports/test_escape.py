@@ -1,0 +1,76 @@
+"""Escapers: each context's dangerous characters, and nothing more than needed."""
+
+from __future__ import annotations
+
+import pytest
+
+from gate.reports import escape
+
+
+def test_neutralise_shows_controls() -> None:
+    assert escape.neutralise("a\x1b[2Jb\x07c\x9bd") == "a\\x1b[2Jb\\x07c\\x9bd"
+    assert escape.neutralise("a\r\nb\tc") == "a b c"
+    assert escape.neutralise("a\r\nb\rc", keep_newlines=True) == "a\nb\nc"
+    assert escape.neutralise("\u202eevil") == "\\u202eevil"
+    assert escape.neutralise("\ud800") == "\ufffd"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a|b", "a\\|b"),
+        ("trailing\\", "trailing\\\\"),
+        ("<b>&amp;", "&lt;b&gt;&amp;amp;"),
+        ("```code```", "\\`\\`\\`code\\`\\`\\`"),
+        ("# not a heading", "\\# not a heading"),
+        ("- not a list", "\\- not a list"),
+        ("1. not a list", "1\\. not a list"),
+        ("> not a quote", "&gt; not a quote"),
+        ("line\nbreak", "line break"),
+        ("*em* _em_ ~del~ $x$", "\\*em\\* \\_em\\_ \\~del\\~ \\$x\\$"),
+        ("[x](javascript:y)", "\\[x\\](javascript:y)"),
+        ("ping @team", "ping @\u2060team"),
+        ("mail a@b.c", "mail a@b.c"),
+        ("CVE-2024-3094", "CVE-2024-3094"),
+    ],
+)
+def test_markdown(text: str, expected: str) -> None:
+    assert escape.markdown(text) == expected
+
+
+def test_markdown_code_fence_outlasts_backticks() -> None:
+    assert escape.markdown_code("a ``b`` c") == "``` a ``b`` c ```"
+    assert escape.markdown_code("plain") == "` plain `"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://nvd.nist.gov/vuln/detail/CVE-2024-3094", "https://nvd.nist.gov/vuln/detail/CVE-2024-3094"),
+        ("https://x/a b(c)|d<e>", "https://x/a%20b%28c%29%7Cd%3Ce%3E"),
+        ("javascript:alert(1)", None),
+        ("data:text/html,x", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_safe_url(url: str | None, expected: str | None) -> None:
+    assert escape.safe_url(url) == expected
+
+
+def test_xml_drops_only_what_xml_forbids() -> None:
+    assert escape.xml("a\x1bb\tc\nd<e>") == "a\\x1bb\tc\nd<e>"
+
+
+def test_workflow_escapes() -> None:
+    assert escape.workflow_data("50%\r\nnext::x") == "50%25%0D%0Anext::x"
+    assert escape.workflow_property("a:b,c%") == "a%3Ab%2Cc%25"
+
+
+def test_html_escapes() -> None:
+    assert escape.html('<a href="x">&</a>') == "&lt;a href=&#34;x&#34;&gt;&amp;&lt;/a&gt;"
+
+
+def test_clip() -> None:
+    assert escape.clip("abcdef", 4) == "abc…"
+    assert escape.clip("abc", 4) == "abc"
