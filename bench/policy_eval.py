@@ -52,16 +52,17 @@ class BenchRule:
     jinja: str
 
 
-# Jinja2 needs explicit `is not none` guards where gate's compiler adds them (a comparison with a
-# missing value is false in gate, a TypeError in Python), date literals passed in as constants, and
-# gate's functions passed as context callables. Everything else is the same text.
+# Jinja2 needs explicit `is not none` guards where gate's compiler adds them (an ordering comparison
+# with a missing value is false in gate, a TypeError in Python), date literals passed in as constants,
+# and gate's functions passed as context callables (globals). `true`/`false`, `in`/`not in` on list
+# literals, chained comparisons, `and`/`or`/`not` and parentheses are the same text in both.
 RULES: tuple[BenchRule, ...] = (
     BenchRule("known-exploited", "fail", "kev", "kev"),
     BenchRule("kev-added-2025", "fail", 'kev and kev_date_added >= "2025-01-01"',
               "kev and kev_date_added is not none and kev_date_added >= d_2025_01_01"),
     BenchRule("kev-overdue", "fail", "kev_due_date < today", "kev_due_date is not none and kev_due_date < today"),
-    BenchRule("kev-ransomware-nofix", "fail", "kev_ransomware and not fix_available",
-              "kev_ransomware and not fix_available"),
+    BenchRule("kev-ransomware-nofix", "fail", "kev_ransomware == true and fix_available == false",
+              "kev_ransomware == true and fix_available == false"),
     BenchRule("likely-exploited", "fail", "epss > 0.5 and fix_available",
               "epss is not none and epss > 0.5 and fix_available"),
     BenchRule("epss-top-percentile", "fail", 'epss_percentile >= 0.99 and severity in ["CRITICAL", "HIGH"]',
@@ -120,6 +121,8 @@ KEV_FIRST_DAY = date(2021, 11, 3)
 PROV_KEV = Provenance(source="cisa-kev", as_of=datetime(2026, 11, 20, tzinfo=UTC))
 PROV_EPSS = Provenance(source="first-epss", as_of=datetime(2026, 11, 20, tzinfo=UTC))
 PROV_INSPECTOR = Provenance(source="inspector:BatchGetFindingDetails", as_of=NOW)
+
+
 @dataclass(frozen=True)
 class Vuln:
     """Per-CVE facts shared by every finding of that CVE."""

@@ -6,9 +6,10 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -187,6 +188,29 @@ class Caller:
                 self.backoff.sleep(pause)
             except BotoCoreError as e:
                 raise translate(e, action) from e
+
+    def pages(
+        self,
+        action: str,
+        method: Callable[..., Mapping[str, Any]],
+        params: Mapping[str, Any],
+        *,
+        retry_codes: Collection[str] = RATE_LIMITED,
+    ) -> Iterator[Mapping[str, Any]]:
+        """Every response of a `nextToken` listing; a token handed back twice is an error, not a loop."""
+        token: str | None = None
+        seen: set[str] = set()
+        while True:
+            kwargs = {**params, "nextToken": token} if token else dict(params)
+            response = self(action, partial(method, **kwargs), retry_codes=retry_codes)
+            yield response
+            token = response.get("nextToken")
+            if not token:
+                return
+            if token in seen:
+                raise AwsCallError(f"{action} returned the same nextToken twice", action=action,
+                                   code="RepeatedNextToken", hint="AWS pagination is looping; retry later")
+            seen.add(token)
 
     def counts(self) -> dict[str, int]:
         """Calls made so far (retries included) per `service:Operation`."""

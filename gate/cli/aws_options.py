@@ -53,7 +53,7 @@ def add_aws_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup)
                         help="judge this image build version (its region is used unless --region is given)")
     parser.add_argument("--image-pipeline-arn", metavar="ARN",
                         help="judge the newest build version of this image pipeline")
-    parser.add_argument("--region", help="AWS region (default: the ARN's, else the AWS configuration's)")
+    parser.add_argument("--region", help="AWS region (default: the one in the ARN)")
     parser.add_argument("--profile", help="AWS profile from ~/.aws/config (default: the standard chain)")
     parser.add_argument(
         "--wait-timeout", type=_seconds, metavar="DURATION",

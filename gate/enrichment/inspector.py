@@ -1,9 +1,4 @@
-"""Exploit intelligence from Amazon Inspector, fetched in the background while findings are still listed.
-
-Per distinct id: the cache; else `ListFindings` (ten ids a call) for finding ARNs, EPSS and exploit
-availability; `BatchGetFindingDetails` for one ARN per id; `SearchVulnerabilities` for CVE ids that
-still have no details. Each id is asked about once per run.
-"""
+"""Exploit intelligence from Amazon Inspector, fetched in the background while findings are still listed."""
 
 from __future__ import annotations
 
@@ -19,6 +14,7 @@ from gate.aws.retry import AwsCallError, Backoff, Caller, denied, one_line
 from gate.aws.session import Clients
 from gate.enrichment.cache import Cache
 from gate.enrichment.inspector_shapes import from_finding_detail, from_inspector_finding, from_vulnerability
+from gate.enrichment.interface import combine
 from gate.errors import AwsError
 from gate.model import Enrichment, FeedInfo
 from gate.sources.codec import ShapeError, to_utc
@@ -43,6 +39,11 @@ def _equals(*values: str) -> list[dict[str, str]]:
     return [{"comparison": "EQUALS", "value": v} for v in values]
 
 
+def _unreadable(action: str, what: str, error: ShapeError) -> AwsError:
+    return AwsError(f"{action} returned {what} gate cannot read: {error}",
+                    hint="report this to the gate maintainers")
+
+
 def _preference(finding: Mapping[str, Any]) -> tuple[bool, float]:
     """Prefer an ACTIVE finding, then the most recently updated: its details are the likeliest kept."""
     try:
@@ -53,7 +54,12 @@ def _preference(finding: Mapping[str, Any]) -> tuple[bool, float]:
 
 
 class InspectorEnricher:
-    """An `IncrementalEnricher` over Inspector; `submit` queues work on a bounded thread pool at once."""
+    """An `IncrementalEnricher` over Inspector; `submit` queues work on a bounded thread pool at once.
+
+    Per distinct id: the cache; else `ListFindings` (ten ids a call) for finding ARNs, EPSS and exploit
+    availability; `BatchGetFindingDetails` for one ARN per id; `SearchVulnerabilities` for CVE ids that
+    still have no details. Each id is asked about once per run.
+    """
 
     name = "inspector"
 
@@ -182,26 +188,18 @@ class InspectorEnricher:
         return as_of
 
     def _resolve(self, ids: Sequence[str]) -> dict[str, Enrichment]:
+        """One group of at most ten ids (so at most ten ARNs): details win, then listings, then search."""
         listed, arns = self._list_findings(ids)
-        detailed: dict[str, Enrichment] = {}
-        items = list(arns.items())
-        for start in range(0, len(items), BATCH):
-            detailed.update(self._details(dict(items[start:start + BATCH])))
+        detailed = self._details(arns) if arns else {}
         searched: dict[str, Enrichment] = {}
         for vid in ids:
             if vid not in detailed and CVE_ID.fullmatch(vid):
                 found = self._search(vid)
                 if found is not None:
                     searched[vid] = found
-        answers: dict[str, Enrichment] = {}
-        for vid in ids:
-            parts = [p[vid] for p in (detailed, listed, searched) if vid in p]
-            if parts:
-                merged = parts[0]
-                for part in parts[1:]:
-                    merged = merged.merged_with(part)
-                answers[vid] = merged
-        return answers
+        sources = (detailed, listed, searched)
+        merged = combine(ids, sources)
+        return {vid: merged[vid] for vid in ids if any(vid in answer for answer in sources)}
 
     def _list_findings(self, ids: Sequence[str]) -> tuple[dict[str, Enrichment], dict[str, str]]:
         criteria: dict[str, Any] = {
@@ -214,33 +212,20 @@ class InspectorEnricher:
         wanted = set(ids)
         listed: dict[str, Enrichment] = {}
         best: dict[str, Mapping[str, Any]] = {}
-        token: str | None = None
-        seen: set[str] = set()
-        while True:
-            kwargs: dict[str, Any] = {"filterCriteria": criteria, "maxResults": 100}
-            if token:
-                kwargs["nextToken"] = token
-            response = self._call(LIST, partial(self._client.list_findings, **kwargs), retry_codes=NO_RETRY)
+        params = {"filterCriteria": criteria, "maxResults": 100}
+        for response in self._call.pages(LIST, self._client.list_findings, params, retry_codes=NO_RETRY):
             as_of = self._stamp()
             for finding in response.get("findings") or []:
                 try:
                     value = from_inspector_finding(finding, as_of)
                 except ShapeError as e:
-                    raise AwsError(f"{LIST} returned a finding gate cannot read: {e}",
-                                   hint="report this to the gate maintainers") from e
+                    raise _unreadable(LIST, "a finding", e) from e
                 vid = value.vulnerability_id
                 if vid not in wanted:
                     continue
                 listed[vid] = listed[vid].merged_with(value) if vid in listed else value
                 if vid not in best or _preference(finding) > _preference(best[vid]):
                     best[vid] = finding
-            token = response.get("nextToken")
-            if not token:
-                break
-            if token in seen:
-                raise AwsError(f"{LIST} returned the same nextToken twice",
-                               hint="Inspector's pagination is looping; retry later")
-            seen.add(token)
         arns = {vid: str(f["findingArn"]) for vid, f in best.items() if f.get("findingArn")}
         return listed, arns
 
@@ -262,8 +247,7 @@ class InspectorEnricher:
                     try:
                         out[cve_of[arn]] = from_finding_detail(detail, cve_of[arn], as_of)
                     except ShapeError as e:
-                        raise AwsError(f"{DETAILS} returned details gate cannot read for {arn}: {e}",
-                                       hint="report this to the gate maintainers") from e
+                        raise _unreadable(DETAILS, f"details for {arn}", e) from e
                     answered.add(arn)
             retry: list[str] = []
             for error in response.get("errors") or []:
@@ -307,6 +291,5 @@ class InspectorEnricher:
                 try:
                     return from_vulnerability({**vulnerability, "id": vid}, as_of)
                 except ShapeError as e:
-                    raise AwsError(f"{SEARCH} returned data gate cannot read for {vid}: {e}",
-                                   hint="report this to the gate maintainers") from e
+                    raise _unreadable(SEARCH, f"data for {vid}", e) from e
         return None

@@ -101,23 +101,11 @@ class ImageBuilderSource:
 
     def _resolve_pipeline(self) -> str:
         pipeline = self._pipeline_arn or ""
-        action = "imagebuilder:ListImagePipelineImages"
+        params = {"imagePipelineArn": pipeline, "maxResults": PAGE_SIZE}
         summaries: list[Mapping[str, Any]] = []
-        token: str | None = None
-        seen: set[str] = set()
-        while True:
-            kwargs: dict[str, Any] = {"imagePipelineArn": pipeline, "maxResults": PAGE_SIZE}
-            if token:
-                kwargs["nextToken"] = token
-            response = self._call(action, partial(self._client.list_image_pipeline_images, **kwargs))
+        for response in self._call.pages("imagebuilder:ListImagePipelineImages",
+                                         self._client.list_image_pipeline_images, params):
             summaries.extend(response.get("imageSummaryList") or [])
-            token = response.get("nextToken")
-            if not token:
-                break
-            if token in seen:
-                raise AwsError(f"{action} returned the same nextToken twice for {pipeline}",
-                               hint="Image Builder's pagination is looping; retry later")
-            seen.add(token)
         usable = [s for s in summaries if isinstance(s.get("arn"), str) and s["arn"]]
         if not usable:
             raise ScanNotReadyError(f"image pipeline {pipeline} has no image build versions",
@@ -153,10 +141,10 @@ class ImageBuilderSource:
             remaining = deadline - self._clock()
             if remaining <= 0:
                 waited = f" after waiting {self._wait_timeout:g}s" if self._wait_timeout else ""
+                hint = ("raise --wait-timeout, or run gate again once the scan is COMPLETED" if waited
+                        else "let gate wait for the scan: pass --wait-timeout 15m")
                 raise ScanNotReadyError(
-                    f"the image scan of {arn} is {status}{because}, not COMPLETED{waited}",
-                    hint="wait for the scan to finish: pass --wait-timeout SECONDS (e.g. 900)",
-                )
+                    f"the image scan of {arn} is {status}{because}, not COMPLETED{waited}", hint=hint)
             pause = min(self._poll_interval, remaining)
             self._progress(f"image scan is {status}{because}; checking again in {pause:g}s")
             self._sleep(pause)
@@ -187,14 +175,8 @@ class ImageBuilderSource:
             return sum(yielded.values())
 
     def _one_pass(self, arn: str, yielded: Counter[str], skip: Counter[str]) -> Iterator[list[Finding]]:
-        token: str | None = None
-        seen: set[str] = set()
-        filters = [{"name": "imageBuildVersionArn", "values": [arn]}]
-        while True:
-            kwargs: dict[str, Any] = {"filters": filters, "maxResults": PAGE_SIZE}
-            if token:
-                kwargs["nextToken"] = token
-            response = self._call(LIST, partial(self._client.list_image_scan_findings, **kwargs))
+        params = {"filters": [{"name": "imageBuildVersionArn", "values": [arn]}], "maxResults": PAGE_SIZE}
+        for response in self._call.pages(LIST, self._client.list_image_scan_findings, params):
             fresh: list[Finding] = []
             for raw in response.get("findings") or []:
                 try:
@@ -209,34 +191,15 @@ class ImageBuilderSource:
             yielded.update(f.key for f in fresh)
             if fresh:
                 yield fresh
-            token = response.get("nextToken")
-            if not token:
-                return
-            if token in seen:
-                raise AwsError(f"{LIST} returned the same nextToken twice for {arn}",
-                               hint="Image Builder's pagination is looping; retry later")
-            seen.add(token)
 
     def _check_count(self, arn: str, listed: int) -> None:
         counted = 0
-        token: str | None = None
-        seen: set[str] = set()
-        while True:
-            kwargs: dict[str, Any] = {"filter": {"name": "imageBuildVersionArn", "values": [arn]}}
-            if token:
-                kwargs["nextToken"] = token
-            response = self._call(COUNT, partial(self._client.list_image_scan_finding_aggregations, **kwargs))
+        params = {"filter": {"name": "imageBuildVersionArn", "values": [arn]}}
+        for response in self._call.pages(COUNT, self._client.list_image_scan_finding_aggregations, params):
             for item in response.get("responses") or []:
                 image = item.get("imageAggregation") or {}
                 if image.get("imageBuildVersionArn") in (None, arn):
                     counted += int((image.get("severityCounts") or {}).get("all") or 0)
-            token = response.get("nextToken")
-            if not token:
-                break
-            if token in seen:
-                raise AwsError(f"{COUNT} returned the same nextToken twice for {arn}",
-                               hint="Image Builder's pagination is looping; retry later")
-            seen.add(token)
         if counted != listed:
             raise IncompleteError(
                 f"listed {listed} findings for {arn} but Image Builder counts {counted}",
