@@ -18,6 +18,7 @@ import yaml
 from tests.conftest import DATA, ROOT
 from tests.e2e.seed import seed_example
 from tests.emulator import Emulator
+from tests.github_outputs import parse_outputs
 
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 EXPR = re.compile(r"\$\{\{\s*(inputs|github)\.([A-Za-z0-9_-]+)\s*\}\}")
@@ -70,24 +71,6 @@ def run_action(inputs: dict[str, str], bin_dir: Path, workdir: Path, extra_env: 
     result["outputs"] = parse_outputs(output.read_text())
     result["summary"] = summary.read_text()
     return result
-
-
-def parse_outputs(text: str) -> dict[str, str]:
-    outputs: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        if "<<" in line and "=" not in line.split("<<")[0]:
-            name, delimiter = line.split("<<", 1)
-            body = []
-            for inner in lines:
-                if inner == delimiter:
-                    break
-                body.append(inner)
-            outputs[name] = "\n".join(body)
-        elif "=" in line:
-            name, value = line.split("=", 1)
-            outputs[name] = value
-    return outputs
 
 
 def test_simulated_action_run(emulator: Emulator, runner_python: Path, tmp_path: Path) -> None:

@@ -89,6 +89,8 @@ def service_error(
             body["fields"] = fields
     if code == "ThrottlingException" and retry_after is not None:
         headers["Retry-After"] = str(retry_after)
+        # NOTE: botocore's standard and adaptive retries read only this one, in milliseconds.
+        headers["x-amz-retry-after"] = str(retry_after * 1000)
     return ApiError(
         code,
         message,

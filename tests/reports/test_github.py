@@ -7,35 +7,13 @@ from dataclasses import replace
 import pytest
 
 from gate.reports import github
+from tests.github_outputs import parse_outputs
 from tests.reports.sample import CURL, EVALUATION, OPENSSH
-
-
-def _parse_outputs(text: str) -> dict[str, str]:
-    """Parse `$GITHUB_OUTPUT` the way the runner does: `name=value` or `name<<DELIM` ... `DELIM`."""
-    values: dict[str, str] = {}
-    lines = iter(text.split("\n"))
-    for line in lines:
-        if not line:
-            continue
-        if "=" in line and ("<<" not in line or line.index("=") < line.index("<<")):
-            name, value = line.split("=", 1)
-            values[name] = value
-            continue
-        name, delimiter = line.split("<<", 1)
-        body = []
-        for inner in lines:
-            if inner == delimiter:
-                break
-            body.append(inner)
-        else:
-            pytest.fail(f"unterminated heredoc for {name}")
-        values[name] = "\n".join(body)
-    return values
 
 
 def test_outputs_round_trip() -> None:
     paths = {"sarif": "out/gate.sarif", "html": "weird\nGATE_EOF\nname=x.html"}
-    values = _parse_outputs(github.outputs(EVALUATION, paths))
+    values = parse_outputs(github.outputs(EVALUATION, paths))
     assert values == {
         "verdict": "fail",
         "failed": "2",
