@@ -116,8 +116,10 @@ def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
         notes.append("no enrichment source was given: KEV/EPSS rules cannot match "
                      "(pass --kev-catalog/--epss-scores or run `gate feeds update`)")
     for feed in gathered.feeds:
-        if feed.as_of and (now - feed.as_of).days > STALE_FEED_DAYS:
-            notes.append(f"{feed.name} data is {(now - feed.as_of).days} days old ({feed.as_of.date()})")
+        age = (now.date() - feed.as_of.astimezone(UTC).date()).days if feed.as_of else 0
+        if age > STALE_FEED_DAYS:
+            notes.append(f"{feed.name} data is {age} days old ({feed.as_of.date() if feed.as_of else '?'}); "
+                         "refresh it with `gate feeds update` or newer files")
     arns = {f.image_build_version_arn for f in gathered.findings if f.image_build_version_arn}
     if len(arns) > 1:
         notes.append(f"the findings cover {len(arns)} image build versions: " + ", ".join(sorted(arns)))
