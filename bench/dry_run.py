@@ -355,6 +355,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="afterwards, profile one gate run with cProfile and print the top N functions")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the process to one CPU")
     args = parser.parse_args(argv)
+    if args.findings < 1 or args.repeat < 1:
+        parser.error("--findings and --repeat must be at least 1")
     pinned = pin_one_core(not args.no_pin)
     print(machine())
     print(f"{pinned}; best of {args.repeat} runs; time.perf_counter; in-process (imports excluded)")
@@ -383,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
             gc.collect()
             gate_phases, evaluation = run_gate(inputs, gate_out)
             gate_runs.append(gate_phases)
-        assert evaluation is not None
+        if evaluation is None:  # only for the type checker: --repeat is at least 1
+            return 1
 
         same = sum(r.decision.value == d for r, d in zip(evaluation.results, decisions, strict=True))
         s = evaluation.summary

@@ -144,12 +144,12 @@ def _vulnerabilities(rng: random.Random, count: int) -> list[Vuln]:
         else:
             ids.add(f"CVE-{year()}-{rng.randint(1000, 59999)}")
     scores: dict[str, float] = {}
-    kev_ids = set()
+    kev_ids: set[str] = set()
     for vid in sorted(ids):
         if vid.startswith("CVE-") and rng.random() < 0.01:
             kev_ids.add(vid)
         if vid.startswith("GHSA-") or (vid.startswith("CVE-2026-") and rng.random() < 0.5) or rng.random() < 0.04:
-            continue  # no EPSS score: not a CVE, or too new
+            continue  # no EPSS score: not a CVE, too new, or not scored yet
         if vid in kev_ids:
             scores[vid] = min(0.99, 0.05 + 0.95 * rng.betavariate(2.0, 1.0))
         else:
@@ -325,6 +325,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              "evaluator (default 2000)")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the process to one CPU")
     args = parser.parse_args(argv)
+    if min(args.findings, args.repeat, args.jinja_findings) < 1:
+        parser.error("--findings, --repeat and --jinja-findings must be at least 1")
     pinned = pin_one_core(not args.no_pin)
     print(machine())
     print(f"jinja2 {jinja2.__version__}; {pinned}; best of {args.repeat} runs; time.perf_counter")
