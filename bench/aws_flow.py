@@ -54,7 +54,7 @@ PREVIOUS_BUILD = image_arn("al2023-bench", "1.0.0", 1)
 SCOPE_TAG = "Ec2ImageBuilderArn"
 CVE_ID = re.compile(r"CVE-[12][0-9]{3}-[0-9]{1,10}")
 
-# The APIs' own limits (docs: /work/shared/aws-apis.md), which set the fewest calls any client can make.
+# The APIs' own limits (botocore's models and the API references): they set the fewest calls any client can make.
 SCAN_PAGE = 25
 """ListImageScanFindings: maxResults 25 is valid under both the published page and the current model."""
 LIST_IDS = 10
@@ -72,7 +72,7 @@ OPERATIONS = (
     ("inspector2", "BatchGetFindingDetails"),
     ("inspector2", "SearchVulnerabilities"),
 )
-SEQUENTIAL_OPS = frozenset(op for _, op in OPERATIONS[:3])
+SEQUENTIAL_OPS = frozenset(op for service, op in OPERATIONS if service == "imagebuilder")
 """The calls that cannot overlap: GetImage, one page after another, then the recount."""
 
 
@@ -192,7 +192,6 @@ def make_data(seed: int, findings: int, cves: int) -> Seeded:
                                            score=score))
         epss = _epss(rng)
         kev = epss > 0.3 and rng.random() < 0.25
-        # NOTE: Inspector's severity enum has no lower-case or unknown spellings; UNTRIAGED is one of its values.
         if kind[cve] == "details":
             # One finding on this build's test instance (closed once it terminated), details still kept.
             status = "ACTIVE" if rng.random() < 0.2 else "CLOSED"
@@ -271,6 +270,9 @@ class Host(Protocol):
     def calls(self) -> list[Call]: ...
     def reset_calls(self) -> None: ...
     def violations(self) -> list[Violation]: ...
+    def cpu(self) -> float:
+        """CPU seconds the emulator has used in its own process (0 when it shares this one)."""
+        ...
     def close(self) -> None: ...
 
 
@@ -296,6 +298,9 @@ class LocalHost:
     def violations(self) -> list[Violation]:
         return self._emu.violations
 
+    def cpu(self) -> float:
+        return 0.0
+
     def close(self) -> None:
         self._emu.stop()
 
@@ -320,6 +325,8 @@ def _serve(conn: Connection, data: Seeded) -> None:
                 conn.send(None)
             elif command == "violations":
                 conn.send(emu.violations)
+            elif command == "cpu":
+                conn.send(time.process_time())
 
 
 class ProcessHost:
@@ -354,6 +361,9 @@ class ProcessHost:
         violations: list[Violation] = self._ask("violations")
         return violations
 
+    def cpu(self) -> float:
+        return float(self._ask("cpu"))
+
     def close(self) -> None:
         self._ask("stop")
         self._process.join(timeout=30)
@@ -383,6 +393,7 @@ class Span:
     end: float
     ids: int
     """ListFindings: how many vulnerability ids it asked about."""
+    thread: int
 
 
 class Timeline:
@@ -408,7 +419,7 @@ class Timeline:
 
     def _after(self, model: Any, context: dict[str, Any], **_: Any) -> None:
         span = Span(model.name, context.get("bench_start", time.perf_counter()), time.perf_counter(),
-                    int(context.get("bench_ids", 0)))
+                    int(context.get("bench_ids", 0)), threading.get_ident())
         with self._lock:
             self.spans.append(span)
 
@@ -431,6 +442,11 @@ class Run:
     spans: list[Span] = field(default_factory=list)
     start: float = 0.0
     cache_hits: int = 0
+    cpu: float = 0.0
+    """CPU seconds of this process (every thread) during the run."""
+    emulator_cpu: float = 0.0
+    """CPU seconds of the emulator's process during the run."""
+    violations: list[Violation] = field(default_factory=list)
 
     def made(self, operation: str) -> int:
         return sum(1 for c in self.calls if c.operation == operation)
@@ -454,6 +470,7 @@ def run_gate(name: str, host: Host, policy: Policy, cache_dir: Path, workers: in
     source = ImageBuilderSource(clients, image_build_version_arn=IMAGE, wait_timeout=0)
     enricher = InspectorEnricher(clients, scope_arn=source.target, cache=build_cache(options),
                                  max_workers=workers, owns_clients=True)
+    cpu, emulator_cpu = time.process_time(), host.cpu()
     run.start = time.perf_counter()
     run.setup = run.start - began
     try:
@@ -465,8 +482,35 @@ def run_gate(name: str, host: Host, policy: Policy, cache_dir: Path, workers: in
     finally:
         run.wall = time.perf_counter() - run.start
         enricher.close()
+    run.cpu, run.emulator_cpu = time.process_time() - cpu, host.cpu() - emulator_cpu
     run.cache_hits = enricher.cache_hits
     run.calls = host.calls()
+    run.violations = host.violations()
+    run.spans = sorted(timeline.spans, key=lambda s: s.start)
+    return run
+
+
+def run_listing(host: Host) -> Run:
+    """The measured floor: GetImage, every page and the recount with plain boto3, nothing else done."""
+    run = Run("boto3 listing only")
+    host.reset_calls()
+    timeline = Timeline()
+    began = time.perf_counter()
+    imagebuilder: Any = boto3.client("imagebuilder", region_name=REGION)
+    timeline.attach(imagebuilder)
+    cpu, emulator_cpu = time.process_time(), host.cpu()
+    run.start = time.perf_counter()
+    run.setup = run.start - began
+    by_image = [{"name": "imageBuildVersionArn", "values": [IMAGE]}]
+    imagebuilder.get_image(imageBuildVersionArn=IMAGE)
+    for _ in imagebuilder.get_paginator("list_image_scan_findings").paginate(filters=by_image, maxResults=25):
+        pass
+    imagebuilder.list_image_scan_finding_aggregations(filter=by_image[0])
+    run.wall = time.perf_counter() - run.start
+    run.cpu, run.emulator_cpu = time.process_time() - cpu, host.cpu() - emulator_cpu
+    imagebuilder.close()
+    run.calls = host.calls()
+    run.violations = host.violations()
     run.spans = sorted(timeline.spans, key=lambda s: s.start)
     return run
 
@@ -479,6 +523,35 @@ def _best(listed: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
     return max(listed, key=key)
 
 
+def _enrich_one(inspector: Any, cve: str) -> Enrichment:
+    """One CVE alone: its scoped ListFindings pages, details for the best ARN, a search if still no details."""
+    criteria = {
+        "vulnerabilityId": [{"comparison": "EQUALS", "value": cve}],
+        "findingType": [{"comparison": "EQUALS", "value": "PACKAGE_VULNERABILITY"}],
+        "findingStatus": [{"comparison": "EQUALS", "value": s} for s in ("ACTIVE", "CLOSED")],
+        "resourceTags": [{"comparison": "EQUALS", "key": SCOPE_TAG, "value": IMAGE}],
+    }
+    listed: list[dict[str, Any]] = []
+    for page in inspector.get_paginator("list_findings").paginate(filterCriteria=criteria, maxResults=100):
+        listed.extend(page["findings"])
+    as_of = datetime.now(UTC)
+    detailed: dict[str, Enrichment] = {}
+    found: dict[str, Enrichment] = {}
+    searched: dict[str, Enrichment] = {}
+    for finding in listed:
+        value = from_inspector_finding(finding, as_of)
+        found[cve] = found[cve].merged_with(value) if cve in found else value
+    if listed:
+        details = inspector.batch_get_finding_details(findingArns=[_best(listed)["findingArn"]])
+        for detail in details["findingDetails"]:
+            detailed[cve] = from_finding_detail(detail, cve, as_of)
+    if cve not in detailed and CVE_ID.fullmatch(cve):
+        answer = inspector.search_vulnerabilities(filterCriteria={"vulnerabilityIds": [cve]})
+        for vulnerability in answer["vulnerabilities"]:
+            searched[cve] = from_vulnerability(vulnerability, as_of)
+    return combine([cve], [detailed, found, searched])[cve]
+
+
 def run_sequential(host: Host, policy: Policy) -> Run:
     """The straightforward flow: every page first, then each CVE alone through ListFindings, details, search."""
     run = Run("sequential boto3")
@@ -486,52 +559,31 @@ def run_sequential(host: Host, policy: Policy) -> Run:
     began = time.perf_counter()
     imagebuilder: Any = boto3.client("imagebuilder", region_name=REGION)
     inspector: Any = boto3.client("inspector2", region_name=REGION)
+    cpu, emulator_cpu = time.process_time(), host.cpu()
     run.start = time.perf_counter()
     run.setup = run.start - began
     by_image = [{"name": "imageBuildVersionArn", "values": [IMAGE]}]
-    image = imagebuilder.get_image(imageBuildVersionArn=IMAGE)["image"]
-    if image["scanState"]["status"] != "COMPLETED":
-        run.error = f"scan is {image['scanState']['status']}"
-        return run
-    raw: list[dict[str, Any]] = []
-    for page in imagebuilder.get_paginator("list_image_scan_findings").paginate(filters=by_image, maxResults=25):
-        raw.extend(page["findings"])
-    counted = imagebuilder.list_image_scan_finding_aggregations(filter=by_image[0])
-    total = sum(r["imageAggregation"]["severityCounts"]["all"] for r in counted["responses"])
-    if total != len(raw):
-        run.error = f"listed {len(raw)} findings, Image Builder counts {total}"
-        return run
-    findings = [parse_finding(r) for r in raw]
-    enrichments: dict[str, Enrichment] = {}
-    for cve in dict.fromkeys(f.vulnerability_id for f in findings):
-        criteria = {
-            "vulnerabilityId": [{"comparison": "EQUALS", "value": cve}],
-            "findingType": [{"comparison": "EQUALS", "value": "PACKAGE_VULNERABILITY"}],
-            "findingStatus": [{"comparison": "EQUALS", "value": s} for s in ("ACTIVE", "CLOSED")],
-            "resourceTags": [{"comparison": "EQUALS", "key": SCOPE_TAG, "value": IMAGE}],
-        }
-        listed: list[dict[str, Any]] = []
-        for page in inspector.get_paginator("list_findings").paginate(filterCriteria=criteria, maxResults=100):
-            listed.extend(page["findings"])
-        as_of = datetime.now(UTC)
-        answers: list[dict[str, Enrichment]] = [{}, {}, {}]
-        for finding in listed:
-            value = from_inspector_finding(finding, as_of)
-            answers[1][cve] = answers[1][cve].merged_with(value) if cve in answers[1] else value
-        if listed:
-            details = inspector.batch_get_finding_details(findingArns=[_best(listed)["findingArn"]])
-            for detail in details["findingDetails"]:
-                answers[0][cve] = from_finding_detail(detail, cve, as_of)
-        if cve not in answers[0] and CVE_ID.fullmatch(cve):
-            found = inspector.search_vulnerabilities(filterCriteria={"vulnerabilityIds": [cve]})
-            for vulnerability in found["vulnerabilities"]:
-                answers[2][cve] = from_vulnerability(vulnerability, as_of)
-        enrichments[cve] = combine([cve], answers)[cve]
-    run.evaluation = evaluate(policy, findings, enrichments, now=NOW, target=IMAGE)
-    run.wall = time.perf_counter() - run.start
-    imagebuilder.close()
-    inspector.close()
+    try:
+        status = imagebuilder.get_image(imageBuildVersionArn=IMAGE)["image"]["scanState"]["status"]
+        raw: list[dict[str, Any]] = []
+        for page in imagebuilder.get_paginator("list_image_scan_findings").paginate(filters=by_image, maxResults=25):
+            raw.extend(page["findings"])
+        counted = imagebuilder.list_image_scan_finding_aggregations(filter=by_image[0])
+        total = sum(r["imageAggregation"]["severityCounts"]["all"] for r in counted["responses"])
+        if status != "COMPLETED" or total != len(raw):
+            run.error = f"scan {status}, {len(raw)} findings listed, {total} counted"
+        else:
+            findings = [parse_finding(r) for r in raw]
+            ids = dict.fromkeys(f.vulnerability_id for f in findings)
+            enrichments = {cve: _enrich_one(inspector, cve) for cve in ids}
+            run.evaluation = evaluate(policy, findings, enrichments, now=NOW, target=IMAGE)
+    finally:
+        run.wall = time.perf_counter() - run.start
+        run.cpu, run.emulator_cpu = time.process_time() - cpu, host.cpu() - emulator_cpu
+        imagebuilder.close()
+        inspector.close()
     run.calls = host.calls()
+    run.violations = host.violations()
     return run
 
 
@@ -541,7 +593,7 @@ def run_sequential(host: Host, policy: Policy) -> Run:
 
 
 def _values(obj: Any) -> Any:
-    """A value with every provenance (source and response time) left out, for comparing answers."""
+    """A value without its provenance or the sources that answered, for comparing what was learned."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return tuple((f.name, _values(getattr(obj, f.name))) for f in dataclasses.fields(obj)
                      if f.name not in ("provenance", "kev_known_by"))
@@ -574,38 +626,61 @@ def _in_flight(spans: Sequence[Span], t0: float, t1: float) -> tuple[float, dict
     events = sorted([(max(s.start, t0), 1) for s in spans if s.end > t0 and s.start < t1]
                     + [(min(s.end, t1), -1) for s in spans if s.end > t0 and s.start < t1])
     level, last, area = 0, t0, 0.0
-    at: Counter[int] = Counter()
+    at: dict[int, float] = {}
     for t, step in events:
-        at[level] += t - last
+        at[level] = at.get(level, 0.0) + t - last
         area += level * (t - last)
         level, last = level + step, t
-    at[level] += t1 - last
+    at[level] = at.get(level, 0.0) + t1 - last
     area += level * (t1 - last)
     span = t1 - t0
-    return (area / span if span > 0 else 0.0), dict(at)
+    return (area / span if span > 0 else 0.0), at
 
 
-def where_the_time_goes(run: Run, workers: int, latency: float) -> list[str]:
-    """The timeline read back: did Inspector overlap the listing, was the pool full, what came after."""
+def _groups(inspector: Sequence[Span]) -> list[list[Span]]:
+    """Each worker's calls cut at every ListFindings: one group of ids each, as InspectorEnricher runs them."""
+    groups: list[list[Span]] = []
+    by_thread: dict[int, list[Span]] = {}
+    for span in inspector:
+        by_thread.setdefault(span.thread, []).append(span)
+    for spans in by_thread.values():
+        for span in spans:
+            if span.operation == "ListFindings" or not groups:
+                groups.append([])
+            groups[-1].append(span)
+    return groups
+
+
+def _pages(run: Run) -> tuple[list[Span], float, float]:
+    """The listing's page calls, when the last page arrived and when the recount did (seconds into the run)."""
+    pages = [s for s in run.spans if s.operation == "ListImageScanFindings"]
+    recount = [s for s in run.spans if s.operation == "ListImageScanFindingAggregations"]
+    return (pages, (pages[-1].end if pages else run.start) - run.start,
+            (recount[-1].end if recount else run.start) - run.start)
+
+
+def where_the_time_goes(run: Run, workers: int, latency: float, reference: Run | None) -> list[str]:
+    """The timeline read back: the listing's pace, whether Inspector overlapped it, and what came after."""
     if not run.spans:
         return ["no calls recorded"]
     t0 = run.start
-    pages = [s for s in run.spans if s.operation == "ListImageScanFindings"]
-    recount = [s for s in run.spans if s.operation == "ListImageScanFindingAggregations"]
+    pages, listing_end, recount_end = _pages(run)
     inspector = [s for s in run.spans if s.operation in ("ListFindings", "BatchGetFindingDetails",
                                                          "SearchVulnerabilities")]
     out: list[str] = []
-    listing_end = (pages[-1].end if pages else t0) - t0
-    recount_end = (recount[-1].end if recount else t0) - t0
-    per_call = statistics.median(s.end - s.start for s in run.spans) * 1000
-    out.append(f"listing (GetImage + {len(pages)} pages) ended at {listing_end:.2f} s, recount at "
-               f"{recount_end:.2f} s, verdict at {run.wall:.2f} s; median call {per_call:.1f} ms "
-               f"({per_call - latency * 1000:.1f} ms above the emulated latency)")
-    if pages:
-        gaps = [b.start - a.end for a, b in itertools.pairwise(pages)]
-        if gaps:
-            out.append(f"between pages: median {statistics.median(gaps) * 1000:.1f} ms, "
-                       f"total {sum(gaps):.2f} s (parsing, submitting ids, cache reads, GIL)")
+    page_ms = statistics.median(s.end - s.start for s in pages) * 1000 if pages else 0.0
+    gaps = [b.start - a.end for a, b in itertools.pairwise(pages)]
+    out.append(f"listing: last of {len(pages)} pages at {listing_end:.2f} s, recount at {recount_end:.2f} s, "
+               f"verdict at {run.wall:.2f} s; a page call takes {page_ms:.1f} ms (median; "
+               f"{page_ms - latency * 1000:.1f} ms above the latency), work between pages "
+               f"{statistics.median(gaps) * 1000 if gaps else 0:.1f} ms (median), {sum(gaps):.2f} s in all")
+    if reference is not None and reference is not run:
+        ref_pages, ref_end, _ = _pages(reference)
+        ref_ms = statistics.median(s.end - s.start for s in ref_pages) * 1000 if ref_pages else 0.0
+        out.append(f"vs plain boto3 listing only: last page {listing_end - ref_end:+.2f} s later, page call "
+                   f"{page_ms - ref_ms:+.1f} ms")
+    out.append(f"CPU: this process {run.cpu:.2f} s ({run.cpu / run.wall:.0%} of one core), emulator process "
+               f"{run.emulator_cpu:.2f} s ({run.emulator_cpu / run.wall:.0%})")
     if not inspector:
         out.append("no Inspector calls")
         return out
@@ -619,13 +694,19 @@ def where_the_time_goes(run: Run, workers: int, latency: float) -> list[str]:
                f"last done at {end:.2f} s")
     out.append(f"during the listing: {mean:.2f} Inspector calls in flight on average, pool full "
                f"({workers} in flight) {full / listing_end if listing_end else 0:.0%} of the time")
+    groups = _groups(inspector)
+    lengths = [len(g) for g in groups]
+    spans = [g[-1].end - g[0].start for g in groups]
+    out.append(f"a group of <= {LIST_IDS} ids runs its calls one after another in one worker: median "
+               f"{statistics.median(lengths):.0f} calls (max {max(lengths)}), {statistics.median(spans):.2f} s "
+               f"(max {max(spans):.2f} s)")
     out.append(f"after the last page: {len(after)} Inspector calls still to start, "
                f"{end - listing_end:.2f} s of Inspector work past the listing, "
                f"{max(0.0, end - recount_end):.2f} s past the recount")
-    short = [s for s in inspector if s.operation == "ListFindings" and 0 < s.ids < LIST_IDS]
-    for s in short:
-        out.append(f"short ListFindings group ({s.ids} ids) started at {s.start - t0:.2f} s "
-                   f"({s.start - t0 - listing_end:+.2f} s from the last page)")
+    last = max(groups, key=lambda g: g[-1].end)
+    out.append(f"the last group to finish started at {last[0].start - t0:.2f} s "
+               f"({last[0].start - t0 - listing_end:+.2f} s from the last page) with {last[0].ids} ids, "
+               f"{len(last)} calls: " + ", ".join(f"{c} {n}" for c, n in Counter(x.operation for x in last).items()))
     return out
 
 
@@ -636,14 +717,14 @@ def where_the_time_goes(run: Run, workers: int, latency: float) -> list[str]:
 
 def _verdict(run: Run) -> str:
     if run.evaluation is None:
-        return f"error: {run.error}"
+        return f"error: {run.error}" if run.error else "(no verdict: listing only)"
     s = run.evaluation.summary
     return (f"{run.evaluation.verdict.value} ({s.failed} fail, {s.warned} warn, {s.excepted} excepted, "
             f"{s.passed} pass)")
 
 
 def print_calls(runs: Sequence[Run], minimum: Mapping[str, int]) -> None:
-    """Calls made per operation next to the minimum; `+Nr` is how many of them were throttled (429)."""
+    """Calls made per operation next to the minimum; `(N 429)`: N of them were throttled and retried."""
     width = max(len(op) for _, op in OPERATIONS)
     heads = "".join(f" {r.name:>18}" for r in runs)
     print(f"\n{'calls per operation':{width}} {'minimum':>8}{heads}")
@@ -657,13 +738,15 @@ def print_calls(runs: Sequence[Run], minimum: Mapping[str, int]) -> None:
         print(f"{op:{width}} {least:>8}{cells}")
 
 
-def print_times(runs: Sequence[tuple[Run, float | None]], floor: float) -> None:
-    print(f"\n{'run':28} {'wall s':>8} {'/ floor':>8} {'target':>8}   setup s   verdict")
+def print_times(runs: Sequence[tuple[Run, float | None]], floor: float, measured: Run) -> None:
+    print(f"\n{'run':24} {'wall s':>7} {'/ floor':>8} {'target':>7} {'/ boto3 listing':>16} {'CPU s':>6} "
+          f"{'emulator CPU s':>15}   verdict")
     for run, target in runs:
         ratio = run.wall / floor
         goal = f"<= {target:.1f}" if target is not None else ""
         met = "" if target is None else (" ok" if ratio <= target else " MISSED")
-        print(f"{run.name:28} {run.wall:8.2f} {ratio:8.2f} {goal:>8}{met:3} {run.setup:7.2f}   {_verdict(run)}")
+        print(f"{run.name:24} {run.wall:7.2f} {ratio:8.2f} {goal:>7}{met:7} {run.wall / measured.wall:9.2f} "
+              f"{run.cpu:6.2f} {run.emulator_cpu:15.2f}   {_verdict(run)}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -676,6 +759,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-process-emulator", action="store_true",
                         help="serve the emulator from this process (its CPU then shares gate's GIL)")
     args = parser.parse_args(argv)
+    began = time.perf_counter()
 
     print(machine())
     where = "in this process" if args.in_process_emulator else "in a child process"
@@ -689,8 +773,7 @@ def main(argv: list[str] | None = None) -> int:
           f"{in_scope} Inspector findings tagged with the build, {len(data.inspector) - in_scope} with an "
           "earlier build")
     minimum, note = minimum_calls(data)
-    sequential_calls = sum(n for op, n in minimum.items() if op in SEQUENTIAL_OPS)
-    floor = sequential_calls * args.latency
+    floor = sum(n for op, n in minimum.items() if op in SEQUENTIAL_OPS) * args.latency
     print(f"sequential pagination floor: (1 GetImage + {minimum['ListImageScanFindings']} pages + 1 recount) "
           f"x {args.latency * 1000:.0f} ms = {floor:.2f} s; minimum calls from the seeded data ({note})")
 
@@ -698,45 +781,45 @@ def main(argv: list[str] | None = None) -> int:
     seeding = time.perf_counter()
     host: Host = LocalHost(data) if args.in_process_emulator else ProcessHost(data)
     print(f"emulator seeded and serving in {time.perf_counter() - seeding:.1f} s")
-    runs: list[Run] = []
     try:
         with tempfile.TemporaryDirectory(prefix="gate-bench-") as scratch:
             point_boto3_at(host, Path(scratch))
             host.set_faults(Faults(seed=SEED, latency=args.latency))
+            measured = run_listing(host)
             fresh = run_gate("gate", host, policy, Path(scratch) / "cache", args.workers)
             cached = run_gate("gate, cached", host, policy, Path(scratch) / "cache", args.workers)
-            runs = [fresh, cached]
-            if not args.no_sequential:
-                runs.append(run_sequential(host, policy))
+            sequential = None if args.no_sequential else run_sequential(host, policy)
             host.set_faults(Faults(seed=SEED, latency=args.latency, throttle_rate=THROTTLE_RATE))
             throttled = run_gate(f"gate, {THROTTLE_RATE:.0%} throttled", host, policy,
                                  Path(scratch) / "cache-throttled", args.workers)
-            runs.append(throttled)
-            violations = host.violations()
     finally:
         host.close()
+    runs = [r for r in (fresh, cached, sequential, throttled) if r is not None]
 
     print_calls(runs, minimum)
-    targets: dict[str, float | None] = {fresh.name: WALL_TARGET, cached.name: CACHED_TARGET}
-    print_times([(r, targets.get(r.name)) for r in runs], floor)
-    inspector_cached = sum(cached.made(op) for _, op in OPERATIONS[3:])
+    targets = {fresh.name: WALL_TARGET, cached.name: CACHED_TARGET}
+    print_times([(r, targets.get(r.name)) for r in [measured, *runs]], floor, measured)
+    inspector_cached = sum(cached.made(op) for service, op in OPERATIONS if service == "inspector2")
     print(f"\ncached run: {inspector_cached} Inspector calls (target 0), {cached.cache_hits} ids from the cache")
-    print(f"throttled run: {throttled.throttled()} calls answered 429 and retried "
-          f"({', '.join(f'{op} {throttled.throttled(op)}' for _, op in OPERATIONS if throttled.throttled(op))}); "
+    retried = ", ".join(f"{op} {throttled.throttled(op)}" for _, op in OPERATIONS if throttled.throttled(op))
+    print(f"throttled run: {throttled.throttled()} calls answered 429 and retried ({retried}); "
           f"vs the unthrottled run: {same_outcome(fresh, throttled)}")
-    for run in runs:
-        if run.name.startswith("sequential"):
-            print(f"sequential run vs gate: {same_outcome(fresh, run)}")
+    if sequential is not None:
+        print(f"sequential run vs gate: {same_outcome(fresh, sequential)}")
     extra = {op: fresh.made(op) - minimum[op] for _, op in OPERATIONS if fresh.made(op) != minimum[op]}
-    print("gate vs the minimum: " + (", ".join(f"{op} {n:+d}" for op, n in extra.items()) or "equal")
-          + f" (retries: {fresh.throttled()})")
+    met = "ok" if len(fresh.calls) == sum(minimum.values()) + fresh.throttled() else "MISSED"
+    above = ", ".join(f"{op} {n:+d}" for op, n in extra.items()) or "every operation at its minimum"
+    print(f"gate: {len(fresh.calls)} calls, minimum {sum(minimum.values())} + {fresh.throttled()} retries "
+          f"(target: equal, {met}); {above}")
+    violations = [v for r in [measured, *runs] for v in r.violations]
     print(f"emulator violations (requests or answers the models reject): {len(violations)}")
     for v in violations[:5]:
         print(f"  {v.service} {v.operation} {v.kind}: {v.message}")
-    for run in (fresh, cached, throttled):
+    for run in (measured, fresh, cached, throttled):
         print(f"\nwhere the time goes, {run.name}:")
-        for line in where_the_time_goes(run, args.workers, args.latency):
+        for line in where_the_time_goes(run, args.workers, args.latency, measured):
             print(f"  {line}")
+    print(f"\nwhole benchmark: {time.perf_counter() - began:.0f} s")
     return 0
 
 

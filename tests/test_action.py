@@ -42,6 +42,9 @@ def runner_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv.EnvBuilder(with_pip=True).create(env_dir)
     site = next(Path(p) for p in sys.path if p.endswith("site-packages"))
     (next((env_dir / "lib").glob("python3*/site-packages")) / "deps.pth").write_text(str(site) + "\n")
+    # The venv's bundled setuptools is older than the build needs; let the tested one show through.
+    subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "uninstall", "-q", "-y", "setuptools"],
+                   check=False, capture_output=True)
     return env_dir / "bin"
 
 

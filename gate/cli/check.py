@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,7 +148,14 @@ def run(args: argparse.Namespace) -> int:
     to_stdout = any(s.path == "-" for s in specs)
     summary = formatter(Format.TABLE).render(evaluation, options if not to_stdout else
                                              ReportOptions(color=False, sarif_location=args.sarif_location))
-    print(summary, file=sys.stderr if to_stdout else sys.stdout, end="" if summary.endswith("\n") else "\n")
+    stream = sys.stderr if to_stdout else sys.stdout
+    # NOTE: in Actions, stdout lines are parsed for workflow commands; finding text must never be one.
+    token = secrets.token_hex(16) if in_actions else None
+    if token:
+        print(f"::stop-commands::{token}", file=stream)
+    print(summary, file=stream, end="" if summary.endswith("\n") else "\n")
+    if token:
+        print(f"::{token}::", file=stream)
     written = write_reports(evaluation, specs, options)
     if in_actions:
         publish_to_github(evaluation, written, options, os.environ)

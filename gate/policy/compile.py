@@ -111,6 +111,25 @@ class _Codegen:
         return "(" + " and ".join(guards) + ")"
 
 
+def referenced(nodes: Sequence[Node]) -> frozenset[str]:
+    """The field names the conditions read."""
+    names: set[str] = set()
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Ref):
+            names.add(node.name)
+        elif isinstance(node, Not):
+            stack.append(node.operand)
+        elif isinstance(node, BoolOp):
+            stack.extend(node.operands)
+        elif isinstance(node, Cmp):
+            stack.extend((node.left, node.right))
+        elif isinstance(node, Call):
+            stack.extend(node.args)
+    return frozenset(names)
+
+
 def compile_policy(conditions: Sequence[Node]) -> PolicyFunction:
     """One function for all rules, so a finding costs one call however many rules there are."""
     gen = _Codegen()

@@ -19,8 +19,8 @@ from gate.model import (
     RuleMatch,
     Verdict,
 )
-from gate.policy.compile import explain
-from gate.policy.fields import facts_for
+from gate.policy.compile import explain, referenced
+from gate.policy.fields import facts_for, getters
 from gate.policy.loader import Policy, Rule
 
 
@@ -56,9 +56,10 @@ class Engine:
             bucket = self.expired if is_expired(ex, self.today) else self.active
             bucket.setdefault(ex.vulnerability.upper(), []).append(ex)
         self.used: set[str] = set()
+        self._getters = getters(referenced([r.condition for r in policy.rules]))
 
     def decide(self, finding: Finding, enrichment: Enrichment) -> FindingResult:
-        facts = facts_for(finding, enrichment, self.today)
+        facts = facts_for(finding, enrichment, self.today, self._getters)
         try:
             mask = self.policy.function(facts)
         except Exception as err:  # fail closed: a rule that cannot run is a policy error

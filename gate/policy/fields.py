@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -84,6 +84,17 @@ NAMES: tuple[str, ...] = tuple(FIELDS)
 _GETTERS = tuple((name, fld.get) for name, fld in FIELDS.items())
 
 
-def facts_for(finding: Finding, enrichment: Enrichment, today: date) -> dict[str, Any]:
-    """Every field's value for one finding; computed once, read by every rule."""
-    return {name: get(finding, enrichment, today) for name, get in _GETTERS}
+Getters = tuple[tuple[str, Callable[[Finding, Enrichment, date], Any]], ...]
+
+
+def getters(names: Iterable[str] | None = None) -> Getters:
+    """The getters for `names` (all fields when None), so a policy computes only what it reads."""
+    if names is None:
+        return _GETTERS
+    wanted = set(names)
+    return tuple((name, get) for name, get in _GETTERS if name in wanted)
+
+
+def facts_for(finding: Finding, enrichment: Enrichment, today: date, only: Getters = _GETTERS) -> dict[str, Any]:
+    """The fields' values for one finding; computed once, read by every rule."""
+    return {name: get(finding, enrichment, today) for name, get in only}

@@ -143,3 +143,18 @@ def test_python_dash_m_gate_runs() -> None:
     done = subprocess.run([sys.executable, "-m", "gate", "--version"], capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert done.stdout.startswith("gate ")
+
+
+def test_github_mode_fences_the_summary_from_workflow_commands(
+    isolated_env: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    assert main(DEMO) == ExitCode.VIOLATION
+    lines = capsys.readouterr().out.splitlines()
+    stop = next(i for i, line in enumerate(lines) if line.startswith("::stop-commands::"))
+    token = lines[stop].split("::")[2]
+    resume = lines.index(f"::{token}::")
+    assert len(token) == 32 and stop < resume
+    # Every command gate means to issue comes after commands are resumed; nothing inside the fence is one.
+    assert all(not line.startswith("::") for line in lines[stop + 1:resume])
+    assert sum(line.startswith("::error ") for line in lines[resume + 1:]) == 9

@@ -62,6 +62,11 @@ class App:
         self.state = state
         self.calls: list[Call] = []
         self.violations: list[Violation] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+        """The most requests being served at one moment: shows concurrency without timing anything."""
+        self.latency_served: dict[str, float] = {}
+        """Injected latency actually slept, per operation."""
         self._lock = threading.Lock()
 
     def violation(self, service: str, operation: str, kind: str, message: str) -> None:
@@ -74,6 +79,8 @@ class App:
         with self._lock:
             self.calls.clear()
             self.violations.clear()
+            self.max_in_flight = 0
+            self.latency_served.clear()
 
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
         """Answer one request."""
@@ -113,7 +120,15 @@ class App:
         index = faults.next_call(op.name)
         delay = faults.latency(op.name)
         if delay > 0:
-            time.sleep(delay)
+            with self._lock:
+                self.in_flight += 1
+                self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                self.latency_served[op.name] = self.latency_served.get(op.name, 0.0) + delay
+            try:
+                time.sleep(delay)
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
         problems = check_shape(params, op.input_shape) if op.input_shape is not None else []
         problems = problems or documented_constraints(op.name, params)
         if problems:

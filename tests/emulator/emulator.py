@@ -192,6 +192,16 @@ class Emulator:
         """Contract breaches seen so far (invalid requests, invalid responses, gaps)."""
         return list(self._app.violations)
 
+    @property
+    def max_in_flight(self) -> int:
+        """The most requests served at the same moment (counted while injected latency is slept)."""
+        return self._app.max_in_flight
+
+    @property
+    def latency_served(self) -> dict[str, float]:
+        """Injected latency slept so far, in seconds per operation."""
+        return dict(self._app.latency_served)
+
     def count(self, operation: str, *, status: int | None = None) -> int:
         """How many calls of ``operation`` were answered (with ``status``, if given)."""
         return sum(1 for c in self._app.calls if c.operation == operation and status in (None, c.status))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -97,10 +96,8 @@ def test_alias_bomb_is_refused_quickly() -> None:
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
         for i in range(20)
     )
-    started = time.monotonic()
-    lines = errors_of(bomb)
-    assert lines == ["p.yaml:2: YAML aliases (*name) are not supported"]
-    assert time.monotonic() - started < 5  # generous: an expanding loader would take hours
+    # Refused at the first alias event, before anything is composed or expanded.
+    assert errors_of(bomb) == ["p.yaml:2: YAML aliases (*name) are not supported"]
 
 
 def test_huge_file_is_refused(tmp_path: Path) -> None:
