@@ -279,8 +279,8 @@ class Host(Protocol):
 class LocalHost:
     """The emulator in this process (`--in-process-emulator`)."""
 
-    def __init__(self, data: Seeded) -> None:
-        self._emu = Emulator().start()
+    def __init__(self, data: Seeded, check_responses: bool) -> None:
+        self._emu = Emulator(check_responses=check_responses).start()
         seed(self._emu, data)
 
     def env(self) -> dict[str, str]:
@@ -305,9 +305,9 @@ class LocalHost:
         self._emu.stop()
 
 
-def _serve(conn: Connection, data: Seeded) -> None:
+def _serve(conn: Connection, data: Seeded, check_responses: bool) -> None:
     """The child process: seed an emulator, then answer commands until told to stop."""
-    with Emulator() as emu:
+    with Emulator(check_responses=check_responses) as emu:
         seed(emu, data)
         conn.send(emu.env())
         while True:
@@ -332,10 +332,11 @@ def _serve(conn: Connection, data: Seeded) -> None:
 class ProcessHost:
     """The emulator in a child process, driven over a pipe."""
 
-    def __init__(self, data: Seeded) -> None:
+    def __init__(self, data: Seeded, check_responses: bool) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, data), name="aws-emulator", daemon=True)
+        self._process = context.Process(target=_serve, args=(child, data, check_responses), name="aws-emulator",
+                                        daemon=True)
         self._process.start()
         child.close()
         self._env: dict[str, str] = self._conn.recv()
@@ -758,13 +759,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-sequential", action="store_true", help="skip the sequential boto3 run (~90 s)")
     parser.add_argument("--in-process-emulator", action="store_true",
                         help="serve the emulator from this process (its CPU then shares gate's GIL)")
+    parser.add_argument("--check-responses", action="store_true",
+                        help="let the emulator check every answer against botocore's models, as the tests do "
+                        "(~10 ms of emulator CPU a page, which real AWS does not spend; requests are always checked)")
     args = parser.parse_args(argv)
     began = time.perf_counter()
 
     print(machine())
     where = "in this process" if args.in_process_emulator else "in a child process"
-    print(f"emulator {where}; latency {args.latency * 1000:.0f} ms a call; gate --max-workers {args.workers}; "
-          f"time.perf_counter; seed {SEED}")
+    checks = "requests and answers" if args.check_responses else "requests (answers unchecked: --check-responses)"
+    print(f"emulator {where}, checking {checks}; latency {args.latency * 1000:.0f} ms a call; "
+          f"gate --max-workers {args.workers}; time.perf_counter; seed {SEED}")
     data = make_data(SEED, args.findings, args.cves)
     kinds = Counter(data.kind.values())
     in_scope = sum(1 for r in data.inspector if r.build == IMAGE)
@@ -779,7 +784,8 @@ def main(argv: list[str] | None = None) -> int:
 
     policy = load_policy("default")
     seeding = time.perf_counter()
-    host: Host = LocalHost(data) if args.in_process_emulator else ProcessHost(data)
+    checked = args.check_responses
+    host: Host = LocalHost(data, checked) if args.in_process_emulator else ProcessHost(data, checked)
     print(f"emulator seeded and serving in {time.perf_counter() - seeding:.1f} s")
     try:
         with tempfile.TemporaryDirectory(prefix="gate-bench-") as scratch:

@@ -282,3 +282,22 @@ def test_work_overlaps_submission(emu: Emulator, make: Any) -> None:
     assert datetime.now(UTC) - started < timedelta(seconds=0.3)
     enricher.results()
     assert datetime.now(UTC) - started < timedelta(seconds=1.0)  # NOTE: one at a time would take 1.2 s.
+
+
+def test_detail_lookups_are_batched_across_groups(aws_env: Emulator, make: Any) -> None:
+    """Three groups of ten ids, four of each with details: 12 ARNs need 2 detail calls, not 3."""
+    ids = [f"CVE-2025-{n:05d}" for n in range(30)]
+    for n, vid in enumerate(ids):
+        if n % 10 < 4:
+            aws_env.add_inspector_finding(vulnerability_id=vid, resource_tags=TAGS, details=DETAIL)
+    enricher = make()
+    found = _run(enricher, ids[:10], ids[10:20], ids[20:])
+    assert aws_env.count("ListFindings") == 3
+    assert aws_env.count("BatchGetFindingDetails") == 2
+    assert aws_env.count("SearchVulnerabilities") == 18  # every CVE without details, once each
+    assert sorted(vid for vid, e in found.items() if e.kev is not None) == [
+        vid for n, vid in enumerate(ids) if n % 10 < 4
+    ]
+    asked = Counter(v for c in aws_env.calls if c.operation == "SearchVulnerabilities"
+                    for v in c.params["filterCriteria"]["vulnerabilityIds"])
+    assert max(asked.values()) == 1

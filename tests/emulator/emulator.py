@@ -25,9 +25,9 @@ ACCESS_KEY = "emulator"  # NOTE: dummy credentials; the emulator never checks si
 class Emulator:
     """Serves imagebuilder and inspector2 on ``url`` while running (use it as a context manager)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, check_responses: bool = True) -> None:
         self._state = State(Store(), Pager(), FaultState(Faults()))
-        self._app = App(self._state)
+        self._app = App(self._state, check_responses=check_responses)
         self._server: HttpServer | None = None
         self._clients: list[Any] = []
 
