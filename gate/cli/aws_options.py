@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -72,6 +73,15 @@ def add_aws_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup)
     parser.add_argument("--max-workers", type=_workers, metavar="N",
                         default=os.environ.get("GATE_MAX_WORKERS", str(DEFAULT_WORKERS)),
                         help=f"concurrent Inspector requests, 1-64 (default: {DEFAULT_WORKERS})")
+
+
+def _print_progress(message: str) -> None:
+    print(f"gate: {message}", file=sys.stderr)
+
+
+def progress() -> Callable[[str], None] | None:
+    """Progress lines for a person watching (stderr is a terminal); silent in CI logs."""
+    return _print_progress if sys.stderr.isatty() else None
 
 
 def has_target(args: argparse.Namespace) -> bool:

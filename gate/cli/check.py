@@ -31,6 +31,7 @@ from gate.policy.engine import evaluate
 from gate.policy.loader import load_policy
 from gate.reports.interface import ReportOptions
 from gate.reports.registry import Format, formatter
+from gate.sources.codec import ShapeError, to_utc
 from gate.sources.export import ExportSource
 from gate.sources.snapshot import load_snapshot
 
@@ -67,10 +68,11 @@ def _now(text: str | None) -> datetime:
     if not text:
         return datetime.now(UTC)
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+        value = to_utc(text)
+    except ShapeError:
         raise UsageError(f"--as-of {text!r}: expected YYYY-MM-DD or an ISO-8601 time") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    assert value is not None  # to_utc maps only None to None
+    return value
 
 
 def _offline_enrichers(args: argparse.Namespace) -> list[Enricher]:
@@ -102,13 +104,8 @@ def _gathered(args: argparse.Namespace, enrichers: list[Enricher]) -> Gathered:
                         snap.feeds + tuple(i for e in enrichers for i in e.feeds()))
     if args.findings:
         return gather(ExportSource(args.findings), offline=enrichers)
-    progress = _progress if sys.stderr.isatty() else None
-    source, live = aws_options.build_live(args, progress)
+    source, live = aws_options.build_live(args, aws_options.progress())
     return gather(source, live=live, offline=enrichers)
-
-
-def _progress(message: str) -> None:
-    print(f"gate: {message}", file=sys.stderr)
 
 
 def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:

@@ -26,12 +26,8 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _progress(message: str) -> None:
-    print(f"gate: {message}", file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
-    source, live = aws_options.build_live(args, _progress)
+    source, live = aws_options.build_live(args, aws_options.progress())
     gathered = gather(source, live=live)
     write_snapshot(args.output, gathered)
     enriched = sum(1 for e in gathered.enrichments.values() if e.enriched)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gate.errors import UnreadableInputError, UsageError
+from gate.files import atomic_write
 from gate.model import Evaluation
 from gate.reports import github
 from gate.reports.interface import ReportOptions
@@ -60,10 +61,7 @@ def write_reports(evaluation: Evaluation, specs: Sequence[ReportSpec], options: 
 
 def _write(path: Path, text: str) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(path, text.encode("utf-8"))
     except OSError as e:
         raise UnreadableInputError(f"{path}: cannot write report ({e.strerror or e})") from e
 

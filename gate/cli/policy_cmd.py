@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from gate.errors import ExitCode, PolicyError, PolicyErrors
+from gate.errors import ExitCode, PolicyError
 from gate.policy.fields import FIELDS
 from gate.policy.loader import load_policy, policy_schema
 from gate.policy.testing import discover, run_test_file
@@ -34,11 +34,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for name in args.files:
         try:
             policy = load_policy(name)
-        except PolicyErrors as e:
-            failed = True
-            for err in e.errors:
-                print(err.diagnostics(), file=sys.stderr)
-        except PolicyError as e:
+        except PolicyError as e:  # PolicyErrors lists every problem, one per line
             failed = True
             print(e.diagnostics(), file=sys.stderr)
         else:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from gate.enrichment.reading import read_bytes
 from gate.errors import InputError
+from gate.files import read_bytes
 from gate.model import Enrichment, EpssScore, FeedInfo, Provenance
+from gate.sources.codec import ShapeError, to_utc
 
 SOURCE = "first-epss"
 
@@ -76,11 +77,9 @@ class EpssScores:
         score_date = None
         if "score_date" in meta:
             try:
-                score_date = datetime.fromisoformat(meta["score_date"].replace("Z", "+00:00"))
-            except ValueError as e:
+                score_date = to_utc(meta["score_date"])
+            except ShapeError as e:
                 raise InputError(f"{origin}:1: bad score_date {meta['score_date']!r}") from e
-            if score_date.tzinfo is None:
-                score_date = score_date.replace(tzinfo=UTC)
         return cls(scores=scores, model_version=meta.get("model_version"),
                    score_date=score_date, origin=origin)
 

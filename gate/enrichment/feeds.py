@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import urllib.error
 import urllib.request
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import Message
@@ -15,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from gate import __version__
-from gate.enrichment.cache import atomic_write
 from gate.enrichment.epss import EpssScores
 from gate.enrichment.kev import KevCatalog
-from gate.enrichment.reading import MAX_BYTES
 from gate.errors import FeedError, GateError
+from gate.files import MAX_BYTES, atomic_write, gunzip
 from gate.model import FeedInfo
 from gate.sources.codec import ShapeError, to_utc
 
@@ -61,23 +58,10 @@ def _read_meta(feed: _Feed) -> dict[str, Any]:
     return meta
 
 
-def _gunzip(data: bytes, origin: str) -> bytes:
-    if data[:2] != b"\x1f\x8b":
-        return data
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(data)) as gz:
-            out = gz.read(MAX_BYTES + 1)
-    except (OSError, EOFError, zlib.error) as e:
-        raise FeedError(f"{origin}: the download is a damaged gzip file ({e})") from e
-    if len(out) > MAX_BYTES:
-        raise FeedError(f"{origin}: larger than {MAX_BYTES // 2**20} MiB uncompressed")
-    return out
-
-
 def _validate(feed: _Feed, data: bytes) -> tuple[bytes, datetime | None, str]:
     """Parse the download as the feed it claims to be: (bytes to store, as-of date, description)."""
-    text_bytes = _gunzip(data, feed.url)
     try:
+        text_bytes = gunzip(data, feed.url)
         text = text_bytes.decode("utf-8")
         if feed.path.name == KEV_FILE:
             catalog = KevCatalog.from_document(json.loads(text), feed.url)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from gate.enrichment.reading import read_bytes
 from gate.errors import InputError
+from gate.files import read_bytes
 from gate.model import Enrichment, FeedInfo, KevEntry, Provenance
+from gate.sources.codec import ShapeError, to_utc
 
 SOURCE = "cisa-kev"
 
@@ -53,10 +54,9 @@ class KevCatalog:
         released = None
         if isinstance(doc.get("dateReleased"), str):
             try:
-                released = datetime.fromisoformat(doc["dateReleased"].replace("Z", "+00:00"))
-            except ValueError as e:
+                released = to_utc(doc["dateReleased"])
+            except ShapeError as e:
                 raise InputError(f"{origin}: bad dateReleased {doc['dateReleased']!r}") from e
-            released = released if released.tzinfo else released.replace(tzinfo=UTC)
         provenance = Provenance(source=SOURCE, as_of=released)
         entries: dict[str, KevEntry] = {}
         for i, item in enumerate(doc["vulnerabilities"]):

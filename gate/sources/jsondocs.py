@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gate.enrichment.reading import read_bytes
 from gate.errors import InputError
+from gate.files import read_bytes
 
 
 def read_documents(path: Path, what: str) -> list[Any]:

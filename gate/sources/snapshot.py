@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gate.enrichment.cache import atomic_write
-from gate.enrichment.reading import read_bytes
 from gate.enrichment.serialize import enrichment_from_json, enrichment_to_json
 from gate.errors import InputError, UnreadableInputError
+from gate.files import atomic_write, read_bytes
 from gate.gather import Gathered
 from gate.model import FeedInfo
 from gate.sources.codec import ShapeError, finding_to_api, parse_finding, to_utc
