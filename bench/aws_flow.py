@@ -34,12 +34,13 @@ from gate.enrichment.inspector import InspectorEnricher
 from gate.enrichment.inspector_shapes import from_finding_detail, from_inspector_finding, from_vulnerability
 from gate.enrichment.interface import combine
 from gate.errors import GateError
-from gate.gather import gather
 from gate.model import Enrichment, Evaluation
 from gate.policy.engine import evaluate
 from gate.policy.loader import Policy, load_policy
-from gate.sources.codec import parse_finding, to_utc
+from gate.run import gather
+from gate.sources.codec import parse_finding
 from gate.sources.imagebuilder import ImageBuilderSource
+from gate.timeutil import to_utc
 from tests.emulator import REGION, Call, Emulator, Faults, Violation, image_arn, image_scan_finding
 
 SEED = 20261121

@@ -34,12 +34,12 @@ from harness import (
 
 from gate.enrichment.epss import EpssEnricher, EpssScores
 from gate.enrichment.kev import KevCatalog, KevEnricher
-from gate.gather import gather
 from gate.model import Evaluation, Finding
 from gate.policy.engine import evaluate
 from gate.policy.loader import load_policy
 from gate.reports.interface import ReportOptions
 from gate.reports.json_report import JsonReport
+from gate.run import gather
 from gate.sources.export import ExportSource
 
 SEED = 20261121

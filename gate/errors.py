@@ -108,3 +108,26 @@ class AwsError(IncompleteError):
 
 class FeedError(IncompleteError):
     """A KEV/EPSS feed could not be downloaded or validated."""
+
+
+class ShapeError(ValueError):
+    """A document is not the shape it claims; callers wrap it with the file or API call it came from."""
+
+
+class ExprError(Exception):
+    """A policy expression is invalid; `column` is 1-based within the expression text."""
+
+    def __init__(self, message: str, column: int | None = None, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column
+        self.hint = hint
+
+
+class AwsCallError(AwsError):
+    """An AWS call failed; `action` (`service:Operation`) and `code` let callers branch on the cause."""
+
+    def __init__(self, message: str, *, action: str, code: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.action = action
+        self.code = code

@@ -25,7 +25,7 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
-from gate.errors import AwsError
+from gate.errors import AwsCallError
 
 T = TypeVar("T")
 
@@ -44,15 +44,6 @@ REJECTED = frozenset({
     "ClientException", "InvalidParameterException", "InvalidParameterCombinationException",
 })
 CREDENTIALS_HINT = "configure credentials: --profile/AWS_PROFILE, `aws sso login`, AWS_ACCESS_KEY_ID, or a role"
-
-
-class AwsCallError(AwsError):
-    """An AWS call failed; `action` (`service:Operation`) and `code` let callers branch on the cause."""
-
-    def __init__(self, message: str, *, action: str, code: str, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.action = action
-        self.code = code
 
 
 def one_line(text: object, limit: int = 300) -> str:

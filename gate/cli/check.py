@@ -24,16 +24,16 @@ from gate.enrichment.feeds import cached_feed_paths
 from gate.enrichment.inspector_export import InspectorExport
 from gate.enrichment.interface import Enricher, combine
 from gate.enrichment.kev import KevCatalog, KevEnricher
-from gate.errors import ExitCode, GateError, UsageError
-from gate.gather import Gathered, gather
+from gate.errors import ExitCode, GateError, ShapeError, UsageError
 from gate.model import Evaluation, Verdict
 from gate.policy.engine import evaluate
 from gate.policy.loader import load_policy
 from gate.reports.interface import ReportOptions
 from gate.reports.registry import Format, formatter
-from gate.sources.codec import ShapeError, to_utc
+from gate.run import Gathered, gather
 from gate.sources.export import ExportSource
 from gate.sources.snapshot import load_snapshot
+from gate.timeutil import to_utc
 
 STALE_FEED_DAYS = 7
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.cli import aws_options
-from gate.gather import gather
+from gate.run import gather
 from gate.sources.snapshot import write_snapshot
 
 

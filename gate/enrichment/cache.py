@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from gate.enrichment.serialize import enrichment_from_json, enrichment_to_json
+from gate.errors import ShapeError
 from gate.files import atomic_write
 from gate.model import Enrichment
-from gate.sources.codec import ShapeError, to_utc
+from gate.timeutil import to_utc
 
 SCHEMA_VERSION = 1
 """Bump when the entry format or the meaning of its values changes: old entries then read as misses."""

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from gate.errors import InputError
+from gate.errors import InputError, ShapeError
 from gate.files import read_bytes
 from gate.model import Enrichment, EpssScore, FeedInfo, Provenance
-from gate.sources.codec import ShapeError, to_utc
+from gate.timeutil import to_utc
 
 SOURCE = "first-epss"
 

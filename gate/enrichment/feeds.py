@@ -15,10 +15,10 @@ from typing import Any
 from gate import __version__
 from gate.enrichment.epss import EpssScores
 from gate.enrichment.kev import KevCatalog
-from gate.errors import FeedError, GateError
+from gate.errors import FeedError, GateError, ShapeError
 from gate.files import MAX_BYTES, atomic_write, gunzip
 from gate.model import FeedInfo
-from gate.sources.codec import ShapeError, to_utc
+from gate.timeutil import to_utc
 
 KEV_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
 EPSS_URL = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"

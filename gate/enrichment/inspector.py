@@ -17,9 +17,10 @@ from typing import Any
 from gate.aws.retry import Backoff, Caller
 from gate.aws.session import Clients
 from gate.enrichment.cache import Cache
-from gate.enrichment.inspector_api import BATCH, CVE_ID, InspectorApi, utcnow
+from gate.enrichment.inspector_api import BATCH, CVE_ID, InspectorApi
 from gate.enrichment.interface import combine
 from gate.model import Enrichment, FeedInfo
+from gate.timeutil import utcnow
 
 
 @dataclass

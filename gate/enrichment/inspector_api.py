@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from gate.aws.retry import AwsCallError, Caller, denied, one_line
+from gate.aws.retry import Caller, denied, one_line
 from gate.enrichment.inspector_shapes import from_finding_detail, from_inspector_finding, from_vulnerability
-from gate.errors import AwsError
+from gate.errors import AwsCallError, AwsError, ShapeError
 from gate.model import Enrichment
-from gate.sources.codec import ShapeError, to_utc
+from gate.timeutil import to_utc
 
 CVE_ID = re.compile(r"CVE-[12][0-9]{3}-[0-9]{1,10}")
 """The only ids `SearchVulnerabilities` accepts."""

@@ -12,10 +12,10 @@ from gate.enrichment.inspector_shapes import (
     from_inspector_finding,
 )
 from gate.enrichment.interface import combine
-from gate.errors import IncompleteError, InputError
+from gate.errors import IncompleteError, InputError, ShapeError
+from gate.jsondocs import read_documents
 from gate.model import Enrichment, FeedInfo
-from gate.sources.codec import ShapeError, to_utc
-from gate.sources.jsondocs import read_documents
+from gate.timeutil import to_utc
 
 WHAT = "the output of `aws inspector2 list-findings` or `aws inspector2 batch-get-finding-details`"
 _HARMLESS = {"FINDING_DETAILS_NOT_FOUND"}

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from gate.errors import ShapeError
 from gate.model import Enrichment, EpssScore, KevEntry, Provenance, Sourced
-from gate.sources.codec import ShapeError, to_utc
+from gate.timeutil import to_utc
 
 DETAILS = "inspector:BatchGetFindingDetails"
 FINDINGS = "inspector:ListFindings"

@@ -9,10 +9,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from gate.errors import InputError
+from gate.errors import InputError, ShapeError
 from gate.files import read_bytes
 from gate.model import Enrichment, FeedInfo, KevEntry, Provenance
-from gate.sources.codec import ShapeError, to_utc
+from gate.timeutil import to_utc
 
 SOURCE = "cisa-kev"
 

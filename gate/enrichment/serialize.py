@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
+from gate.errors import ShapeError
 from gate.model import Enrichment, EpssScore, KevEntry, Provenance, Sourced
-from gate.sources.codec import ShapeError, to_utc
+from gate.timeutil import to_utc
 
 
 def provenance_to_json(p: Provenance | None) -> dict[str, Any] | None:

@@ -12,20 +12,11 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from gate.errors import ExprError
 from gate.policy.fields import FIELDS, Type
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 40
-
-
-class ExprError(Exception):
-    """An expression is invalid; `column` is 1-based within the expression text."""
-
-    def __init__(self, message: str, column: int | None = None, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.column = column
-        self.hint = hint
 
 
 @dataclass(frozen=True)

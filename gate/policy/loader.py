@@ -12,11 +12,11 @@ from typing import Any
 
 import jsonschema
 
-from gate.errors import PolicyError, PolicyErrors
+from gate.errors import ExprError, PolicyError, PolicyErrors
 from gate.model import Action, ExceptionRef, RuleInfo
 from gate.policy import yamlsrc
 from gate.policy.compile import PolicyFunction, compile_policy
-from gate.policy.expr import ExprError, Node, parse, suggest
+from gate.policy.expr import Node, parse, suggest
 
 
 @dataclass(frozen=True)

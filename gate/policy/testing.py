@@ -13,12 +13,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from gate.errors import GateError, PolicyError
+from gate.errors import GateError, PolicyError, ShapeError
 from gate.model import Cvss, Decision, Enrichment, EpssScore, Finding, KevEntry, Provenance, Sourced, VulnerablePackage
 from gate.policy import yamlsrc
 from gate.policy.engine import Engine
 from gate.policy.loader import load_policy
-from gate.sources.codec import ShapeError, parse_finding
+from gate.sources.codec import parse_finding
 from gate.sources.export import ExportSource
 
 _TEST = Provenance(source="policy-test", as_of=None)

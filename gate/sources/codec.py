@@ -3,37 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from gate.errors import ShapeError
 from gate.model import Cvss, Finding, VulnerablePackage
-
-
-class ShapeError(ValueError):
-    """The document is not an `ImageScanFinding`."""
-
-
-def to_utc(value: object) -> datetime | None:
-    """Accept what the wire, the AWS CLI or boto3 gives (epoch seconds, ISO-8601, datetime)."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), tz=UTC)
-    elif isinstance(value, str):
-        text = value.strip()
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        try:
-            dt = datetime.fromisoformat(text)
-        except ValueError as e:
-            raise ShapeError(f"bad timestamp {value!r}") from e
-    else:
-        raise ShapeError(f"bad timestamp {value!r}")
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+from gate.timeutil import to_utc
 
 
 def _str(obj: Mapping[str, Any], key: str) -> str | None:

@@ -6,10 +6,10 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from gate.errors import InputError
+from gate.errors import InputError, ShapeError
+from gate.jsondocs import read_documents
 from gate.model import Finding
-from gate.sources.codec import ShapeError, parse_finding
-from gate.sources.jsondocs import read_documents
+from gate.sources.codec import parse_finding
 
 WHAT = "the output of `aws imagebuilder list-image-scan-findings`"
 

@@ -10,11 +10,12 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from gate.aws.retry import AwsCallError, Backoff, Caller, one_line
+from gate.aws.retry import Backoff, Caller, one_line
 from gate.aws.session import Clients
-from gate.errors import AwsError, IncompleteError, ScanNotReadyError, UsageError
+from gate.errors import AwsCallError, AwsError, IncompleteError, ScanNotReadyError, ShapeError, UsageError
 from gate.model import Finding
-from gate.sources.codec import ShapeError, parse_finding, to_utc
+from gate.sources.codec import parse_finding
+from gate.timeutil import to_utc
 
 PAGE_SIZE = 25
 """Valid under both the published limit (25) and the current model's (100)."""

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from gate.enrichment.serialize import enrichment_from_json, enrichment_to_json
-from gate.errors import InputError, UnreadableInputError
+from gate.errors import InputError, ShapeError, UnreadableInputError
 from gate.files import atomic_write, read_bytes
-from gate.gather import Gathered
 from gate.model import FeedInfo
-from gate.sources.codec import ShapeError, finding_to_api, parse_finding, to_utc
+from gate.run import Gathered
+from gate.sources.codec import finding_to_api, parse_finding
+from gate.timeutil import to_utc
 
 FORMAT = "gate-snapshot"
 VERSION = 1

@@ -10,8 +10,8 @@ import pytest
 from gate.aws.retry import Backoff, Caller
 from gate.aws.session import Clients
 from gate.errors import AwsError, ExitCode, IncompleteError, ScanNotReadyError, UsageError
-from gate.gather import gather
 from gate.model import Finding
+from gate.run import gather
 from gate.sources.imagebuilder import ImageBuilderSource
 from tests.aws.conftest import FakeTime, open_clients
 from tests.emulator import Emulator, Faults, image_arn, image_scan_finding, pipeline_arn

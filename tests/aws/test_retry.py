@@ -13,8 +13,8 @@ from botocore.exceptions import (
     TokenRetrievalError,
 )
 
-from gate.aws.retry import AwsCallError, Backoff, Caller, translate
-from gate.errors import AwsError, ExitCode
+from gate.aws.retry import Backoff, Caller, translate
+from gate.errors import AwsCallError, AwsError, ExitCode
 from tests.aws.conftest import FakeTime
 
 

@@ -6,8 +6,9 @@ from datetime import date
 
 import pytest
 
+from gate.errors import ExprError
 from gate.policy.compile import compile_policy, evaluate, explain
-from gate.policy.expr import ExprError, parse
+from gate.policy.expr import parse
 
 
 def facts(**overrides: object) -> dict[str, object]:

@@ -7,11 +7,11 @@ from datetime import UTC, date, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gate.errors import PolicyError
+from gate.errors import ExprError, PolicyError
 from gate.model import Cvss, Enrichment, EpssScore, Finding, KevEntry, VulnerablePackage
 from gate.policy.compile import compile_policy, evaluate
 from gate.policy.engine import Engine
-from gate.policy.expr import ExprError, parse
+from gate.policy.expr import parse
 from gate.policy.fields import FIELDS, facts_for
 from gate.policy.loader import parse_policy
 
