@@ -29,15 +29,15 @@ import boto3
 from harness import CVSS_RANGE, FIX, NOW, PACKAGES, SEVERITIES, machine, weighted
 
 from gate.aws.session import make_clients, make_session
-from gate.cli.aws_options import DEFAULT_WORKERS, build_cache
 from gate.enrichment.inspector import InspectorEnricher
 from gate.enrichment.inspector_shapes import from_finding_detail, from_inspector_finding, from_vulnerability
 from gate.enrichment.interface import combine
 from gate.errors import GateError
+from gate.inputs import DEFAULT_WORKERS, Inputs, build_cache
 from gate.model import Enrichment, Evaluation
-from gate.policy.engine import evaluate
+from gate.policy.engine import judge as evaluate
 from gate.policy.loader import Policy, load_policy
-from gate.run import gather
+from gate.run import Plan, gather
 from gate.sources.codec import parse_finding
 from gate.sources.imagebuilder import ImageBuilderSource
 from gate.timeutil import to_utc
@@ -458,32 +458,33 @@ class Run:
 
 
 def run_gate(name: str, host: Host, policy: Policy, cache_dir: Path, workers: int) -> Run:
-    """gate's live path as `build_live` assembles it, plus a timeline on both clients, then gather and evaluate."""
+    """gate's live path as `gate.live.open_live_plan` assembles it, plus a timeline on both clients."""
     run = Run(name)
     host.reset_calls()
     timeline = Timeline()
-    options = argparse.Namespace(cache_dir=cache_dir, cache_ttl=timedelta(hours=24), no_cache=False)
+    options = Inputs(cache_dir=cache_dir, cache_ttl=timedelta(hours=24))
     began = time.perf_counter()
-    # NOTE: the same steps and arguments as gate.cli.aws_options.build_live, done here to reach the clients.
+    # NOTE: the same steps and arguments as gate.live.open_live_plan, done here to reach the clients.
     session = make_session(REGION, None)
     clients = make_clients(session, max_pool=workers + 2)
     timeline.attach(clients.imagebuilder)
     timeline.attach(clients.inspector2)
     source = ImageBuilderSource(clients, image_build_version_arn=IMAGE, wait_timeout=0)
     enricher = InspectorEnricher(clients, scope_arn=source.target, cache=build_cache(options),
-                                 max_workers=workers, owns_clients=True)
+                                 max_workers=workers)
+    plan = Plan(source=source, live=enricher, closers=[clients.close])
     cpu, emulator_cpu = time.process_time(), host.cpu()
     run.start = time.perf_counter()
     run.setup = run.start - began
     try:
-        gathered = gather(source, live=enricher)
+        gathered = gather(plan)
         run.evaluation = evaluate(policy, gathered.findings, gathered.enrichments, now=NOW,
                                   target=gathered.target, feeds=gathered.feeds)
     except GateError as e:
         run.error = f"{type(e).__name__}: {e}"
     finally:
         run.wall = time.perf_counter() - run.start
-        enricher.close()
+        plan.close()
     run.cpu, run.emulator_cpu = time.process_time() - cpu, host.cpu() - emulator_cpu
     run.cache_hits = enricher.cache_hits
     run.calls = host.calls()

@@ -35,11 +35,11 @@ from harness import (
 from gate.enrichment.epss import EpssEnricher, EpssScores
 from gate.enrichment.kev import KevCatalog, KevEnricher
 from gate.model import Evaluation, Finding
-from gate.policy.engine import evaluate
+from gate.policy.engine import judge as evaluate
 from gate.policy.loader import load_policy
 from gate.reports.interface import ReportOptions
 from gate.reports.json_report import JsonReport
-from gate.run import gather
+from gate.run import Plan, gather
 from gate.sources.export import ExportSource
 
 SEED = 20261121
@@ -211,7 +211,7 @@ def run_gate(inputs: Inputs, out: Path) -> tuple[dict[str, float], Evaluation]:
     epss = EpssEnricher(EpssScores.load(inputs.epss))
     marks.append(time.perf_counter())
     source = _TimedSource(ExportSource([inputs.export]))
-    gathered = gather(source, offline=[kev, epss])
+    gathered = gather(Plan(source=source, offline=[kev, epss]))
     marks += [source.exhausted, time.perf_counter()]
     evaluation = evaluate(policy, gathered.findings, gathered.enrichments, now=NOW, target=gathered.target,
                           feeds=gathered.feeds)

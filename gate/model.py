@@ -245,8 +245,8 @@ class RuleMatch:
 
 
 @dataclass(frozen=True)
-class ExceptionRef:
-    """An exception as reports show it."""
+class PolicyException:
+    """A policy's exception (a waiver): what it covers, why, whose it is, and when it ends."""
 
     id: str
     vulnerability: str
@@ -291,6 +291,18 @@ class FeedInfo:
     source: str
     as_of: datetime | None
     detail: str | None = None
+    provides: tuple[str, ...] = ()
+    """The kinds of data it answers (`gate.fields.Source` values): what rules it lets a run answer."""
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """Every finding of the target with the enrichment of each distinct vulnerability id."""
+
+    target: str
+    findings: tuple[Finding, ...]
+    enrichments: dict[str, Enrichment]
+    feeds: tuple[FeedInfo, ...]
 
 
 @dataclass(frozen=True)
@@ -311,7 +323,7 @@ class Evaluation:
     policy_name: str
     policy_source: str
     rules: tuple[RuleInfo, ...]
-    exceptions: tuple[ExceptionRef, ...] = ()
+    exceptions: tuple[PolicyException, ...] = ()
     stale_exceptions: tuple[str, ...] = ()
     """Active exceptions that covered nothing in this run."""
     expired_exceptions: tuple[str, ...] = ()

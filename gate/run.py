@@ -1,57 +1,119 @@
-"""Fetch and enrich: pull pages from a source while enrichers work on the ids already seen."""
+"""The one owner of a run: open the inputs, gather and enrich every finding, judge them, close everything.
+
+Every input (an export, a snapshot, a live Image Builder build) reaches the policy through here,
+so a check that must hold for all of them (unanswerable rules, fresh feeds, one image) is written
+once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from gate.enrichment.interface import Enricher, IncrementalEnricher, combine
-from gate.model import Enrichment, FeedInfo, Finding
+from gate.errors import IncompleteError
+from gate.fields import ALWAYS, FIELDS, SUPPLY, Source
+from gate.model import Evaluation, Finding, Gathered
+from gate.policy.compile import referenced
 from gate.sources.interface import FindingSource
+from gate.timeutil import age_days
+
+if TYPE_CHECKING:
+    from gate.policy.loader import Policy
+
+STALE_FEED_DAYS = 7
 
 
-@dataclass(frozen=True)
-class Gathered:
-    """Every finding of the target with the enrichment of each distinct vulnerability id."""
+@dataclass
+class Plan:
+    """What one run reads: a finding source, a live enricher that works while pages arrive, offline ones.
 
-    target: str
-    findings: tuple[Finding, ...]
-    enrichments: dict[str, Enrichment]
-    feeds: tuple[FeedInfo, ...]
+    `close` releases whatever the factory opened (AWS clients, thread pools); the owner always calls it.
+    """
+
+    source: FindingSource
+    live: IncrementalEnricher | None = None
+    offline: Sequence[Enricher] = ()
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def provides(self) -> frozenset[str]:
+        """Kinds of data the enrichers can answer, known before any call (from their declared feeds)."""
+        kinds: set[str] = set(ALWAYS)
+        if self.live is not None:
+            kinds.update(self.live.provides)
+        for enricher in self.offline:
+            kinds.update(enricher.provides)
+        return frozenset(kinds)
+
+    def close(self) -> None:
+        if self.live is not None:
+            self.live.close()
+        for closer in reversed(self.closers):
+            closer()
 
 
-def gather(
-    source: FindingSource,
-    *,
-    live: IncrementalEnricher | None = None,
-    offline: Sequence[Enricher] = (),
-) -> Gathered:
-    """Run the source to its end; the live enricher (if any) sees each new id as its page arrives.
+def gather(plan: Plan) -> Gathered:
+    """Run the source to its end; the live enricher sees each new id as its page arrives.
 
-    Sources earlier in priority win per field: live (Inspector) first, then offline feeds in order.
+    Sources earlier in priority win per field: live (Inspector) first, then offline ones in order.
     """
     findings: list[Finding] = []
     seen: dict[str, None] = {}
-    try:
-        for page in source.pages():
-            fresh = [f.vulnerability_id for f in page if f.vulnerability_id not in seen]
-            findings.extend(page)
-            if fresh:
-                seen.update(dict.fromkeys(fresh))
-                if live is not None:
-                    live.submit(fresh)
-        answers = [live.results()] if live is not None else []
-    finally:
-        if live is not None:
-            live.close()
+    live = plan.live
+    for page in plan.source.pages():
+        fresh = [f.vulnerability_id for f in page if f.vulnerability_id not in seen]
+        findings.extend(page)
+        if fresh:
+            seen.update(dict.fromkeys(fresh))
+            if live is not None:
+                live.submit(fresh)
+    answers = [live.results()] if live is not None else []
     ids = list(seen)
-    answers.extend(e.enrich(ids) for e in offline)
-    feeds = (live.feeds() if live is not None else ()) + tuple(
-        info for e in offline for info in e.feeds()
-    )
-    return Gathered(
-        target=source.target,
-        findings=tuple(findings),
-        enrichments=combine(ids, answers),
-        feeds=feeds,
-    )
+    answers.extend(e.enrich(ids) for e in plan.offline)
+    feeds = (live.feeds() if live is not None else ()) + tuple(info for e in plan.offline for info in e.feeds())
+    return Gathered(target=plan.source.target, findings=tuple(findings), enrichments=combine(ids, answers),
+                    feeds=feeds)
+
+
+def unanswerable(policy: Policy, provided: frozenset[str]) -> list[str]:
+    """One line per (rule, field) that no source in this run can answer, naming the ways to supply it."""
+    problems: list[str] = []
+    for rule in policy.rules:
+        for name in sorted(referenced([rule.condition])):
+            kinds = FIELDS[name].sources
+            if kinds & provided:
+                continue
+            ways = " or ".join(SUPPLY[Source(k)] for k in sorted(kinds) if Source(k) in SUPPLY)
+            problems.append(f"rule '{rule.id}' reads `{name}`, which no source in this run can answer "
+                            f"(supply {ways})")
+    return problems
+
+
+def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
+    notes: list[str] = []
+    for feed in gathered.feeds:
+        age = age_days(feed.as_of, now)
+        if age is not None and age > STALE_FEED_DAYS:
+            notes.append(f"{feed.name} data is {age} days old ({feed.as_of.date() if feed.as_of else '?'}); "
+                         "refresh it with `gate feeds update` or newer files")
+    return tuple(notes)
+
+
+def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool = False) -> Evaluation:
+    """Gather, enrich and judge; closes the plan whatever happens. Raises `GateError` if it cannot complete."""
+    from gate.policy.engine import judge  # noqa: PLC0415 - `gate --help` should not load the policy stack
+
+    try:
+        notes: list[str] = []
+        missing = unanswerable(policy, plan.provides())
+        if missing and not allow_unanswerable:
+            raise IncompleteError(missing[0] + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
+                                  hint="or pass --allow-unanswerable to judge such rules as not matching")
+        notes.extend(f"--allow-unanswerable: {line}; the rule was judged as not matching" for line in missing)
+        gathered = gather(plan)
+    finally:
+        plan.close()
+    return judge(policy, gathered.findings, gathered.enrichments, now=now, target=gathered.target,
+                 feeds=gathered.feeds, notes=(*notes, *_notes(gathered, now)))

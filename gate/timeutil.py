@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import re
+from datetime import UTC, date, datetime, timedelta
 
 from gate.errors import ShapeError
 
@@ -57,3 +58,26 @@ def age_days(then: date | datetime | None, now: date | datetime | None) -> int |
 def iso(value: datetime | None) -> str | None:
     """ISO-8601 text for JSON, or None."""
     return value.isoformat() if value else None
+
+
+_DURATION = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[smhd]?)")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90`, `90s`, `30m`, `24h`, `7d`; `0` is zero. Raises ValueError naming the text."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if match is None:
+        raise ValueError(f"{text!r} is not a duration (e.g. 90s, 30m, 24h, 0)")
+    return timedelta(seconds=float(match["number"]) * _UNITS[match["unit"]])
+
+
+def parse_instant(text: str) -> datetime:
+    """`YYYY-MM-DD` or an ISO-8601 time, as UTC. Raises ValueError naming the text."""
+    try:
+        value = to_utc(text)
+    except ShapeError:
+        raise ValueError(f"{text!r}: expected YYYY-MM-DD or an ISO-8601 time") from None
+    if value is None:
+        raise ValueError("empty time")
+    return value

@@ -1,41 +1,26 @@
-"""Command-line options for reading an image live from AWS, and the factory that turns them into objects."""
+"""Command-line options shared by `gate check` and `gate fetch`, and their translation into `Inputs`."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from gate.aws.session import make_clients, make_session
-from gate.enrichment.cache import DEFAULT_TTL, Cache, default_cache_dir
-from gate.enrichment.inspector import InspectorEnricher
-from gate.enrichment.interface import IncrementalEnricher
-from gate.errors import UsageError
-from gate.sources.imagebuilder import ImageBuilderSource
-from gate.sources.interface import FindingSource
+from gate.inputs import DEFAULT_WORKERS, Inputs
+from gate.timeutil import parse_duration
 
 DEFAULT_WAIT = "15m"
-"""Image Builder finishes scanning a few minutes after a build: by default wait for it, then fail."""
-DEFAULT_WORKERS = 8
-_DURATION = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[smhd]?)")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):[0-9]{12}:(?P<kind>image|image-pipeline)/.+")
 
 
-def parse_duration(text: str) -> timedelta:
-    """`90`, `90s`, `30m`, `24h`, `7d`; `0` is zero."""
-    match = _DURATION.fullmatch(text.strip().lower())
-    if match is None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration (e.g. 90s, 30m, 24h, 0)")
-    return timedelta(seconds=float(match["number"]) * _UNITS[match["unit"]])
-
-
-def _seconds(text: str) -> float:
-    return parse_duration(text).total_seconds()
+def duration(text: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _workers(text: str) -> int:
@@ -57,7 +42,7 @@ def add_aws_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup)
     parser.add_argument("--region", help="AWS region (default: the one in the ARN)")
     parser.add_argument("--profile", help="AWS profile from ~/.aws/config (default: the standard chain)")
     parser.add_argument(
-        "--wait-timeout", type=_seconds, metavar="DURATION",
+        "--wait-timeout", type=duration, metavar="DURATION",
         default=os.environ.get("GATE_WAIT_TIMEOUT", DEFAULT_WAIT),
         help="how long to wait for an unfinished image scan before giving up with exit 3, e.g. 900, "
         f"15m; 0 does not wait (default: $GATE_WAIT_TIMEOUT or {DEFAULT_WAIT})",
@@ -65,7 +50,7 @@ def add_aws_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup)
     parser.add_argument("--cache-dir", type=Path, metavar="DIR",
                         help="where Inspector answers and feeds are cached "
                         "(default: $GATE_CACHE_DIR, $XDG_CACHE_HOME/gate or ~/.cache/gate)")
-    parser.add_argument("--cache-ttl", type=parse_duration, metavar="DURATION",
+    parser.add_argument("--cache-ttl", type=duration, metavar="DURATION",
                         default=os.environ.get("GATE_CACHE_TTL", "24h"),
                         help="how long cached Inspector answers are used, e.g. 24h, 30m; 0 disables the "
                         "cache (default: $GATE_CACHE_TTL or 24h)")
@@ -84,60 +69,26 @@ def progress() -> Callable[[str], None] | None:
     return _print_progress if sys.stderr.isatty() else None
 
 
-def has_target(args: argparse.Namespace) -> bool:
-    """Whether the command line names an image to read from AWS."""
-    return bool(getattr(args, "image_build_version_arn", None) or getattr(args, "image_pipeline_arn", None))
+def inputs_from(args: argparse.Namespace) -> Inputs:
+    """The command line's inputs as the library's value; options a command lacks keep their defaults."""
+    def get(name: str, default: Any = None) -> Any:
+        return getattr(args, name, default)
 
-
-def cache_dir(args: argparse.Namespace) -> Path:
-    return getattr(args, "cache_dir", None) or default_cache_dir()
-
-
-def build_cache(args: argparse.Namespace) -> Cache | None:
-    """The Inspector cache the options ask for, or None for `--no-cache` / `--cache-ttl 0`."""
-    ttl: timedelta = getattr(args, "cache_ttl", DEFAULT_TTL)
-    if getattr(args, "no_cache", False) or ttl <= timedelta(0):
-        return None
-    return Cache(cache_dir(args), ttl=ttl)
-
-
-def _arn_region(arn: str, option: str, kind: str) -> str:
-    match = _ARN.fullmatch(arn.strip())
-    if match is None or match["kind"] != kind:
-        example = "image/NAME/1.0.0/1" if kind == "image" else "image-pipeline/NAME"
-        raise UsageError(f"{option} {arn!r} is not an Image Builder {kind} ARN",
-                         hint=f"expected arn:aws:imagebuilder:REGION:ACCOUNT:{example}")
-    return match["region"]
-
-
-def build_live(
-    args: argparse.Namespace, progress: Callable[[str], None] | None
-) -> tuple[FindingSource, IncrementalEnricher]:
-    """The live source and Inspector enricher; the enricher owns the clients and closes them."""
-    build_arn: str | None = args.image_build_version_arn
-    pipeline_arn: str | None = args.image_pipeline_arn
-    if bool(build_arn) == bool(pipeline_arn):
-        raise UsageError("give exactly one of --image-build-version-arn and --image-pipeline-arn")
-    if build_arn:
-        region = _arn_region(build_arn, "--image-build-version-arn", "image")
-    else:
-        region = _arn_region(pipeline_arn or "", "--image-pipeline-arn", "image-pipeline")
-    session = make_session(args.region or region, args.profile)
-    workers: int = args.max_workers
-    clients = make_clients(session, max_pool=workers + 2)
-    try:
-        source = ImageBuilderSource(
-            clients,
-            image_build_version_arn=build_arn.strip() if build_arn else None,
-            image_pipeline_arn=pipeline_arn.strip() if pipeline_arn else None,
-            wait_timeout=args.wait_timeout,
-            progress=progress,
-        )
-        # NOTE: resolving a pipeline here (one call) lets Inspector's queries be scoped to the build.
-        scope = source.target
-        enricher = InspectorEnricher(clients, scope_arn=scope, cache=build_cache(args),
-                                     max_workers=workers, owns_clients=True)
-    except BaseException:
-        clients.close()
-        raise
-    return source, enricher
+    return Inputs(
+        findings=tuple(get("findings") or ()),
+        snapshot=get("snapshot"),
+        image_build_version_arn=get("image_build_version_arn"),
+        image_pipeline_arn=get("image_pipeline_arn"),
+        finding_details=tuple(get("finding_details") or ()),
+        kev_catalog=get("kev_catalog"),
+        epss_scores=get("epss_scores"),
+        cached_feeds=not get("no_cached_feeds", False),
+        region=get("region"),
+        profile=get("profile"),
+        wait_timeout=get("wait_timeout", timedelta(minutes=15)),
+        cache_dir=get("cache_dir"),
+        cache_ttl=get("cache_ttl", timedelta(hours=24)),
+        use_cache=not get("no_cache", False),
+        max_workers=get("max_workers", DEFAULT_WORKERS),
+        progress=progress(),
+    )

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gate.cli import aws_options
+from gate.enrichment.cache import default_cache_dir
 from gate.enrichment.feeds import EPSS_URL, KEV_URL, update_feeds
 
 
@@ -30,7 +30,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    directory = aws_options.cache_dir(args)
+    directory = args.cache_dir or default_cache_dir()
     for info in update_feeds(directory, kev_url=args.kev_url, epss_url=args.epss_url, timeout=args.timeout):
         dated = info.as_of.date().isoformat() if info.as_of else "date unknown"
         print(f"{info.name}: {info.detail} (data of {dated}) in {info.source}")

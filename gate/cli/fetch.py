@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from gate.cli import aws_options
-from gate.run import gather
-from gate.sources.snapshot import write_snapshot
 
 
 def register(subparsers: Any) -> None:
@@ -27,8 +25,17 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    source, live = aws_options.build_live(args, aws_options.progress())
-    gathered = gather(source, live=live)
+    from gate.inputs import open_live  # noqa: PLC0415 - boto3 only when a command needs it
+    from gate.run import gather  # noqa: PLC0415
+    from gate.snapshot import write_snapshot  # noqa: PLC0415
+
+    inputs = aws_options.inputs_from(args)
+    inputs.check_one_target()
+    plan = open_live(inputs)
+    try:
+        gathered = gather(plan)
+    finally:
+        plan.close()
     write_snapshot(args.output, gathered)
     enriched = sum(1 for e in gathered.enrichments.values() if e.enriched)
     print(f"gate: wrote {len(gathered.findings)} findings ({len(gathered.enrichments)} vulnerabilities, "

@@ -9,9 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import ExitCode, PolicyError
-from gate.policy.fields import FIELDS
-from gate.policy.loader import load_policy, policy_schema
-from gate.policy.testing import discover, run_test_file
+from gate.fields import FIELDS
 
 
 def register(sub: Any) -> None:
@@ -30,6 +28,8 @@ def register(sub: Any) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from gate.policy.loader import load_policy  # noqa: PLC0415 - `gate --help` needs none of this
+
     failed = False
     for name in args.files:
         try:
@@ -43,6 +43,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    from gate.policytests import discover, run_test_file  # noqa: PLC0415
+
     files = discover([Path(p) for p in args.paths])
     passed = failed = 0
     for path in files:
@@ -57,6 +59,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
+    from gate.policy.loader import policy_schema  # noqa: PLC0415
+
     print(json.dumps(policy_schema(), indent=2))
     return ExitCode.PASS
 

@@ -12,10 +12,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from gate.enrichment.serialize import enrichment_from_json, enrichment_to_json
 from gate.errors import ShapeError
 from gate.files import atomic_write
 from gate.model import Enrichment
+from gate.serialize import enrichment_from_json, enrichment_to_json
 from gate.timeutil import to_utc
 
 SCHEMA_VERSION = 1

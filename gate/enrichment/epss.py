@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from gate.errors import InputError, ShapeError
+from gate.fields import Source
 from gate.files import read_bytes
 from gate.model import Enrichment, EpssScore, FeedInfo, Provenance
 from gate.timeutil import to_utc
@@ -88,6 +89,7 @@ class EpssEnricher:
     """EPSS score and percentile for the CVEs the file lists."""
 
     name = SOURCE
+    provides: frozenset[str] = frozenset({Source.EPSS})
 
     def __init__(self, scores: EpssScores) -> None:
         self.data = scores
@@ -107,4 +109,4 @@ class EpssEnricher:
     def feeds(self) -> tuple[FeedInfo, ...]:
         detail = f"model {self.data.model_version}, {len(self.data.scores)} scores"
         return (FeedInfo(name="FIRST EPSS", source=self.data.origin, as_of=self.data.score_date,
-                         detail=detail),)
+                         detail=detail, provides=(Source.EPSS,)),)

@@ -19,6 +19,7 @@ from gate.aws.session import Clients
 from gate.enrichment.cache import Cache
 from gate.enrichment.inspector_api import BATCH, CVE_ID, InspectorApi
 from gate.enrichment.interface import combine
+from gate.fields import Source
 from gate.model import Enrichment, FeedInfo
 from gate.timeutil import utcnow
 
@@ -40,6 +41,7 @@ class InspectorEnricher:
     """An `IncrementalEnricher` over Inspector; each id is asked about once per run."""
 
     name = "inspector"
+    provides: frozenset[str] = frozenset({Source.INSPECTOR})
 
     def __init__(
         self,
@@ -50,14 +52,12 @@ class InspectorEnricher:
         max_workers: int = 8,
         now: Callable[[], datetime] = utcnow,
         caller: Caller | None = None,
-        owns_clients: bool = False,
     ) -> None:
         self._clients = clients
         self._call = caller or Caller(Backoff())
         self._api = InspectorApi(clients.inspector2, self._call, scope_arn, now)
         self._scope = scope_arn
         self._cache = cache
-        self._owns_clients = owns_clients
         self._pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="gate-inspector")
         self._lock = threading.Lock()
         self._asked: set[str] = set()
@@ -113,13 +113,11 @@ class InspectorEnricher:
         return {**self._cached, **found}
 
     def close(self) -> None:
-        """Cancel queued work, wait for running calls, and release the clients if this owns them."""
+        """Cancel queued work and wait for running calls; the clients belong to whoever created them."""
         if self._closed:
             return
         self._closed = True
         self._pool.shutdown(wait=True, cancel_futures=True)
-        if self._owns_clients:
-            self._clients.close()
 
     def feeds(self) -> tuple[FeedInfo, ...]:
         calls = self.calls()
@@ -128,7 +126,8 @@ class InspectorEnricher:
         if self._cache is not None and self._cache.write_errors:
             detail += f"; {self._cache.write_errors} cache writes failed"
         source = f"inspector2 {self._clients.inspector2.meta.region_name}"
-        return (FeedInfo(name="Amazon Inspector", source=source, as_of=self._api.last_response, detail=detail),)
+        return (FeedInfo(name="Amazon Inspector", source=source, as_of=self._api.last_response, detail=detail,
+                         provides=(Source.INSPECTOR,)),)
 
     def calls(self) -> dict[str, int]:
         """Inspector calls made in this run per `service:Operation` (gate's own retries included)."""

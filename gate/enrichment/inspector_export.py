@@ -13,6 +13,7 @@ from gate.enrichment.inspector_shapes import (
 )
 from gate.enrichment.interface import combine
 from gate.errors import IncompleteError, InputError, ShapeError
+from gate.fields import Source
 from gate.jsondocs import read_documents
 from gate.model import Enrichment, FeedInfo
 from gate.timeutil import to_utc
@@ -25,6 +26,7 @@ class InspectorExport:
     """Details are keyed by finding ARN only, so the list-findings output that names each ARN's CVE is needed."""
 
     name = "inspector-export"
+    provides: frozenset[str] = frozenset({Source.INSPECTOR})
 
     def __init__(self, paths: Sequence[Path]) -> None:
         self.paths = tuple(paths)
@@ -82,4 +84,5 @@ class InspectorExport:
 
     def feeds(self) -> tuple[FeedInfo, ...]:
         return (FeedInfo(name="Amazon Inspector (saved)", source=", ".join(map(str, self.paths)),
-                         as_of=None, detail=f"{len(self._by_id)} vulnerabilities; {DETAILS} and ListFindings"),)
+                         as_of=None, detail=f"{len(self._by_id)} vulnerabilities; {DETAILS} and ListFindings",
+                         provides=(Source.INSPECTOR,)),)

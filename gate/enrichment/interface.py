@@ -16,6 +16,8 @@ class Enricher(Protocol):
     """
 
     name: str
+    provides: frozenset[str]
+    """The `gate.fields.Source` kinds it answers; lets a run refuse rules nothing can answer."""
 
     def enrich(self, vulnerability_ids: Collection[str]) -> Mapping[str, Enrichment]: ...
 
@@ -44,6 +46,7 @@ class IncrementalEnricher(Protocol):
     """
 
     name: str
+    provides: frozenset[str]
 
     def submit(self, vulnerability_ids: Collection[str]) -> None: ...
 

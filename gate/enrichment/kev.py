@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import InputError, ShapeError
+from gate.fields import Source
 from gate.files import read_bytes
 from gate.model import Enrichment, FeedInfo, KevEntry, Provenance
 from gate.timeutil import to_utc
@@ -80,6 +81,7 @@ class KevEnricher:
     """Answers KEV membership for every id asked: a CVE absent from the catalog is known not in it."""
 
     name = SOURCE
+    provides: frozenset[str] = frozenset({Source.KEV})
 
     def __init__(self, catalog: KevCatalog) -> None:
         self.catalog = catalog
@@ -94,4 +96,4 @@ class KevEnricher:
     def feeds(self) -> tuple[FeedInfo, ...]:
         detail = f"catalog {self.catalog.version}, {len(self.catalog.entries)} entries"
         return (FeedInfo(name="CISA KEV", source=self.catalog.origin, as_of=self.catalog.released,
-                         detail=detail),)
+                         detail=detail, provides=(Source.KEV,)),)

@@ -1,7 +1,9 @@
-"""Compile checked expressions into one Python function per policy, and explain why a rule matched.
+"""Compile checked expressions into Python: one function that decides every rule, and per rule one that says why.
 
-The generated source is built only from the typed tree of `expr` (field names from the allow-list,
-literals through `repr`, constants bound by name), and runs with no builtins.
+Both are generated from the same typed tree by the same code generator, so the reasons a report
+shows come from exactly the semantics that decided. The source is built only from the tree of
+`expr` (field names from the allow-list, literals through `repr`, constants bound by name) and runs
+with no builtins.
 """
 
 from __future__ import annotations
@@ -12,13 +14,12 @@ from datetime import date
 from typing import Any
 
 from gate.policy.expr import BoolOp, Call, Cmp, Lit, Node, Not, Ref
-from gate.policy.fields import Type
 
 Facts = dict[str, Any]
 PolicyFunction = Callable[[Facts], int]
 """Returns a bitmask: bit i is set when rule i matched."""
-
-_NULLABLE = {Type.NUMBER, Type.STRING, Type.DATE}
+ExplainFunction = Callable[[Facts], list[str]]
+"""For a rule that matched: the leaf conditions that made it hold, with the values seen."""
 
 
 def _startswith(value: object, prefix: str) -> bool:
@@ -45,24 +46,28 @@ def _lower(value: object) -> str | None:
     return value.lower() if isinstance(value, str) else None
 
 
+def show(value: Any) -> str:
+    """A value as explanations print it: `true`, `0.94`, `[a, b]`, `unknown`."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, tuple | frozenset):
+        return "[" + ", ".join(show(v) for v in sorted(value, key=str)) + "]"
+    return str(value)
+
+
 RUNTIME: dict[str, Callable[..., Any]] = {
     "len": _len, "lower": _lower, "startswith": _startswith, "matches": _matches,
-}
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-    "in": lambda a, b: a in b,
-    "not in": lambda a, b: a not in b,
 }
 
 
 class _Codegen:
     def __init__(self) -> None:
         self.constants: dict[str, Any] = {f"_fn_{k}": v for k, v in RUNTIME.items()}
+        self.constants["_show"] = show
         self._temps = 0
 
     def _const(self, value: Any) -> str:
@@ -89,26 +94,46 @@ class _Codegen:
         return self.cond(node)
 
     def cond(self, node: Node) -> str:
+        """An expression that is true exactly when the condition holds; a missing value compares false."""
         if isinstance(node, BoolOp):
             return "(" + f" {node.op} ".join(self.cond(o) for o in node.operands) + ")"
         if isinstance(node, Not):
             return f"(not {self.cond(node.operand)})"
         if isinstance(node, Cmp):
-            return self._cmp(node)
+            guards: list[str] = []
+            sides: list[str] = []
+            for side in (node.left, node.right):
+                code = self.value(side)
+                if not isinstance(side, Lit):
+                    temp = self._temp()
+                    guards.append(f"({temp} := {code}) is not None")
+                    code = temp
+                sides.append(code)
+            guards.append(f"{sides[0]} {node.op} {sides[1]}")
+            return "(" + " and ".join(guards) + ")"
         return self.value(node)
 
-    def _cmp(self, node: Cmp) -> str:
-        guards: list[str] = []
-        sides: list[str] = []
-        for side in (node.left, node.right):
-            code = self.value(side)
-            if side.type in _NULLABLE and not isinstance(side, Lit):
-                temp = self._temp()
-                guards.append(f"({temp} := {code}) is not None")
-                code = temp
-            sides.append(code)
-        guards.append(f"{sides[0]} {node.op} {sides[1]}")
-        return "(" + " and ".join(guards) + ")"
+    def why(self, node: Node) -> str:
+        """An expression for the list of reasons, valid where `cond(node)` is true."""
+        if isinstance(node, BoolOp):
+            if node.op == "and":
+                return " + ".join(self.why(o) for o in node.operands)
+            chain = "[]"
+            for operand in reversed(node.operands):
+                chain = f"({self.why(operand)} if {self.cond(operand)} else {chain})"
+            return chain
+        if isinstance(node, Not):
+            return repr([f"not ({node.operand.text})"])
+        if isinstance(node, Cmp):
+            return f"[{self._side(node.left)} + {f' {node.op} '!r} + {self._side(node.right)}]"
+        if isinstance(node, Ref):
+            return f"[{f'{node.name} is '!r} + _show({self.value(node)})]"
+        return repr([f"{node.text} is true"])
+
+    def _side(self, node: Node) -> str:
+        if isinstance(node, Lit):
+            return repr(node.text)
+        return f"{node.text + ' '!r} + _show({self.value(node)})"
 
 
 def referenced(nodes: Sequence[Node]) -> frozenset[str]:
@@ -130,72 +155,17 @@ def referenced(nodes: Sequence[Node]) -> frozenset[str]:
     return frozenset(names)
 
 
-def compile_policy(conditions: Sequence[Node]) -> PolicyFunction:
-    """One function for all rules, so a finding costs one call however many rules there are."""
+def compile_policy(conditions: Sequence[Node]) -> tuple[PolicyFunction, tuple[ExplainFunction, ...]]:
+    """One deciding function for all rules (a finding costs one call), and one explainer per rule."""
     gen = _Codegen()
     lines = ["def _policy(f):", "    m = 0"]
     for i, node in enumerate(conditions):
         lines.append(f"    if {gen.cond(node)}: m |= {1 << i}")
     lines.append("    return m")
+    for i, node in enumerate(conditions):
+        lines.append(f"def _why{i}(f):")
+        lines.append(f"    return {gen.why(node)}")
     namespace: dict[str, Any] = {"__builtins__": {}, **gen.constants}
     code = compile("\n".join(lines), "<gate-policy>", "exec")
     exec(code, namespace)  # noqa: S102 - source generated from the checked tree only
-    fn: PolicyFunction = namespace["_policy"]
-    return fn
-
-
-def evaluate(node: Node, facts: Facts) -> Any:
-    """A plain interpreter of the tree: the reference the compiled code is tested against."""
-    if isinstance(node, Lit):
-        return frozenset(node.value) if isinstance(node.value, tuple) else node.value
-    if isinstance(node, Ref):
-        return facts[node.name]
-    if isinstance(node, Call):
-        return RUNTIME[node.func](*(evaluate(a, facts) for a in node.args))
-    if isinstance(node, Not):
-        return not evaluate(node.operand, facts)
-    if isinstance(node, BoolOp):
-        results = (evaluate(o, facts) for o in node.operands)
-        return all(results) if node.op == "and" else any(results)
-    if isinstance(node, Cmp):
-        left, right = evaluate(node.left, facts), evaluate(node.right, facts)
-        if left is None or right is None:
-            return False
-        return _COMPARE[node.op](left, right)
-    raise TypeError(f"unknown node {node!r}")
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, tuple | frozenset):
-        return "[" + ", ".join(_show(v) for v in sorted(value, key=str)) + "]"
-    if isinstance(value, str):
-        return value
-    return str(value)
-
-
-def _side(node: Node, facts: Facts) -> str:
-    if isinstance(node, Lit):
-        return node.text
-    return f"{node.text} {_show(evaluate(node, facts))}"
-
-
-def explain(node: Node, facts: Facts) -> list[str]:
-    """The leaf conditions that made a true condition true, with the values seen, e.g. `epss 0.94 > 0.5`."""
-    if isinstance(node, BoolOp):
-        if node.op == "and":
-            return [r for o in node.operands for r in explain(o, facts)]
-        for o in node.operands:
-            if evaluate(o, facts):
-                return explain(o, facts)
-        return []
-    if isinstance(node, Not):
-        return [f"not ({node.operand.text})"]
-    if isinstance(node, Cmp):
-        return [f"{_side(node.left, facts)} {node.op} {_side(node.right, facts)}"]
-    if isinstance(node, Ref):
-        return [f"{node.name} is {_show(facts[node.name])}"]
-    return [f"{node.text} is true"]
+    return namespace["_policy"], tuple(namespace[f"_why{i}"] for i in range(len(conditions)))

@@ -5,31 +5,32 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
+from typing import Any
 
 from gate.errors import PolicyError
+from gate.fields import Context, facts_for, getters
 from gate.model import (
     Action,
     Decision,
     Enrichment,
     Evaluation,
-    ExceptionRef,
     FeedInfo,
     Finding,
     FindingResult,
+    PolicyException,
     RuleMatch,
     Verdict,
 )
-from gate.policy.compile import explain, referenced
-from gate.policy.fields import facts_for, getters
+from gate.policy.compile import referenced
 from gate.policy.loader import Policy, Rule
 
 
-def is_expired(exception: ExceptionRef, today: date) -> bool:
+def is_expired(exception: PolicyException, today: date) -> bool:
     """`expires` is the last day an exception applies."""
     return today > exception.expires
 
 
-def covers(exception: ExceptionRef, finding: Finding, rule: Rule) -> bool:
+def covers(exception: PolicyException, finding: Finding, rule: Rule) -> bool:
     """Same vulnerability, the rule in scope, and every vulnerable package named by the exception."""
     if exception.vulnerability.upper() != finding.vulnerability_id.upper():
         return False
@@ -50,16 +51,21 @@ class Engine:
         self.policy = policy
         self.now = now.astimezone(UTC)
         self.today = self.now.date()
-        self.active: dict[str, list[ExceptionRef]] = {}
-        self.expired: dict[str, list[ExceptionRef]] = {}
+        self.context = Context(today=self.today)
+        self.active: dict[str, list[PolicyException]] = {}
+        self.expired: dict[str, list[PolicyException]] = {}
         for ex in policy.exceptions:
             bucket = self.expired if is_expired(ex, self.today) else self.active
             bucket.setdefault(ex.vulnerability.upper(), []).append(ex)
         self.used: set[str] = set()
         self._getters = getters(referenced([r.condition for r in policy.rules]))
 
-    def decide(self, finding: Finding, enrichment: Enrichment) -> FindingResult:
-        facts = facts_for(finding, enrichment, self.today, self._getters)
+    def decide(self, finding: Finding, enrichment: Enrichment,
+               overrides: Mapping[str, Any] | None = None) -> FindingResult:
+        """`overrides` set field values directly (policy tests state facts rather than build sources)."""
+        facts = facts_for(finding, enrichment, self.context, self._getters)
+        if overrides:
+            facts.update(overrides)
         try:
             mask = self.policy.function(facts)
         except Exception as err:  # fail closed: a rule that cannot run is a policy error
@@ -79,7 +85,7 @@ class Engine:
             else:
                 expired_hits.extend(ex.id for ex in self.expired.get(vid, ()) if covers(ex, finding, rule))
             matches.append(RuleMatch(rule_id=rule.id, action=rule.action,
-                                     reasons=tuple(explain(rule.condition, facts)),
+                                     reasons=tuple(self.policy.explainers[i](facts)),
                                      excepted_by=cover.id if cover else None))
         open_actions = {m.action for m in matches if m.excepted_by is None}
         if Action.FAIL in open_actions:
@@ -92,7 +98,7 @@ class Engine:
                              tuple(dict.fromkeys(expired_hits)))
 
 
-def evaluate(
+def judge(
     policy: Policy,
     findings: Iterable[Finding],
     enrichments: Mapping[str, Enrichment],
@@ -102,6 +108,7 @@ def evaluate(
     feeds: tuple[FeedInfo, ...] = (),
     notes: tuple[str, ...] = (),
 ) -> Evaluation:
+    """Decide every finding and the verdict; the policy half of a run (`gate.run` owns the whole)."""
     engine = Engine(policy, now)
     results = tuple(
         engine.decide(f, enrichments.get(f.vulnerability_id) or Enrichment(f.vulnerability_id))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from gate.errors import ExprError
-from gate.policy.fields import FIELDS, Type
+from gate.fields import FIELDS, Type
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 40

@@ -8,15 +8,16 @@ from datetime import date
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
-
-import jsonschema
+from typing import TYPE_CHECKING, Any
 
 from gate.errors import ExprError, PolicyError, PolicyErrors
-from gate.model import Action, ExceptionRef, RuleInfo
+from gate.model import Action, PolicyException, RuleInfo
 from gate.policy import yamlsrc
-from gate.policy.compile import PolicyFunction, compile_policy
+from gate.policy.compile import ExplainFunction, PolicyFunction, compile_policy
 from gate.policy.expr import Node, parse, suggest
+
+if TYPE_CHECKING:
+    import jsonschema
 
 
 @dataclass(frozen=True)
@@ -39,8 +40,10 @@ class Policy:
     name: str
     source: str
     rules: tuple[Rule, ...]
-    exceptions: tuple[ExceptionRef, ...]
+    exceptions: tuple[PolicyException, ...]
     function: PolicyFunction
+    explainers: tuple[ExplainFunction, ...]
+    """`explainers[i](facts)`: why rule i matched, from the same compiled semantics as `function`."""
 
 
 @cache
@@ -81,6 +84,8 @@ def load_policy(name_or_path: str) -> Policy:
 
 
 def _schema_errors(doc: yamlsrc.Document) -> list[PolicyError]:
+    import jsonschema  # noqa: PLC0415 - only loading a policy needs it, not `gate policy schema`
+
     validator = jsonschema.Draft202012Validator(
         policy_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
@@ -163,18 +168,20 @@ def parse_policy(text: str, path: str) -> Policy:
     exceptions = _exceptions(raw.get("exceptions", []), doc, set(seen), errors) if schema_ok else ()
     if errors:
         raise PolicyErrors(errors)
+    function, explainers = compile_policy([r.condition for r in rules])
     return Policy(
         name=raw.get("name") or Path(path).stem,
         source=path,
         rules=tuple(rules),
         exceptions=exceptions,
-        function=compile_policy([r.condition for r in rules]),
+        function=function,
+        explainers=explainers,
     )
 
 
 def _exceptions(items: list[dict[str, Any]], doc: yamlsrc.Document, rule_ids: set[str],
-                errors: list[PolicyError]) -> tuple[ExceptionRef, ...]:
-    out: list[ExceptionRef] = []
+                errors: list[PolicyError]) -> tuple[PolicyException, ...]:
+    out: list[PolicyException] = []
     ids: set[str] = set()
     for i, item in enumerate(items):
         for rule_id in item.get("rules", []):
@@ -187,7 +194,7 @@ def _exceptions(items: list[dict[str, Any]], doc: yamlsrc.Document, rule_ids: se
         if ex_id in ids:
             ex_id = f"{ex_id}#{i + 1}"
         ids.add(ex_id)
-        out.append(ExceptionRef(
+        out.append(PolicyException(
             id=ex_id,
             vulnerability=item["vulnerability"].strip(),
             reason=item["reason"],

@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 from gate import __version__
-from gate.enrichment.serialize import enrichment_to_json
 from gate.model import Evaluation, FindingResult
 from gate.reports.interface import ReportOptions
+from gate.serialize import enrichment_to_json
 
 SCHEMA_VERSION = 1
 

@@ -5,13 +5,7 @@ from __future__ import annotations
 import enum
 from typing import assert_never
 
-from gate.reports.html import HtmlReport
 from gate.reports.interface import ReportFormat
-from gate.reports.json_report import JsonReport
-from gate.reports.junit import JunitReport
-from gate.reports.markdown import MarkdownReport
-from gate.reports.sarif import SarifReport
-from gate.reports.table import TableReport
 
 
 class Format(enum.StrEnum):
@@ -26,17 +20,32 @@ class Format(enum.StrEnum):
 
 
 def formatter(fmt: Format) -> ReportFormat:
-    """The renderer for `fmt`; a new member without a branch here fails type checking."""
+    """The renderer for `fmt`; a new member without a branch here fails type checking.
+
+    Formats are imported on use: Jinja2 (HTML) costs start-up time a run without HTML should not pay.
+    """
     if fmt is Format.JSON:
+        from gate.reports.json_report import JsonReport  # noqa: PLC0415 - import a format only when it is used
+
         return JsonReport()
     if fmt is Format.SARIF:
+        from gate.reports.sarif import SarifReport  # noqa: PLC0415 - import a format only when it is used
+
         return SarifReport()
     if fmt is Format.JUNIT:
+        from gate.reports.junit import JunitReport  # noqa: PLC0415 - import a format only when it is used
+
         return JunitReport()
     if fmt is Format.MARKDOWN:
+        from gate.reports.markdown import MarkdownReport  # noqa: PLC0415 - import a format only when it is used
+
         return MarkdownReport()
     if fmt is Format.HTML:
+        from gate.reports.html import HtmlReport  # noqa: PLC0415 - import a format only when it is used
+
         return HtmlReport()
     if fmt is Format.TABLE:
+        from gate.reports.table import TableReport  # noqa: PLC0415 - import a format only when it is used
+
         return TableReport()
     assert_never(fmt)

@@ -12,14 +12,13 @@ from typing import Any
 
 from gate.aws.retry import Backoff, Caller, one_line
 from gate.aws.session import Clients
-from gate.errors import AwsCallError, AwsError, IncompleteError, ScanNotReadyError, ShapeError, UsageError
+from gate.errors import AwsCallError, AwsError, IncompleteError, ScanNotReadyError, ShapeError
 from gate.model import Finding
 from gate.sources.codec import parse_finding
 from gate.timeutil import to_utc
 
 PAGE_SIZE = 25
 """Valid under both the published limit (25) and the current model's (100)."""
-UNFINISHED = frozenset({"PENDING", "SCANNING", "COLLECTING"})
 ENDED_BADLY = frozenset({"ABANDONED", "FAILED", "TIMED_OUT"})
 LIST = "imagebuilder:ListImageScanFindings"
 COUNT = "imagebuilder:ListImageScanFindingAggregations"
@@ -64,8 +63,7 @@ class ImageBuilderSource:
         self,
         clients: Clients,
         *,
-        image_build_version_arn: str | None = None,
-        image_pipeline_arn: str | None = None,
+        image_build_version_arn: str,
         wait_timeout: float = 0,
         poll_interval: float = 15,
         progress: Callable[[str], None] | None = None,
@@ -73,11 +71,8 @@ class ImageBuilderSource:
         clock: Callable[[], float] = time.monotonic,
         caller: Caller | None = None,
     ) -> None:
-        if bool(image_build_version_arn) == bool(image_pipeline_arn):
-            raise UsageError("give exactly one of --image-build-version-arn and --image-pipeline-arn")
         self._client = clients.imagebuilder
         self._arn = image_build_version_arn
-        self._pipeline_arn = image_pipeline_arn
         self._wait_timeout = max(0.0, wait_timeout)
         self._poll_interval = max(0.0, poll_interval)
         self._progress = progress or (lambda _message: None)
@@ -87,9 +82,7 @@ class ImageBuilderSource:
 
     @property
     def target(self) -> str:
-        """The image build version ARN (resolved from the pipeline on first use)."""
-        if self._arn is None:
-            self._arn = self._resolve_pipeline()
+        """The image build version ARN."""
         return self._arn
 
     def calls(self) -> dict[str, int]:
@@ -109,21 +102,6 @@ class ImageBuilderSource:
                 f"listed {listed} findings for {arn} but Image Builder counts {counted}",
                 hint="the findings changed or the listing was cut short; run gate again",
             )
-
-    def _resolve_pipeline(self) -> str:
-        pipeline = self._pipeline_arn or ""
-        params = {"imagePipelineArn": pipeline, "maxResults": PAGE_SIZE}
-        summaries: list[Mapping[str, Any]] = []
-        for response in self._call.pages("imagebuilder:ListImagePipelineImages",
-                                         self._client.list_image_pipeline_images, params):
-            summaries.extend(response.get("imageSummaryList") or [])
-        usable = [s for s in summaries if isinstance(s.get("arn"), str) and s["arn"]]
-        if not usable:
-            raise ScanNotReadyError(f"image pipeline {pipeline} has no image build versions",
-                                    hint="run the pipeline first, or check the ARN and --region")
-        newest = _newest(usable)
-        self._progress(f"newest build of the pipeline: {newest['arn']} ({newest.get('dateCreated')})")
-        return str(newest["arn"])
 
     def _await_scan(self, arn: str) -> None:
         deadline = self._clock() + self._wait_timeout
@@ -212,3 +190,22 @@ class ImageBuilderSource:
                 if image.get("imageBuildVersionArn") in (None, arn):
                     counted += int((image.get("severityCounts") or {}).get("all") or 0)
         return counted
+
+
+def newest_build(clients: Clients, pipeline_arn: str, *, caller: Caller | None = None,
+                 progress: Callable[[str], None] | None = None) -> str:
+    """The ARN of a pipeline's newest image build version (by creation time, then version)."""
+    call = caller or Caller(Backoff())
+    params = {"imagePipelineArn": pipeline_arn, "maxResults": PAGE_SIZE}
+    summaries: list[Mapping[str, Any]] = []
+    for response in call.pages("imagebuilder:ListImagePipelineImages",
+                               clients.imagebuilder.list_image_pipeline_images, params):
+        summaries.extend(response.get("imageSummaryList") or [])
+    usable = [s for s in summaries if isinstance(s.get("arn"), str) and s["arn"]]
+    if not usable:
+        raise ScanNotReadyError(f"image pipeline {pipeline_arn} has no image build versions",
+                                hint="run the pipeline first, or check the ARN and --region")
+    newest = _newest(usable)
+    if progress is not None:
+        progress(f"newest build of the pipeline: {newest['arn']} ({newest.get('dateCreated')})")
+    return str(newest["arn"])

@@ -13,7 +13,9 @@ from gate.cli.main import main
 from gate.enrichment.cache import Cache
 from gate.enrichment.feeds import cached_feed_paths
 from gate.errors import UsageError
-from gate.sources.snapshot import load_snapshot
+from gate.inputs import build_cache, open_live
+from gate.snapshot import load_snapshot
+from gate.timeutil import parse_duration
 from tests.aws.feed_server import Site, site
 from tests.emulator import Emulator, Faults, image_arn, image_scan_finding, pipeline_arn
 
@@ -31,25 +33,25 @@ def _parse(*argv: str) -> argparse.Namespace:
 @pytest.mark.parametrize(("text", "seconds"), [("0", 0), ("90", 90), ("90s", 90), ("30m", 1800), ("24h", 86400),
                                                ("1.5h", 5400), ("7d", 604800)])
 def test_durations(text: str, seconds: float) -> None:
-    assert aws_options.parse_duration(text) == timedelta(seconds=seconds)
+    assert parse_duration(text) == timedelta(seconds=seconds)
 
 
 def test_option_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("GATE_WAIT_TIMEOUT", "GATE_CACHE_TTL", "GATE_MAX_WORKERS"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GATE_CACHE_DIR", str(tmp_path))
-    args = _parse()
-    assert args.wait_timeout == 900
-    assert args.cache_ttl == timedelta(hours=24)
-    assert args.max_workers == 8
-    assert not aws_options.has_target(args)
-    cache = aws_options.build_cache(args)
+    inputs = aws_options.inputs_from(_parse())
+    assert inputs.wait_timeout == timedelta(minutes=15)
+    assert inputs.cache_ttl == timedelta(hours=24)
+    assert inputs.max_workers == 8
+    assert not inputs.live
+    cache = build_cache(inputs)
     assert isinstance(cache, Cache)
     assert cache.directory == tmp_path
-    assert aws_options.build_cache(_parse("--no-cache")) is None
-    assert aws_options.build_cache(_parse("--cache-ttl", "0")) is None
+    assert build_cache(aws_options.inputs_from(_parse("--no-cache"))) is None
+    assert build_cache(aws_options.inputs_from(_parse("--cache-ttl", "0"))) is None
     monkeypatch.setenv("GATE_WAIT_TIMEOUT", "0")
-    assert _parse().wait_timeout == 0
+    assert aws_options.inputs_from(_parse()).wait_timeout == timedelta(0)
 
 
 @pytest.mark.parametrize("argv", [["--cache-ttl", "soon"], ["--max-workers", "0"], ["--wait-timeout", "-1"]])
@@ -68,7 +70,7 @@ def test_bad_option_values_are_usage_errors(argv: list[str], capsys: pytest.Capt
 ])
 def test_build_live_rejects_bad_targets(argv: list[str], message: str) -> None:
     with pytest.raises(UsageError, match=message):
-        aws_options.build_live(_parse(*argv), None)
+        open_live(aws_options.inputs_from(_parse(*argv)))
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import pytest
 
 from gate.aws.retry import Backoff, Caller
 from gate.aws.session import Clients
-from gate.errors import AwsError, ExitCode, IncompleteError, ScanNotReadyError, UsageError
+from gate.errors import AwsError, ExitCode, IncompleteError, ScanNotReadyError
 from gate.model import Finding
-from gate.run import gather
-from gate.sources.imagebuilder import ImageBuilderSource
+from gate.run import Plan, gather
+from gate.sources.imagebuilder import ImageBuilderSource, newest_build
 from tests.aws.conftest import FakeTime, open_clients
 from tests.emulator import Emulator, Faults, image_arn, image_scan_finding, pipeline_arn
 
@@ -230,7 +230,7 @@ def test_gather_fails_closed_on_a_count_mismatch(sixty: Emulator, clients: Clien
                                                  caller: Caller) -> None:
     sixty.faults = Faults(aggregation_offset=1)
     with pytest.raises(IncompleteError):
-        gather(_source(clients, fake_time, caller))
+        gather(Plan(source=_source(clients, fake_time, caller)))
 
 
 def test_a_pipeline_resolves_to_its_newest_build(aws_env: Emulator, clients: Clients, fake_time: FakeTime,
@@ -243,24 +243,17 @@ def test_a_pipeline_resolves_to_its_newest_build(aws_env: Emulator, clients: Cli
     }
     for arn, created in builds.items():
         aws_env.add_image(arn, _findings(2), pipeline_arn=pipeline, date_created=created)
-    source = _source(clients, fake_time, caller, image_build_version_arn=None, image_pipeline_arn=pipeline)
-    assert source.target == image_arn(version="1.0.0", build=2)
-    assert {f.image_build_version_arn for f in _all(source)} == {image_arn(version="1.0.0", build=2)}
+    arn = newest_build(clients, pipeline, caller=caller)
+    assert arn == image_arn(version="1.0.0", build=2)
     assert aws_env.count("ListImagePipelineImages") == 1
+    source = _source(clients, fake_time, caller, image_build_version_arn=arn)
+    assert {f.image_build_version_arn for f in _all(source)} == {image_arn(version="1.0.0", build=2)}
 
 
 def test_an_unknown_pipeline_is_an_error(aws_env: Emulator, clients: Clients, fake_time: FakeTime,
                                          caller: Caller) -> None:
-    source = _source(clients, fake_time, caller, image_build_version_arn=None, image_pipeline_arn=pipeline_arn())
     with pytest.raises(AwsError, match="imagebuilder:ListImagePipelineImages"):
-        _ = source.target
-
-
-def test_exactly_one_target_is_required(clients: Clients) -> None:
-    with pytest.raises(UsageError):
-        ImageBuilderSource(clients)
-    with pytest.raises(UsageError):
-        ImageBuilderSource(clients, image_build_version_arn=IMAGE, image_pipeline_arn=pipeline_arn())
+        newest_build(clients, pipeline_arn(), caller=caller)
 
 
 def _pages(source: ImageBuilderSource) -> Iterator[int]:

@@ -12,8 +12,8 @@ import pytest
 from gate.errors import InputError, UnreadableInputError
 from gate.model import Enrichment, EpssScore, FeedInfo, KevEntry, Provenance, Sourced
 from gate.run import Gathered
+from gate.snapshot import load_snapshot, snapshot_to_json, write_snapshot
 from gate.sources.codec import parse_finding
-from gate.sources.snapshot import load_snapshot, snapshot_to_json, write_snapshot
 from tests.emulator import image_arn, image_scan_finding
 
 TARGET = image_arn()

@@ -24,6 +24,7 @@ DEMO = [
     "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
     "--as-of", "2026-11-21",
 ]
+FEEDS = ["--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz")]
 
 
 def report_schema() -> dict:  # type: ignore[type-arg]
@@ -74,7 +75,7 @@ def test_json_to_stdout_keeps_stdout_clean(isolated_env: Path, capsys: pytest.Ca
     [
         (["check"], ExitCode.USAGE, "give exactly one of --findings"),
         (["check", "--findings", "x.json", "--snapshot", "y.json"], ExitCode.USAGE, "give exactly one of"),
-        (["check", "--findings", "missing.json"], ExitCode.INCOMPLETE, "missing.json: no such file"),
+        (["check", "--findings", "missing.json", *FEEDS], ExitCode.INCOMPLETE, "missing.json: no such file"),
         ([*DEMO, "--report", "pdf=x.pdf"], ExitCode.USAGE, "unknown format 'pdf'"),
         ([*DEMO, "--report", "json"], ExitCode.USAGE, "expected FORMAT=PATH"),
         ([*DEMO, "--as-of", "yesterday"], ExitCode.USAGE, "--as-of 'yesterday'"),
@@ -94,7 +95,7 @@ def test_usage_and_input_errors(argv: list[str], code: int, message: str, isolat
 def test_not_an_export_is_exit_2_with_one_line(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = isolated_env / "bad.json"
     bad.write_text('{"hello": "world"}')
-    assert main(["check", "--findings", str(bad)]) == ExitCode.USAGE
+    assert main(["check", "--findings", str(bad), *FEEDS]) == ExitCode.USAGE
     err = capsys.readouterr().err.strip()
     assert err == (f"gate: error: {bad}: not an Image Builder scan findings export (no 'findings' list) "
                    "(expected the output of `aws imagebuilder list-image-scan-findings`)")
@@ -111,7 +112,7 @@ def test_bad_epss_file_is_exit_2(isolated_env: Path, capsys: pytest.CaptureFixtu
 
 def test_unreadable_input_writes_an_error_report_and_exits_3(isolated_env: Path) -> None:
     out_path = isolated_env / "r.json"
-    code = main(["check", "--findings", str(isolated_env / "gone.json"), "--report", f"json={out_path}"])
+    code = main(["check", "--findings", str(isolated_env / "gone.json"), *FEEDS, "--report", f"json={out_path}"])
     assert code == ExitCode.INCOMPLETE
     report = json.loads(out_path.read_text())
     jsonschema.Draft202012Validator(report_schema()).validate(report)
@@ -121,19 +122,36 @@ def test_unreadable_input_writes_an_error_report_and_exits_3(isolated_env: Path)
 
 def test_traceback_only_with_verbose(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = str(isolated_env / "gone.json")
-    assert main(["check", "--findings", missing]) == ExitCode.INCOMPLETE
+    assert main(["check", "--findings", missing, *FEEDS]) == ExitCode.INCOMPLETE
     assert "Traceback" not in capsys.readouterr().err
-    assert main(["-v", "check", "--findings", missing]) == ExitCode.INCOMPLETE
+    assert main(["-v", "check", "--findings", missing, *FEEDS]) == ExitCode.INCOMPLETE
     assert "Traceback" in capsys.readouterr().err
 
 
-def test_no_feeds_means_a_note_and_unenriched_criticals_fail(isolated_env: Path) -> None:
+@pytest.mark.parametrize(("feeds", "field"), [
+    ([], "`kev`"),
+    (["--epss-scores", str(EXAMPLES / "epss-scores.csv.gz")], "`kev`"),
+    (["--kev-catalog", str(EXAMPLES / "kev.json")], "`epss`"),
+])
+def test_a_rule_no_source_can_answer_stops_the_run(feeds: list[str], field: str, isolated_env: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    out_path = isolated_env / "r.json"
+    code = main(["check", "--findings", str(EXAMPLES / "findings.json"), *feeds, "--as-of", "2026-11-21",
+                 "--report", f"json={out_path}"])
+    assert code == ExitCode.INCOMPLETE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert field in err and "no source in this run can answer" in err and "--allow-unanswerable" in err
+    assert json.loads(out_path.read_text())["verdict"] == "error"
+
+
+def test_allow_unanswerable_is_explicit_and_reported(isolated_env: Path) -> None:
     out_path = isolated_env / "r.json"
     code = main(["check", "--findings", str(EXAMPLES / "findings.json"), "--as-of", "2026-11-21",
-                 "--report", f"json={out_path}"])
+                 "--allow-unanswerable", "--report", f"json={out_path}"])
     assert code == ExitCode.VIOLATION
     report = json.loads(out_path.read_text())
-    assert any("no enrichment source" in n for n in report["notes"])
+    assert any(n.startswith("--allow-unanswerable: rule 'known-exploited' reads `kev`") for n in report["notes"])
     rules = {r for f in report["findings"] if f["decision"] == "fail" for r in f["matchedRules"]}
     assert "critical-unknown" in rules
     assert not any(f["kev"] for f in report["findings"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from gate.model import Decision, Enrichment, EpssScore, Finding, KevEntry, Verdict, VulnerablePackage
-from gate.policy.engine import evaluate
+from gate.policy.engine import judge as evaluate
 from gate.policy.loader import parse_policy
 
 POLICY = """\

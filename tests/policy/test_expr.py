@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
 from gate.errors import ExprError
-from gate.policy.compile import compile_policy, evaluate, explain
-from gate.policy.expr import parse
+from gate.policy.compile import compile_policy
+from gate.policy.expr import Node, parse
+
+
+def evaluate(node: Node, facts: dict[str, Any]) -> bool:
+    """What the one compiled evaluator decides for a single condition."""
+    return bool(compile_policy([node])[0](facts))
+
+
+def explain(node: Node, facts: dict[str, Any]) -> list[str]:
+    """Why the compiled evaluator says the condition holds."""
+    return compile_policy([node])[1][0](facts)
+
 
 
 def facts(**overrides: object) -> dict[str, object]:
@@ -54,7 +66,7 @@ def facts(**overrides: object) -> dict[str, object]:
 def test_expressions_evaluate_as_documented(text: str, expected: bool) -> None:
     node = parse(text)
     assert evaluate(node, facts()) is expected
-    assert bool(compile_policy([node])(facts())) is expected
+    assert bool(compile_policy([node])[0](facts())) is expected
 
 
 @pytest.mark.parametrize(
@@ -136,4 +148,18 @@ def test_explain_names_the_values_that_matched() -> None:
 
 def test_one_function_evaluates_every_rule() -> None:
     nodes = [parse("kev"), parse("epss > 0.4"), parse("severity == 'HIGH'")]
-    assert compile_policy(nodes)(facts()) == 0b110
+    assert compile_policy(nodes)[0](facts()) == 0b110
+
+
+@pytest.mark.parametrize("text", [
+    "exploit_observed != true", "exploit_observed == false", '"CWE-79" in cwes', '"CWE-79" not in cwes',
+    "len(cwes) == 0", "kev == false", "kev != true", "epss_percentile <= 1",
+])
+def test_an_unknown_value_compares_false_whatever_the_operator(text: str) -> None:
+    unknown = facts(exploit_observed=None, cwes=None, kev=None, epss_percentile=None)
+    assert evaluate(parse(text), unknown) is False
+
+
+def test_explanations_show_unknown_values_as_unknown() -> None:
+    node = parse("not kev and severity == 'HIGH'")
+    assert explain(node, facts(kev=None)) == ["not (kev)", "severity HIGH == 'HIGH'"]

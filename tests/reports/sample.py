@@ -11,11 +11,11 @@ from gate.model import (
     Enrichment,
     EpssScore,
     Evaluation,
-    ExceptionRef,
     FeedInfo,
     Finding,
     FindingResult,
     KevEntry,
+    PolicyException,
     Provenance,
     RuleInfo,
     RuleMatch,
@@ -44,7 +44,7 @@ RULES = (
 )
 
 EXCEPTIONS = (
-    ExceptionRef(
+    PolicyException(
         "EXC-glibc-tunables",
         "CVE-2023-4911",
         "Build hosts run no setuid binaries from this image; tracked in SEC-412.",
@@ -52,14 +52,14 @@ EXCEPTIONS = (
         owner="platform-team",
         rules=("kev-listed",),
     ),
-    ExceptionRef(
+    PolicyException(
         "EXC-openssl-2023",
         "CVE-2023-5678",
         "Waiting for the AL2023 rebuild.",
         date(2025, 10, 31),
         owner="platform-team",
     ),
-    ExceptionRef(
+    PolicyException(
         "EXC-busybox-old",
         "CVE-2022-48174",
         "busybox is not shipped any more.",
@@ -330,7 +330,7 @@ HOSTILE_EVALUATION = Evaluation(
     policy_name="hostile " + HOSTILE,
     policy_source=HOSTILE,
     rules=(RuleInfo("kev-listed", Action.FAIL, HOSTILE, HOSTILE),),
-    exceptions=(ExceptionRef("EXC-1", HOSTILE, HOSTILE, date(2025, 1, 1), owner=HOSTILE),),
+    exceptions=(PolicyException("EXC-1", HOSTILE, HOSTILE, date(2025, 1, 1), owner=HOSTILE),),
     expired_exceptions=("EXC-1",),
     stale_exceptions=(HOSTILE,),
     feeds=(FeedInfo(HOSTILE, HOSTILE, EVALUATED_AT, HOSTILE),),

@@ -1,28 +1,27 @@
-"""A snapshot: everything `gate fetch` gathered for one image, saved as JSON so `gate check` can rerun offline."""
+"""A snapshot: everything `gate fetch` gathered for one image, saved as JSON so `gate check` can rerun offline.
+
+Read back, it is a finding source plus an enricher that replays the saved answers, so a snapshot
+runs through the same owner (`gate.run`) as every other input.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gate.enrichment.serialize import enrichment_from_json, enrichment_to_json
 from gate.errors import InputError, ShapeError, UnreadableInputError
 from gate.files import atomic_write, read_bytes
-from gate.model import FeedInfo
-from gate.run import Gathered
+from gate.model import Enrichment, FeedInfo, Finding, Gathered
+from gate.serialize import enrichment_from_json, enrichment_to_json
 from gate.sources.codec import finding_to_api, parse_finding
-from gate.timeutil import to_utc
+from gate.timeutil import iso, to_utc
 
 FORMAT = "gate-snapshot"
 VERSION = 1
 HINT = "write it again with `gate fetch`"
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
 
 
 def snapshot_to_json(gathered: Gathered, fetched_at: datetime) -> dict[str, Any]:
@@ -35,7 +34,8 @@ def snapshot_to_json(gathered: Gathered, fetched_at: datetime) -> dict[str, Any]
         "findings": [finding_to_api(f) for f in gathered.findings],
         "enrichments": [enrichment_to_json(e) for e in gathered.enrichments.values()],
         "feeds": [
-            {"name": f.name, "source": f.source, "asOf": _iso(f.as_of), "detail": f.detail}
+            {"name": f.name, "source": f.source, "asOf": iso(f.as_of), "detail": f.detail,
+             "provides": list(f.provides)}
             for f in gathered.feeds
         ],
     }
@@ -60,7 +60,11 @@ def _feed(obj: object) -> FeedInfo:
         raise ShapeError("a feed needs a name and a source")
     if detail is not None and not isinstance(detail, str):
         raise ShapeError("feed detail must be a string")
-    return FeedInfo(name=name, source=source, as_of=to_utc(obj.get("asOf")), detail=detail)
+    provides = obj.get("provides") or []
+    if not isinstance(provides, list) or not all(isinstance(p, str) for p in provides):
+        raise ShapeError("feed provides must be a list of strings")
+    return FeedInfo(name=name, source=source, as_of=to_utc(obj.get("asOf")), detail=detail,
+                    provides=tuple(provides))
 
 
 def snapshot_from_json(doc: Any) -> Gathered:
@@ -105,3 +109,40 @@ def load_snapshot(path: Path) -> Gathered:
         return snapshot_from_json(doc)
     except (ShapeError, TypeError, AttributeError) as e:
         raise InputError(f"{path}: not a valid gate snapshot ({e})", hint=HINT) from e
+
+
+class SnapshotSource:
+    """The snapshot's findings, as one page."""
+
+    def __init__(self, gathered: Gathered) -> None:
+        self._gathered = gathered
+
+    @property
+    def target(self) -> str:
+        return self._gathered.target
+
+    def pages(self) -> Iterator[Sequence[Finding]]:
+        yield self._gathered.findings
+
+
+class SnapshotEnricher:
+    """Replays the answers saved in the snapshot, with the feeds (and dates) they came from."""
+
+    name = "snapshot"
+
+    def __init__(self, gathered: Gathered) -> None:
+        self._gathered = gathered
+        self.provides = frozenset(kind for feed in gathered.feeds for kind in feed.provides)
+
+    def enrich(self, vulnerability_ids: Collection[str]) -> Mapping[str, Enrichment]:
+        saved = self._gathered.enrichments
+        return {vid: saved[vid] for vid in vulnerability_ids if vid in saved}
+
+    def feeds(self) -> tuple[FeedInfo, ...]:
+        return self._gathered.feeds
+
+
+def open_snapshot(path: Path) -> tuple[SnapshotSource, SnapshotEnricher]:
+    """A snapshot file as a finding source and the enricher that replays its saved enrichment."""
+    gathered = load_snapshot(path)
+    return SnapshotSource(gathered), SnapshotEnricher(gathered)

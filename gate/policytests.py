@@ -9,23 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from gate.errors import GateError, PolicyError, ShapeError
-from gate.model import Cvss, Decision, Enrichment, EpssScore, Finding, KevEntry, Provenance, Sourced, VulnerablePackage
+from gate.fields import ALWAYS, FIELDS, coerce
+from gate.model import Cvss, Decision, Enrichment, Finding, VulnerablePackage
 from gate.policy import yamlsrc
 from gate.policy.engine import Engine
 from gate.policy.loader import load_policy
 from gate.sources.codec import parse_finding
 from gate.sources.export import ExportSource
 
-_TEST = Provenance(source="policy-test", as_of=None)
 _CASE_KEYS = {"name", "finding", "enrichment", "expect", "rules", "findings_file"}
 _FINDING_KEYS = {"vulnerability_id", "severity", "fix", "packages", "inspector_score", "cvss", "first_observed_at"}
-_ENRICH_KEYS = {"kev", "kev_date_added", "kev_due_date", "kev_ransomware", "epss", "epss_percentile",
-                "exploit_observed", "exploit_available", "risk_score", "cwes", "ttps", "tools"}
+_ENRICH_KEYS = {name for name, field in FIELDS.items() if field.sources - ALWAYS} | {"enriched"}
+"""A case's `enrichment` may set any field an enrichment source answers (derived from the registry)."""
 
 
 @dataclass(frozen=True)
@@ -82,33 +82,17 @@ def _finding(obj: Any, path: Path, line: int | None) -> Finding:
     )
 
 
-def _enrichment(vid: str, obj: Any, path: Path, line: int | None) -> Enrichment:
+def _facts(obj: Any, path: Path, line: int | None) -> dict[str, Any]:
+    """A case's enrichment as field values; fields it does not give stay unknown, as with a real source."""
     if obj is None:
-        return Enrichment(vulnerability_id=vid)
-    e = _check_keys(obj, _ENRICH_KEYS, "enrichment", path, line)
-
-    def day(key: str) -> date | None:
-        return date.fromisoformat(str(e[key])) if key in e else None
-
-    kev = None
-    if e.get("kev"):
-        kev = KevEntry(date_added=day("kev_date_added"), due_date=day("kev_due_date"),
-                       ransomware=bool(e.get("kev_ransomware", False)), provenance=_TEST)
-    epss = EpssScore(float(e["epss"]), float(e["epss_percentile"]) if "epss_percentile" in e else None,
-                     _TEST) if "epss" in e else None
-
-    def src(key: str, kind: type) -> Sourced | None:
-        if key not in e:
-            return None
-        value = e[key]
-        return Sourced(tuple(map(str, value)) if kind is tuple else kind(value), _TEST)
-
-    return Enrichment(
-        vulnerability_id=vid, kev=kev, epss=epss,
-        exploit_observed=src("exploit_observed", bool), exploit_available=src("exploit_available", bool),
-        risk_score=src("risk_score", float), cwes=src("cwes", tuple), ttps=src("ttps", tuple),
-        tools=src("tools", tuple), kev_known_by=("policy-test",),
-    )
+        return {}
+    given = _check_keys(obj, _ENRICH_KEYS, "enrichment", path, line)
+    try:
+        facts = {name: coerce(name, value) for name, value in given.items()}
+    except ValueError as e:
+        raise PolicyError(f"enrichment: {e}", path=str(path), line=line) from None
+    facts.setdefault("enriched", any(v is not None for v in facts.values()))
+    return facts
 
 
 def run_test_file(path: Path) -> Iterator[Outcome]:
@@ -151,7 +135,8 @@ def _run_case(case: dict[str, Any], name: str, engine: Engine, path: Path, line:
     except ValueError:
         raise PolicyError(f"expect must be one of {[d.value for d in Decision]}", path=str(path), line=line) from None
     finding = _finding(case.get("finding", {}), path, line)
-    result = engine.decide(finding, _enrichment(finding.vulnerability_id, case.get("enrichment"), path, line))
+    overrides = _facts(case.get("enrichment"), path, line)
+    result = engine.decide(finding, Enrichment(vulnerability_id=finding.vulnerability_id), overrides)
     problems = []
     if result.decision is not wanted:
         problems.append(f"expected {wanted.value}, got {result.decision.value}")

@@ -1,0 +1,180 @@
+"""The one registry of fields a policy can read: type, the sources that can answer it, and how to read it.
+
+Facts for the engine, policy-test decoding, `gate policy fields`, the unanswerable-rule check and the
+report's `facts` object are all derived from `FIELDS`; adding a field is one entry here plus its
+source's parser.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from gate.model import SEVERITY_ORDER, Enrichment, Finding
+
+
+class Type(enum.Enum):
+    BOOL = "boolean"
+    NUMBER = "number"
+    STRING = "string"
+    DATE = "date"
+    LIST = "list of strings"
+
+
+class Source(enum.StrEnum):
+    """A kind of source that can answer fields; a run knows which kinds took part."""
+
+    FINDING = "finding"
+    """The scan finding itself (Image Builder, EC2): always present."""
+    CLOCK = "clock"
+    """The evaluation time (`--as-of` or now): always present."""
+    INSPECTOR = "inspector"
+    KEV = "kev-catalog"
+    EPSS = "epss-scores"
+
+
+ALWAYS: frozenset[Source] = frozenset({Source.FINDING, Source.CLOCK})
+"""Kinds every run has, whatever the inputs."""
+
+SUPPLY: dict[Source, str] = {
+    Source.INSPECTOR: "a live run (--image-build-version-arn) or --finding-details FILE",
+    Source.KEV: "--kev-catalog FILE or `gate feeds update`",
+    Source.EPSS: "--epss-scores FILE or `gate feeds update`",
+}
+"""How a user supplies each optional kind, for the unanswerable-rule error."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a getter may read besides the finding and its enrichment."""
+
+    today: date
+
+
+Getter = Callable[[Finding, Enrichment, Context], Any]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    type: Type
+    doc: str
+    sources: frozenset[Source]
+    """Any one of these taking part in a run lets the field be answered."""
+    get: Getter
+    """The value, or None when unknown (never a guessed `false`)."""
+    values: tuple[str, ...] = ()
+    """For strings with a closed set of values: the set (lets `validate` spot impossible comparisons)."""
+
+
+def _age(f: Finding, _: Enrichment, ctx: Context) -> float | None:
+    if f.first_observed_at is None:
+        return None
+    return float((ctx.today - f.first_observed_at.date()).days)
+
+
+def _kev(_: Finding, e: Enrichment, __: Context) -> bool | None:
+    """Listed; else known not listed when a source that answers KEV was asked; else unknown."""
+    if e.kev is not None:
+        return True
+    return False if e.kev_known_by else None
+
+
+def _flag(value: Any) -> bool | None:
+    return None if value is None else bool(value.value)
+
+
+def _items(value: Any) -> tuple[str, ...] | None:
+    return None if value is None else tuple(value.value)
+
+
+_INSPECTOR = frozenset({Source.INSPECTOR})
+_FINDING = frozenset({Source.FINDING})
+
+FIELDS: dict[str, Field] = {
+    f.name: f
+    for f in (
+        Field("vulnerability_id", Type.STRING, "CVE or other id, e.g. `CVE-2024-3400`", _FINDING,
+              lambda f, e, c: f.vulnerability_id),
+        Field("severity", Type.STRING, "scan severity, upper-cased: " + ", ".join(SEVERITY_ORDER), _FINDING,
+              lambda f, e, c: f.severity, values=SEVERITY_ORDER),
+        Field("vendor_severity", Type.STRING, "the distribution's own rating, e.g. `Important`", _FINDING,
+              lambda f, e, c: f.vendor_severity),
+        Field("fix_available", Type.BOOL, "the scan says YES or PARTIAL", _FINDING, lambda f, e, c: f.has_fix),
+        Field("fix", Type.STRING, "the scan's fixAvailable as given: YES, NO or PARTIAL", _FINDING,
+              lambda f, e, c: f.fix_available, values=("YES", "NO", "PARTIAL")),
+        Field("packages", Type.LIST, "names of the vulnerable packages", _FINDING,
+              lambda f, e, c: f.package_names),
+        Field("inspector_score", Type.NUMBER, "Inspector score (0-10)", _FINDING,
+              lambda f, e, c: f.inspector_score),
+        Field("cvss", Type.NUMBER, "highest CVSS base score listed (v3 preferred)", _FINDING,
+              lambda f, e, c: f.best_cvss),
+        Field("age_days", Type.NUMBER, "days since the scan first observed the finding", _FINDING, _age),
+        Field("kev", Type.BOOL, "listed in CISA KEV (by Inspector or the KEV catalog)",
+              frozenset({Source.INSPECTOR, Source.KEV}), _kev),
+        Field("kev_date_added", Type.DATE, "date CISA added it to KEV", frozenset({Source.INSPECTOR, Source.KEV}),
+              lambda f, e, c: e.kev.date_added if e.kev else None),
+        Field("kev_due_date", Type.DATE, "CISA's remediation due date", frozenset({Source.INSPECTOR, Source.KEV}),
+              lambda f, e, c: e.kev.due_date if e.kev else None),
+        Field("kev_ransomware", Type.BOOL, "CISA: known use in ransomware campaigns", frozenset({Source.KEV}),
+              lambda f, e, c: e.kev.ransomware if e.kev else _kev(f, e, c)),
+        Field("epss", Type.NUMBER, "EPSS probability (0-1)", frozenset({Source.INSPECTOR, Source.EPSS}),
+              lambda f, e, c: e.epss.score if e.epss else None),
+        Field("epss_percentile", Type.NUMBER, "EPSS percentile (0-1)", frozenset({Source.EPSS}),
+              lambda f, e, c: e.epss.percentile if e.epss else None),
+        Field("exploit_observed", Type.BOOL, "Inspector saw exploitation in the wild", _INSPECTOR,
+              lambda f, e, c: _flag(e.exploit_observed)),
+        Field("exploit_available", Type.BOOL, "Inspector knows a public exploit", _INSPECTOR,
+              lambda f, e, c: _flag(e.exploit_available)),
+        Field("risk_score", Type.NUMBER, "Inspector risk score", _INSPECTOR,
+              lambda f, e, c: e.risk_score.value if e.risk_score else None),
+        Field("cwes", Type.LIST, "CWE ids, e.g. `CWE-787`", _INSPECTOR, lambda f, e, c: _items(e.cwes)),
+        Field("ttps", Type.LIST, "MITRE ATT&CK techniques", _INSPECTOR, lambda f, e, c: _items(e.ttps)),
+        Field("tools", Type.LIST, "exploit tools Inspector knows", _INSPECTOR, lambda f, e, c: _items(e.tools)),
+        Field("enriched", Type.BOOL, "false when no enrichment source knew the vulnerability", _FINDING,
+              lambda f, e, c: e.enriched),
+        Field("today", Type.DATE, "the evaluation date", frozenset({Source.CLOCK}), lambda f, e, c: c.today),
+    )
+}
+
+Getters = tuple[tuple[str, Getter], ...]
+_ALL: Getters = tuple((name, fld.get) for name, fld in FIELDS.items())
+
+
+def getters(names: Iterable[str] | None = None) -> Getters:
+    """The getters for `names` (all fields when None), so a policy computes only what it reads."""
+    if names is None:
+        return _ALL
+    wanted = set(names)
+    return tuple((name, get) for name, get in _ALL if name in wanted)
+
+
+def facts_for(finding: Finding, enrichment: Enrichment, ctx: Context, only: Getters = _ALL) -> dict[str, Any]:
+    """The fields' values for one finding; computed once, read by every rule. Unknown is None."""
+    return {name: get(finding, enrichment, ctx) for name, get in only}
+
+
+def coerce(name: str, value: Any) -> Any:
+    """A value written by a person (policy tests) as the field's type; raises ValueError if it is not one."""
+    field = FIELDS[name]
+    if value is None:
+        return None
+    if field.type is Type.BOOL:
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false, not {value!r}")
+        return value
+    if field.type is Type.NUMBER:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"{name} must be a number, not {value!r}")
+        return float(value)
+    if field.type is Type.DATE:
+        return value if isinstance(value, date) else date.fromisoformat(str(value))
+    if field.type is Type.LIST:
+        if not isinstance(value, list):
+            raise ValueError(f"{name} must be a list, not {value!r}")
+        return tuple(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,119 @@
+"""Factories: turn what the user asked for (`Inputs`) into a `Plan` of one source and its enrichers.
+
+Whoever opens AWS clients here registers their closing on the plan; nothing calls AWS before the
+run owner asks for pages, except resolving a pipeline to its newest build (one explicit call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from gate.enrichment.interface import Enricher
+from gate.errors import UsageError
+from gate.run import Plan
+
+if TYPE_CHECKING:
+    from gate.enrichment.cache import Cache
+
+DEFAULT_WAIT = timedelta(minutes=15)
+"""Image Builder finishes scanning a few minutes after a build: by default wait for it, then fail."""
+DEFAULT_WORKERS = 8
+DEFAULT_CACHE_TTL = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything a run reads, as plain values: the CLI fills it, tests and scripts may too."""
+
+    findings: tuple[Path, ...] = ()
+    snapshot: Path | None = None
+    image_build_version_arn: str | None = None
+    image_pipeline_arn: str | None = None
+    finding_details: tuple[Path, ...] = ()
+    kev_catalog: Path | None = None
+    epss_scores: Path | None = None
+    cached_feeds: bool = True
+    region: str | None = None
+    profile: str | None = None
+    wait_timeout: timedelta = DEFAULT_WAIT
+    cache_dir: Path | None = None
+    cache_ttl: timedelta = DEFAULT_CACHE_TTL
+    use_cache: bool = True
+    max_workers: int = DEFAULT_WORKERS
+    progress: Callable[[str], None] | None = None
+
+    @property
+    def live(self) -> bool:
+        return bool(self.image_build_version_arn or self.image_pipeline_arn)
+
+    def check_one_target(self) -> None:
+        """Exactly one of an export, a snapshot, a build or a pipeline: checked once, here."""
+        chosen = [bool(self.findings), self.snapshot is not None, bool(self.image_build_version_arn),
+                  bool(self.image_pipeline_arn)]
+        if sum(chosen) != 1:
+            raise UsageError("give exactly one of --findings, --snapshot, --image-build-version-arn, "
+                             "--image-pipeline-arn")
+
+
+def cache_dir(inputs: Inputs) -> Path:
+    from gate.enrichment.cache import default_cache_dir  # noqa: PLC0415 - keep offline start-up light
+
+    return inputs.cache_dir or default_cache_dir()
+
+
+def build_cache(inputs: Inputs) -> Cache | None:
+    """The Inspector answer cache the inputs ask for, or None (`--no-cache`, a TTL of 0)."""
+    from gate.enrichment.cache import Cache  # noqa: PLC0415
+
+    if not inputs.use_cache or inputs.cache_ttl <= timedelta(0):
+        return None
+    return Cache(cache_dir(inputs), ttl=inputs.cache_ttl)
+
+
+def offline_enrichers(inputs: Inputs) -> list[Enricher]:
+    """Saved Inspector answers, then the KEV catalog and EPSS scores (given, or cached by `gate feeds`)."""
+    from gate.enrichment.epss import EpssEnricher, EpssScores  # noqa: PLC0415
+    from gate.enrichment.feeds import cached_feed_paths  # noqa: PLC0415
+    from gate.enrichment.inspector_export import InspectorExport  # noqa: PLC0415
+    from gate.enrichment.kev import KevCatalog, KevEnricher  # noqa: PLC0415
+
+    enrichers: list[Enricher] = []
+    if inputs.finding_details:
+        enrichers.append(InspectorExport(inputs.finding_details))
+    kev_path, epss_path = inputs.kev_catalog, inputs.epss_scores
+    if inputs.cached_feeds and (kev_path is None or epss_path is None):
+        cached_kev, cached_epss = cached_feed_paths(cache_dir(inputs))
+        kev_path = kev_path or cached_kev
+        epss_path = epss_path or cached_epss
+    if kev_path:
+        enrichers.append(KevEnricher(KevCatalog.load(kev_path)))
+    if epss_path:
+        enrichers.append(EpssEnricher(EpssScores.load(epss_path)))
+    return enrichers
+
+
+def open_plan(inputs: Inputs) -> Plan:
+    """The source and enrichers for the inputs; the caller hands the plan to `gate.run.run` (which closes it)."""
+    inputs.check_one_target()
+    offline = offline_enrichers(inputs)
+    if inputs.snapshot is not None:
+        from gate.snapshot import open_snapshot  # noqa: PLC0415
+
+        source, replay = open_snapshot(inputs.snapshot)
+        return Plan(source=source, offline=[replay, *offline])
+    if inputs.findings:
+        from gate.sources.export import ExportSource  # noqa: PLC0415
+
+        return Plan(source=ExportSource(inputs.findings), offline=offline)
+    return open_live(inputs, offline)
+
+
+def open_live(inputs: Inputs, offline: list[Enricher] | None = None) -> Plan:
+    """The live Image Builder source and the Inspector enricher, sharing clients this plan closes."""
+    from gate import live  # noqa: PLC0415 - boto3 is imported only for live runs
+
+    return live.open_live_plan(inputs, offline or [], build_cache(inputs))
