@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from gate.errors import ShapeError
@@ -139,7 +139,3 @@ def enrichment_from_json(obj: object) -> Enrichment:
         kev_known_by=tuple(str(s) for s in known_by),
     )
 
-
-def datetime_or_none(value: object) -> datetime | None:
-    """Parse an ISO timestamp written by this module."""
-    return to_utc(value)

@@ -20,6 +20,8 @@ from tests.e2e.seed import seed_example
 from tests.emulator import Emulator
 from tests.github_outputs import parse_outputs
 
+pytestmark = pytest.mark.slow
+
 ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
 EXPR = re.compile(r"\$\{\{\s*(inputs|github)\.([A-Za-z0-9_-]+)\s*\}\}")
 

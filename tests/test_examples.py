@@ -63,6 +63,7 @@ def _report(value: Any, shape: Any) -> str:
     return report.generate_report() if report.has_errors() else ""
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", generator.OUTPUT_FILES)
 def test_generator_is_deterministic(regenerated: Path, name: str) -> None:
     committed = (EXAMPLES / name).read_bytes()

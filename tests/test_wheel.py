@@ -9,7 +9,11 @@ import venv
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.slow
 
 
 def run(cmd: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -13,6 +13,8 @@ from tests.conftest import EXAMPLES
 from tests.e2e.seed import seed_example
 from tests.emulator import Emulator
 
+pytestmark = pytest.mark.slow
+
 FEEDS = ["--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
          "--as-of", "2026-11-21"]
 

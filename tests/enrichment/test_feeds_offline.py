@@ -32,6 +32,7 @@ def test_real_kev_catalog() -> None:
     assert answer["CVE-2024-6000"].kev_known_by == ("cisa-kev",)
 
 
+@pytest.mark.slow
 def test_real_epss_file_and_cross_checks() -> None:
     scores = EpssScores.load(EPSS)
     assert scores.model_version == "v2025.03.14"

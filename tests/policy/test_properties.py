@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -48,6 +49,7 @@ def findings(draw: st.DrawFn) -> tuple[Finding, Enrichment]:
     return finding, Enrichment(vulnerability_id=vid, kev=kev, epss=epss)
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expressions(), st.lists(findings(), max_size=5))
 def test_random_expressions_never_crash(text: str, items: list[tuple[Finding, Enrichment]]) -> None:
@@ -77,6 +79,7 @@ exceptions:
 """, "p.yaml")
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(findings(), max_size=8))
 def test_random_findings_get_a_decision(items: list[tuple[Finding, Enrichment]]) -> None:

@@ -36,7 +36,7 @@ def test_output_is_encodable_utf8(fmt: ReportFormat) -> None:
 @pytest.mark.parametrize("fmt", FORMATS, ids=lambda f: f.name)
 def test_unicode_survives(fmt: ReportFormat) -> None:
     text = _render(fmt)
-    assert "ünïcødé 漢字 🚀" in text or "ünïcødé 漢字 🚀" in json.loads(json.dumps(text))
+    assert "ünïcødé 漢字 🚀" in text
 
 
 class _Collector(HTMLParser):

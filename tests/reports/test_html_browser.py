@@ -13,6 +13,8 @@ from gate.reports.interface import ReportOptions
 from tests.reports.browser import Browser
 from tests.reports.sample import EVALUATION, HOSTILE_EVALUATION
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def browser() -> Browser:  # type: ignore[misc]

@@ -13,7 +13,9 @@ from tests.reports.sample import EVALUATION
 def test_formatter_is_exhaustive(fmt: Format) -> None:
     renderer = formatter(fmt)
     assert renderer.name == fmt.value
-    assert isinstance(renderer.render(EVALUATION, ReportOptions()), str)
+    text = renderer.render(EVALUATION, ReportOptions())
+    blocking = next(r for r in EVALUATION.results if r.blocking)
+    assert blocking.finding.vulnerability_id in text
 
 
 def test_format_values_are_what_users_type() -> None:
