@@ -1,12 +1,14 @@
-"""File primitives every stage shares: bounded reading (gunzipped when needed) and atomic replacement."""
+"""File primitives every stage shares: bounded reading (gunzipped when needed) and writing outputs as users expect."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import gzip
 import io
 import os
-import tempfile
+import secrets
+import stat
 import zlib
 from pathlib import Path
 
@@ -48,14 +50,41 @@ def read_bytes(path: Path) -> bytes:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` to a temporary file beside `path`, then rename it over `path` in one step."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write `data` where `path` points, as a user expects of any program's output file.
+
+    A regular file (or a new one) is replaced in one step by renaming a finished temporary file
+    over it, so a reader never sees half a file; the new file's mode comes from the umask (0644
+    under umask 022), like any file the user creates. A symlink is followed. A FIFO, a character
+    device or `/dev/stdout` is written in place: replacing it would leave the reader with nothing
+    (and, as root, replace the device node).
+    """
     try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
+    if mode is not None and not stat.S_ISREG(mode):
+        with path.open("wb") as out:
+            out.write(data)
+        return
+    _replace(Path(os.path.realpath(path)), data)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    try:
+        # NOTE: os.open with 0o666 lets the kernel apply the umask; mkstemp would force 0600,
+        # and reading the umask (os.umask) briefly changes it for every thread.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         os.replace(tmp, path)
+    except FileExistsError:
+        raise  # NOTE: not ours (a 64-bit name collision); never remove someone else's file
     except BaseException:
+        # NOTE: also on Cancelled (a signal): a killed run leaves no temporary file behind.
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise

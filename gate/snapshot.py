@@ -41,10 +41,15 @@ def snapshot_to_json(gathered: Gathered, fetched_at: datetime) -> dict[str, Any]
     }
 
 
+def snapshot_text(gathered: Gathered, *, fetched_at: datetime | None = None) -> str:
+    """The snapshot document as JSON text."""
+    doc = snapshot_to_json(gathered, fetched_at or datetime.now(UTC))
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+
 def write_snapshot(path: Path, gathered: Gathered, *, fetched_at: datetime | None = None) -> None:
     """Write atomically: a reader never sees half a snapshot."""
-    doc = snapshot_to_json(gathered, fetched_at or datetime.now(UTC))
-    data = (json.dumps(doc, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
+    data = snapshot_text(gathered, fetched_at=fetched_at).encode("utf-8")
     try:
         atomic_write(path, data)
     except OSError as e:

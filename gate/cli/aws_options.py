@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from gate.cli import streams
 from gate.inputs import DEFAULT_WORKERS, Inputs
 from gate.timeutil import parse_duration
 
@@ -60,13 +61,9 @@ def add_aws_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup)
                         help=f"concurrent Inspector requests, 1-64 (default: {DEFAULT_WORKERS})")
 
 
-def _print_progress(message: str) -> None:
-    print(f"gate: {message}", file=sys.stderr)
-
-
 def progress() -> Callable[[str], None] | None:
     """Progress lines for a person watching (stderr is a terminal); silent in CI logs."""
-    return _print_progress if sys.stderr.isatty() else None
+    return streams.note if sys.stderr.isatty() else None
 
 
 def inputs_from(args: argparse.Namespace) -> Inputs:

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import sys
 from pathlib import Path
 from typing import Any
 
-from gate.cli import aws_options
-from gate.cli.output import (
-    ReportSpec,
-    github_mode,
-    parse_report_spec,
-    publish_to_github,
-    use_color,
-    write_reports,
-)
-from gate.errors import ExitCode, GateError, UsageError
-from gate.model import Evaluation, Verdict
+from gate.cli import aws_options, streams
+from gate.cli.guard import ReportGuard
+from gate.cli.output import input_paths, parse_report_spec, prepare_reports, to_stream, use_color
+from gate.errors import ExitCode, UsageError
+from gate.model import Verdict
 from gate.reports.interface import ReportOptions
 from gate.reports.registry import Format, formatter
 from gate.timeutil import parse_instant, utcnow
@@ -63,33 +56,20 @@ def run(args: argparse.Namespace) -> int:
         now = parse_instant(args.as_of) if args.as_of else utcnow()
     except ValueError as e:
         raise UsageError(f"--as-of {e}") from None
-    specs: list[ReportSpec] = args.report
+    inputs = aws_options.inputs_from(args)
+    inputs.check_one_target()
+    # NOTE: clashing report paths, or a report over an input, are exit 2 before any work.
+    specs = prepare_reports(args.report, [*input_paths(args), args.policy])
     options = ReportOptions(color=not args.no_color and use_color(sys.stdout), sarif_location=args.sarif_location)
-    policy = load_policy(args.policy)
-    in_actions = github_mode(os.environ)
-    try:
-        evaluation = run_gate(open_plan(aws_options.inputs_from(args)), policy, now=now,
+    with ReportGuard(specs, options, os.environ, now=now, policy_name=args.policy) as reports:
+        policy = load_policy(args.policy)
+        reports.describe_policy(policy.name, policy.source, tuple(r.info for r in policy.rules))
+        evaluation = run_gate(open_plan(inputs), policy, now=now,
                               allow_unanswerable=args.allow_unanswerable)
-    except GateError as e:
-        failed = Evaluation(verdict=Verdict.ERROR, results=(), policy_name=policy.name, policy_source=policy.source,
-                            rules=tuple(r.info for r in policy.rules), evaluated_at=now, errors=(e.diagnostics(),))
-        if e.exit_code == ExitCode.INCOMPLETE:
-            written = write_reports(failed, [s for s in specs if s.path != "-"], options)
-            if in_actions:
-                publish_to_github(failed, written, options, os.environ)
-        raise
-    to_stdout = any(s.path == "-" for s in specs)
-    summary = formatter(Format.TABLE).render(evaluation, options if not to_stdout else
-                                             ReportOptions(color=False, sarif_location=args.sarif_location))
-    stream = sys.stderr if to_stdout else sys.stdout
-    # NOTE: in Actions, stdout lines are parsed for workflow commands; finding text must never be one.
-    token = secrets.token_hex(16) if in_actions else None
-    if token:
-        print(f"::stop-commands::{token}", file=stream)
-    print(summary, file=stream, end="" if summary.endswith("\n") else "\n")
-    if token:
-        print(f"::{token}::", file=stream)
-    written = write_reports(evaluation, specs, options)
-    if in_actions:
-        publish_to_github(evaluation, written, options, os.environ)
+        written = reports.write(evaluation)
+        to_stdout = to_stream(specs, "stdout")
+        summary = formatter(Format.TABLE).render(evaluation, options if not to_stdout else
+                                                 ReportOptions(color=False, sarif_location=args.sarif_location))
+        streams.summary(summary, "stderr" if to_stdout else "stdout")
+        reports.publish(evaluation, written)
     return ExitCode.VIOLATION if evaluation.verdict is Verdict.FAIL else ExitCode.PASS

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from gate.cli import streams
 from gate.enrichment.cache import default_cache_dir
 from gate.enrichment.feeds import EPSS_URL, KEV_URL, update_feeds
 
@@ -33,5 +34,5 @@ def run(args: argparse.Namespace) -> int:
     directory = args.cache_dir or default_cache_dir()
     for info in update_feeds(directory, kev_url=args.kev_url, epss_url=args.epss_url, timeout=args.timeout):
         dated = info.as_of.date().isoformat() if info.as_of else "date unknown"
-        print(f"{info.name}: {info.detail} (data of {dated}) in {info.source}")
+        streams.line(f"{info.name}: {info.detail} (data of {dated}) in {info.source}")
     return 0

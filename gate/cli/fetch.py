@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from gate.cli import aws_options
+from gate.cli import aws_options, output, streams
 
 
 def register(subparsers: Any) -> None:
@@ -27,7 +26,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from gate.inputs import open_live  # noqa: PLC0415 - boto3 only when a command needs it
     from gate.run import gather  # noqa: PLC0415
-    from gate.snapshot import write_snapshot  # noqa: PLC0415
+    from gate.snapshot import snapshot_text, write_snapshot  # noqa: PLC0415
 
     inputs = aws_options.inputs_from(args)
     inputs.check_one_target()
@@ -36,8 +35,12 @@ def run(args: argparse.Namespace) -> int:
         gathered = gather(plan)
     finally:
         plan.close()
-    write_snapshot(args.output, gathered)
+    stream = output.stream_for(str(args.output))
+    if stream:  # NOTE: `-o /dev/stdout` goes through streams, inert to the CI runner like any report
+        streams.document(snapshot_text(gathered), json=True, stream=stream)
+    else:
+        write_snapshot(args.output, gathered)
     enriched = sum(1 for e in gathered.enrichments.values() if e.enriched)
-    print(f"gate: wrote {len(gathered.findings)} findings ({len(gathered.enrichments)} vulnerabilities, "
-          f"{enriched} with exploit intelligence) for {gathered.target} to {args.output}", file=sys.stderr)
+    streams.note(f"wrote {len(gathered.findings)} findings ({len(gathered.enrichments)} vulnerabilities, "
+                 f"{enriched} with exploit intelligence) for {gathered.target} to {args.output}")
     return 0

@@ -4,25 +4,56 @@ from __future__ import annotations
 
 import argparse
 import gc
+import logging
+import signal
 import sys
-import traceback
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, NoReturn
 
 from gate import __version__
-from gate.errors import ExitCode, GateError
+from gate.cli import streams
+from gate.cli.signals import Cancelled, cancellable
+from gate.errors import ExitCode, GateError, PolicyErrors
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsWrite
+
+VERBOSE_FLAGS = ("-v", "--verbose")
+CLOSED_PIPE = 128 + signal.SIGPIPE
+"""Exit status when a reader closed our stdout or stderr: what a shell shows for death by SIGPIPE."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with everything it prints (help, usage, errors quoting arguments) made inert."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        # NOTE: argparse funnels help, usage, version and errors through this one method.
+        if message:
+            streams.lines(message, "stdout" if file is sys.stdout else "stderr")
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        if message:
+            self._print_message(message, sys.stderr)
+        raise SystemExit(status)
 
 
 def build_parser() -> argparse.ArgumentParser:
     from gate.cli import check, feeds, fetch, policy_cmd  # noqa: PLC0415 - keep `--version` fast
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="gate",
         description="May this image ship? Judge an EC2 Image Builder image's scan findings against a policy.",
         epilog="Exit codes: 0 pass (warnings allowed), 1 policy violation, 2 usage error or invalid "
-        "policy/input, 3 could not complete (unreadable or incomplete data, AWS failure).",
+        "policy/input, 3 could not complete (unreadable or incomplete data, AWS failure); "
+        "130/143 cancelled by SIGINT/SIGTERM (reports say error).",
     )
     parser.add_argument("--version", action="version", version=f"gate {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="show tracebacks for errors")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show tracebacks for errors (accepted anywhere on the command line)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check.register(sub)
     fetch.register(sub)
@@ -31,9 +62,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def split_verbose(argv: Sequence[str]) -> tuple[list[str], bool]:
+    """`argv` without `-v`/`--verbose` (before any `--`), and whether one was there.
+
+    Every error suggests `-v`, so it must work after the subcommand too, where argparse would
+    otherwise reject an option of the top-level parser.
+    """
+    rest: list[str] = []
+    verbose = False
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            rest += argv[i:]
+            break
+        if arg in VERBOSE_FLAGS:
+            verbose = True
+        else:
+            rest.append(arg)
+    return rest, verbose
+
+
+def _report(error: GateError) -> None:
+    # NOTE: PolicyErrors carries one problem per line; each stays its own (inert) line.
+    for each in error.errors if isinstance(error, PolicyErrors) else [error]:
+        streams.error(each.diagnostics())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # NOTE: Python's last-resort handler would print library warnings raw; they may quote AWS text.
+    logging.lastResort = streams.InertLogHandler(logging.WARNING)
+    args_in, verbose = split_verbose(list(sys.argv[1:] if argv is None else argv))
+    try:
+        with cancellable():
+            return _dispatch(args_in, verbose)
+    except streams.StreamClosed:
+        return CLOSED_PIPE
+    except Cancelled as e:  # arrived outside _dispatch's handlers, or while it printed
+        return 128 + e.signum
+
+
+def _dispatch(argv: list[str], verbose: bool) -> int:
     parser = build_parser()
-    verbose = "-v" in (argv if argv is not None else sys.argv[1:])
     try:
         try:
             args = parser.parse_args(argv)
@@ -42,21 +110,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return ExitCode.USAGE
-        verbose = bool(getattr(args, "verbose", False))
         return int(args.func(args))
     except GateError as e:
         if verbose:
-            traceback.print_exc()
-        print(f"gate: error: {e.diagnostics()}", file=sys.stderr)
+            streams.exception_trace()
+        _report(e)
         return int(e.exit_code)
-    except KeyboardInterrupt:
-        print("gate: error: interrupted; nothing was decided", file=sys.stderr)
-        return ExitCode.INCOMPLETE
+    except Cancelled as e:
+        streams.error(f"{e}; any reports asked for say error")
+        return 128 + e.signum
+    except KeyboardInterrupt:  # a SIGINT outside `cancellable` (another thread's main)
+        streams.error("interrupted; nothing was decided")
+        return 128 + signal.SIGINT
+    except streams.StreamClosed:
+        raise
     except Exception as e:  # fail closed: a crash is "could not complete", never a pass
         if verbose:
-            traceback.print_exc()
-        print(f"gate: error: internal error: {type(e).__name__}: {e} (run with -v for a traceback "
-              "and please report it)", file=sys.stderr)
+            streams.exception_trace()
+        streams.error(f"internal error: {type(e).__name__}: {e} (run with -v for a traceback and please report it)")
         return ExitCode.INCOMPLETE
 
 
@@ -64,4 +135,7 @@ def entrypoint() -> None:
     # NOTE: a short-lived CLI holding tens of thousands of findings spends much of its time in
     # the cyclic collector re-scanning them (measured in bench/dry_run.py); collect less often.
     gc.set_threshold(100_000, 50, 100)
-    sys.exit(main())
+    code = main()
+    if code == CLOSED_PIPE:
+        streams.silence_closed_streams()
+    sys.exit(code)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+import stat
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TextIO
 
+from gate.cli import streams
 from gate.errors import UnreadableInputError, UsageError
 from gate.files import atomic_write
 from gate.model import Evaluation
@@ -16,6 +20,17 @@ from gate.reports.interface import ReportOptions
 from gate.reports.registry import Format, formatter
 
 GITHUB_SUMMARY_LIMIT = 1024 * 1024
+JSON_FORMATS = frozenset({Format.JSON, Format.SARIF})
+"""Formats that stay valid JSON on stdout in Actions mode (escaped there, not fenced)."""
+_ALIASES: Mapping[str, streams.Stream] = {
+    "-": "stdout",
+    "/dev/stdout": "stdout",
+    "/dev/fd/1": "stdout",
+    "/proc/self/fd/1": "stdout",
+    "/dev/stderr": "stderr",
+    "/dev/fd/2": "stderr",
+    "/proc/self/fd/2": "stderr",
+}
 
 
 @dataclass(frozen=True)
@@ -23,6 +38,9 @@ class ReportSpec:
     format: Format
     path: str
     """A file path, or `-` for standard output."""
+    stream: streams.Stream | None = None
+    """Set when the path is gate's own stdout or stderr (`-`, `/dev/stdout`, the same pipe...):
+    the report then goes through `streams`, fenced from the CI runner like everything gate prints."""
 
 
 def parse_report_spec(text: str) -> ReportSpec:
@@ -34,7 +52,83 @@ def parse_report_spec(text: str) -> ReportSpec:
         fmt = Format(name.strip().lower())
     except ValueError:
         raise UsageError(f"--report {text!r}: unknown format {name!r}", hint=f"formats: {choices}") from None
-    return ReportSpec(fmt, path)
+    return ReportSpec(fmt, path, "stdout" if path == "-" else None)
+
+
+def _identity(stat_result: os.stat_result) -> tuple[int, int]:
+    return stat_result.st_dev, stat_result.st_ino
+
+
+def _stream_identities() -> dict[tuple[int, int], streams.Stream]:
+    found: dict[tuple[int, int], streams.Stream] = {}
+    pairs: tuple[tuple[streams.Stream, TextIO], ...] = (("stderr", sys.stderr), ("stdout", sys.stdout))
+    for name, stream in pairs:
+        try:
+            found[_identity(os.fstat(stream.fileno()))] = name
+        except (OSError, ValueError):  # no descriptor (captured in tests) or closed
+            continue
+    return found
+
+
+def _target(path: str, by_stream: Mapping[tuple[int, int], streams.Stream]) -> tuple[streams.Stream | None, object]:
+    """Which of gate's own streams `path` is (if any), and a key equal for equal destinations."""
+    stream = _ALIASES.get(path)
+    if stream is not None:
+        return stream, stream
+    try:
+        ident = _identity(os.stat(path))
+    except OSError:
+        return None, os.path.realpath(path)
+    stream = by_stream.get(ident)
+    return stream, stream or ident
+
+
+def stream_for(path: str) -> streams.Stream | None:
+    """`stdout` or `stderr` when `path` is one of gate's own (`-`, `/dev/stdout`, the same pipe...)."""
+    return _target(path, _stream_identities())[0]
+
+
+def input_paths(args: argparse.Namespace) -> list[str]:
+    """Every file the command line names as an input (each `Path`-typed option), which no report may replace."""
+    found: list[str] = []
+    for value in vars(args).values():
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, Path):
+                found.append(str(item))
+    return found
+
+
+def prepare_reports(specs: Sequence[ReportSpec], inputs: Sequence[str] = ()) -> list[ReportSpec]:
+    """The specs with every path that is really stdout or stderr marked so; a clash is a usage error.
+
+    Two reports to one file (however spelled: `a.json`, `./a.json`, a symlink, a hard link) or
+    two to stdout would overwrite or interleave each other, and a report over an input file would
+    destroy it (the placeholder is written before the input is read), so gate refuses before any work.
+    """
+    by_stream = _stream_identities()
+    for path in filter(os.path.exists, inputs):  # NOTE: only what exists can be destroyed
+        _, key = _target(path, by_stream)
+        for spec in specs:
+            if _target(spec.path, by_stream)[1] == key:
+                raise UsageError(f"--report {spec.format.value}={spec.path} would overwrite the input {path}",
+                                 hint="write the report somewhere else")
+    seen: dict[object, ReportSpec] = {}
+    prepared: list[ReportSpec] = []
+    for spec in specs:
+        stream, key = _target(spec.path, by_stream)
+        if key in seen:
+            raise UsageError(
+                f"--report {seen[key].format.value}={seen[key].path} and --report "
+                f"{spec.format.value}={spec.path} write to the same place",
+                hint="give each report its own path; at most one may go to stdout (-)",
+            )
+        seen[key] = spec
+        prepared.append(replace(spec, stream=stream))
+    return prepared
+
+
+def to_stream(specs: Sequence[ReportSpec], name: streams.Stream) -> bool:
+    return any(s.stream == name for s in specs)
 
 
 def use_color(stream: object) -> bool:
@@ -46,39 +140,50 @@ def use_color(stream: object) -> bool:
 
 
 def write_reports(evaluation: Evaluation, specs: Sequence[ReportSpec], options: ReportOptions) -> dict[str, str]:
-    """Render and write each requested report; returns format → path for outputs."""
+    """Render and write each requested report, files first; returns format → path for outputs."""
     written: dict[str, str] = {}
-    for spec in specs:
+    for spec in sorted(specs, key=lambda s: s.stream is not None):
         text = formatter(spec.format).render(evaluation, options)
-        if spec.path == "-":
-            sys.stdout.write(text)
-            sys.stdout.flush()
+        if spec.stream is not None:
+            streams.document(text, json=spec.format in JSON_FORMATS, stream=spec.stream)
         else:
-            _write(Path(spec.path), text)
+            write_file(Path(spec.path), text)
         written[spec.format.value] = spec.path
     return written
 
 
-def _write(path: Path, text: str) -> None:
+def write_file(path: Path, text: str) -> None:
     try:
         atomic_write(path, text.encode("utf-8"))
     except OSError as e:
         raise UnreadableInputError(f"{path}: cannot write report ({e.strerror or e})") from e
 
 
-def github_mode(env: Mapping[str, str]) -> bool:
-    return env.get("GITHUB_ACTIONS") == "true"
+def replaceable(spec: ReportSpec) -> bool:
+    """Whether the path is a file gate replaces (not a stream, FIFO or device written in place)."""
+    if spec.stream is not None:
+        return False
+    try:
+        return stat.S_ISREG(os.stat(spec.path).st_mode)
+    except OSError:  # missing, or unreachable: writing the placeholder reports why, before any work
+        return True
 
 
-def publish_to_github(evaluation: Evaluation, written: Mapping[str, str], options: ReportOptions,
-                      env: Mapping[str, str]) -> None:
-    """Annotations on stdout, the Markdown summary appended to the step summary, outputs for later steps."""
+def publish_to_github(evaluation: Evaluation, specs: Sequence[ReportSpec], written: Mapping[str, str],
+                      options: ReportOptions, env: Mapping[str, str]) -> None:
+    """Annotations, the Markdown summary appended to the step summary, outputs for later steps.
+
+    Annotations go to stdout unless a report does: the runner reads commands on stderr too, and
+    stdout then stays one document (`--report json=- | jq` works).
+    """
+    stream: streams.Stream = "stderr" if to_stream(specs, "stdout") else "stdout"
     for line in github.annotations(evaluation, options.sarif_location):
-        print(line)
+        streams.command(line, stream)
     summary_path = env.get("GITHUB_STEP_SUMMARY")
     if summary_path:
-        md_options = ReportOptions(color=False, sarif_location=options.sarif_location,
-                                   max_bytes=GITHUB_SUMMARY_LIMIT - 4096)
+        md_options = ReportOptions(
+            color=False, sarif_location=options.sarif_location, max_bytes=GITHUB_SUMMARY_LIMIT - 4096
+        )
         _append(Path(summary_path), formatter(Format.MARKDOWN).render(evaluation, md_options))
     output_path = env.get("GITHUB_OUTPUT")
     if output_path:

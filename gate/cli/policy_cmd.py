@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from gate.errors import ExitCode, PolicyError
+from gate.cli import streams
+from gate.errors import ExitCode, PolicyError, PolicyErrors
 from gate.fields import FIELDS
 
 
@@ -36,9 +36,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             policy = load_policy(name)
         except PolicyError as e:  # PolicyErrors lists every problem, one per line
             failed = True
-            print(e.diagnostics(), file=sys.stderr)
+            for each in e.errors if isinstance(e, PolicyErrors) else [e]:
+                streams.line(each.diagnostics(), "stderr")
         else:
-            print(f"{policy.source}: ok ({len(policy.rules)} rules, {len(policy.exceptions)} exceptions)")
+            streams.line(f"{policy.source}: ok ({len(policy.rules)} rules, {len(policy.exceptions)} exceptions)")
     return ExitCode.USAGE if failed else ExitCode.PASS
 
 
@@ -53,20 +54,20 @@ def cmd_test(args: argparse.Namespace) -> int:
                 passed += 1
             else:
                 failed += 1
-                print(f"FAIL {path}: {outcome.name}: {outcome.detail}")
-    print(f"policy tests: {passed} passed, {failed} failed")
+                streams.line(f"FAIL {path}: {outcome.name}: {outcome.detail}")
+    streams.line(f"policy tests: {passed} passed, {failed} failed")
     return ExitCode.VIOLATION if failed else ExitCode.PASS
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
     from gate.policy.loader import policy_schema  # noqa: PLC0415
 
-    print(json.dumps(policy_schema(), indent=2))
+    streams.document(json.dumps(policy_schema(), indent=2) + "\n", json=True)
     return ExitCode.PASS
 
 
 def cmd_fields(args: argparse.Namespace) -> int:
     width = max(len(n) for n in FIELDS)
     for name, field in FIELDS.items():
-        print(f"{name:<{width}}  {field.type.value:<15}  {field.doc}")
+        streams.line(f"{name:<{width}}  {field.type.value:<15}  {field.doc}")
     return ExitCode.PASS

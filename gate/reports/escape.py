@@ -11,7 +11,16 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 """C0/C1 controls (tab, LF and CR aside), line separators, and bidi overrides (Trojan Source)."""
 _BREAKS = re.compile(r"[\t\r\n]+")
-_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufffe\uffff]")
+"""Characters XML 1.0 forbids, plus CR, DEL, C1 and bidi overrides, which it discourages and terminals obey."""
+_ANY_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+"""Every control character (tab, LF and CR too), line separators and bidi overrides."""
+_COMMAND_START = re.compile(r"^(\s*):(?=:)")
+"""A workflow command: the runner trims leading whitespace and looks for `::`."""
+V1_COMMAND = "##["
+"""The runner's older command prefix, honoured anywhere in a line, not only at its start."""
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]|##\\[")
+"""What json.dumps(ensure_ascii=False) leaves raw that a terminal, an encoder or the runner acts on."""
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~$])")
 _MD_LEADING = re.compile(r"^(\d*)([#+=.)-])")
 _MD_PING = re.compile(r"(?<![\w.])@(?=\w)")
@@ -89,8 +98,8 @@ def safe_url(url: str | None) -> str | None:
 
 
 def xml(text: str) -> str:
-    """Text XML 1.0 can carry: the characters it forbids outright become visible escapes."""
-    return _XML_ILLEGAL.sub(_visible, scrub(text))
+    """Text XML 1.0 can carry: characters it forbids or discourages (CR, C1) become visible escapes."""
+    return _XML_UNSAFE.sub(_visible, scrub(text))
 
 
 def workflow_data(text: str) -> str:
@@ -102,3 +111,35 @@ def workflow_data(text: str) -> str:
 def workflow_property(text: str) -> str:
     """A workflow-command property value: data escaping plus `:` and `,`, which end a property."""
     return workflow_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def inert_line(text: str) -> str:
+    """One log line that neither a CI runner nor a terminal acts on, whatever `text` holds.
+
+    Every control character (CR, LF, tab, ESC, C1 such as U+0085), U+2028/U+2029 and bidi
+    overrides becomes a visible `\\x0a`-style escape, so the text stays one line; `::` at the
+    start (after the whitespace the GitHub runner trims) becomes `\\x3a:`, and the runner's older
+    `##[` prefix, which it honours anywhere in a line, becomes `#\\x23[`.
+    """
+    text = _ANY_CONTROL.sub(_visible, scrub(text)).replace(V1_COMMAND, "#\\x23[")
+    return _COMMAND_START.sub(r"\1\\x3a", text)
+
+
+def inert_lines(text: str) -> str:
+    """`inert_line` for each LF-separated line of text whose line structure is gate's own."""
+    return "\n".join(inert_line(line) for line in text.split("\n"))
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    found = match.group()
+    if found == V1_COMMAND:
+        return "#\\u0023["
+    return f"\\u{ord(found):04x}"
+
+
+def json_text(text: str) -> str:
+    """A JSON document (from json.dumps) that decodes to the same value but carries no raw C1,
+    bidi or line-separator character and no `##[`; those occur only inside strings, where
+    `\\uXXXX` means the same. json.dumps already escapes C0 controls, so no line starts with `::`.
+    """
+    return _JSON_UNSAFE.sub(_json_escape, text)

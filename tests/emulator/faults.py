@@ -59,6 +59,8 @@ class Faults:
     """Operation -> page K: page K+1 hands back page K's nextToken again (a loop)."""
     aggregation_offset: int = 0
     """Added to every severityCounts.all of ListImageScanFindingAggregations (floored at 0)."""
+    error_message: str | None = None
+    """Replaces the message of every injected error (throttle, server, forbidden): hostile text."""
     detail_errors: Mapping[str, DetailFault | str] = field(default_factory=dict)
     """Finding ARN -> error in BatchGetFindingDetails (a bare code means a permanent error)."""
 
@@ -97,15 +99,16 @@ class FaultState:
         """The error call ``index`` of ``operation`` must get, if any (forbidden first)."""
         f = self.faults
         if operation in f.forbidden:
-            return service_error(service, "forbidden", f"not authorized to perform {operation}")
+            return service_error(service, "forbidden", f.error_message or f"not authorized to perform {operation}")
         if index < f.throttle_first.get(operation, 0) or self._roll("throttle", operation, index) < _rate(
             f.throttle_rate, operation
         ):
-            return service_error(service, "throttle", "Rate exceeded", retry_after=f.retry_after_seconds)
+            return service_error(service, "throttle", f.error_message or "Rate exceeded",
+                                 retry_after=f.retry_after_seconds)
         if index < f.error_first.get(operation, 0) or self._roll("error", operation, index) < _rate(
             f.error_rate, operation
         ):
-            message = "The service encountered an internal error"
+            message = f.error_message or "The service encountered an internal error"
             if f.unavailable:
                 return service_error(service, "unavailable", message)
             return service_error(service, "server", message)

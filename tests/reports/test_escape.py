@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from gate.reports import escape
@@ -60,6 +62,39 @@ def test_safe_url(url: str | None, expected: str | None) -> None:
 
 def test_xml_drops_only_what_xml_forbids() -> None:
     assert escape.xml("a\x1bb\tc\nd<e>") == "a\\x1bb\tc\nd<e>"
+
+
+def test_xml_makes_discouraged_characters_visible() -> None:
+    assert escape.xml("a\rb\x9bc\u202ed\x7f") == "a\\x0db\\x9bc\\u202ed\\x7f"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("plain: text", "plain: text"),
+    ("a\nb\rc\r\nd", "a\\x0ab\\x0dc\\x0d\\x0ad"),
+    ("x\x85y\u2028z\u2029", "x\\x85y\\u2028z\\u2029"),
+    ("\x1b]0;title\x07\x1b[31m", "\\x1b]0;title\\x07\\x1b[31m"),
+    ("::error::x", "\\x3a:error::x"),
+    ("  \u00a0::error::x", "  \u00a0\\x3a:error::x"),
+    ("\t::error::x", "\\x09::error::x"),
+    ("a ##[error]b ###[c", "a #\\x23[error]b ##\\x23[c"),
+    ("mid ::error:: line", "mid ::error:: line"),
+    ("\ud800", "\ufffd"),
+])
+def test_inert_line(text: str, expected: str) -> None:
+    assert escape.inert_line(text) == expected
+
+
+def test_inert_lines_keeps_gates_line_breaks_only() -> None:
+    assert escape.inert_lines("usage: x\n::error::y\r") == "usage: x\n\\x3a:error::y\\x0d"
+
+
+def test_json_text_is_the_same_value_without_raw_controls() -> None:
+    value = {"k": "a\x9bb\u2028c##[error]d\u202e\ud800 ü"}
+    text = json.dumps(value, ensure_ascii=False)
+    escaped = escape.json_text(text)
+    assert json.loads(escaped) == value
+    assert "##[" not in escaped and "\x9b" not in escaped and "\u2028" not in escaped
+    assert "ü" in escaped  # ordinary text stays readable
 
 
 def test_workflow_escapes() -> None:

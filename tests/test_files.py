@@ -1,0 +1,72 @@
+"""gate/files.py: outputs land as users expect: umask modes, FIFOs in place, symlinks followed, no stray temp files."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gate.cli.signals import Cancelled
+from gate.files import atomic_write
+
+
+@pytest.fixture
+def umask() -> Iterator[None]:
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+@pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_new_files_get_their_mode_from_the_umask(mask: int, mode: int, tmp_path: Path, umask: None) -> None:
+    os.umask(mask)
+    path = tmp_path / "deep" / "cache.json"
+    atomic_write(path, b"x")
+    assert stat.S_IMODE(path.stat().st_mode) == mode
+    assert path.read_bytes() == b"x"
+
+
+def test_fifo_is_written_in_place(tmp_path: Path) -> None:
+    fifo = tmp_path / "out"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    atomic_write(fifo, b"a" * 200_000)  # larger than a pipe buffer: the reader must drain it
+    reader.join()
+    assert got == [b"a" * 200_000]
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_symlink_target_is_replaced_not_the_link(tmp_path: Path) -> None:
+    target = tmp_path / "target"
+    target.write_bytes(b"old")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    atomic_write(link, b"new")
+    assert link.is_symlink() and target.read_bytes() == b"new"
+
+
+def test_a_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError):
+        atomic_write(tmp_path, b"x")
+
+
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), Cancelled(15)], ids=["ENOSPC", "SIGTERM"])
+def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(error: BaseException, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "report.json"
+    path.write_bytes(b"old")
+
+    def failing_replace(src: object, dst: object) -> None:
+        raise error
+
+    monkeypatch.setattr(os, "replace", failing_replace)
+    with pytest.raises(type(error)):
+        atomic_write(path, b"new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+    assert path.read_bytes() == b"old"
