@@ -48,12 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         "130/143 cancelled by SIGINT/SIGTERM (reports say error).",
     )
     parser.add_argument("--version", action="version", version=f"gate {__version__}")
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="store_true",
-        help="show tracebacks for errors (accepted anywhere on the command line)",
-    )
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="show tracebacks for errors (accepted anywhere on the command line)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     check.register(sub)
     fetch.register(sub)
@@ -119,7 +115,7 @@ def _dispatch(argv: list[str], verbose: bool) -> int:
     except Cancelled as e:
         streams.error(f"{e}; any reports asked for say error")
         return 128 + e.signum
-    except KeyboardInterrupt:  # a SIGINT outside `cancellable` (another thread's main)
+    except KeyboardInterrupt:  # main() called off the main thread, where `cancellable` installs nothing
         streams.error("interrupted; nothing was decided")
         return 128 + signal.SIGINT
     except streams.StreamClosed:
