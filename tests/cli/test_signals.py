@@ -35,22 +35,28 @@ def _wait_for(condition: object, what: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(("signum", "code", "scan_states", "faults"), [
+    # SIGTERM while the listing is on the wire (slow AWS), SIGINT while gate waits for the scan
+    (signal.SIGTERM, 143, None, Faults(latency=0.1, latency_by_operation={"ListImageScanFindings": 6.0})),
+    (signal.SIGINT, 130, ["SCANNING"], Faults(latency=0.1)),
+], ids=["SIGTERM-listing", "SIGINT-waiting-for-scan"])
 def test_cancelled_run_leaves_an_error_report_not_the_earlier_pass(
-    signum: int, code: int, aws_env: Emulator, tmp_path: Path
+    signum: int, code: int, scan_states: list[str] | None, faults: Faults, aws_env: Emulator, tmp_path: Path
 ) -> None:
     arn = image_arn()
-    aws_env.add_image(arn, [image_scan_finding(f"CVE-2024-{1000 + i}") for i in range(40)])
-    aws_env.faults = Faults(latency=0.5)
+    aws_env.add_image(arn, [image_scan_finding(f"CVE-2024-{1000 + i}") for i in range(40)], scan_states=scan_states)
+    aws_env.faults = faults
     report = tmp_path / "out" / "gate.json"
     report.parent.mkdir()
     report.write_text(json.dumps({"verdict": "pass"}))  # what an earlier run left behind
     env = {**os.environ, **aws_env.env(), "GATE_CACHE_DIR": str(tmp_path / "cache"), "GITHUB_ACTIONS": "true"}
     env.pop("AWS_PROFILE", None)
     proc = subprocess.Popen([*GATE, "check", "--image-build-version-arn", arn, "--report", f"json={report}",
-                             "--wait-timeout", "0"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             "--wait-timeout", "10m"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
-    _wait_for(lambda: aws_env.calls, "gate's first AWS call")
+    # NOTE: once GetImage is answered, gate is either sleeping before it asks again (SCANNING) or
+    # inside a 6-second ListImageScanFindings: the run cannot end before the signal lands.
+    _wait_for(lambda: any(c.operation == "GetImage" for c in aws_env.calls), "gate's first GetImage")
     during = json.loads(report.read_text())
     assert during["verdict"] == "error"  # the placeholder: the old pass is already gone
     proc.send_signal(signum)
