@@ -55,7 +55,8 @@ def test_runner_honours_stop_commands_and_only_its_token() -> None:
 def test_every_format_to_stdout_is_inert_in_actions(fmt: Format, actions: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
     findings = write_findings(actions / "findings.json")
-    assert main(["check", *FEEDS, "--findings", str(findings), "--report", f"{fmt}=-"]) == ExitCode.VIOLATION
+    argv = ["check", *FEEDS, "--findings", str(findings), "--sarif-location", PAYLOAD, "--report", f"{fmt}=-"]
+    assert main(argv) == ExitCode.VIOLATION
     out, err = capsys.readouterr()
     assert MARK in out  # the hostile text did reach the report
     executed = assert_only_gate_annotations(out, err)
