@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from gate.enrichment.cache import Cache
     from gate.inputs import Inputs
 
-_ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):[0-9]{12}:(?P<kind>image|image-pipeline)/.+")
+_ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):[0-9]{12}:(?P<kind>image|image-pipeline)/\S+")
 
 
 def arn_region(arn: str, option: str, kind: str) -> str:

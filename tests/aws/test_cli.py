@@ -67,6 +67,8 @@ def test_bad_option_values_are_usage_errors(argv: list[str], capsys: pytest.Capt
     (["--image-build-version-arn", pipeline_arn()], "is not an Image Builder image ARN"),
     (["--image-pipeline-arn", IMAGE], "is not an Image Builder image-pipeline ARN"),
     (["--image-build-version-arn", "i-123"], "is not an Image Builder image ARN"),
+    (["--image-build-version-arn", IMAGE + "\r::error::x"], "is not an Image Builder image ARN"),
+    (["--image-pipeline-arn", pipeline_arn() + " x"], "is not an Image Builder image-pipeline ARN"),
 ])
 def test_build_live_rejects_bad_targets(argv: list[str], message: str) -> None:
     with pytest.raises(UsageError, match=message):
