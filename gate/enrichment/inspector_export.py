@@ -1,4 +1,4 @@
-"""Inspector data saved from `aws inspector2 list-findings` and `batch-get-finding-details` (offline)."""
+"""Inspector data saved from `aws inspector2` list-findings, batch-get-finding-details and search-vulnerabilities."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from gate.enrichment.inspector_shapes import (
     DETAILS,
     from_finding_detail,
     from_inspector_finding,
+    from_vulnerability,
 )
 from gate.enrichment.interface import combine
 from gate.errors import IncompleteError, InputError, ShapeError
@@ -18,7 +19,8 @@ from gate.jsondocs import read_documents
 from gate.model import Enrichment, FeedInfo
 from gate.timeutil import to_utc
 
-WHAT = "the output of `aws inspector2 list-findings` or `aws inspector2 batch-get-finding-details`"
+WHAT = ("the output of `aws inspector2 list-findings`, `aws inspector2 batch-get-finding-details` or "
+        "`aws inspector2 search-vulnerabilities`")
 _HARMLESS = {"FINDING_DETAILS_NOT_FOUND"}
 
 
@@ -39,11 +41,20 @@ class InspectorExport:
         details: list[tuple[Path, dict[str, Any]]] = []
         for path in self.paths:
             for doc in read_documents(path, WHAT):
-                if not isinstance(doc, dict) or not (
-                    isinstance(doc.get("findings"), list) or isinstance(doc.get("findingDetails"), list)
+                if not isinstance(doc, dict) or not any(
+                    isinstance(doc.get(key), list) for key in ("findings", "findingDetails", "vulnerabilities")
                 ):
-                    raise InputError(f"{path}: not Inspector output (no 'findings' or 'findingDetails')",
-                                     hint=f"expected {WHAT}")
+                    raise InputError(f"{path}: not Inspector output (no 'findings', 'findingDetails' or "
+                                     "'vulnerabilities')", hint=f"expected {WHAT}")
+                for item in doc.get("vulnerabilities") or []:
+                    try:
+                        value = from_vulnerability(item, None) if isinstance(item, dict) else None
+                    except ShapeError as e:
+                        raise InputError(f"{path}: vulnerability {str(item.get('id'))[:40]}: {e}") from None
+                    if value is None:
+                        raise InputError(f"{path}: vulnerabilities entries must be objects", hint=f"expected {WHAT}")
+                    # NOTE: a search answer ranks below what findings and their details say.
+                    self._by_id.setdefault(value.vulnerability_id, []).append(value)
                 for item in doc.get("findings") or []:
                     if not isinstance(item, dict) or "findingArn" not in item:
                         raise InputError(f"{path}: a finding without findingArn is not Inspector's",

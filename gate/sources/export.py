@@ -10,6 +10,7 @@ from gate.errors import InputError, ShapeError
 from gate.jsondocs import read_documents
 from gate.model import Finding
 from gate.sources.codec import parse_finding
+from gate.sources.ondemand_export import OnDemandFiles, claims
 
 WHAT = "the output of `aws imagebuilder list-image-scan-findings`"
 
@@ -46,10 +47,13 @@ class ExportSource:
         return ", ".join(str(p) for p in self.paths)
 
     def pages(self) -> Iterator[list[Finding]]:
+        ondemand = OnDemandFiles()  # EC2 `get-image-findings` output and on-demand scan events
         for path in self.paths:
-            for p, page in enumerate(
-                pg for doc in read_documents(path, WHAT) for pg in _pages(doc, path)
-            ):
+            docs = read_documents(path, WHAT)
+            if claims(docs):
+                ondemand.add(path, docs)
+                continue
+            for p, page in enumerate(pg for doc in docs for pg in _pages(doc, path)):
                 parsed: list[Finding] = []
                 for i, raw in enumerate(page):
                     try:
@@ -58,3 +62,4 @@ class ExportSource:
                         raise InputError(f"{path}: page {p + 1}, finding {i + 1}: {e}",
                                          hint=f"expected {WHAT}") from None
                 yield parsed
+        yield from ondemand.pages()

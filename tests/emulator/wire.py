@@ -181,7 +181,7 @@ def to_epoch(value: Any) -> int | float:
 
 
 def to_wire(value: Any, shape: Shape | None) -> Any:
-    """Encode ``value`` as rest-json would: timestamps become epoch-second numbers.
+    """Encode ``value`` as rest-json would: timestamps become epoch-second numbers (or ISO text, if modelled so).
 
     Members the shape does not know are kept as they are, so validation reports them.
     """
@@ -195,7 +195,11 @@ def to_wire(value: Any, shape: Shape | None) -> Any:
         return {k: to_wire(v, shape.value) for k, v in value.items()}
     if shape.type_name == "timestamp":
         try:
-            return to_epoch(value)
+            epoch = to_epoch(value)
         except ValueError:
             return value
+        if shape.serialization.get("timestampFormat") == "iso8601":
+            # NOTE: a member that says so travels as ISO-8601 text even in rest-json.
+            return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return epoch
     return value
