@@ -42,13 +42,13 @@ from aws_flow import (
 from harness import NOW, machine
 
 from gate.aws.session import make_clients, make_session
-from gate.cli.aws_options import build_cache
 from gate.enrichment.inspector import InspectorEnricher
 from gate.errors import GateError
+from gate.inputs import Inputs, build_cache
 from gate.live import open_live_source
-from gate.policy.engine import evaluate
+from gate.policy.engine import judge
 from gate.policy.loader import Policy, load_policy
-from gate.run import gather
+from gate.run import Plan, gather
 from tests.emulator import REGION, Emulator, Faults, image_arn
 
 ONDEMAND_IMAGE = image_arn("al2023-bench-ondemand", "1.0.0", 1)
@@ -114,10 +114,9 @@ class BothHost(ProcessHost):
 
 
 def run_ondemand(name: str, host: BothHost, policy: Policy, cache_dir: Path, workers: int) -> Run:
-    """gate's on-demand path as `build_live` assembles it: one GetImage picks it, search-only enrichment."""
+    """gate's on-demand path as `gate.live.open_live_plan` assembles it: one GetImage picks it, search only."""
     run = Run(name)
     host.reset_calls()
-    options = argparse.Namespace(cache_dir=cache_dir, cache_ttl=timedelta(hours=24), no_cache=False)
     began = time.perf_counter()
     clients = make_clients(make_session(REGION, None), max_pool=workers + 2)
     _ = clients.ec2  # NOTE: made before the clock starts, as the other clients are.
@@ -127,20 +126,22 @@ def run_ondemand(name: str, host: BothHost, policy: Policy, cache_dir: Path, wor
     enricher = None
     try:
         source = open_live_source(clients, ONDEMAND_IMAGE, wait_timeout=0)
-        enricher = InspectorEnricher(clients, scope_arn=source.target, cache=build_cache(options),
-                                     max_workers=workers, owns_clients=True, search_only=True)
-        gathered = gather(source, live=enricher)
-        run.evaluation = evaluate(policy, gathered.findings, gathered.enrichments, now=NOW,
-                                  target=gathered.target, feeds=gathered.feeds)
+        enricher = InspectorEnricher(clients, scope_arn=source.target, max_workers=workers, search_only=True,
+                                     cache=build_cache(Inputs(cache_dir=cache_dir, cache_ttl=timedelta(hours=24))))
+        plan = Plan(source=source, live=enricher, closers=[clients.close])
+        try:
+            gathered = gather(plan)
+        finally:
+            plan.close()
+        run.evaluation = judge(policy, gathered.findings, gathered.enrichments, now=NOW,
+                               target=gathered.target, feeds=gathered.feeds)
     except GateError as e:
         run.error = f"{type(e).__name__}: {e}"
+        if enricher is None:
+            clients.close()
     finally:
         run.wall = time.perf_counter() - run.start
-        if enricher is not None:
-            enricher.close()
-            run.cache_hits = enricher.cache_hits
-        else:
-            clients.close()
+    run.cache_hits = enricher.cache_hits if enricher is not None else 0
     run.cpu, run.emulator_cpu = time.process_time() - cpu, host.cpu() - emulator_cpu
     run.calls = host.calls()
     run.violations = host.violations()

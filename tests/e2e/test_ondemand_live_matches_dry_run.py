@@ -123,3 +123,20 @@ def test_a_missing_permission_exits_3_naming_the_iam_action(emulator: Emulator, 
     assert main(["check", "--image-build-version-arn", arn, *FEEDS]) == ExitCode.INCOMPLETE
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert f"AWS denied {action}" in line and f"grant the IAM action {action}" in line
+
+
+def test_a_rule_the_on_demand_path_cannot_answer_stops_the_run(emulator: Emulator, isolated_env: Path,
+                                                               monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """SearchVulnerabilities has no exploitAvailable: a rule on it must not silently never match."""
+    arn, _ = seed_ondemand(emulator, findings=image_findings()[:3])
+    for key, value in emulator.env().items():
+        monkeypatch.setenv(key, value)
+    policy = isolated_env / "p.yaml"
+    policy.write_text("version: 1\nname: p\nrules:\n  - id: public-exploit\n    when: exploit_available\n"
+                      "    action: fail\n")
+    assert main(["check", "--image-build-version-arn", arn, "--policy", str(policy), *FEEDS]) \
+        == ExitCode.INCOMPLETE
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "rule 'public-exploit' reads `exploit_available`, which no source in this run can answer" in line
+    assert emulator.count("GetImageFindings") == 0

@@ -17,12 +17,14 @@ from gate.sources.ec2_codec import parse_event_finding, parse_image_finding, spl
 from gate.sources.export import ExportSource
 from gate.sources.ondemand_export import EventEnrichment
 from gate.sources.scantype import ScanPath, scan_path, scan_result_condition
-from tests.conftest import DATA
+from tests.conftest import DATA, EXAMPLES
 
 EVENTS = DATA / "aws-examples" / "inspector2-eventbridge"
 FINDING_EVENT = json.loads((EVENTS / "ondemand-ami-scan-findings.event.json").read_text())
 COMPLETE = json.loads((EVENTS / "ondemand-ami-scan-complete-successful.event.json").read_text())
 FAILED = json.loads((EVENTS / "ondemand-ami-scan-complete-failed.event.json").read_text())
+FEEDS = ["--no-cached-feeds", "--kev-catalog", str(EXAMPLES / "kev.json"),
+         "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz")]
 ARN = "arn:aws:imagebuilder:us-east-1:111122223333:image/web/1.0.0/1"
 
 
@@ -132,7 +134,7 @@ def test_a_truncated_export_exits_3(tmp_path: Path, key: str, capsys: pytest.Cap
     path = _write(tmp_path / "cut.json", json.dumps({"ImageFindings": [_ec2()], key: "eyJ2IjoxfQ=="}))
     with pytest.raises(IncompleteError, match="carries a NextToken"):
         _read(path)
-    assert main(["check", "--findings", str(path), "--no-cached-feeds"]) == ExitCode.INCOMPLETE
+    assert main(["check", "--findings", str(path), *FEEDS]) == ExitCode.INCOMPLETE
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "without --max-items" in err
 
@@ -188,7 +190,7 @@ def test_a_failed_scan_event_exits_3_with_its_reason(capsys: pytest.CaptureFixtu
     with pytest.raises(ScanNotReadyError, match=r"ended FAILED \(UNSUPPORTED_OS\)"):
         _read(EVENTS / "ondemand-ami-scan-complete-failed.event.json")
     code = main(["check", "--findings", str(EVENTS / "ondemand-ami-scan-complete-failed.event.json"),
-                 "--no-cached-feeds"])
+                 *FEEDS])
     assert code == ExitCode.INCOMPLETE
     assert capsys.readouterr().err.count("\n") == 1
 
@@ -215,7 +217,7 @@ def test_exploit_data_from_events_reaches_the_policy(tmp_path: Path, isolated_en
     policy = _write(tmp_path / "p.yaml", "version: 1\nname: p\nrules:\n  - id: exploit\n    when: exploit_available\n"
                     "    action: fail\n")
     report = tmp_path / "r.json"
-    assert main(["check", "--findings", str(events), "--policy", str(policy), "--no-cached-feeds",
+    assert main(["check", "--findings", str(events), "--policy", str(policy), *FEEDS,
                  "--report", f"json={report}"]) == ExitCode.VIOLATION
     assert json.loads(report.read_text())["findings"][0]["matchedRules"] == ["exploit"]
     assert EventEnrichment([events]).enrich(["CVE-2024-1000", "CVE-1"]).keys() == {"CVE-2024-1000"}
@@ -224,9 +226,10 @@ def test_exploit_data_from_events_reaches_the_policy(tmp_path: Path, isolated_en
 def test_events_without_a_scan_complete_event_say_so(tmp_path: Path, isolated_env: Path) -> None:
     events = _write(tmp_path / "events.json", json.dumps([_finding_event(0)]))
     report = tmp_path / "r.json"
-    assert main(["check", "--findings", str(events), "--no-cached-feeds", "--report", f"json={report}"]) \
+    assert main(["check", "--findings", str(events), *FEEDS, "--report", f"json={report}"]) \
         == ExitCode.PASS
-    assert any("cannot check that every finding event is here" in n for n in json.loads(report.read_text())["notes"])
+    feeds = json.loads(report.read_text())["feeds"]
+    assert any("cannot check that every finding event is here" in (f["detail"] or "") for f in feeds)
 
 
 # -- the scan type and Image Builder's own condition -----------------------------------------
