@@ -107,7 +107,7 @@ class OnDemandFiles:
             if scan is None:
                 raise ShapeError("finding event without a scanId")
             finding, enrichment = parse_event_finding(detail)
-            arn = str(detail.get("findingArn") or f"{where}")
+            arn = str(detail.get("findingArn") or where)  # NOTE: no ARN: only its place identifies it
             updated = to_utc(detail.get("updatedAt"))
             stamp = updated.isoformat() if updated else ""
             record = self._scans.setdefault(scan, _Scan(where=where))

@@ -286,3 +286,23 @@ def test_snapshots_keep_the_condition_and_refuse_a_bad_one() -> None:
     assert snapshot_from_json({**doc, "scanResultCondition": None}).scan_result_condition is None
     with pytest.raises(ShapeError, match="scanResultCondition needs"):
         snapshot_from_json({**doc, "scanResultCondition": {"maximumSeverityLabel": "CRITICAL", "fixAvailable": True}})
+
+
+def test_a_cut_export_is_refused(tmp_path: Path, isolated_env: Path) -> None:
+    whole = json.dumps({"ImageFindings": [_ec2(), _ec2("CVE-2024-1 - x")]})
+    cut = _write(tmp_path / "cut.json", whole[: len(whole) // 2])
+    assert main(["check", "--findings", str(cut), *FEEDS]) == ExitCode.USAGE
+
+
+def test_a_hostile_title_stays_inert_on_the_terminal(tmp_path: Path, isolated_env: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    hostile = "x\r::error::pwned\n::warning file=a::b \x1b[2J"
+    path = _write(tmp_path / "h.json", json.dumps({"ImageFindings": [_ec2(hostile, SeverityLabel="critical")]}))
+    report = tmp_path / "r.json"
+    assert main(["check", "--findings", str(path), *FEEDS, "--report", f"json={report}"]) == ExitCode.VIOLATION
+    out = capsys.readouterr().out
+    lines = [line for chunk in out.split("\n") for line in chunk.split("\r")]
+    assert not any(line.lstrip().startswith("::") for line in lines) and "\x1b[2J" not in out
+    doc = json.loads(report.read_text())
+    assert doc["findings"][0]["vulnerabilityId"] == hostile
+    assert any("title gate cannot split" in n for n in doc["notes"])
