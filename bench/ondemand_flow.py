@@ -9,14 +9,12 @@ Not a test: it never fails on speed, only on a wrong call count or a decision mi
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import sys
 import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
 from datetime import timedelta
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -79,41 +77,7 @@ def seed_both(emu: Emulator, data: Seeded) -> None:
     emu.add_ondemand_scan(emu.ami_of(ONDEMAND_IMAGE), ec2_findings(data))
 
 
-def _serve(conn: Connection, data: Seeded, check_responses: bool) -> None:
-    """The child process: the same command loop as aws_flow's, over both builds."""
-    with Emulator(check_responses=check_responses) as emu:
-        seed_both(emu, data)
-        conn.send(emu.env())
-        while True:
-            command, argument = conn.recv()
-            if command == "stop":
-                conn.send(None)
-                return
-            answers = {"calls": lambda: emu.calls, "violations": lambda: emu.violations,
-                       "cpu": time.process_time}
-            if command == "faults":
-                emu.faults = argument
-                conn.send(None)
-            elif command == "reset":
-                emu.reset_calls()
-                conn.send(None)
-            else:
-                conn.send(answers[command]())
-
-
-class BothHost(ProcessHost):
-    """aws_flow's child-process emulator, seeded with both builds."""
-
-    def __init__(self, data: Seeded, check_responses: bool) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, data, check_responses), daemon=True)
-        self._process.start()
-        child.close()
-        self._env: dict[str, str] = self._conn.recv()
-
-
-def run_ondemand(name: str, host: BothHost, policy: Policy, cache_dir: Path, workers: int) -> Run:
+def run_ondemand(name: str, host: ProcessHost, policy: Policy, cache_dir: Path, workers: int) -> Run:
     """gate's on-demand path as `gate.live.open_live_plan` assembles it: one GetImage picks it, search only."""
     run = Run(name)
     host.reset_calls()
@@ -148,7 +112,7 @@ def run_ondemand(name: str, host: BothHost, policy: Policy, cache_dir: Path, wor
     return run
 
 
-def run_listing(host: BothHost) -> Run:
+def run_listing(host: ProcessHost) -> Run:
     """The measured floor of the on-demand listing: GetImage, the scan's status and every page, plain boto3."""
     run = Run("boto3 listing only")
     host.reset_calls()
@@ -198,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(machine())
     data = make_data(SEED, FINDINGS, CVES)
     policy = load_policy("default")
-    host = BothHost(data, args.check_responses)
+    host = ProcessHost(data, args.check_responses, seed_both)
     try:
         with tempfile.TemporaryDirectory() as scratch:
             point_boto3_at(host, Path(scratch))

@@ -10,7 +10,6 @@ image's own.
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from functools import partial
@@ -18,9 +17,10 @@ from typing import Any
 
 from gate.aws.retry import Backoff, Caller, one_line
 from gate.aws.session import Clients
-from gate.errors import AwsCallError, AwsError, IncompleteError, ScanNotReadyError, ShapeError
+from gate.errors import ScanNotReadyError, ShapeError
 from gate.model import Finding, ScanResultCondition
 from gate.sources.ec2_codec import parse_image_finding
+from gate.sources.listing import Listing, restartable
 from gate.sources.scantype import ScanPath, scan_path, scan_result_condition
 from gate.timeutil import to_utc
 
@@ -189,45 +189,11 @@ class OnDemandSource:
 
     # -- the listing -------------------------------------------------------------------------
     def _listing(self, ami: str) -> Generator[list[Finding], None, int]:
-        """Every page; a rejected token restarts once, skipping what was already yielded (as for Image Builder)."""
-        yielded: Counter[str] = Counter()
-        skip: Counter[str] = Counter()
-        restarted = False
-        while True:
-            try:
-                yield from self._one_pass(ami, yielded, skip)
-            except AwsCallError as e:
-                if e.code not in BAD_TOKENS:
-                    raise
-                if restarted:
-                    raise AwsError(f"{FINDINGS} rejected a NextToken again after restarting the listing",
-                                   hint="EC2's pagination is unstable; retry later") from e
-                restarted = True
-                skip = Counter(yielded)
-                self._progress("EC2 rejected a pagination token; listing again from the start")
-                continue
-            missing = sum(skip.values())
-            if missing:
-                raise IncompleteError(f"{missing} findings listed before a pagination restart were missing after it",
-                                      hint="the findings changed while being listed; run gate again")
-            return sum(yielded.values())
-
-    def _one_pass(self, ami: str, yielded: Counter[str], skip: Counter[str]) -> Iterator[list[Finding]]:
         params = {"ImageId": ami, "MaxResults": self._page_size}
-        pages = self._call.pages(FINDINGS, self._clients.ec2.get_image_findings, params, retry_codes=NO_RETRY,
-                                 cursor_name="NextToken")
-        for response in pages:
-            fresh: list[Finding] = []
-            for raw in response.get("ImageFindings") or []:
-                try:
-                    finding = parse_image_finding(raw, image_build_version_arn=self._arn)
-                except ShapeError as e:
-                    raise AwsError(f"{FINDINGS} returned a finding gate cannot read: {e}",
-                                   hint="report this to the gate maintainers with the finding") from e
-                if skip[finding.key] > 0:
-                    skip[finding.key] -= 1
-                    continue
-                fresh.append(finding)
-            yielded.update(f.key for f in fresh)
-            if fresh:
-                yield fresh
+        return restartable(Listing(
+            action=FINDINGS, service="EC2", cursor="NextToken", bad_tokens=BAD_TOKENS,
+            pages=partial(self._call.pages, FINDINGS, self._clients.ec2.get_image_findings, params,
+                          retry_codes=NO_RETRY, cursor_name="NextToken"),
+            findings=lambda response: [parse_image_finding(raw, image_build_version_arn=self._arn)
+                                       for raw in response.get("ImageFindings") or []],
+        ), self._progress)

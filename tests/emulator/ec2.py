@@ -21,7 +21,7 @@ from botocore.serialize import EC2Serializer
 from .errors import ApiError, service_error
 from .pagination import listing_key
 from .store import State
-from .wire import DecodeError, credential_scope, service_model
+from .wire import DecodeError, credential_scope, scalar, service_model
 
 SERVICE = "ec2"
 VERSION = "2016-11-15"
@@ -49,22 +49,6 @@ def _wire_name(name: str, member: Shape) -> str:
     return wire[0].upper() + wire[1:]
 
 
-def _scalar(text: str, shape: Shape) -> Any:
-    kind = shape.type_name
-    try:
-        if kind in ("integer", "long"):
-            return int(text)
-        if kind in ("double", "float"):
-            return float(text)
-        if kind == "boolean":
-            if text not in ("true", "false"):
-                raise DecodeError(f"not a boolean: {text!r}")
-            return text == "true"
-    except ValueError as exc:
-        raise DecodeError(f"cannot read {text!r} as {kind}") from exc
-    return text
-
-
 def decode(body: bytes) -> tuple[OperationModel, dict[str, Any]]:
     """The operation and its parameters; fields the input shape does not know are a DecodeError."""
     try:
@@ -87,7 +71,7 @@ def decode(body: bytes) -> tuple[OperationModel, dict[str, Any]]:
         name, member = members[key]
         if isinstance(member, StructureShape | ListShape):
             raise DecodeError(f"{action} {key}: nested parameters are not emulated")
-        params[name] = _scalar(text, member)
+        params[name] = scalar(text, member)
     sent = dict(fields)
     again = EC2Serializer().serialize_to_request(params, op)["body"]
     again = {k: v for k, v in again.items() if k not in ("Action", "Version")}

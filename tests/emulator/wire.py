@@ -102,7 +102,8 @@ def find_route(
     return None
 
 
-def _scalar(text: str, shape: Shape) -> Any:
+def scalar(text: str, shape: Shape) -> Any:
+    """A query or form value as the shape's type."""
     kind = shape.type_name
     try:
         if kind in ("integer", "long"):
@@ -136,15 +137,15 @@ def decode_request(
         location = member.serialization.get("location")
         wire = member.serialization.get("name", name)
         if location == "uri" and wire in labels:
-            params[name] = _scalar(unquote(labels[wire]), member)
+            params[name] = scalar(unquote(labels[wire]), member)
         elif location == "querystring" and wire in query:
             values = query[wire]
             if isinstance(member, ListShape):
-                params[name] = [_scalar(v, member.member) for v in values]
+                params[name] = [scalar(v, member.member) for v in values]
             else:
-                params[name] = _scalar(values[-1], member)
+                params[name] = scalar(values[-1], member)
         elif location == "header" and wire.lower() in lower_headers:
-            params[name] = _scalar(lower_headers[wire.lower()], member)
+            params[name] = scalar(lower_headers[wire.lower()], member)
         elif location is None:
             wire_names[wire] = name
     if body.strip():
