@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -39,6 +39,8 @@ class Source(enum.StrEnum):
     """On-demand scan findings from EventBridge: `exploitAvailable` and EPSS."""
     KEV = "kev-catalog"
     EPSS = "epss-scores"
+    BASELINE = "baseline"
+    """An earlier build of the same pipeline (a report, a snapshot, or the previous build live)."""
 
 
 ALWAYS: frozenset[Source] = frozenset({Source.FINDING, Source.CLOCK})
@@ -50,6 +52,7 @@ SUPPLY: dict[Source, str] = {
     Source.INSPECTOR_EVENTS: "--findings FILE with Inspector's on-demand scan events",
     Source.KEV: "--kev-catalog FILE or `gate feeds update`",
     Source.EPSS: "--epss-scores FILE or `gate feeds update`",
+    Source.BASELINE: "--baseline FILE (the last build's JSON report) or --baseline previous",
 }
 """How a user supplies each optional kind, for the unanswerable-rule error."""
 
@@ -59,6 +62,17 @@ class Context:
     """What a getter may read besides the finding and its enrichment."""
 
     today: date
+    first_seen: Mapping[str, date] | None = None
+    """The baseline's `Finding.identity` -> first sighting; None when the run has no baseline."""
+
+    def seen(self, f: Finding) -> date:
+        """When the finding was first seen: the earlier of the baseline's sighting and this build's.
+
+        This build's is the scan's first observation, or the evaluation date when the scan gives none.
+        """
+        observed = f.first_observed_at.date() if f.first_observed_at is not None else self.today
+        earlier = self.first_seen.get(f.identity) if self.first_seen is not None else None
+        return min(earlier, observed) if earlier is not None else observed
 
 
 Getter = Callable[[Finding, Enrichment, Context], Any]
@@ -83,6 +97,18 @@ def _age(f: Finding, _: Enrichment, ctx: Context) -> float | None:
     return float((ctx.today - f.first_observed_at.date()).days)
 
 
+def _new(f: Finding, _: Enrichment, ctx: Context) -> bool | None:
+    return None if ctx.first_seen is None else f.identity not in ctx.first_seen
+
+
+def _first_seen(f: Finding, _: Enrichment, ctx: Context) -> date | None:
+    return None if ctx.first_seen is None else ctx.seen(f)
+
+
+def _days_open(f: Finding, _: Enrichment, ctx: Context) -> float | None:
+    return None if ctx.first_seen is None else float((ctx.today - ctx.seen(f)).days)
+
+
 def _kev(_: Finding, e: Enrichment, __: Context) -> bool | None:
     """Listed; else known not listed when a source that answers KEV was asked; else unknown."""
     if e.kev is not None:
@@ -103,6 +129,7 @@ _SEARCHABLE = frozenset({Source.INSPECTOR, Source.INSPECTOR_SEARCH})
 """What `SearchVulnerabilities` returns too; `risk_score` and `tools` come only with finding details."""
 _KEV = frozenset({Source.INSPECTOR, Source.INSPECTOR_SEARCH, Source.KEV})
 _FINDING = frozenset({Source.FINDING})
+_BASELINE = frozenset({Source.BASELINE})
 
 FIELDS: dict[str, Field] = {
     f.name: f
@@ -146,6 +173,10 @@ FIELDS: dict[str, Field] = {
         Field("tools", Type.LIST, "exploit tools Inspector knows", _INSPECTOR, lambda f, e, c: _items(e.tools)),
         Field("enriched", Type.BOOL, "false when no enrichment source knew the vulnerability", _FINDING,
               lambda f, e, c: e.enriched),
+        Field("new", Type.BOOL, "not in the baseline (an earlier build of the same pipeline)", _BASELINE, _new),
+        Field("first_seen", Type.DATE, "the day the finding was first seen, carried from build to build by the "
+              "baseline", _BASELINE, _first_seen),
+        Field("days_open", Type.NUMBER, "days from `first_seen` to the evaluation date", _BASELINE, _days_open),
         Field("today", Type.DATE, "the evaluation date", frozenset({Source.CLOCK}), lambda f, e, c: c.today),
     )
 }

@@ -12,6 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from gate.baseline import BaselineSpec, load_baseline
 from gate.enrichment.interface import Enricher
 from gate.errors import UsageError
 from gate.run import Plan
@@ -23,6 +24,8 @@ DEFAULT_WAIT = timedelta(minutes=15)
 """Image Builder finishes scanning a few minutes after a build: by default wait for it, then fail."""
 DEFAULT_WORKERS = 8
 DEFAULT_CACHE_TTL = timedelta(hours=24)
+PREVIOUS = "previous"
+"""`--baseline previous`: the pipeline's build before the judged one, read live."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,9 @@ class Inputs:
     use_cache: bool = True
     max_workers: int = DEFAULT_WORKERS
     progress: Callable[[str], None] | None = None
+    baseline: str | None = None
+    """An earlier build's JSON report or snapshot, or `previous` (the pipeline's previous build, live)."""
+    baseline_any_pipeline: bool = False
 
     @property
     def live(self) -> bool:
@@ -102,9 +108,28 @@ def offline_enrichers(inputs: Inputs) -> list[Enricher]:
     return enrichers
 
 
+def baseline_spec(inputs: Inputs) -> BaselineSpec | None:
+    """A baseline file's loader (the live factory answers `previous`)."""
+    if inputs.baseline is None or inputs.baseline == PREVIOUS:
+        return None
+    path = Path(inputs.baseline)
+    return BaselineSpec(load=lambda: load_baseline(path), any_pipeline=inputs.baseline_any_pipeline)
+
+
 def open_plan(inputs: Inputs) -> Plan:
     """The source and enrichers for the inputs; the caller hands the plan to `gate.run.run` (which closes it)."""
     inputs.check_one_target()
+    if inputs.baseline == PREVIOUS and not inputs.live:
+        raise UsageError("--baseline previous reads the pipeline's previous build from AWS, so it needs "
+                         "--image-build-version-arn or --image-pipeline-arn",
+                         hint="offline, pass the previous build's JSON report: --baseline FILE")
+    plan = _open_plan(inputs)
+    if plan.baseline is None:
+        plan.baseline = baseline_spec(inputs)
+    return plan
+
+
+def _open_plan(inputs: Inputs) -> Plan:
     offline = offline_enrichers(inputs)
     if inputs.snapshot is not None:
         from gate.snapshot import open_snapshot  # noqa: PLC0415

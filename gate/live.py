@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING
 
 from gate.aws.retry import Backoff, Caller
 from gate.aws.session import Clients, make_clients, make_session
+from gate.baseline import Baseline, BaselineSpec, from_findings
 from gate.enrichment.inspector import InspectorEnricher
 from gate.enrichment.interface import Enricher
-from gate.errors import UsageError
+from gate.errors import ShapeError, UsageError
 from gate.run import Plan
-from gate.sources.imagebuilder import ImageBuilderSource, newest_build
+from gate.sources.imagebuilder import ImageBuilderSource, build_pipeline, newest_build, previous_build
 from gate.sources.ondemand import OnDemandSource
 from gate.sources.scantype import ScanPath, scan_path
+from gate.timeutil import to_utc, utcnow
 
 if TYPE_CHECKING:
     from gate.enrichment.cache import Cache
@@ -82,7 +84,37 @@ def open_live_plan(inputs: Inputs, offline: list[Enricher], cache: Cache | None)
                                   progress=inputs.progress)
         enricher = InspectorEnricher(clients, scope_arn=arn, cache=cache, max_workers=inputs.max_workers,
                                      search_only=isinstance(source, OnDemandSource))
+        pipeline = pipeline_arn.strip() if pipeline_arn else None
+        baseline = None
+        if inputs.baseline == "previous":
+            pipeline = pipeline or build_pipeline(clients, arn)
+            baseline = previous_baseline(clients, pipeline, arn, inputs)
     except BaseException:
         clients.close()
         raise
-    return Plan(source=source, live=enricher, offline=offline, closers=[clients.close])
+    return Plan(source=source, live=enricher, offline=offline, closers=[clients.close], baseline=baseline,
+                pipeline=pipeline)
+
+
+def previous_baseline(clients: Clients, pipeline: str | None, arn: str, inputs: Inputs) -> BaselineSpec:
+    """`--baseline previous`: the findings of the pipeline's build before `arn` (the run's enrichment applies)."""
+    if pipeline is None:
+        raise UsageError(f"--baseline previous: {arn} was not built by an image pipeline, so it has no previous build",
+                         hint="pass an earlier build's JSON report: --baseline FILE")
+
+    def load() -> Baseline:
+        before = previous_build(clients, pipeline, arn)
+        if before is None:
+            return Baseline(source="previous", target=None, build=None, pipeline=pipeline, findings=(),
+                            notes=(f"--baseline previous: {arn} is the first finished build of {pipeline}; "
+                                   "every finding is new",))
+        earlier = str(before["arn"])
+        source = open_live_source(clients, earlier, progress=inputs.progress)
+        try:
+            created = to_utc(before.get("dateCreated")) or utcnow()
+        except ShapeError:
+            created = utcnow()
+        return from_findings((f for page in source.pages() for f in page), source=earlier, target=earlier,
+                             fallback=created.date())
+
+    return BaselineSpec(load=load, any_pipeline=inputs.baseline_any_pipeline)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -112,12 +112,22 @@ class Finding:
         return self.adjusted_cvss.base_score if self.adjusted_cvss else None
 
     @property
+    def identity(self) -> str:
+        """The finding across builds of one pipeline: the vulnerability and the package names (not versions)."""
+        return identity(self.vulnerability_id, self.package_names)
+
+    @property
     def key(self) -> str:
         """A stable identity for this finding: the vulnerability and the exact packages it names."""
         parts = sorted(
             f"{p.name}@{p.installed}/{p.arch or ''}/{p.file_path or ''}" for p in self.packages
         )
         return f"{self.vulnerability_id}|{','.join(parts)}"
+
+
+def identity(vulnerability_id: str, package_names: tuple[str, ...] | list[str]) -> str:
+    """`Finding.identity` from its parts, for findings read back from a report."""
+    return f"{vulnerability_id}|{','.join(sorted(set(package_names)))}"
 
 
 @dataclass(frozen=True)
@@ -258,6 +268,38 @@ class PolicyException:
     packages: tuple[str, ...] = ()
 
 
+class BaselineState(enum.StrEnum):
+    """A finding compared with the baseline (SARIF's `baselineState` values)."""
+
+    NEW = "new"
+    UNCHANGED = "unchanged"
+    ABSENT = "absent"
+    """In the baseline, gone from this build: fixed."""
+
+
+@dataclass(frozen=True)
+class FixedFinding:
+    """A finding of the baseline that this build no longer has."""
+
+    vulnerability_id: str
+    packages: tuple[str, ...]
+    severity: str
+    first_seen: date
+
+
+@dataclass(frozen=True)
+class BaselineInfo:
+    """The earlier build a run was compared with, and what that comparison found."""
+
+    source: str
+    """What the user passed: a file, or the previous build's ARN."""
+    target: str | None
+    pipeline: str | None
+    first_seen: Mapping[str, date]
+    """`Finding.identity` -> the day it was first seen, for every finding of the baseline."""
+    fixed: tuple[FixedFinding, ...] = ()
+
+
 @dataclass(frozen=True)
 class FindingResult:
     """One finding, its enrichment and the policy's decision on it."""
@@ -268,6 +310,10 @@ class FindingResult:
     matches: tuple[RuleMatch, ...] = ()
     expired_exceptions: tuple[str, ...] = ()
     """Ids of exceptions that would have covered a match but have expired."""
+    first_seen: date | None = None
+    """The baseline's first sighting if it had this finding, else this build's first observation."""
+    baseline: BaselineState | None = None
+    """NEW or UNCHANGED against the baseline; None when the run had no baseline."""
 
     @property
     def blocking(self) -> tuple[RuleMatch, ...]:
@@ -386,6 +432,9 @@ class Evaluation:
     """Non-fatal observations worth a user's attention (e.g. stale feeds)."""
     image_builder_check: ImageBuilderCheck | None = None
     """For an on-demand AMI scan with a `scanResultCondition`: Image Builder's own decision, for comparison."""
+    pipeline: str | None = None
+    """The image pipeline the target was built by, when known: the next run's baseline is checked against it."""
+    baseline: BaselineInfo | None = None
 
     @property
     def summary(self) -> Summary:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from gate.baseline import Baseline, BaselineSpec, compare, pipeline_of
 from gate.enrichment.interface import Enricher, IncrementalEnricher, combine
 from gate.errors import IncompleteError
 from gate.fields import ALWAYS, FIELDS, SUPPLY, Source
@@ -38,6 +39,9 @@ class Plan:
     live: IncrementalEnricher | None = None
     offline: Sequence[Enricher] = ()
     closers: list[Callable[[], None]] = field(default_factory=list)
+    baseline: BaselineSpec | None = None
+    pipeline: str | None = None
+    """The target's image pipeline when resolving the target told it (otherwise the findings name it)."""
 
     def provides(self) -> frozenset[str]:
         """Kinds of data the enrichers can answer, known before any call (from their declared feeds)."""
@@ -46,6 +50,10 @@ class Plan:
             kinds.update(self.live.provides)
         for enricher in self.offline:
             kinds.update(enricher.provides)
+        # NOTE: only the plan's baseline answers it, whatever a replayed snapshot's feeds claim.
+        kinds.discard(Source.BASELINE)
+        if self.baseline is not None:
+            kinds.add(Source.BASELINE)
         return frozenset(kinds)
 
     def close(self) -> None:
@@ -117,11 +125,19 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
             raise IncompleteError(missing[0] + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
                                   hint="or pass --allow-unanswerable to judge such rules as not matching")
         notes.extend(f"--allow-unanswerable: {line}; the rule was judged as not matching" for line in missing)
+        # NOTE: the baseline first, so a bad baseline file stops the run before a long listing.
+        base: Baseline | None = plan.baseline.load() if plan.baseline is not None else None
         gathered = gather(plan)
     finally:
         plan.close()
+    pipeline = pipeline_of(gathered, plan.pipeline)
+    info = None
+    if base is not None and plan.baseline is not None:
+        info = compare(base, gathered, pipeline=pipeline, any_pipeline=plan.baseline.any_pipeline)
+        notes.extend(base.notes)
     evaluation = judge(policy, gathered.findings, gathered.enrichments, now=now, target=gathered.target,
-                       feeds=gathered.feeds, notes=(*notes, *_notes(gathered, now)))
+                       feeds=gathered.feeds, notes=(*notes, *_notes(gathered, now)), baseline=info,
+                       pipeline=pipeline)
     condition = gathered.scan_result_condition
     if condition is None:
         return evaluation

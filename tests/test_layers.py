@@ -10,7 +10,7 @@ import pytest
 GATE = Path(__file__).resolve().parents[1] / "gate"
 BASE = {"gate", "gate.errors", "gate.model", "gate.fields", "gate.timeutil", "gate.files", "gate.jsondocs",
         "gate.serialize"}
-ASSEMBLY = {"gate.run", "gate.inputs", "gate.live", "gate.snapshot", "gate.policytests"}
+ASSEMBLY = {"gate.run", "gate.baseline", "gate.inputs", "gate.live", "gate.snapshot", "gate.policytests"}
 
 
 def layer(module: str) -> str:

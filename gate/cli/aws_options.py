@@ -88,4 +88,6 @@ def inputs_from(args: argparse.Namespace) -> Inputs:
         use_cache=not get("no_cache", False),
         max_workers=get("max_workers", DEFAULT_WORKERS),
         progress=progress(),
+        baseline=get("baseline"),
+        baseline_any_pipeline=get("baseline_any_pipeline", False),
     )

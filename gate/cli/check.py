@@ -37,6 +37,12 @@ def register(sub: Any) -> None:
     enr.add_argument("--allow-unanswerable", action="store_true",
                      help="judge rules whose fields no source in this run can answer as not matching, instead "
                      "of stopping with exit 3 (the reports say so)")
+    base = p.add_argument_group("baseline (what is new since an earlier build)")
+    base.add_argument("--baseline", metavar="FILE|previous",
+                      help="the JSON report (or snapshot) of this pipeline's last build, or `previous` to read "
+                      "the pipeline's previous build live; answers the fields new, first_seen and days_open")
+    base.add_argument("--baseline-any-pipeline", action="store_true",
+                      help="accept a baseline from another (or an unnamed) image pipeline")
     out = p.add_argument_group("policy and output")
     out.add_argument("--policy", default=os.environ.get("GATE_POLICY", "default"), metavar="NAME|FILE",
                      help="policy file or shipped policy name (default: $GATE_POLICY or 'default')")

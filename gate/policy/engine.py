@@ -11,6 +11,8 @@ from gate.errors import PolicyError
 from gate.fields import Context, facts_for, getters
 from gate.model import (
     Action,
+    BaselineInfo,
+    BaselineState,
     Decision,
     Enrichment,
     Evaluation,
@@ -47,11 +49,11 @@ def covers(exception: PolicyException, finding: Finding, rule: Rule) -> bool:
 class Engine:
     """Holds a policy and the evaluation date; `decide` is the per-finding hot path."""
 
-    def __init__(self, policy: Policy, now: datetime) -> None:
+    def __init__(self, policy: Policy, now: datetime, baseline: BaselineInfo | None = None) -> None:
         self.policy = policy
         self.now = now.astimezone(UTC)
         self.today = self.now.date()
-        self.context = Context(today=self.today)
+        self.context = Context(today=self.today, first_seen=baseline.first_seen if baseline else None)
         self.active: dict[str, list[PolicyException]] = {}
         self.expired: dict[str, list[PolicyException]] = {}
         for ex in policy.exceptions:
@@ -71,8 +73,12 @@ class Engine:
         except Exception as err:  # fail closed: a rule that cannot run is a policy error
             raise PolicyError(f"evaluating {finding.vulnerability_id} failed: {type(err).__name__}: {err}",
                               path=self.policy.source) from err
+        seen = self.context.first_seen
+        state = None if seen is None else (
+            BaselineState.UNCHANGED if finding.identity in seen else BaselineState.NEW)
         if not mask:
-            return FindingResult(finding, enrichment, Decision.PASS)
+            return FindingResult(finding, enrichment, Decision.PASS, first_seen=self.context.seen(finding),
+                                 baseline=state)
         vid = finding.vulnerability_id.upper()
         matches: list[RuleMatch] = []
         expired_hits: list[str] = []
@@ -95,7 +101,8 @@ class Engine:
         else:
             decision = Decision.EXCEPTED
         return FindingResult(finding, enrichment, decision, tuple(matches),
-                             tuple(dict.fromkeys(expired_hits)))
+                             tuple(dict.fromkeys(expired_hits)), first_seen=self.context.seen(finding),
+                             baseline=state)
 
 
 def judge(
@@ -107,9 +114,11 @@ def judge(
     target: str | None = None,
     feeds: tuple[FeedInfo, ...] = (),
     notes: tuple[str, ...] = (),
+    baseline: BaselineInfo | None = None,
+    pipeline: str | None = None,
 ) -> Evaluation:
     """Decide every finding and the verdict; the policy half of a run (`gate.run` owns the whole)."""
-    engine = Engine(policy, now)
+    engine = Engine(policy, now, baseline)
     results = tuple(
         engine.decide(f, enrichments.get(f.vulnerability_id) or Enrichment(f.vulnerability_id))
         for f in findings
@@ -133,4 +142,6 @@ def judge(
         target=target,
         evaluated_at=engine.now,
         notes=notes,
+        pipeline=pipeline,
+        baseline=baseline,
     )

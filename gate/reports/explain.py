@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 from gate.model import (
     SEVERITY_ORDER,
+    BaselineState,
     Decision,
     Enrichment,
     Evaluation,
@@ -135,6 +136,33 @@ def match_lines(result: FindingResult, evaluation: Evaluation) -> tuple[str, ...
         expired = expiries.get(exc_id)
         when = f" on {expired.isoformat()}" if expired else ""
         lines.append(f"exception {exc_id} expired{when} and no longer applies")
+    if lines and result.baseline is not None:
+        lines.insert(0, state_text(result, evaluation.evaluated_at))
+    return tuple(lines)
+
+
+def state_text(result: FindingResult, now: datetime | None) -> str:
+    """`new since the baseline`, or `in the baseline; open 42 days (since 2026-10-14)`."""
+    if result.baseline is BaselineState.NEW:
+        return "new since the baseline"
+    days = age_days(result.first_seen, now)
+    since = f"open {days} days (since {day_text(result.first_seen)})" if days is not None else "open"
+    return f"in the baseline; {since}"
+
+
+def baseline_lines(evaluation: Evaluation, limit: int = 20) -> tuple[str, ...]:
+    """The comparison with the baseline in a line, then (up to `limit`) the baseline findings this build fixed."""
+    base = evaluation.baseline
+    if base is None:
+        return ()
+    new = sum(1 for r in evaluation.results if r.baseline is BaselineState.NEW)
+    against = base.target or base.source
+    lines = [f"compared with {against}: {new} new, {len(evaluation.results) - new} unchanged, "
+             f"{len(base.fixed)} fixed"]
+    lines += [f"fixed: {x.vulnerability_id} ({x.severity}) in {', '.join(x.packages) or 'no package named'}, "
+              f"first seen {x.first_seen.isoformat()}" for x in base.fixed[:limit]]
+    if len(base.fixed) > limit:
+        lines.append(f"... and {len(base.fixed) - limit} more fixed (the JSON report lists them all)")
     return tuple(lines)
 
 
@@ -163,11 +191,12 @@ def package_text(package: VulnerablePackage) -> str:
 
 
 def sorted_results(results: Iterable[FindingResult]) -> list[FindingResult]:
-    """Blocking first, then by severity and id, so every format reads in the same order."""
+    """Blocking first (new ones first), then by severity and id, so every format reads in the same order."""
     return sorted(
         results,
         key=lambda r: (
             DECISION_ORDER.index(r.decision),
+            r.baseline is not BaselineState.NEW,
             severity_rank(r.finding.severity),
             r.finding.vulnerability_id,
             r.finding.key,

@@ -46,6 +46,9 @@ def annotations(evaluation: Evaluation, file: str | None = None) -> list[str]:
     if left_out:
         message = f"{left_out} more findings are not annotated; the step summary lists them all"
         lines.append(f"::notice title=gate::{escape.workflow_data(message)}")
+    since = explain.baseline_lines(evaluation, limit=ANNOTATIONS_PER_KIND)
+    if since:
+        lines.append(f"::notice title=gate: since the baseline::{escape.workflow_data(chr(10).join(since))}")
     return lines
 
 

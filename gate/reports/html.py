@@ -77,6 +77,7 @@ class HtmlReport:
             decision_order=explain.DECISION_ORDER,
             rows=[_row(r, evaluation) for r in explain.sorted_results(evaluation.results)],
             exceptions=explain.exception_lines(evaluation),
+            baseline=explain.baseline_lines(evaluation),
             feeds=[explain.feed_text(f, evaluation.evaluated_at) for f in evaluation.feeds],
             css=css,
             js=js,

@@ -40,6 +40,22 @@ def _result(r: FindingResult) -> dict[str, Any]:
         "kev": e.kev is not None,
         "epss": e.epss.score if e.epss else None,
         "enrichment": enrichment_to_json(e),
+        "firstSeen": r.first_seen.isoformat() if r.first_seen else None,
+        "baseline": r.baseline.value if r.baseline else None,
+    }
+
+
+def _baseline(evaluation: Evaluation) -> dict[str, Any]:
+    """What the run was compared with and what it no longer has; `fixed` is empty without a baseline."""
+    b = evaluation.baseline
+    return {
+        "pipeline": evaluation.pipeline,
+        "baseline": {"source": b.source, "target": b.target, "pipeline": b.pipeline} if b else None,
+        "fixed": [
+            {"vulnerabilityId": x.vulnerability_id, "packages": list(x.packages), "severity": x.severity,
+             "firstSeen": x.first_seen.isoformat()}
+            for x in (b.fixed if b else ())
+        ],
     }
 
 
@@ -75,6 +91,7 @@ def report_document(evaluation: Evaluation) -> dict[str, Any]:
         "notes": list(evaluation.notes),
         "errors": list(evaluation.errors),
         "imageBuilderCheck": _check(evaluation),
+        **_baseline(evaluation),
     }
 
 

@@ -11,6 +11,10 @@ Choices GitHub's ingestion forces or favours:
 - Excepted and passing findings are not results. GitHub ignores SARIF `suppressions` and would open
   an alert for them; leaving them out closes the alert when an exception lands. Run properties
   still count them.
+- With a baseline, results carry `baselineState` (`new` or `unchanged`). Fixed findings are not
+  `absent` results: GitHub opens an alert for every result whatever its `kind` or `baselineState`,
+  and closes a fixed finding's alert by itself once its result stops appearing. They are listed,
+  each with `baselineState: absent`, in the run property `fixed`.
 - GitHub reads `security-severity` only from rules, and a policy rule spans findings of every
   severity, so rules carry none (alerts show the gate's own error/warning level). Each result
   carries the finding's score in `properties.security-severity` for other consumers.
@@ -157,6 +161,8 @@ def _result(result: FindingResult, evaluation: Evaluation, index: dict[str, int]
         },
         properties=properties,
     )
+    if result.baseline is not None:
+        out["baselineState"] = result.baseline.value
     return out
 
 
@@ -203,4 +209,11 @@ def _run_properties(evaluation: Evaluation) -> JsonObject:
     }
     if evaluation.target:
         properties["target"] = evaluation.target
+    if evaluation.baseline is not None:
+        properties["baseline"] = evaluation.baseline.target or evaluation.baseline.source
+        properties["fixed"] = [
+            {"vulnerabilityId": x.vulnerability_id, "packages": [escape.clip(p, TEXT_LIMIT) for p in x.packages],
+             "severity": x.severity, "firstSeen": x.first_seen.isoformat(), "baselineState": "absent"}
+            for x in evaluation.baseline.fixed
+        ]
     return properties

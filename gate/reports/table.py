@@ -60,6 +60,7 @@ class TableReport:
         if warned:
             lines += ["", paint(f"Warnings ({len(warned)})", "bold", "yellow")]
             lines += [_warning(r, paint) for r in warned]
+        lines += _section("Since the baseline", explain.baseline_lines(evaluation), paint)
         lines += _section("Exceptions to review", explain.exception_lines(evaluation), paint)
         now = evaluation.evaluated_at
         feeds = tuple(explain.feed_text(f, now) for f in evaluation.feeds)

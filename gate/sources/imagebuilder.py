@@ -11,7 +11,7 @@ from typing import Any
 
 from gate.aws.retry import Backoff, Caller, one_line
 from gate.aws.session import Clients
-from gate.errors import IncompleteError, ScanNotReadyError, ShapeError
+from gate.errors import IncompleteError, ScanNotReadyError, ShapeError, UsageError
 from gate.model import Finding
 from gate.sources.codec import parse_finding
 from gate.sources.listing import Listing, restartable
@@ -43,12 +43,14 @@ def _created(summary: Mapping[str, Any]) -> datetime | None:
         return None
 
 
-def _newest(summaries: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
-    def key(s: Mapping[str, Any]) -> tuple[float, tuple[int, ...]]:
-        created = _created(s)
-        return (created.timestamp() if created else float("-inf"), _version_key(s.get("version")))
+def _order(summary: Mapping[str, Any]) -> tuple[float, tuple[int, ...]]:
+    """Builds of a pipeline in the order they were made: creation time, then version."""
+    created = _created(summary)
+    return (created.timestamp() if created else float("-inf"), _version_key(summary.get("version")))
 
-    return max(summaries, key=key)
+
+def _newest(summaries: Sequence[Mapping[str, Any]]) -> Mapping[str, Any]:
+    return max(summaries, key=_order)
 
 
 class ImageBuilderSource:
@@ -183,3 +185,36 @@ def newest_build(clients: Clients, pipeline_arn: str, *, caller: Caller | None =
     if progress is not None:
         progress(f"newest build of the pipeline: {newest['arn']} ({newest.get('dateCreated')})")
     return str(newest["arn"])
+
+
+def build_pipeline(clients: Clients, arn: str, *, caller: Caller | None = None) -> str | None:
+    """The image pipeline that built this image build version (`GetImage`'s sourcePipelineArn), if any."""
+    call = caller or Caller(Backoff())
+    image = call("imagebuilder:GetImage", partial(clients.imagebuilder.get_image, imageBuildVersionArn=arn))
+    value = (image.get("image") or {}).get("sourcePipelineArn")
+    return value if isinstance(value, str) and value else None
+
+
+USABLE = frozenset({"AVAILABLE", None})
+"""Image states whose build finished (and so may have been scanned); failed or cancelled builds have no scan."""
+
+
+def previous_build(clients: Clients, pipeline_arn: str, current_arn: str, *,
+                   caller: Caller | None = None) -> Mapping[str, Any] | None:
+    """The pipeline's finished build just before `current_arn` (by creation time, then version); None if none.
+
+    Raises `UsageError` when the pipeline does not list `current_arn` at all.
+    """
+    call = caller or Caller(Backoff())
+    params = {"imagePipelineArn": pipeline_arn, "maxResults": PAGE_SIZE}
+    summaries: list[Mapping[str, Any]] = []
+    for response in call.pages("imagebuilder:ListImagePipelineImages",
+                               clients.imagebuilder.list_image_pipeline_images, params):
+        summaries.extend(response.get("imageSummaryList") or [])
+    ordered = sorted((s for s in summaries if isinstance(s.get("arn"), str)), key=_order)
+    position = next((i for i, s in enumerate(ordered) if s["arn"] == current_arn), None)
+    if position is None:
+        raise UsageError(f"image pipeline {pipeline_arn} does not list the build {current_arn}",
+                         hint="check --image-pipeline-arn and --image-build-version-arn")
+    earlier = [s for s in ordered[:position] if (s.get("state") or {}).get("status") in USABLE]
+    return earlier[-1] if earlier else None

@@ -1,0 +1,214 @@
+"""The ratchet's baseline: an earlier build of the same pipeline, read from a report, a snapshot or AWS.
+
+A finding is the same across builds when its vulnerability id and vulnerable package names are
+(versions change from build to build). Each JSON report records when every finding was first seen,
+so passing the last build's report as the next build's baseline carries the clock with no server.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from gate.errors import InputError, ShapeError
+from gate.files import read_bytes
+from gate.model import BaselineInfo, Finding, FixedFinding, Gathered, identity
+from gate.snapshot import FORMAT as SNAPSHOT_FORMAT
+from gate.snapshot import snapshot_from_json
+from gate.timeutil import to_utc
+
+HINT = "pass the JSON report (--report json=FILE) or `gate fetch` snapshot of this pipeline's last build"
+OTHER_PIPELINE_HINT = ("pass the last report of this build's pipeline, or --baseline-any-pipeline to compare "
+                       "with it anyway")
+
+
+@dataclass(frozen=True)
+class Prior:
+    """A finding of the baseline, reduced to what the ratchet carries forward."""
+
+    vulnerability_id: str
+    packages: tuple[str, ...]
+    severity: str
+    first_seen: date
+
+    @property
+    def identity(self) -> str:
+        return identity(self.vulnerability_id, self.packages)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    source: str
+    """What the user passed: a file name or the previous build's ARN."""
+    target: str | None
+    build: str | None
+    """The image build version ARN it describes, when known."""
+    pipeline: str | None
+    findings: tuple[Prior, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BaselineSpec:
+    """How a run gets its baseline (called once by the run owner) and whether another pipeline's is accepted."""
+
+    load: Callable[[], Baseline]
+    any_pipeline: bool = False
+
+
+def _one(values: Iterable[str | None], what: str, origin: str) -> str | None:
+    distinct = sorted({v for v in values if v})
+    if len(distinct) > 1:
+        raise InputError(f"{origin} mixes findings of {len(distinct)} {what}s ({', '.join(distinct[:2])}, ...)",
+                         hint="gate one build at a time")
+    return distinct[0] if distinct else None
+
+
+def _is_build(arn: str | None) -> str | None:
+    return arn if arn and ":image/" in arn else None
+
+
+def from_findings(findings: Iterable[Finding], *, source: str, target: str | None, fallback: date,
+                  notes: tuple[str, ...] = ()) -> Baseline:
+    """A baseline from findings as the API gives them (a snapshot, or the previous build read live).
+
+    First seen is the scan's first observation; `fallback` (when the findings were read) where it has none.
+    """
+    listed = tuple(findings)
+    priors = tuple(
+        Prior(f.vulnerability_id, f.package_names, f.severity,
+              f.first_observed_at.date() if f.first_observed_at else fallback)
+        for f in listed
+    )
+    build = _one((f.image_build_version_arn for f in listed), "image build version", source) or _is_build(target)
+    pipeline = _one((f.image_pipeline_arn for f in listed), "image pipeline", source)
+    return Baseline(source=source, target=target, build=build, pipeline=pipeline, findings=priors, notes=notes)
+
+
+def _text(obj: Mapping[str, Any], key: str, where: str, *, required: bool = True) -> str | None:
+    value = obj.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ShapeError(f"{where}.{key} must be a non-empty string")
+    return value
+
+
+def _day(value: Any, where: str) -> date:
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ShapeError(f"{where} must be a YYYY-MM-DD date, not {str(value)[:40]!r}")
+
+
+def _prior(raw: Any, where: str, evaluated: date | None) -> Prior:
+    if not isinstance(raw, Mapping):
+        raise ShapeError(f"{where} must be an object")
+    packages = raw.get("packages")
+    if not isinstance(packages, list) or not all(isinstance(p, Mapping) for p in packages):
+        raise ShapeError(f"{where}.packages must be a list of objects")
+    names = tuple(_text(p, "name", f"{where}.packages[{i}]") or "" for i, p in enumerate(packages))
+    if "firstSeen" in raw:
+        seen = _day(raw["firstSeen"], f"{where}.firstSeen")
+    else:  # a report written before the ratchet: the scan's first observation starts the clock
+        observed = to_utc(raw.get("firstObservedAt"))
+        if observed is None and evaluated is None:
+            raise ShapeError(f"{where} has neither firstSeen nor firstObservedAt")
+        seen = observed.date() if observed else evaluated  # type: ignore[assignment]
+    return Prior(_text(raw, "vulnerabilityId", where) or "", names, _text(raw, "severity", where) or "", seen)
+
+
+def from_report(doc: Mapping[str, Any], source: str) -> Baseline:
+    """A gate JSON report (schema version 1) as a baseline; raises `ShapeError` naming what is wrong."""
+    if doc.get("schemaVersion") != 1:
+        raise ShapeError(f"report schemaVersion {doc.get('schemaVersion')!r} is not 1")
+    verdict = doc.get("verdict")
+    if verdict == "error":
+        raise ShapeError("it is the report of a run that did not complete (verdict error), so it lists no findings")
+    if verdict not in ("pass", "fail"):
+        raise ShapeError(f"verdict {str(verdict)[:20]!r} is not pass or fail")
+    findings, summary = doc.get("findings"), doc.get("summary")
+    if not isinstance(findings, list) or not isinstance(summary, Mapping):
+        raise ShapeError("findings must be a list and summary an object")
+    total = summary.get("total")
+    if isinstance(total, bool) or not isinstance(total, int) or total != len(findings):
+        raise ShapeError(f"it lists {len(findings)} findings but its summary counts {total!r}: it was cut or edited")
+    evaluated = to_utc(doc.get("evaluatedAt"))
+    priors = tuple(_prior(raw, f"findings[{i}]", evaluated.date() if evaluated else None)
+                   for i, raw in enumerate(findings))
+    target = _text(doc, "target", "report", required=False)
+    return Baseline(source=source, target=target, build=_is_build(target),
+                    pipeline=_text(doc, "pipeline", "report", required=False), findings=priors)
+
+
+def load_baseline(path: Path) -> Baseline:
+    """A baseline file: a gate JSON report or a `gate fetch` snapshot. Anything else is an `InputError` (exit 2)."""
+    data = read_bytes(path)
+    try:
+        doc = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"--baseline {path}: not JSON, so not a gate report or snapshot ({e})", hint=HINT) from e
+    try:
+        if not isinstance(doc, dict):
+            raise ShapeError("not a JSON object")
+        if doc.get("format") == SNAPSHOT_FORMAT:
+            gathered = snapshot_from_json(doc)
+            fetched = to_utc(doc.get("fetchedAt"))
+            if fetched is None:
+                raise ShapeError("snapshot without fetchedAt")
+            return from_findings(gathered.findings, source=str(path), target=gathered.target,
+                                 fallback=fetched.date())
+        tool = doc.get("tool")
+        if not isinstance(tool, dict) or tool.get("name") != "gate":
+            raise ShapeError("neither a gate JSON report (tool.name gate) nor a snapshot")
+        return from_report(doc, str(path))
+    except (ShapeError, TypeError, AttributeError) as e:
+        raise InputError(f"--baseline {path}: not a usable gate report or snapshot ({e})", hint=HINT) from e
+
+
+def pipeline_of(gathered: Gathered, known: str | None) -> str | None:
+    """The image pipeline of the judged build: as the target was resolved, else as its findings name it."""
+    return known or _one((f.image_pipeline_arn for f in gathered.findings), "image pipeline", "the findings")
+
+
+def _check_same_lineage(base: Baseline, gathered: Gathered, pipeline: str | None, any_pipeline: bool) -> None:
+    build = _one((f.image_build_version_arn for f in gathered.findings), "image build version",
+                 "the findings") or _is_build(gathered.target)
+    if build and base.build == build:
+        raise InputError(f"--baseline {base.source} is of this same build ({build}): nothing in it could be new",
+                         hint="pass the report of the build before this one")
+    if any_pipeline:
+        return
+    if pipeline and base.pipeline and pipeline != base.pipeline:
+        raise InputError(f"--baseline {base.source} is a build of {base.pipeline}, not of {pipeline}",
+                         hint=OTHER_PIPELINE_HINT)
+    # NOTE: a baseline can only hide a finding it lists; with none on either side nothing can be hidden.
+    if base.findings and gathered.findings and not (pipeline and base.pipeline):
+        unknown = f"--baseline {base.source}" if not base.pipeline else "this build's findings"
+        raise InputError(f"cannot tell whether --baseline {base.source} is from this build's pipeline: "
+                         f"{unknown} name no image pipeline", hint=OTHER_PIPELINE_HINT)
+
+
+def compare(base: Baseline, gathered: Gathered, *, pipeline: str | None, any_pipeline: bool) -> BaselineInfo:
+    """What the judged build has in common with the baseline; refuses another pipeline's or the same build's."""
+    _check_same_lineage(base, gathered, pipeline, any_pipeline)
+    first_seen: dict[str, date] = {}
+    for prior in base.findings:
+        key = prior.identity
+        seen = first_seen.get(key)
+        first_seen[key] = prior.first_seen if seen is None else min(seen, prior.first_seen)
+    present = {f.identity for f in gathered.findings}
+    fixed: dict[str, FixedFinding] = {}
+    for prior in base.findings:
+        key = prior.identity
+        if key not in present and key not in fixed:
+            fixed[key] = FixedFinding(prior.vulnerability_id, tuple(sorted(set(prior.packages))), prior.severity,
+                                      first_seen[key])
+    return BaselineInfo(source=base.source, target=base.target, pipeline=base.pipeline, first_seen=first_seen,
+                        fixed=tuple(fixed.values()))
