@@ -60,9 +60,12 @@ class BaselineSpec:
     any_pipeline: bool = False
 
 
-def _one(values: Iterable[str | None], what: str, origin: str) -> str | None:
+def _one(values: Iterable[str | None], what: str, origin: str, *, strict: bool = True) -> str | None:
+    """The one value named, None if none; several are an `InputError` (or None when not `strict`)."""
     distinct = sorted({v for v in values if v})
     if len(distinct) > 1:
+        if not strict:
+            return None
         raise InputError(f"{origin} mixes findings of {len(distinct)} {what}s ({', '.join(distinct[:2])}, ...)",
                          hint="gate one build at a time")
     return distinct[0] if distinct else None
@@ -143,7 +146,8 @@ def from_report(doc: Mapping[str, Any], source: str) -> Baseline:
     priors = tuple(_prior(raw, f"findings[{i}]", evaluated.date() if evaluated else None)
                    for i, raw in enumerate(findings))
     target = _text(doc, "target", "report", required=False)
-    return Baseline(source=source, target=target, build=_is_build(target),
+    build = _text(doc, "build", "report", required=False) or _is_build(target)
+    return Baseline(source=source, target=target, build=build,
                     pipeline=_text(doc, "pipeline", "report", required=False), findings=priors)
 
 
@@ -172,14 +176,20 @@ def load_baseline(path: Path) -> Baseline:
         raise InputError(f"--baseline {path}: not a usable gate report or snapshot ({e})", hint=HINT) from e
 
 
-def pipeline_of(gathered: Gathered, known: str | None) -> str | None:
+def pipeline_of(gathered: Gathered, known: str | None, *, strict: bool = True) -> str | None:
     """The image pipeline of the judged build: as the target was resolved, else as its findings name it."""
-    return known or _one((f.image_pipeline_arn for f in gathered.findings), "image pipeline", "the findings")
+    return known or _one((f.image_pipeline_arn for f in gathered.findings), "image pipeline", "the findings",
+                         strict=strict)
+
+
+def build_of(gathered: Gathered, *, strict: bool = True) -> str | None:
+    """The image build version judged: the live target, else as its findings name it."""
+    return _is_build(gathered.target) or _one((f.image_build_version_arn for f in gathered.findings),
+                                              "image build version", "the findings", strict=strict)
 
 
 def _check_same_lineage(base: Baseline, gathered: Gathered, pipeline: str | None, any_pipeline: bool) -> None:
-    build = _one((f.image_build_version_arn for f in gathered.findings), "image build version",
-                 "the findings") or _is_build(gathered.target)
+    build = build_of(gathered)
     if build and base.build == build:
         raise InputError(f"--baseline {base.source} is of this same build ({build}): nothing in it could be new",
                          hint="pass the report of the build before this one")
@@ -210,5 +220,5 @@ def compare(base: Baseline, gathered: Gathered, *, pipeline: str | None, any_pip
         if key not in present and key not in fixed:
             fixed[key] = FixedFinding(prior.vulnerability_id, tuple(sorted(set(prior.packages))), prior.severity,
                                       first_seen[key])
-    return BaselineInfo(source=base.source, target=base.target, pipeline=base.pipeline, first_seen=first_seen,
-                        fixed=tuple(fixed.values()))
+    return BaselineInfo(source=base.source, target=base.build or base.target, pipeline=base.pipeline,
+                        first_seen=first_seen, fixed=tuple(fixed.values()))

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gate.baseline import BaselineSpec, load_baseline
+from gate.baseline import Baseline, BaselineSpec, load_baseline
 from gate.enrichment.interface import Enricher
 from gate.errors import UsageError
 from gate.run import Plan
@@ -26,6 +26,8 @@ DEFAULT_WORKERS = 8
 DEFAULT_CACHE_TTL = timedelta(hours=24)
 PREVIOUS = "previous"
 """`--baseline previous`: the pipeline's build before the judged one, read live."""
+FIRST = "first"
+"""`--baseline first`: the pipeline's first build (or a lost report): an empty baseline, so every finding is new."""
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,9 @@ def baseline_spec(inputs: Inputs) -> BaselineSpec | None:
     """A baseline file's loader (the live factory answers `previous`)."""
     if inputs.baseline is None or inputs.baseline == PREVIOUS:
         return None
+    if inputs.baseline == FIRST:
+        return BaselineSpec(load=lambda: Baseline(source=FIRST, target=None, build=None, pipeline=None, findings=(),
+                                                  notes=("--baseline first: every finding is new",)))
     path = Path(inputs.baseline)
     return BaselineSpec(load=lambda: load_baseline(path), any_pipeline=inputs.baseline_any_pipeline)
 

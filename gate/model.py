@@ -434,6 +434,8 @@ class Evaluation:
     """For an on-demand AMI scan with a `scanResultCondition`: Image Builder's own decision, for comparison."""
     pipeline: str | None = None
     """The image pipeline the target was built by, when known: the next run's baseline is checked against it."""
+    build: str | None = None
+    """The image build version judged, when known (an export's target is its file names)."""
     baseline: BaselineInfo | None = None
 
     @property

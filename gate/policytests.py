@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from gate.errors import GateError, PolicyError, ShapeError
-from gate.fields import ALWAYS, FIELDS, coerce
+from gate.fields import ALWAYS, FIELDS, Source, coerce
 from gate.model import Cvss, Decision, Enrichment, Finding, VulnerablePackage
 from gate.policy import yamlsrc
 from gate.policy.engine import Engine
@@ -26,6 +26,8 @@ _CASE_KEYS = {"name", "finding", "enrichment", "expect", "rules", "findings_file
 _FINDING_KEYS = {"vulnerability_id", "severity", "fix", "packages", "inspector_score", "cvss", "first_observed_at"}
 _ENRICH_KEYS = {name for name, field in FIELDS.items() if field.sources - ALWAYS} | {"enriched"}
 """A case's `enrichment` may set any field an enrichment source answers (derived from the registry)."""
+_BASELINE_KEYS = {name for name, field in FIELDS.items() if field.sources == {Source.BASELINE}}
+"""Facts a baseline answers (`new`, `first_seen`, ...): given in `enrichment` too, but they are not enrichment."""
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,11 @@ def _finding(obj: Any, path: Path, line: int | None) -> Finding:
     )
 
 
-def _facts(obj: Any, path: Path, line: int | None) -> dict[str, Any]:
-    """A case's enrichment as field values; fields it does not give stay unknown, as with a real source."""
+def _facts(obj: Any, path: Path, line: int | None, today: date) -> dict[str, Any]:
+    """A case's enrichment as field values; fields it does not give stay unknown, as with a real source.
+
+    `days_open` follows from a given `first_seen` and the test file's `as_of`, as it does in a run.
+    """
     if obj is None:
         return {}
     given = _check_keys(obj, _ENRICH_KEYS, "enrichment", path, line)
@@ -91,7 +96,9 @@ def _facts(obj: Any, path: Path, line: int | None) -> dict[str, Any]:
         facts = {name: coerce(name, value) for name, value in given.items()}
     except ValueError as e:
         raise PolicyError(f"enrichment: {e}", path=str(path), line=line) from None
-    facts.setdefault("enriched", any(v is not None for v in facts.values()))
+    facts.setdefault("enriched", any(v is not None for k, v in facts.items() if k not in _BASELINE_KEYS))
+    if facts.get("first_seen") is not None and "days_open" not in facts:
+        facts["days_open"] = float((today - facts["first_seen"]).days)
     return facts
 
 
@@ -135,7 +142,7 @@ def _run_case(case: dict[str, Any], name: str, engine: Engine, path: Path, line:
     except ValueError:
         raise PolicyError(f"expect must be one of {[d.value for d in Decision]}", path=str(path), line=line) from None
     finding = _finding(case.get("finding", {}), path, line)
-    overrides = _facts(case.get("enrichment"), path, line)
+    overrides = _facts(case.get("enrichment"), path, line, engine.today)
     result = engine.decide(finding, Enrichment(vulnerability_id=finding.vulnerability_id), overrides)
     problems = []
     if result.decision is not wanted:

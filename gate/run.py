@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from gate.baseline import Baseline, BaselineSpec, compare, pipeline_of
+from gate.baseline import Baseline, BaselineSpec, build_of, compare, pipeline_of
 from gate.enrichment.interface import Enricher, IncrementalEnricher, combine
 from gate.errors import IncompleteError
 from gate.fields import ALWAYS, FIELDS, SUPPLY, Source
@@ -130,14 +130,15 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
         gathered = gather(plan)
     finally:
         plan.close()
-    pipeline = pipeline_of(gathered, plan.pipeline)
+    # NOTE: findings of several builds are refused only where it matters: against a baseline.
+    pipeline = pipeline_of(gathered, plan.pipeline, strict=base is not None)
     info = None
     if base is not None and plan.baseline is not None:
         info = compare(base, gathered, pipeline=pipeline, any_pipeline=plan.baseline.any_pipeline)
         notes.extend(base.notes)
     evaluation = judge(policy, gathered.findings, gathered.enrichments, now=now, target=gathered.target,
                        feeds=gathered.feeds, notes=(*notes, *_notes(gathered, now)), baseline=info,
-                       pipeline=pipeline)
+                       pipeline=pipeline, build=build_of(gathered, strict=base is not None))
     condition = gathered.scan_result_condition
     if condition is None:
         return evaluation

@@ -38,9 +38,10 @@ def register(sub: Any) -> None:
                      help="judge rules whose fields no source in this run can answer as not matching, instead "
                      "of stopping with exit 3 (the reports say so)")
     base = p.add_argument_group("baseline (what is new since an earlier build)")
-    base.add_argument("--baseline", metavar="FILE|previous",
-                      help="the JSON report (or snapshot) of this pipeline's last build, or `previous` to read "
-                      "the pipeline's previous build live; answers the fields new, first_seen and days_open")
+    base.add_argument("--baseline", metavar="FILE|previous|first",
+                      help="the JSON report (or snapshot) of this pipeline's last build; `previous` reads the "
+                      "pipeline's previous build live; `first`: no earlier build, every finding is new. "
+                      "Answers the fields new, first_seen and days_open")
     base.add_argument("--baseline-any-pipeline", action="store_true",
                       help="accept a baseline from another (or an unnamed) image pipeline")
     out = p.add_argument_group("policy and output")

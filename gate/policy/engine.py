@@ -116,6 +116,7 @@ def judge(
     notes: tuple[str, ...] = (),
     baseline: BaselineInfo | None = None,
     pipeline: str | None = None,
+    build: str | None = None,
 ) -> Evaluation:
     """Decide every finding and the verdict; the policy half of a run (`gate.run` owns the whole)."""
     engine = Engine(policy, now, baseline)
@@ -143,5 +144,6 @@ def judge(
         evaluated_at=engine.now,
         notes=notes,
         pipeline=pipeline,
+        build=build,
         baseline=baseline,
     )

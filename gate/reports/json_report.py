@@ -50,6 +50,7 @@ def _baseline(evaluation: Evaluation) -> dict[str, Any]:
     b = evaluation.baseline
     return {
         "pipeline": evaluation.pipeline,
+        "build": evaluation.build,
         "baseline": {"source": b.source, "target": b.target, "pipeline": b.pipeline} if b else None,
         "fixed": [
             {"vulnerabilityId": x.vulnerability_id, "packages": list(x.packages), "severity": x.severity,
