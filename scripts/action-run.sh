@@ -13,6 +13,9 @@ fi
 if [ -n "${INPUT_REGION:-}" ]; then
   args+=(--region "$INPUT_REGION")
 fi
+if [ -n "${INPUT_BASELINE:-}" ]; then
+  args+=(--baseline "$INPUT_BASELINE")
+fi
 if [ -n "${INPUT_SARIF_LOCATION:-}" ]; then
   args+=(--sarif-location "$INPUT_SARIF_LOCATION")
 fi

@@ -130,3 +130,21 @@ def test_errors_fail_the_step_even_with_fail_on_never(runner_python: Path, tmp_p
                          "fail-on": "never"}, runner_python, tmp_path, emulator.env())
     assert result["codes"][-1] == 3
     assert result["outputs"]["verdict"] == "error"
+
+
+def test_baseline_input(emulator: Emulator, runner_python: Path, tmp_path: Path) -> None:
+    from tests.ratchet.builds import GLIBC, PIPELINE, ZLIB, seed
+
+    seed(emulator, (1, 2))
+    hostile = tmp_path / "pwned"
+    result = run_action({"image-pipeline-arn": PIPELINE, "policy": "ratchet", "baseline": f"$(touch {hostile})",
+                         "reports": "json=gate.json"}, runner_python, tmp_path, emulator.env())
+    assert not hostile.exists()
+    assert result["codes"] == [0, 3], result["stderr"]  # a file of that odd name does not exist
+    result = run_action({"image-pipeline-arn": PIPELINE, "policy": "ratchet", "baseline": "previous",
+                         "reports": "json=gate.json"}, runner_python, tmp_path, emulator.env())
+    assert result["codes"] == [0, 1], result["stderr"]
+    assert "Since the baseline" in result["summary"]
+    assert f"fixed: {ZLIB}" in result["summary"]
+    report = json.loads((tmp_path / "gate.json").read_text())
+    assert GLIBC in {f["vulnerabilityId"] for f in report["findings"] if f["baseline"] == "new"}
