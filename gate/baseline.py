@@ -117,13 +117,14 @@ def _prior(raw: Any, where: str, evaluated: date | None) -> Prior:
     if not isinstance(packages, list) or not all(isinstance(p, Mapping) for p in packages):
         raise ShapeError(f"{where}.packages must be a list of objects")
     names = tuple(_text(p, "name", f"{where}.packages[{i}]") or "" for i, p in enumerate(packages))
-    if "firstSeen" in raw:
+    if raw.get("firstSeen") is not None:
         seen = _day(raw["firstSeen"], f"{where}.firstSeen")
     else:  # a report written before the ratchet: the scan's first observation starts the clock
         observed = to_utc(raw.get("firstObservedAt"))
-        if observed is None and evaluated is None:
+        fallback = observed.date() if observed else evaluated
+        if fallback is None:
             raise ShapeError(f"{where} has neither firstSeen nor firstObservedAt")
-        seen = observed.date() if observed else evaluated  # type: ignore[assignment]
+        seen = fallback
     return Prior(_text(raw, "vulnerabilityId", where) or "", names, _text(raw, "severity", where) or "", seen)
 
 
