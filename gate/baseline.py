@@ -21,6 +21,10 @@ from gate.snapshot import FORMAT as SNAPSHOT_FORMAT
 from gate.snapshot import snapshot_from_json
 from gate.timeutil import to_utc
 
+PREVIOUS = "previous"
+"""`--baseline previous`: the pipeline's build before the judged one, read live."""
+FIRST = "first"
+"""`--baseline first`: the pipeline's first build (or a lost report): an empty baseline, so every finding is new."""
 HINT = "pass the JSON report (--report json=FILE) or `gate fetch` snapshot of this pipeline's last build"
 OTHER_PIPELINE_HINT = ("pass the last report of this build's pipeline, or --baseline-any-pipeline to compare "
                        "with it anyway")

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gate.baseline import Baseline, BaselineSpec, load_baseline
+from gate.baseline import FIRST, PREVIOUS, Baseline, BaselineSpec, load_baseline
 from gate.enrichment.interface import Enricher
 from gate.errors import UsageError
 from gate.run import Plan
@@ -24,10 +24,6 @@ DEFAULT_WAIT = timedelta(minutes=15)
 """Image Builder finishes scanning a few minutes after a build: by default wait for it, then fail."""
 DEFAULT_WORKERS = 8
 DEFAULT_CACHE_TTL = timedelta(hours=24)
-PREVIOUS = "previous"
-"""`--baseline previous`: the pipeline's build before the judged one, read live."""
-FIRST = "first"
-"""`--baseline first`: the pipeline's first build (or a lost report): an empty baseline, so every finding is new."""
 
 
 @dataclass(frozen=True)

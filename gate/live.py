@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from gate.aws.retry import Backoff, Caller
 from gate.aws.session import Clients, make_clients, make_session
-from gate.baseline import Baseline, BaselineSpec, from_findings
+from gate.baseline import PREVIOUS, Baseline, BaselineSpec, from_findings
 from gate.enrichment.inspector import InspectorEnricher
 from gate.enrichment.interface import Enricher
 from gate.errors import ShapeError, UsageError
@@ -86,7 +86,7 @@ def open_live_plan(inputs: Inputs, offline: list[Enricher], cache: Cache | None)
                                      search_only=isinstance(source, OnDemandSource))
         pipeline = pipeline_arn.strip() if pipeline_arn else None
         baseline = None
-        if inputs.baseline == "previous":
+        if inputs.baseline == PREVIOUS:
             pipeline = pipeline or build_pipeline(clients, arn)
             baseline = previous_baseline(clients, pipeline, arn, inputs)
     except BaseException:
@@ -105,11 +105,12 @@ def previous_baseline(clients: Clients, pipeline: str | None, arn: str, inputs: 
     def load() -> Baseline:
         before = previous_build(clients, pipeline, arn)
         if before is None:
-            return Baseline(source="previous", target=None, build=None, pipeline=pipeline, findings=(),
+            return Baseline(source=PREVIOUS, target=None, build=None, pipeline=pipeline, findings=(),
                             notes=(f"--baseline previous: {arn} is the first finished build of {pipeline}; "
                                    "every finding is new",))
         earlier = str(before["arn"])
-        source = open_live_source(clients, earlier, progress=inputs.progress)
+        source = open_live_source(clients, earlier, wait_timeout=inputs.wait_timeout.total_seconds(),
+                                  progress=inputs.progress)
         try:
             created = to_utc(before.get("dateCreated")) or utcnow()
         except ShapeError:

@@ -41,7 +41,8 @@ def test_wheel_contains_package_data_and_validates_a_shipped_policy(tmp_path: Pa
     (next((env_dir / "lib").glob("python3*/site-packages")) / "deps.pth").write_text(str(site) + "\n")
     installed = run([str(py), "-m", "pip", "install", "--no-deps", "--no-index", str(wheel)], tmp_path)
     assert installed.returncode == 0, installed.stderr
-    done = run([str(env_dir / "bin" / "gate"), "policy", "validate", "default", "strict", "kev-only", "ratchet"], tmp_path)
+    done = run([str(env_dir / "bin" / "gate"), "policy", "validate", "default", "strict", "kev-only", "ratchet"],
+               tmp_path)
     assert done.returncode == 0, done.stderr
     assert "default.yaml: ok" in done.stdout
     assert str(ROOT) not in done.stdout  # the policy came from the installed wheel, not the checkout
