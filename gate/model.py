@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -111,7 +112,7 @@ class Finding:
             return max(scores)
         return self.adjusted_cvss.base_score if self.adjusted_cvss else None
 
-    @property
+    @functools.cached_property
     def identity(self) -> str:
         """The finding across builds of one pipeline: the vulnerability and the package names (not versions)."""
         return identity(self.vulnerability_id, self.package_names)
