@@ -187,3 +187,29 @@ def test_a_snapshot_is_a_baseline_too(isolated_env: Path) -> None:
     doc = json.loads(report.read_text())
     assert by_id(doc)[OPENSSL]["firstSeen"] == "2026-09-01"
     assert [x["vulnerabilityId"] for x in doc["fixed"]] == [ZLIB]
+
+
+def test_every_human_format_shows_the_comparison(isolated_env: Path, chain: list[dict[str, Any]]) -> None:
+    from datetime import UTC, datetime
+
+    from gate.inputs import Inputs, open_plan
+    from gate.policy.loader import load_policy
+    from gate.reports import github
+    from gate.reports.interface import ReportOptions
+    from gate.reports.registry import Format, formatter
+    from gate.run import run
+
+    inputs = Inputs(findings=(export(isolated_env / "again.json", 2),), kev_catalog=EXAMPLES / "kev.json",
+                    epss_scores=EXAMPLES / "epss-scores.csv.gz", baseline=str(isolated_env / "build1.json"))
+    evaluation = run(open_plan(inputs), load_policy("ratchet"), now=datetime(2026, 10, 1, tzinfo=UTC))
+    options = ReportOptions(color=False)
+    for fmt in (Format.TABLE, Format.HTML, Format.MARKDOWN):
+        text = formatter(fmt).render(evaluation, options)
+        assert "Since the baseline" in text, fmt
+        assert f"fixed: {ZLIB} (MEDIUM) in zlib, first seen 2026-09-01" in text, fmt
+        assert text.index(GLIBC) < text.index(OPENSSL), fmt
+    table = formatter(Format.TABLE).render(evaluation, options)
+    assert "✗ new since the baseline" in table
+    notices = [line for line in github.annotations(evaluation) if line.startswith("::notice")]
+    assert notices == [f"::notice title=gate: since the baseline::compared with {BUILDS[1]}: 2 new, 2 unchanged, "
+                       f"1 fixed%0Afixed: {ZLIB} (MEDIUM) in zlib, first seen 2026-09-01"]
