@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     inputs = aws_options.inputs_from(args)
     inputs.check_one_target()
     # NOTE: clashing report paths, or a report over an input, are exit 2 before any work.
-    specs = prepare_reports(args.report, [*input_paths(args), args.policy])
+    specs = prepare_reports(args.report, [*input_paths(args), args.policy, *([args.baseline] if args.baseline else [])])
     options = ReportOptions(color=not args.no_color and use_color(sys.stdout), sarif_location=args.sarif_location)
     with ReportGuard(specs, options, os.environ, now=now, policy_name=args.policy) as reports:
         policy = load_policy(args.policy)
