@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +54,8 @@ class Baseline:
     pipeline: str | None
     findings: tuple[Prior, ...]
     notes: tuple[str, ...] = ()
+    as_of: datetime | None = None
+    """When the baseline was judged or fetched: a baseline from after this run's evaluation is refused."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ def from_report(doc: Mapping[str, Any], source: str) -> Baseline:
                    for i, raw in enumerate(findings))
     target = _text(doc, "target", "report", required=False)
     build = _text(doc, "build", "report", required=False) or _is_build(target)
-    return Baseline(source=source, target=target, build=build,
+    return Baseline(source=source, target=target, build=build, as_of=evaluated,
                     pipeline=_text(doc, "pipeline", "report", required=False), findings=priors)
 
 
@@ -171,8 +173,9 @@ def load_baseline(path: Path) -> Baseline:
             fetched = to_utc(doc.get("fetchedAt"))
             if fetched is None:
                 raise ShapeError("snapshot without fetchedAt")
-            return from_findings(gathered.findings, source=str(path), target=gathered.target,
+            base = from_findings(gathered.findings, source=str(path), target=gathered.target,
                                  fallback=fetched.date())
+            return replace(base, as_of=fetched)
         tool = doc.get("tool")
         if not isinstance(tool, dict) or tool.get("name") != "gate":
             raise ShapeError("neither a gate JSON report (tool.name gate) nor a snapshot")
@@ -193,7 +196,11 @@ def build_of(gathered: Gathered, *, strict: bool = True) -> str | None:
                                               "image build version", "the findings", strict=strict)
 
 
-def _check_same_lineage(base: Baseline, gathered: Gathered, pipeline: str | None, any_pipeline: bool) -> None:
+def _check_same_lineage(base: Baseline, gathered: Gathered, pipeline: str | None, any_pipeline: bool,
+                        now: datetime) -> None:
+    if base.as_of is not None and base.as_of > now:
+        raise InputError(f"--baseline {base.source} was made {base.as_of.isoformat()}, after this evaluation "
+                         f"({now.isoformat()}): it cannot be an earlier build", hint=HINT)
     build = build_of(gathered)
     if build and base.build == build:
         raise InputError(f"--baseline {base.source} is of this same build ({build}): nothing in it could be new",
@@ -210,9 +217,10 @@ def _check_same_lineage(base: Baseline, gathered: Gathered, pipeline: str | None
                          f"{unknown} name no image pipeline", hint=OTHER_PIPELINE_HINT)
 
 
-def compare(base: Baseline, gathered: Gathered, *, pipeline: str | None, any_pipeline: bool) -> BaselineInfo:
-    """What the judged build has in common with the baseline; refuses another pipeline's or the same build's."""
-    _check_same_lineage(base, gathered, pipeline, any_pipeline)
+def compare(base: Baseline, gathered: Gathered, *, pipeline: str | None, any_pipeline: bool,
+            now: datetime) -> BaselineInfo:
+    """What the judged build shares with the baseline; refuses one of another pipeline, of this build or from later."""
+    _check_same_lineage(base, gathered, pipeline, any_pipeline, now)
     first_seen: dict[str, date] = {}
     for prior in base.findings:
         key = prior.identity

@@ -134,7 +134,7 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
     pipeline = pipeline_of(gathered, plan.pipeline, strict=base is not None)
     info = None
     if base is not None and plan.baseline is not None:
-        info = compare(base, gathered, pipeline=pipeline, any_pipeline=plan.baseline.any_pipeline)
+        info = compare(base, gathered, pipeline=pipeline, any_pipeline=plan.baseline.any_pipeline, now=now)
         notes.extend(base.notes)
     evaluation = judge(policy, gathered.findings, gathered.enrichments, now=now, target=gathered.target,
                        feeds=gathered.feeds, notes=(*notes, *_notes(gathered, now)), baseline=info,

@@ -174,14 +174,26 @@ def test_the_same_build_is_not_its_own_baseline(isolated_env: Path, capsys: pyte
     assert f"is of this same build ({BUILDS[2]})" in capsys.readouterr().err
 
 
+def test_a_baseline_from_after_the_evaluation_is_refused(chain: list[dict[str, Any]], isolated_env: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Build 3's report cannot be build 1's baseline: the chain was passed the wrong way round."""
+    capsys.readouterr()
+    code, _ = check(isolated_env, 1, str(isolated_env / "build3.json"), name="backwards")
+    assert code == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "was made 2026-10-20T00:00:00+00:00, after this evaluation (2026-09-01T00:00:00+00:00)" in err
+
+
 def test_a_snapshot_is_a_baseline_too(isolated_env: Path) -> None:
+    from datetime import UTC, datetime
+
     from gate.inputs import Inputs, open_plan
     from gate.run import gather
     from gate.snapshot import write_snapshot
 
     gathered = gather(open_plan(Inputs(findings=(export(isolated_env / "e1.json", 1),), cached_feeds=False)))
     snapshot = isolated_env / "snap.json"
-    write_snapshot(snapshot, gathered)
+    write_snapshot(snapshot, gathered, fetched_at=datetime(2026, 9, 1, 12, tzinfo=UTC))
     code, report = check(isolated_env, 2, str(snapshot))
     assert code == ExitCode.VIOLATION
     doc = json.loads(report.read_text())
