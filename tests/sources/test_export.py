@@ -42,12 +42,12 @@ def test_array_of_pages_and_concatenated_pages_agree(tmp_path: Path) -> None:
     pages = json.loads((EXAMPLES / "findings.json").read_text())
     concatenated = tmp_path / "pages.json"
     concatenated.write_text("\n".join(json.dumps(p, indent=2) for p in pages))
-    one_page = tmp_path / "one.json"
-    one_page.write_text(json.dumps(pages[0]))
+    last_page = tmp_path / "last.json"
+    last_page.write_text(json.dumps(pages[-1]))
     from_array = read_all(EXAMPLES / "findings.json")
     assert len(from_array) == sum(len(p["findings"]) for p in pages) == 347
     assert read_all(concatenated) == from_array
-    assert read_all(one_page) == from_array[: len(pages[0]["findings"])]
+    assert read_all(last_page) == from_array[-len(pages[-1]["findings"]):]
 
 
 def test_severity_is_upper_cased_and_timestamps_are_utc(tmp_path: Path) -> None:
