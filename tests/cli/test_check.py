@@ -79,7 +79,7 @@ def test_json_to_stdout_keeps_stdout_clean(isolated_env: Path, capsys: pytest.Ca
         ([*DEMO, "--report", "pdf=x.pdf"], ExitCode.USAGE, "unknown format 'pdf'"),
         ([*DEMO, "--report", "json"], ExitCode.USAGE, "expected FORMAT=PATH"),
         ([*DEMO, "--as-of", "yesterday"], ExitCode.USAGE, "--as-of 'yesterday'"),
-        ([*DEMO, "--policy", "nope"], ExitCode.USAGE, "no policy file or shipped policy named 'nope'"),
+        ([*DEMO, "--policy", "nope"], ExitCode.USAGE, "no shipped policy named 'nope'"),
         (["frobnicate"], ExitCode.USAGE, "invalid choice"),
     ],
 )

@@ -115,7 +115,7 @@ def test_missing_file_is_unreadable(tmp_path: Path) -> None:
 def test_unknown_shipped_name_suggests(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "validate", "defualt"]) == ExitCode.USAGE
     err = capsys.readouterr().err
-    assert "no policy file or shipped policy named 'defualt'" in err
+    assert "no shipped policy named 'defualt'" in err
     assert "did you mean 'default'?" in err
 
 
