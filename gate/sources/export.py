@@ -51,15 +51,16 @@ def read_export(paths: Sequence[Path]) -> list[tuple[str, list[Finding]]]:
 
 
 def _one_build(parsed: list[tuple[str, list[Finding]]]) -> None:
-    arns: dict[str | None, str] = {}
+    arns: dict[str, str] = {}
     for where, page in parsed:
         for i, f in enumerate(page):
-            arns.setdefault(f.image_build_version_arn, f"{where}, finding {i + 1}")
+            if f.image_build_version_arn:
+                arns.setdefault(f.image_build_version_arn, f"{where}, finding {i + 1}")
     if len(arns) > 1:
-        named = sorted((arn or "(none)", where) for arn, where in arns.items())
+        named = sorted(arns.items())
         raise InputError(
             f"the findings name {len(arns)} image build versions: "
-            + "; ".join(f"{arn} at {where}" for arn, where in named[:3]),
+            + "; ".join(f"{arn} ({where})" for arn, where in named[:3]),
             hint="gate judges one build: export the findings of one imageBuildVersionArn")
 
 

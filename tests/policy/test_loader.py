@@ -107,9 +107,10 @@ def test_huge_file_is_refused(tmp_path: Path) -> None:
         load_policy(str(path))
 
 
-def test_missing_file_is_unreadable(tmp_path: Path) -> None:
-    with pytest.raises(UnreadableInputError, match="no such file"):
+def test_missing_policy_file_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="nope.yaml: no such file") as err:
         load_policy(str(tmp_path / "nope.yaml"))
+    assert err.value.exit_code == ExitCode.USAGE
 
 
 def test_unknown_shipped_name_suggests(capsys: pytest.CaptureFixture[str]) -> None:
