@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gate.cli.main import main
-from gate.errors import ExitCode, PolicyError, UnreadableInputError
+from gate.errors import ExitCode, PolicyError
 from gate.policy.loader import load_policy, parse_policy
 
 GOOD = """\
@@ -108,7 +108,7 @@ def test_huge_file_is_refused(tmp_path: Path) -> None:
 
 
 def test_missing_policy_file_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(PolicyError, match="nope.yaml: no such file") as err:
+    with pytest.raises(PolicyError, match=r"nope\.yaml: no such file") as err:
         load_policy(str(tmp_path / "nope.yaml"))
     assert err.value.exit_code == ExitCode.USAGE
 

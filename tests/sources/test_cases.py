@@ -1,4 +1,4 @@
-"""Data-driven export cases (`cases/*/`): every way an export can be cut, repeated or corrupted, and its exact refusal."""
+"""Data-driven export cases (`cases/*/`): each way an export is cut, repeated or corrupted, and its refusal."""
 
 from __future__ import annotations
 
