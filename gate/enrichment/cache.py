@@ -119,7 +119,7 @@ class Cache:
         try:
             doc = loads_strict(self.path_for(vulnerability_id).read_bytes().decode("utf-8"))
             entry = self._entry(doc)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, ArithmeticError):
             # NOTE: ShapeError, JSONDecodeError and UnicodeDecodeError are ValueErrors: a bad entry is a miss.
             return None
         if entry.vulnerability_id != vulnerability_id:

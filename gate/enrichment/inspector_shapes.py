@@ -67,8 +67,8 @@ def from_finding_detail(
     """A `BatchGetFindingDetails` entry; Inspector answered, so a missing cisaData means not in KEV."""
     prov = Provenance(source=DETAILS, as_of=as_of)
     risk = detail.get("riskScore")
-    if risk is not None and (isinstance(risk, bool) or not isinstance(risk, int | float)):
-        raise ShapeError(f"riskScore {risk!r} is not a number")
+    if risk is not None and (isinstance(risk, bool) or not isinstance(risk, int | float) or not 0 <= risk <= 1e6):
+        raise ShapeError(f"riskScore {str(risk)[:40]} is not a finite number >= 0")
     return Enrichment(
         vulnerability_id=vulnerability_id,
         kev=_kev(detail.get("cisaData"), prov),

@@ -112,6 +112,8 @@ def test_the_valid_entry_reads_back(tmp_path: Path) -> None:
     _entry(source=""),
     _entry(source=None),
     _entry(where=None),
+    _entry(found=True, enrichment={"vulnerabilityId": "CVE-2024-0001",
+                                   "riskScore": {"value": 10**400, "provenance": {"source": "x"}}}),
     _entry(where=Scope(account="444455556666").as_json()),
     _entry().replace(b'"found": false', b'"found": false, "found": true'),
     _entry(found=True, enrichment={"vulnerabilityId": "CVE-2024-0001",

@@ -122,6 +122,7 @@ def test_a_malformed_snapshot_names_the_file(tmp_path: Path, doc: object, messag
     (lambda text: text.replace('"target":', '"target": "x", "target":', 1), "duplicate key 'target'"),
     (lambda text: text.replace('"score": 0.91', '"score": NaN', 1), "NaN is not a number"),
     (lambda text: text.replace('"score": 0.91', '"score": 1e999', 1), "'1e999' is not a finite number"),
+    (lambda text: text.replace('"value": 88.0', '"value": ' + "9" * 400, 1), "expected a finite number"),
 ])
 def test_an_edited_snapshot_is_refused(tmp_path: Path, edit: Any, message: str) -> None:
     path = tmp_path / "snapshot.json"

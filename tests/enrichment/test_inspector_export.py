@@ -10,8 +10,8 @@ import pytest
 
 from gate.cli.main import main
 from gate.enrichment.inspector_export import InspectorExport
-from gate.enrichment.inspector_shapes import SEARCH
-from gate.errors import ExitCode, IncompleteError, InputError
+from gate.enrichment.inspector_shapes import SEARCH, from_finding_detail
+from gate.errors import ExitCode, IncompleteError, InputError, ShapeError
 from tests.conftest import DATA, EXAMPLES
 
 LISTED = EXAMPLES / "inspector-findings.json"
@@ -111,3 +111,10 @@ def test_a_truncated_inspector_export_stops_check_with_exit_3(isolated_env: Path
     assert main(argv) == ExitCode.INCOMPLETE
     assert capsys.readouterr().err == (f"gate: error: {cut}: the export is truncated (its last page has a "
                                        "nextToken): export again without --max-items/--no-paginate\n")
+
+
+@pytest.mark.parametrize("risk", [float("nan"), float("inf"), -1, 10**400, "88", True])
+def test_a_risk_score_that_is_not_a_finite_number_is_refused_on_every_path(risk: object) -> None:
+    # botocore's JSON parser accepts NaN, so the shape reader (shared with the live path) checks it.
+    with pytest.raises(ShapeError, match="riskScore"):
+        from_finding_detail({"findingArn": "arn", "riskScore": risk}, "CVE-2024-0001", None)
