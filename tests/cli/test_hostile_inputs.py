@@ -29,7 +29,7 @@ def _one_line(capsys: pytest.CaptureFixture[str]) -> str:
     ([*CHECK, "--as-of", "0001-01-01T00:00:00+01:00"], {},
      "--as-of '0001-01-01T00:00:00+01:00': outside 1970-01-01..9000-01-01"),
     ([*CHECK, "--as-of", "9999-12-31"], {}, "--as-of '9999-12-31': outside 1970-01-01..9000-01-01"),
-    ([*CHECK, "--as-of", "yesterday"], {}, "--as-of 'yesterday': not a date (YYYY-MM-DD) or an ISO-8601 time"),
+    ([*CHECK, "--as-of", "yesterday"], {}, "--as-of 'yesterday': expected YYYY-MM-DD or an ISO-8601 time"),
     (["check", "--image-build-version-arn", ARN, "--wait-timeout", "1000000000d"], {},
      "--wait-timeout: '1000000000d' is longer than the maximum, 3660d"),
     (["check", "--image-build-version-arn", ARN, "--wait-timeout", "-1"], {},
