@@ -145,20 +145,21 @@ def pages_of(
 
 
 def require_complete(pages: Sequence[Page]) -> None:
-    """Refuse an export whose last page still has a token, or one whose tokens repeat.
+    """Refuse an export whose last page still has a token, or one whose tokens or request ids repeat.
 
     Every page with a token must be followed by another page (its continuation, in the order given);
-    a token seen twice means a page was given twice.
+    a token or a `requestId` seen twice means a page (or a whole export) was given twice.
     """
-    seen: dict[str, Page] = {}
+    seen: dict[tuple[str, str], Page] = {}
     for page in pages:
-        token = page.token
-        if token is None:
-            continue
-        if token in seen:
-            raise InputError(f"{page.where} has the same nextToken as {seen[token].where}: a page given twice",
-                             hint="give each page of the export once")
-        seen[token] = page
+        request_id = page.value.get("requestId")
+        for key in (("nextToken", page.token), ("requestId", request_id if isinstance(request_id, str) else None)):
+            if key[1] is None:
+                continue
+            if key in seen:
+                raise InputError(f"{page.where} has the same {key[0]} as {seen[key].where}: a page given twice",
+                                 hint="give each page of the export once")
+            seen[key] = page
     if pages and pages[-1].token is not None:
         raise IncompleteError(f"{pages[-1].path}: the export is truncated (its last page has a nextToken): "
                               + TRUNCATED_HINT)
