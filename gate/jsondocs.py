@@ -153,9 +153,8 @@ def require_complete(pages: Sequence[Page]) -> None:
     seen: dict[tuple[str, str], Page] = {}
     for page in pages:
         request_id = page.value.get("requestId")
-        for key in (("nextToken", page.token), ("requestId", request_id if isinstance(request_id, str) else None)):
-            if key[1] is None:
-                continue
+        ids = {"nextToken": page.token, "requestId": request_id if isinstance(request_id, str) else None}
+        for key in ((name, value) for name, value in ids.items() if value):
             if key in seen:
                 raise InputError(f"{page.where} has the same {key[0]} as {seen[key].where}: a page given twice",
                                  hint="give each page of the export once")
