@@ -116,11 +116,11 @@ class Page:
 
     @property
     def token(self) -> str | None:
-        """The page's continuation token, if it carries a non-empty one."""
+        """The page's continuation token, if it carries one (anything but null or ""; 5 counts as "5")."""
         for key in TOKEN_KEYS:
             token = self.value.get(key)
-            if isinstance(token, str) and token:
-                return token
+            if token is not None and token != "":
+                return token if isinstance(token, str) else json.dumps(token, sort_keys=True)
         return None
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.errors import InputError, UnreadableInputError
+from gate.errors import IncompleteError, InputError, UnreadableInputError
 from gate.sources.codec import finding_to_api, parse_finding
 from gate.sources.export import ExportSource
 from tests.conftest import DATA, EXAMPLES
@@ -96,3 +96,19 @@ def test_damaged_gzip_is_unreadable(tmp_path: Path) -> None:
     path.write_bytes(b"\x1f\x8b\x08\x00garbage")
     with pytest.raises(UnreadableInputError, match="damaged gzip"):
         read_all(path)
+
+
+@pytest.mark.parametrize("token", ["x", 5, {"nextToken": "x"}, [], False])
+@pytest.mark.parametrize("key", ["nextToken", "NextToken"])
+def test_any_token_on_the_last_page_means_truncated(tmp_path: Path, key: str, token: object) -> None:
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps({**json.loads(AWSCLI.read_text()), key: token}))
+    with pytest.raises(IncompleteError, match="the export is truncated"):
+        read_all(path)
+
+
+@pytest.mark.parametrize("token", [None, ""])
+def test_a_null_or_empty_token_is_no_token(tmp_path: Path, token: object) -> None:
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps({**json.loads(AWSCLI.read_text()), "nextToken": token}))
+    assert len(read_all(path)) == 1
