@@ -23,8 +23,8 @@ def _epss(value: object, provenance: Provenance) -> EpssScore | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ShapeError(f"EPSS score {value!r} is not a number")
-    if not 0.0 <= float(value) <= 1.0:
-        raise ShapeError(f"EPSS score {value} is outside 0..1")
+    if not 0 <= value <= 1:  # NOTE: compared before float(), which a 400-digit integer overflows
+        raise ShapeError(f"EPSS score {str(value)[:40]} is outside 0..1")
     return EpssScore(score=float(value), percentile=None, provenance=provenance)
 
 

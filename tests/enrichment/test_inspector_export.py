@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from gate.cli.main import main
 from gate.enrichment.inspector_export import InspectorExport
@@ -118,3 +120,33 @@ def test_a_risk_score_that_is_not_a_finite_number_is_refused_on_every_path(risk:
     # botocore's JSON parser accepts NaN, so the shape reader (shared with the live path) checks it.
     with pytest.raises(ShapeError, match="riskScore"):
         from_finding_detail({"findingArn": "arn", "riskScore": risk}, "CVE-2024-0001", None)
+
+
+INSPECTOR_NUMBERS = [("findingDetails", "riskScore", 0, 1e6), ("findingDetails", "epssScore", 0, 1),
+                     ("findings", "epss", 0, 1)]
+GARBAGE = st.one_of(
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "1e999", "9" * 400, "true", '"0.5"', "[]", "{}"]),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.integers().map(str),
+    st.text(max_size=10).map(json.dumps),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(where=st.sampled_from(INSPECTOR_NUMBERS), garbage=GARBAGE)
+def test_garbage_in_any_inspector_number_is_never_read(tmp_path: Path, where: tuple[str, str, float, float],
+                                                       garbage: str) -> None:
+    key, field, low, high = where
+    value = json.loads(garbage)  # a number inside the field's range is a valid value, not garbage
+    assume(not (isinstance(value, int | float) and not isinstance(value, bool) and low <= value <= high))
+    listed, details = _listed(), json.loads(DETAILS.read_text())
+    doc = listed if key == "findings" else details
+    item = doc[key][0]
+    if field == "epss":
+        item["epss"] = {"score": "__GARBAGE__"}
+    else:
+        item[field] = "__GARBAGE__"
+    paths = [_write(tmp_path, "l.json", json.dumps(listed).replace('"__GARBAGE__"', garbage)),
+             _write(tmp_path, "d.json", json.dumps(details).replace('"__GARBAGE__"', garbage))]
+    with pytest.raises(InputError):
+        InspectorExport(paths)
