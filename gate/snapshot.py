@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import InputError, ShapeError, UnreadableInputError
+from gate.fields import Source
 from gate.files import atomic_write, read_bytes
 from gate.jsondocs import loads_strict
 from gate.model import Enrichment, FeedInfo, Finding, Gathered
@@ -71,6 +72,9 @@ def _feed(obj: object) -> FeedInfo:
     provides = obj.get("provides") or []
     if not isinstance(provides, list) or not all(isinstance(p, str) for p in provides):
         raise ShapeError("feed provides must be a list of strings")
+    unknown = sorted(set(provides) - {s.value for s in Source})
+    if unknown:
+        raise ShapeError(f"feed provides unknown kinds of data: {', '.join(map(repr, unknown))}")
     return FeedInfo(name=name, source=source, as_of=to_utc(obj.get("asOf")), detail=detail,
                     provides=tuple(provides))
 

@@ -95,6 +95,8 @@ def _broken(**changes: object) -> dict[str, object]:
     (_broken(feeds=[{"name": "CISA KEV", "source": "kev.json", "asOf": "9999-12-31T23:59:59-12:00"}]),
      r"feeds\[0\]: bad timestamp"),
     (_broken(fetchedAt=None), "snapshot without fetchedAt"),
+    (_broken(feeds=[{"name": "CISA KEV", "source": "kev.json", "provides": ["kev-catalog", "everything"]}]),
+     r"feeds\[0\]: feed provides unknown kinds of data: 'everything'"),
     # the attacks: a record deleted by hand, one added, a finding repeated, another build's finding
     (_broken(enrichments=snapshot_to_json(_gathered(), WHEN)["enrichments"][:1]),
      "no enrichment record for 1 vulnerabilities among the findings, e.g. ALAS2023-2024-500"),
