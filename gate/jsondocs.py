@@ -92,8 +92,11 @@ def read_documents(path: Path, what: str) -> list[Any]:
         except json.JSONDecodeError as e:
             raise InputError(f"{path}: not JSON (line {e.lineno}, column {e.colno}: {e.msg})",
                              hint=f"expected {what}") from None
-        except ValueError as e:  # _Refused, or an integer longer than Python converts
+        except _Refused as e:
             raise InputError(f"{path}: document {len(docs) + 1}: {e}",
+                             hint="use the AWS CLI's output unedited") from None
+        except ValueError:  # Python refuses to convert integers of more than 4300 digits
+            raise InputError(f"{path}: document {len(docs) + 1}: a number with thousands of digits",
                              hint="use the AWS CLI's output unedited") from None
         docs.append(doc)
     if not docs:
