@@ -32,7 +32,7 @@ _HARMLESS = {"FINDING_DETAILS_NOT_FOUND"}
 
 
 def _is_page(obj: Any) -> bool:
-    return isinstance(obj, dict) and sum(isinstance(obj.get(k), list) for k in _KEYS) == 1
+    return isinstance(obj, dict) and any(isinstance(obj.get(k), list) for k in _KEYS)
 
 
 def _items(page: Page, key: str) -> list[tuple[str, Mapping[str, Any]]]:
