@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
@@ -306,10 +306,10 @@ class LocalHost:
         self._emu.stop()
 
 
-def _serve(conn: Connection, data: Seeded, check_responses: bool) -> None:
+def _serve(conn: Connection, data: Seeded, check_responses: bool, seeder: Callable[[Emulator, Seeded], None]) -> None:
     """The child process: seed an emulator, then answer commands until told to stop."""
     with Emulator(check_responses=check_responses) as emu:
-        seed(emu, data)
+        seeder(emu, data)
         conn.send(emu.env())
         while True:
             command, argument = conn.recv()
@@ -333,11 +333,12 @@ def _serve(conn: Connection, data: Seeded, check_responses: bool) -> None:
 class ProcessHost:
     """The emulator in a child process, driven over a pipe."""
 
-    def __init__(self, data: Seeded, check_responses: bool) -> None:
+    def __init__(self, data: Seeded, check_responses: bool,
+                 seeder: Callable[[Emulator, Seeded], None] = seed) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, data, check_responses), name="aws-emulator",
-                                        daemon=True)
+        self._process = context.Process(target=_serve, args=(child, data, check_responses, seeder),
+                                        name="aws-emulator", daemon=True)
         self._process.start()
         child.close()
         self._env: dict[str, str] = self._conn.recv()

@@ -33,6 +33,10 @@ class Source(enum.StrEnum):
     CLOCK = "clock"
     """The evaluation time (`--as-of` or now): always present."""
     INSPECTOR = "inspector"
+    INSPECTOR_SEARCH = "inspector-search"
+    """`SearchVulnerabilities` alone (on-demand AMI scans): KEV, EPSS, exploit observed, CWEs, TTPs."""
+    INSPECTOR_EVENTS = "inspector-events"
+    """On-demand scan findings from EventBridge: `exploitAvailable` and EPSS."""
     KEV = "kev-catalog"
     EPSS = "epss-scores"
 
@@ -42,6 +46,8 @@ ALWAYS: frozenset[Source] = frozenset({Source.FINDING, Source.CLOCK})
 
 SUPPLY: dict[Source, str] = {
     Source.INSPECTOR: "a live run (--image-build-version-arn) or --finding-details FILE",
+    Source.INSPECTOR_SEARCH: "a live run (--image-build-version-arn) or --finding-details FILE",
+    Source.INSPECTOR_EVENTS: "--findings FILE with Inspector's on-demand scan events",
     Source.KEV: "--kev-catalog FILE or `gate feeds update`",
     Source.EPSS: "--epss-scores FILE or `gate feeds update`",
 }
@@ -93,6 +99,9 @@ def _items(value: Any) -> tuple[str, ...] | None:
 
 
 _INSPECTOR = frozenset({Source.INSPECTOR})
+_SEARCHABLE = frozenset({Source.INSPECTOR, Source.INSPECTOR_SEARCH})
+"""What `SearchVulnerabilities` returns too; `risk_score` and `tools` come only with finding details."""
+_KEV = frozenset({Source.INSPECTOR, Source.INSPECTOR_SEARCH, Source.KEV})
 _FINDING = frozenset({Source.FINDING})
 
 FIELDS: dict[str, Field] = {
@@ -114,26 +123,26 @@ FIELDS: dict[str, Field] = {
         Field("cvss", Type.NUMBER, "highest CVSS base score listed (v3 preferred)", _FINDING,
               lambda f, e, c: f.best_cvss),
         Field("age_days", Type.NUMBER, "days since the scan first observed the finding", _FINDING, _age),
-        Field("kev", Type.BOOL, "listed in CISA KEV (by Inspector or the KEV catalog)",
-              frozenset({Source.INSPECTOR, Source.KEV}), _kev),
-        Field("kev_date_added", Type.DATE, "date CISA added it to KEV", frozenset({Source.INSPECTOR, Source.KEV}),
+        Field("kev", Type.BOOL, "listed in CISA KEV (by Inspector or the KEV catalog)", _KEV, _kev),
+        Field("kev_date_added", Type.DATE, "date CISA added it to KEV", _KEV,
               lambda f, e, c: e.kev.date_added if e.kev else None),
-        Field("kev_due_date", Type.DATE, "CISA's remediation due date", frozenset({Source.INSPECTOR, Source.KEV}),
+        Field("kev_due_date", Type.DATE, "CISA's remediation due date", _KEV,
               lambda f, e, c: e.kev.due_date if e.kev else None),
         Field("kev_ransomware", Type.BOOL, "CISA: known use in ransomware campaigns", frozenset({Source.KEV}),
               lambda f, e, c: e.kev.ransomware if e.kev else _kev(f, e, c)),
-        Field("epss", Type.NUMBER, "EPSS probability (0-1)", frozenset({Source.INSPECTOR, Source.EPSS}),
+        Field("epss", Type.NUMBER, "EPSS probability (0-1)", _SEARCHABLE | {Source.INSPECTOR_EVENTS, Source.EPSS},
               lambda f, e, c: e.epss.score if e.epss else None),
         Field("epss_percentile", Type.NUMBER, "EPSS percentile (0-1)", frozenset({Source.EPSS}),
               lambda f, e, c: e.epss.percentile if e.epss else None),
-        Field("exploit_observed", Type.BOOL, "Inspector saw exploitation in the wild", _INSPECTOR,
+        Field("exploit_observed", Type.BOOL, "Inspector saw exploitation in the wild", _SEARCHABLE,
               lambda f, e, c: _flag(e.exploit_observed)),
-        Field("exploit_available", Type.BOOL, "Inspector knows a public exploit", _INSPECTOR,
+        Field("exploit_available", Type.BOOL, "Inspector knows a public exploit",
+              _INSPECTOR | {Source.INSPECTOR_EVENTS},
               lambda f, e, c: _flag(e.exploit_available)),
         Field("risk_score", Type.NUMBER, "Inspector risk score", _INSPECTOR,
               lambda f, e, c: e.risk_score.value if e.risk_score else None),
-        Field("cwes", Type.LIST, "CWE ids, e.g. `CWE-787`", _INSPECTOR, lambda f, e, c: _items(e.cwes)),
-        Field("ttps", Type.LIST, "MITRE ATT&CK techniques", _INSPECTOR, lambda f, e, c: _items(e.ttps)),
+        Field("cwes", Type.LIST, "CWE ids, e.g. `CWE-787`", _SEARCHABLE, lambda f, e, c: _items(e.cwes)),
+        Field("ttps", Type.LIST, "MITRE ATT&CK techniques", _SEARCHABLE, lambda f, e, c: _items(e.ttps)),
         Field("tools", Type.LIST, "exploit tools Inspector knows", _INSPECTOR, lambda f, e, c: _items(e.tools)),
         Field("enriched", Type.BOOL, "false when no enrichment source knew the vulnerability", _FINDING,
               lambda f, e, c: e.enriched),

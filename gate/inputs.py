@@ -75,13 +75,19 @@ def build_cache(inputs: Inputs) -> Cache | None:
 
 
 def offline_enrichers(inputs: Inputs) -> list[Enricher]:
-    """Saved Inspector answers, then the KEV catalog and EPSS scores (given, or cached by `gate feeds`)."""
+    """On-demand scan events, saved Inspector answers, then the KEV catalog and EPSS (given, or cached)."""
     from gate.enrichment.epss import EpssEnricher, EpssScores  # noqa: PLC0415
     from gate.enrichment.feeds import cached_feed_paths  # noqa: PLC0415
     from gate.enrichment.inspector_export import InspectorExport  # noqa: PLC0415
     from gate.enrichment.kev import KevCatalog, KevEnricher  # noqa: PLC0415
 
     enrichers: list[Enricher] = []
+    if inputs.findings:
+        from gate.sources.ondemand_export import EventEnrichment  # noqa: PLC0415
+
+        events = EventEnrichment(inputs.findings)  # what on-demand scan events say about exploits
+        if events.provides:
+            enrichers.append(events)
     if inputs.finding_details:
         enrichers.append(InspectorExport(inputs.finding_details))
     kev_path, epss_path = inputs.kev_catalog, inputs.epss_scores

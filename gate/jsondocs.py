@@ -128,16 +128,19 @@ class Page:
 
 
 def pages_of(
-    paths: Sequence[Path], is_page: Callable[[Any], bool], *, kind: str, needs: str, what: str
+    paths: Sequence[Path], is_page: Callable[[Any], bool], *, kind: str, needs: str, what: str,
+    loaded: Mapping[Path, list[Any]] | None = None,
 ) -> list[Page]:
     """Every page in every file, in the order given: a document, or the items of a top-level array.
 
     A document that is neither a page nor an array of pages, or an empty array, is not `kind`.
+    `loaded` holds documents a caller has already read, so no file is parsed twice.
     """
     pages: list[Page] = []
     for path in paths:
         found: list[Mapping[str, Any]] = []
-        for doc in read_documents(path, what):
+        docs = loaded[path] if loaded is not None and path in loaded else read_documents(path, what)
+        for doc in docs:
             items = doc if isinstance(doc, list) else [doc]
             if not items or not all(is_page(item) for item in items):
                 why = "an empty array" if items == [] else f"no {needs}"

@@ -1,16 +1,22 @@
-"""The live path's factory: AWS session and clients, the target resolved, source and Inspector enricher."""
+"""The live path's factory: AWS session and clients, the target resolved, the source its scan type needs, Inspector."""
 
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
-from gate.aws.session import make_clients, make_session
+from gate.aws.retry import Backoff, Caller
+from gate.aws.session import Clients, make_clients, make_session
 from gate.enrichment.inspector import InspectorEnricher
 from gate.enrichment.interface import Enricher
 from gate.errors import UsageError
 from gate.run import Plan
 from gate.sources.imagebuilder import ImageBuilderSource, newest_build
+from gate.sources.ondemand import OnDemandSource
+from gate.sources.scantype import ScanPath, scan_path
 
 if TYPE_CHECKING:
     from gate.enrichment.cache import Cache
@@ -29,6 +35,34 @@ def arn_region(arn: str, option: str, kind: str) -> str:
     return match["region"]
 
 
+LiveSource = ImageBuilderSource | OnDemandSource
+
+
+def open_live_source(
+    clients: Clients,
+    arn: str,
+    *,
+    wait_timeout: float = 0,
+    progress: Callable[[str], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    caller: Caller | None = None,
+) -> LiveSource:
+    """The source the build's scan type needs, read off one `GetImage` (handed on, so it costs no extra call).
+
+    `TEST_INSTANCE_CVE`, no scan type, or a container image: Image Builder's listing; `ON_DEMAND_AMI_CVE`:
+    EC2's findings of the output AMI; an unknown scan type: `ScanNotReadyError` naming it.
+    """
+    call = caller or Caller(Backoff(sleep=sleep, clock=clock))
+    image = call("imagebuilder:GetImage", partial(clients.imagebuilder.get_image,
+                                                   imageBuildVersionArn=arn)).get("image") or {}
+    if scan_path(image, arn) is ScanPath.ON_DEMAND:
+        return OnDemandSource(clients, image_build_version_arn=arn, image=image, wait_timeout=wait_timeout,
+                              progress=progress, sleep=sleep, clock=clock, caller=call)
+    return ImageBuilderSource(clients, image_build_version_arn=arn, image=image, wait_timeout=wait_timeout,
+                              progress=progress, sleep=sleep, clock=clock, caller=call)
+
+
 def open_live_plan(inputs: Inputs, offline: list[Enricher], cache: Cache | None) -> Plan:
     build_arn, pipeline_arn = inputs.image_build_version_arn, inputs.image_pipeline_arn
     if bool(build_arn) == bool(pipeline_arn):
@@ -43,9 +77,11 @@ def open_live_plan(inputs: Inputs, offline: list[Enricher], cache: Cache | None)
         # NOTE: the target is resolved before Inspector is asked, so its queries are scoped to the build.
         arn = build_arn.strip() if build_arn else newest_build(clients, (pipeline_arn or "").strip(),
                                                                 progress=inputs.progress)
-        source = ImageBuilderSource(clients, image_build_version_arn=arn,
-                                    wait_timeout=inputs.wait_timeout.total_seconds(), progress=inputs.progress)
-        enricher = InspectorEnricher(clients, scope_arn=arn, cache=cache, max_workers=inputs.max_workers)
+        # NOTE: one GetImage picks the path (and so the enricher) before anything else is asked.
+        source = open_live_source(clients, arn, wait_timeout=inputs.wait_timeout.total_seconds(),
+                                  progress=inputs.progress)
+        enricher = InspectorEnricher(clients, scope_arn=arn, cache=cache, max_workers=inputs.max_workers,
+                                     search_only=isinstance(source, OnDemandSource))
     except BaseException:
         clients.close()
         raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -303,6 +304,8 @@ class Gathered:
     findings: tuple[Finding, ...]
     enrichments: dict[str, Enrichment]
     feeds: tuple[FeedInfo, ...]
+    scan_result_condition: ScanResultCondition | None = None
+    """Image Builder's own pass/fail condition for an on-demand AMI scan, when the image has one."""
 
 
 @dataclass(frozen=True)
@@ -312,6 +315,53 @@ class Summary:
     warned: int
     excepted: int
     passed: int
+
+
+CONDITION_LABELS: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH")
+"""The `maximumSeverityLabel` values Image Builder accepts, least severe first."""
+
+
+@dataclass(frozen=True)
+class ScanResultCondition:
+    """Image Builder's own pass/fail check for an on-demand AMI scan (`scanResultCondition`)."""
+
+    maximum_severity_label: str
+    """`INFORMATIONAL`, `LOW`, `MEDIUM` or `HIGH`: a counted finding above it fails the image."""
+    fix_available: bool = True
+    """True (Image Builder's default): only findings with a fix are counted."""
+
+    @property
+    def text(self) -> str:
+        counted = "findings with a fix" if self.fix_available else "all findings"
+        return f"maximumSeverityLabel {self.maximum_severity_label}, counting {counted}"
+
+
+@dataclass(frozen=True)
+class ImageBuilderCheck:
+    """What the image's `scanResultCondition` decides for the same findings gate judged."""
+
+    condition: ScanResultCondition
+    passed: bool
+    counted: int
+    """Findings the condition counts (all, or only those with a fix)."""
+    exceeding: int
+    """Counted findings more severe than `maximumSeverityLabel` (a counted CRITICAL always is)."""
+
+    @property
+    def text(self) -> str:
+        outcome = "pass" if self.passed else "fail"
+        return (f"Image Builder's scanResultCondition ({self.condition.text}) would {outcome}: "
+                f"{self.exceeding} of {self.counted} counted findings exceed it")
+
+
+def image_builder_check(condition: ScanResultCondition, findings: Iterable[Finding]) -> ImageBuilderCheck:
+    """Apply the condition as Image Builder documents it; UNTRIAGED and unknown severities never exceed."""
+    limit = CONDITION_LABELS.index(condition.maximum_severity_label)
+    above = set((*CONDITION_LABELS, "CRITICAL")[limit + 1:])
+    counted = [f for f in findings if f.has_fix or not condition.fix_available]
+    exceeding = sum(1 for f in counted if f.severity in above)
+    return ImageBuilderCheck(condition=condition, passed=exceeding == 0, counted=len(counted),
+                             exceeding=exceeding)
 
 
 @dataclass(frozen=True)
@@ -334,6 +384,8 @@ class Evaluation:
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
     """Non-fatal observations worth a user's attention (e.g. stale feeds)."""
+    image_builder_check: ImageBuilderCheck | None = None
+    """For an on-demand AMI scan with a `scanResultCondition`: Image Builder's own decision, for comparison."""
 
     @property
     def summary(self) -> Summary:

@@ -8,15 +8,16 @@ once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from gate.enrichment.interface import Enricher, IncrementalEnricher, combine
 from gate.errors import IncompleteError
 from gate.fields import ALWAYS, FIELDS, SUPPLY, Source
-from gate.model import Evaluation, Finding, Gathered
+from gate.model import Evaluation, Finding, Gathered, image_builder_check
 from gate.policy.compile import referenced
+from gate.sources.ec2_codec import unread_title
 from gate.sources.interface import FindingSource
 from gate.timeutil import age_days
 
@@ -74,7 +75,7 @@ def gather(plan: Plan) -> Gathered:
     answers.extend(e.enrich(ids) for e in plan.offline)
     feeds = (live.feeds() if live is not None else ()) + tuple(info for e in plan.offline for info in e.feeds())
     return Gathered(target=plan.source.target, findings=tuple(findings), enrichments=combine(ids, answers),
-                    feeds=feeds)
+                    feeds=feeds, scan_result_condition=getattr(plan.source, "scan_result_condition", None))
 
 
 def unanswerable(policy: Policy, provided: frozenset[str]) -> list[str]:
@@ -93,6 +94,10 @@ def unanswerable(policy: Policy, provided: frozenset[str]) -> list[str]:
 
 def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
     notes: list[str] = []
+    unread = sum(1 for f in gathered.findings if unread_title(f))
+    if unread:
+        notes.append(f"{unread} findings have a title gate cannot split into vulnerability id and packages; "
+                     "they are judged under their whole title")
     for feed in gathered.feeds:
         age = age_days(feed.as_of, now)
         if age is not None and age > STALE_FEED_DAYS:
@@ -115,5 +120,10 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
         gathered = gather(plan)
     finally:
         plan.close()
-    return judge(policy, gathered.findings, gathered.enrichments, now=now, target=gathered.target,
-                 feeds=gathered.feeds, notes=(*notes, *_notes(gathered, now)))
+    evaluation = judge(policy, gathered.findings, gathered.enrichments, now=now, target=gathered.target,
+                       feeds=gathered.feeds, notes=(*notes, *_notes(gathered, now)))
+    condition = gathered.scan_result_condition
+    if condition is None:
+        return evaluation
+    # NOTE: Image Builder's own check, beside gate's verdict (never instead of it).
+    return replace(evaluation, image_builder_check=image_builder_check(condition, gathered.findings))

@@ -17,7 +17,7 @@ from gate.errors import InputError, ShapeError, UnreadableInputError
 from gate.fields import Source
 from gate.files import atomic_write, read_bytes
 from gate.jsondocs import loads_strict
-from gate.model import Enrichment, FeedInfo, Finding, Gathered
+from gate.model import CONDITION_LABELS, Enrichment, FeedInfo, Finding, Gathered, ScanResultCondition
 from gate.serialize import enrichment_from_json, enrichment_to_json
 from gate.sources.codec import finding_to_api, parse_finding
 from gate.timeutil import iso, to_utc
@@ -42,7 +42,25 @@ def snapshot_to_json(gathered: Gathered, fetched_at: datetime) -> dict[str, Any]
              "provides": list(f.provides)}
             for f in gathered.feeds
         ],
+        "scanResultCondition": _condition_json(gathered.scan_result_condition),
     }
+
+
+def _condition_json(condition: ScanResultCondition | None) -> dict[str, Any] | None:
+    if condition is None:
+        return None
+    return {"maximumSeverityLabel": condition.maximum_severity_label, "fixAvailable": condition.fix_available}
+
+
+def _condition(obj: object) -> ScanResultCondition | None:
+    """The on-demand scan's own condition as `GetImage` gave it (absent in older snapshots)."""
+    if obj is None:
+        return None
+    label = obj.get("maximumSeverityLabel") if isinstance(obj, Mapping) else None
+    fix = obj.get("fixAvailable") if isinstance(obj, Mapping) else None
+    if label not in CONDITION_LABELS or not isinstance(fix, bool):
+        raise ShapeError("scanResultCondition needs a maximumSeverityLabel and a boolean fixAvailable")
+    return ScanResultCondition(maximum_severity_label=str(label), fix_available=fix)
 
 
 def snapshot_text(gathered: Gathered, *, fetched_at: datetime | None = None) -> str:
@@ -117,7 +135,8 @@ def snapshot_from_json(doc: Any) -> Gathered:
     check_findings(target, parsed)
     check_enrichments(parsed, values)
     check_feeds(infos)
-    return Gathered(target=target, findings=tuple(parsed), enrichments=values, feeds=tuple(infos))
+    return Gathered(target=target, findings=tuple(parsed), enrichments=values, feeds=tuple(infos),
+                    scan_result_condition=_condition(doc.get("scanResultCondition")))
 
 
 def check_findings(target: str, findings: Sequence[Finding]) -> None:
@@ -175,6 +194,7 @@ class SnapshotSource:
 
     def __init__(self, gathered: Gathered) -> None:
         self._gathered = gathered
+        self.scan_result_condition = gathered.scan_result_condition
 
     @property
     def target(self) -> str:

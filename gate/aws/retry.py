@@ -33,7 +33,7 @@ RATE_LIMITED = frozenset({"CallRateLimitExceededException"})
 """Image Builder's throttling error: botocore does not know it is one, so gate retries it itself."""
 
 DENIED = frozenset({"ForbiddenException", "AccessDeniedException", "AccessDenied", "UnauthorizedOperation"})
-THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException"})
+THROTTLED = frozenset({"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"})
 BAD_CREDENTIALS = frozenset({
     "UnrecognizedClientException", "InvalidClientTokenId", "ExpiredToken", "ExpiredTokenException",
     "InvalidSignatureException", "SignatureDoesNotMatch", "RequestExpired", "IncompleteSignature",
@@ -82,6 +82,8 @@ def _client_error(error: ClientError, action: str) -> AwsCallError:
         hint = "AWS is throttling this account; retry later or lower --max-workers"
     elif code == "ResourceNotFoundException":
         hint = "check the ARN and that --region is the region it lives in"
+    elif code.startswith("InvalidAMIID"):
+        hint = "the output AMI is gone or not in this region; judge a build whose AMI still exists"
     elif code in REJECTED:
         hint = "AWS rejected the request; check the ARN, and report it as a gate bug if it looks right"
     elif isinstance(status, int) and status >= 500:
@@ -187,15 +189,19 @@ class Caller:
         params: Mapping[str, Any],
         *,
         retry_codes: Collection[str] = RATE_LIMITED,
+        cursor_name: str = "nextToken",
     ) -> Iterator[Mapping[str, Any]]:
-        """Every response of a `nextToken` listing; a token handed back twice is an error, not a loop."""
+        """Every response of a `nextToken` listing; a token handed back twice is an error, not a loop.
+
+        `cursor_name` names the token in both request and response (EC2 spells it `NextToken`).
+        """
         token: str | None = None
         seen: set[str] = set()
         while True:
-            kwargs = {**params, "nextToken": token} if token else dict(params)
+            kwargs = {**params, cursor_name: token} if token else dict(params)
             response = self(action, partial(method, **kwargs), retry_codes=retry_codes)
             yield response
-            token = response.get("nextToken")
+            token = response.get(cursor_name)
             if not token:
                 return
             if token in seen:

@@ -1,10 +1,12 @@
-"""boto3 sessions and the two clients gate uses, configured once for its concurrency and retry needs."""
+"""boto3 sessions and the clients gate uses, configured once for its concurrency and retry needs."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
 from botocore.config import Config
@@ -27,19 +29,39 @@ READ_TIMEOUT = 60.0
 
 @dataclass(frozen=True)
 class Clients:
-    """The Image Builder and Inspector clients of one run; thread-safe, shared by source and enricher."""
+    """The AWS clients of one run; thread-safe, shared by source and enricher.
+
+    The EC2 client is made on first use: only on-demand AMI scans need it, and loading EC2's
+    service model costs more than the other two together.
+    """
 
     imagebuilder: ImagebuilderClient
     inspector2: Inspector2Client
+    ec2_factory: Callable[[], Any] | None = None
+    _ec2: list[Any] = field(default_factory=list, repr=False, compare=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def region(self) -> str:
         return self.imagebuilder.meta.region_name
 
+    @property
+    def ec2(self) -> Any:
+        """The EC2 client (`GetImageFindings`), created on first use."""
+        with self._lock:
+            if not self._ec2:
+                if self.ec2_factory is None:
+                    raise UsageError("this run has no EC2 client", hint="report this to the gate maintainers")
+                self._ec2.append(self.ec2_factory())
+            return self._ec2[0]
+
     def close(self) -> None:
-        """Release both clients' connection pools."""
+        """Release every client's connection pool."""
         self.imagebuilder.close()
         self.inspector2.close()
+        with self._lock:
+            for client in self._ec2:
+                client.close()
 
 
 def make_session(region: str | None, profile: str | None) -> boto3.Session:
@@ -83,7 +105,7 @@ def make_clients(
     retry_mode: RetryMode = "standard",
     max_attempts: int = 6,
 ) -> Clients:
-    """Both clients; endpoints come from boto3 itself (`AWS_ENDPOINT_URL_IMAGEBUILDER`, `…_INSPECTOR2`).
+    """The clients; endpoints come from boto3 itself (`AWS_ENDPOINT_URL_IMAGEBUILDER`, `…_INSPECTOR2`, `…_EC2`).
 
     `max_pool` should cover the enricher's workers plus the source's one thread. Inspector's
     `ThrottlingException` and both services' 5xx are retried by botocore; Image Builder's
@@ -101,4 +123,12 @@ def make_clients(
         imagebuilder.close()
         raise UsageError(f"cannot create the Inspector client: {e}",
                          hint="check --region and the AWS_* environment variables") from e
-    return Clients(imagebuilder=imagebuilder, inspector2=inspector2)
+
+    def ec2() -> Any:
+        try:
+            return session.client("ec2", config=config)
+        except BotoCoreError as e:
+            raise UsageError(f"cannot create the EC2 client: {e}",
+                             hint="check --region and the AWS_* environment variables") from e
+
+    return Clients(imagebuilder=imagebuilder, inspector2=inspector2, ec2_factory=ec2)

@@ -23,7 +23,8 @@ def register(sub: Any) -> None:
                        description="Judge one image build version's scan findings against a policy.")
     src = p.add_argument_group("what to judge (one of)")
     src.add_argument("--findings", action="append", type=Path, metavar="FILE",
-                     help="saved `aws imagebuilder list-image-scan-findings` output (repeatable)")
+                     help="saved `aws imagebuilder list-image-scan-findings` or `aws ec2 get-image-findings` "
+                     "output, or Inspector on-demand scan events (repeatable)")
     src.add_argument("--snapshot", type=Path, metavar="FILE", help="a snapshot written by `gate fetch`")
     aws_options.add_aws_arguments(src)
     enr = p.add_argument_group("enrichment")

@@ -23,6 +23,9 @@ from gate.fields import Source
 from gate.model import Enrichment, FeedInfo
 from gate.timeutil import utcnow
 
+SEARCH_SCOPE = "inspector2:SearchVulnerabilities"
+"""The cache scope of search-only answers: CVE-wide, never tied to one image."""
+
 
 @dataclass
 class _Partial:
@@ -52,7 +55,15 @@ class InspectorEnricher:
         max_workers: int = 8,
         now: Callable[[], datetime] = utcnow,
         caller: Caller | None = None,
+        search_only: bool = False,
     ) -> None:
+        """`search_only`: ask `SearchVulnerabilities` alone, for findings `ListFindings` never holds
+        (on-demand AMI scans); answers are cached under their own scope, so a run that wants
+        `ListFindings` and details never takes a search-only answer for a complete one."""
+        self._search_only = search_only
+        if search_only:
+            scope_arn = SEARCH_SCOPE
+            self.provides = frozenset({Source.INSPECTOR_SEARCH})
         self._clients = clients
         self._call = caller or Caller(Backoff())
         self._api = InspectorApi(clients.inspector2, self._call, scope_arn, now)
@@ -85,6 +96,8 @@ class InspectorEnricher:
         hits: dict[str, Enrichment | None] = {}
         for vid in fresh:
             entry = self._cache.get(vid, scope=self._scope) if self._cache else None
+            if entry is not None and not self._search_only and entry.scope == SEARCH_SCOPE:
+                entry = None
             if entry is None:
                 misses.append(vid)
             else:
@@ -93,7 +106,14 @@ class InspectorEnricher:
             self._cache_hits += len(hits)
             self._cached.update({vid: e for vid, e in hits.items() if e is not None})
             self._partial.update((vid, _Partial()) for vid in misses)
-            self._pending_ids.extend(misses)
+            if not self._search_only:
+                self._pending_ids.extend(misses)
+            else:
+                for vid in misses:
+                    if CVE_ID.fullmatch(vid):
+                        self._start(self._search_stage, vid)
+        if self._search_only:
+            self._remember([vid for vid in misses if not CVE_ID.fullmatch(vid)])
         self._dispatch()
 
     def results(self) -> Mapping[str, Enrichment]:
@@ -129,7 +149,7 @@ class InspectorEnricher:
             detail += f"; {self._cache.write_errors} cache writes failed"
         source = f"inspector2 {self._clients.inspector2.meta.region_name}"
         return (FeedInfo(name="Amazon Inspector", source=source, as_of=self._api.last_response, detail=detail,
-                         provides=(Source.INSPECTOR,)),)
+                         provides=tuple(sorted(self.provides))),)
 
     def calls(self) -> dict[str, int]:
         """Inspector calls made in this run per `service:Operation` (gate's own retries included)."""

@@ -75,7 +75,17 @@ def report_document(evaluation: Evaluation) -> dict[str, Any]:
         ],
         "notes": list(evaluation.notes),
         "errors": list(evaluation.errors),
+        "imageBuilderCheck": _check(evaluation),
     }
+
+
+def _check(evaluation: Evaluation) -> dict[str, Any] | None:
+    check = evaluation.image_builder_check
+    if check is None:
+        return None
+    return {"verdict": "pass" if check.passed else "fail",
+            "maximumSeverityLabel": check.condition.maximum_severity_label,
+            "fixAvailable": check.condition.fix_available, "counted": check.counted, "exceeding": check.exceeding}
 
 
 class JsonReport:

@@ -80,6 +80,8 @@ def _header(evaluation: Evaluation, paint: _Painter) -> list[str]:
         f"findings: {summary.total} total, {summary.failed} fail, {summary.warned} warn, "
         f"{summary.excepted} excepted, {summary.passed} pass"
     )
+    if evaluation.image_builder_check is not None:
+        lines.append(f"image builder: {_text(evaluation.image_builder_check.text)}")
     counts = explain.severity_counts(evaluation)
     if counts:
         parts = [f"{paint(_text(s), *_severity_style(s))} {sum(row.values())}" for s, row in counts.items()]

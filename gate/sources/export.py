@@ -6,14 +6,15 @@ page left with a token), name one image build version, and hold no finding twice
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from gate.errors import InputError, ShapeError
-from gate.jsondocs import pages_of, require_complete, require_unique
+from gate.jsondocs import pages_of, read_documents, require_complete, require_unique
 from gate.model import Finding
 from gate.sources.codec import parse_finding
+from gate.sources.ondemand_export import OnDemandFiles, claims
 
 WHAT = "the output of `aws imagebuilder list-image-scan-findings`"
 KIND = "an Image Builder scan findings export"
@@ -27,9 +28,10 @@ def _is_inspector(page: dict[str, Any]) -> bool:
     return any(isinstance(f, dict) and "findingArn" in f for f in page["findings"])
 
 
-def read_export(paths: Sequence[Path]) -> list[tuple[str, list[Finding]]]:
+def read_export(paths: Sequence[Path], *, loaded: Mapping[Path, list[Any]] | None = None,
+                ) -> list[tuple[str, list[Finding]]]:
     """Every page of every file, parsed and checked as one export: `(where, findings)` per page."""
-    pages = pages_of(paths, _is_page, kind=KIND, needs="'findings' list", what=WHAT)
+    pages = pages_of(paths, _is_page, kind=KIND, needs="'findings' list", what=WHAT, loaded=loaded)
     for page in pages:
         if _is_inspector(dict(page.value)):
             raise InputError(f"{page.path}: this is Inspector `list-findings` output, not Image Builder's",
@@ -75,5 +77,20 @@ class ExportSource:
         return ", ".join(str(p) for p in self.paths)
 
     def pages(self) -> Iterator[list[Finding]]:
-        for _, page in read_export(self.paths):
-            yield page
+        loaded: dict[Path, list[Any]] = {}
+        claimed = False
+        ondemand = OnDemandFiles()  # EC2 `get-image-findings` output and on-demand scan events
+        for path in self.paths:
+            docs = read_documents(path, WHAT)
+            if claims(docs):
+                ondemand.add(path, docs)
+                claimed = True
+            else:
+                loaded[path] = docs
+        if loaded and claimed:
+            raise InputError("--findings mixes Image Builder exports with EC2 on-demand scan output",
+                             hint="gate judges one scan of one build: give the files of one of them")
+        if loaded:
+            for _, page in read_export(list(loaded), loaded=loaded):
+                yield page
+        yield from ondemand.pages()

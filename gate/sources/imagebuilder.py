@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -12,9 +11,11 @@ from typing import Any
 
 from gate.aws.retry import Backoff, Caller, one_line
 from gate.aws.session import Clients
-from gate.errors import AwsCallError, AwsError, IncompleteError, ScanNotReadyError, ShapeError
+from gate.errors import IncompleteError, ScanNotReadyError, ShapeError
 from gate.model import Finding
 from gate.sources.codec import parse_finding
+from gate.sources.listing import Listing, restartable
+from gate.sources.scantype import ScanPath, scan_path
 from gate.timeutil import to_utc
 
 PAGE_SIZE = 25
@@ -70,7 +71,9 @@ class ImageBuilderSource:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         caller: Caller | None = None,
+        image: Mapping[str, Any] | None = None,
     ) -> None:
+        """`image`: a `GetImage` `image` already read (to choose this path); the first check uses it."""
         self._client = clients.imagebuilder
         self._arn = image_build_version_arn
         self._wait_timeout = max(0.0, wait_timeout)
@@ -79,6 +82,7 @@ class ImageBuilderSource:
         self._sleep = sleep
         self._clock = clock
         self._call = caller or Caller(Backoff(sleep=sleep, clock=clock))
+        self._image = image
 
     @property
     def target(self) -> str:
@@ -106,9 +110,14 @@ class ImageBuilderSource:
     def _await_scan(self, arn: str) -> None:
         deadline = self._clock() + self._wait_timeout
         while True:
-            response = self._call("imagebuilder:GetImage",
-                                  partial(self._client.get_image, imageBuildVersionArn=arn))
-            image: Mapping[str, Any] = response.get("image") or {}
+            image: Mapping[str, Any] = self._image or self._call(
+                "imagebuilder:GetImage", partial(self._client.get_image, imageBuildVersionArn=arn)
+            ).get("image") or {}
+            self._image = None
+            if scan_path(image, arn) is not ScanPath.IMAGE_BUILDER:
+                # NOTE: ListImageScanFindings is empty for such a build: an empty listing here is no verdict.
+                raise ScanNotReadyError(f"{arn} was scanned with ON_DEMAND_AMI_CVE: its findings are not in "
+                                        f"{LIST}", hint="read it through gate's on-demand path (gate check picks it)")
             config: Mapping[str, Any] = image.get("imageScanningConfiguration") or {}
             state: Mapping[str, Any] = image.get("scanState") or {}
             enabled = config.get("imageScanningEnabled")
@@ -139,47 +148,12 @@ class ImageBuilderSource:
             self._sleep(pause)
 
     def _listing(self, arn: str) -> Generator[list[Finding], None, int]:
-        yielded: Counter[str] = Counter()
-        skip: Counter[str] = Counter()
-        restarted = False
-        while True:
-            try:
-                yield from self._one_pass(arn, yielded, skip)
-            except AwsCallError as e:
-                if e.code != BAD_TOKEN:
-                    raise
-                if restarted:
-                    raise AwsError(f"{LIST} rejected a nextToken again after restarting the listing",
-                                   hint="Image Builder's pagination is unstable; retry later") from e
-                restarted = True
-                skip = Counter(yielded)
-                self._progress("Image Builder rejected a pagination token; listing again from the start")
-                continue
-            missing = sum(skip.values())
-            if missing:
-                raise IncompleteError(
-                    f"{missing} findings listed before a pagination restart were missing after it",
-                    hint="the findings changed while being listed; run gate again",
-                )
-            return sum(yielded.values())
-
-    def _one_pass(self, arn: str, yielded: Counter[str], skip: Counter[str]) -> Iterator[list[Finding]]:
         params = {"filters": [{"name": "imageBuildVersionArn", "values": [arn]}], "maxResults": PAGE_SIZE}
-        for response in self._call.pages(LIST, self._client.list_image_scan_findings, params):
-            fresh: list[Finding] = []
-            for raw in response.get("findings") or []:
-                try:
-                    finding = parse_finding(raw)
-                except ShapeError as e:
-                    raise AwsError(f"{LIST} returned a finding gate cannot read: {e}",
-                                   hint="report this to the gate maintainers with the finding") from e
-                if skip[finding.key] > 0:
-                    skip[finding.key] -= 1
-                    continue
-                fresh.append(finding)
-            yielded.update(f.key for f in fresh)
-            if fresh:
-                yield fresh
+        return restartable(Listing(
+            action=LIST, service="Image Builder", cursor="nextToken", bad_tokens=(BAD_TOKEN,),
+            pages=partial(self._call.pages, LIST, self._client.list_image_scan_findings, params),
+            findings=lambda response: [parse_finding(raw) for raw in response.get("findings") or []],
+        ), self._progress)
 
     def _count(self, arn: str) -> int:
         counted = 0

@@ -301,3 +301,46 @@ def test_detail_lookups_are_batched_across_groups(aws_env: Emulator, make: Any) 
     asked = Counter(v for c in aws_env.calls if c.operation == "SearchVulnerabilities"
                     for v in c.params["filterCriteria"]["vulnerabilityIds"])
     assert max(asked.values()) == 1
+
+
+# -- search-only mode (on-demand AMI scans: their findings are not in ListFindings) -------------
+def _search_only(clients: Clients, caller: Caller, cache: Cache | None) -> InspectorEnricher:
+    return InspectorEnricher(clients, scope_arn=SCOPE, cache=cache, max_workers=4, now=_now,
+                             caller=Caller(caller.backoff), search_only=True)
+
+
+def test_search_only_asks_one_search_per_cve_and_nothing_else(emu: Emulator, clients: Clients, caller: Caller,
+                                                              tmp_path: Path) -> None:
+    cache = Cache(tmp_path, clock=_now)
+    enricher = _search_only(clients, caller, cache)
+    try:
+        found = _run(enricher, IDS[:2], IDS[2:])
+    finally:
+        enricher.close()
+    assert set(found) == {"CVE-2024-0002"}
+    assert found["CVE-2024-0002"].epss is not None and found["CVE-2024-0002"].epss.score == 0.12
+    assert enricher.calls() == {"inspector2:SearchVulnerabilities": 3}
+    assert emu.count("ListFindings") == emu.count("BatchGetFindingDetails") == 0
+
+    again = _search_only(clients, caller, cache)
+    try:
+        assert set(_run(again)) == {"CVE-2024-0002"}
+    finally:
+        again.close()
+    assert again.calls() == {} and again.cache_hits == len(IDS)
+    assert emu.violations == []
+
+
+def test_a_search_only_answer_never_stands_in_for_a_full_one(emu: Emulator, clients: Clients, caller: Caller,
+                                                             make: Any, tmp_path: Path) -> None:
+    cache = Cache(tmp_path, clock=_now)
+    enricher = _search_only(clients, caller, cache)
+    try:
+        _run(enricher, ["CVE-2024-0002"])
+    finally:
+        enricher.close()
+    full = make(cache)
+    found = _run(full, ["CVE-2024-0002"])
+    assert full.calls().get("inspector2:ListFindings") == 1
+    exploit = found["CVE-2024-0002"].exploit_available
+    assert exploit is not None and exploit.value is False  # from ListFindings, which search cannot give

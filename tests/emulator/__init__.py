@@ -1,4 +1,4 @@
-"""A local wire-level emulator of the imagebuilder and inspector2 APIs, for tests and benchmarks."""
+"""A local wire-level emulator of the imagebuilder, inspector2 and ec2 APIs, for tests and benchmarks."""
 
 from .app import Call, Violation
 from .emulator import Emulator
@@ -7,6 +7,7 @@ from .factories import (
     REGION,
     finding_arn,
     image_arn,
+    image_finding,
     image_scan_finding,
     inspector_finding,
     pipeline_arn,
@@ -23,6 +24,7 @@ __all__ = [
     "Violation",
     "finding_arn",
     "image_arn",
+    "image_finding",
     "image_scan_finding",
     "inspector_finding",
     "pipeline_arn",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 import time
@@ -11,15 +12,18 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from . import imagebuilder, inspector
+from botocore.model import OperationModel
+
+from . import ec2, imagebuilder, inspector
 from .errors import ApiError, invalid_request, not_emulated, service_error
 from .store import State
 from .validation import check_shape, documented_constraints
-from .wire import DecodeError, Route, credential_scope, decode_request, find_route, service_model, to_wire
+from .wire import DecodeError, credential_scope, decode_request, find_route, service_model, to_wire
 
 HANDLERS: Mapping[str, Mapping[str, imagebuilder.Handler]] = {
     imagebuilder.SERVICE: imagebuilder.HANDLERS,
     inspector.SERVICE: inspector.HANDLERS,
+    ec2.SERVICE: ec2.HANDLERS,
 }
 
 
@@ -87,6 +91,8 @@ class App:
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
         """Answer one request."""
         request_id = str(uuid.uuid4())
+        if method == "POST" and ec2.is_query(headers, body):
+            return self._handle_query(body, request_id)
         found = find_route(method, target, headers)
         if found is None:
             scope = credential_scope(headers)
@@ -100,7 +106,7 @@ class App:
         params: dict[str, Any] = {}
         try:
             params = decode_request(route.operation, labels, query, headers, body)
-            document = self._serve(route, params, request_id)
+            document = self._serve(service, route.operation, params, request_id)
             reply = Reply(
                 200,
                 {"Content-Type": "application/json", "x-amzn-RequestId": request_id},
@@ -116,8 +122,42 @@ class App:
             reply = self._error_reply(service, service_error(service, "server", repr(exc)), request_id)
         return self._record(service, operation, params, reply)
 
-    def _serve(self, route: Route, params: dict[str, Any], request_id: str) -> dict[str, Any]:
-        service, op = route.service, route.operation
+    def _handle_query(self, body: bytes, request_id: str) -> Reply:
+        """An `ec2` query-protocol call: form in, XML out (errors too)."""
+        service, operation, params = ec2.SERVICE, "", {}
+        try:
+            op, params = ec2.decode(body)
+            operation = op.name
+            document = self._serve(service, op, params, request_id)
+            reply = Reply(200, {"Content-Type": "text/xml;charset=UTF-8"}, ec2.to_xml(document, op, request_id))
+            if self.check_responses and ec2.read_back(reply.body, op) != self._parsed(document):
+                self.violation(service, operation, "response", "the XML answer does not read back as the document")
+        except DecodeError as exc:
+            reply = self._fail(service, operation, invalid_request(service, [str(exc)]), request_id)
+        except ApiError as error:
+            reply = self._fail(service, operation, error, request_id)
+        except Exception as exc:  # NOTE: an emulator bug must surface as a violation, not a hang.
+            self.violation(service, operation, "response", f"emulator crashed: {exc!r}")
+            reply = self._error_reply(service, service_error(service, "server", repr(exc)), request_id)
+        return self._record(service, operation, params, reply)
+
+    @staticmethod
+    def _parsed(document: Mapping[str, Any]) -> dict[str, Any]:
+        """The document as botocore hands it to callers: timestamps as aware datetimes."""
+        def norm(value: Any) -> Any:
+            if isinstance(value, Mapping):
+                return {k: norm(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [norm(v) for v in value]
+            if isinstance(value, str) and len(value) >= 20 and value[4] == "-" and value[10] == "T":
+                try:
+                    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+                except ValueError:
+                    return value
+            return value
+        return {k: norm(v) for k, v in document.items()}
+
+    def _serve(self, service: str, op: OperationModel, params: dict[str, Any], request_id: str) -> dict[str, Any]:
         faults = self.state.faults
         index = faults.next_call(op.name)
         delay = faults.latency(op.name)
@@ -143,7 +183,7 @@ class App:
             raise not_emulated(f"{service} {op.name}")
         document = handler(self.state, params)
         output = op.output_shape
-        if output is None:
+        if output is None or service == ec2.SERVICE:
             return document
         if "requestId" in output.members:
             document["requestId"] = request_id
@@ -160,6 +200,9 @@ class App:
         return self._error_reply(service, error, request_id)
 
     def _error_reply(self, service: str, error: ApiError, request_id: str) -> Reply:
+        if service == ec2.SERVICE:
+            return Reply(error.status, {"Content-Type": "text/xml;charset=UTF-8", **error.headers},
+                         ec2.error_xml(error.code, error.message, request_id))
         model = service_model(service) if service in HANDLERS else None
         if model is not None and error.code in model.shape_names:
             shape = model.shape_for(error.code)

@@ -1,4 +1,4 @@
-"""The Emulator: a local imagebuilder + inspector2 endpoint that tests seed and inspect."""
+"""The Emulator: a local imagebuilder + inspector2 + ec2 endpoint that tests seed and inspect."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import boto3
 from botocore.config import Config
 
 from .app import App, Call, Violation
-from .factories import finding_arn, inspector_finding
+from .factories import finding_arn, inspector_finding, stable_hex
 from .faults import Faults, FaultState
 from .pagination import Pager
 from .server import HttpServer
-from .store import ImageRecord, State, Store, format_date_created
+from .store import ImageRecord, ScanRecord, State, Store, ami_id, format_date_created
 
 REGION = "us-east-1"
 RetryMode = Literal["legacy", "standard", "adaptive"]
@@ -80,6 +80,7 @@ class Emulator:
         return {
             "AWS_ENDPOINT_URL_IMAGEBUILDER": self.url,
             "AWS_ENDPOINT_URL_INSPECTOR2": self.url,
+            "AWS_ENDPOINT_URL_EC2": self.url,
             "AWS_ACCESS_KEY_ID": ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": ACCESS_KEY,
             "AWS_DEFAULT_REGION": REGION,
@@ -110,6 +111,9 @@ class Emulator:
         date_created: str | dt.datetime = "2025-01-15T12:00:00.000Z",
         status: str = "AVAILABLE",
         image_type: str = "AMI",
+        scanning_types: Sequence[str] | None = None,
+        scan_result_condition: Mapping[str, Any] | None = None,
+        extra_amis: Sequence[Mapping[str, Any]] = (),
     ) -> None:
         """Add an image build version and its ImageScanFindings (as the AWS CLI prints them).
 
@@ -128,8 +132,37 @@ class Emulator:
             date_created=format_date_created(date_created),
             status=status,
             image_type=image_type,
+            scanning_types=list(scanning_types) if scanning_types is not None else None,
+            scan_result_condition=dict(scan_result_condition) if scan_result_condition is not None else None,
+            extra_amis=[dict(a) for a in extra_amis],
         )
         self._state.store.add_image(record)
+
+    @staticmethod
+    def ami_of(arn: str) -> str:
+        """The AMI an image build version creates in its build region (its on-demand scan's target)."""
+        return ami_id(arn)
+
+    def add_ondemand_scan(
+        self,
+        ami: str,
+        findings: Iterable[Mapping[str, Any]] = (),
+        *,
+        statuses: Sequence[str] = ("SUCCESSFUL",),
+        reason: str | None = None,
+        started_at: str = "2025-01-15T12:30:00.000Z",
+    ) -> str:
+        """Add an on-demand scan of ``ami`` and the ImageFindings EC2 serves once one succeeded.
+
+        Each ListOnDemandScans / GetOnDemandScanStatus look walks ``statuses`` (the last repeats);
+        ``statuses=()`` adds the findings with no scan at all. Returns the scan id.
+        """
+        self._state.store.set_ami_findings(ami, [dict(f) for f in findings])
+        with self._state.store.lock:
+            scan_id = stable_hex(f"{ami}/{len(self._state.store.ami(ami).scans)}", 32)
+        if statuses:
+            self._state.store.add_scan(ScanRecord(scan_id, ami, list(statuses), reason, started_at))
+        return scan_id
 
     def add_inspector_finding(
         self,

@@ -23,6 +23,15 @@ ERROR_CODES: Mapping[str, Mapping[Role, str]] = {
         "bad_token": "InvalidPaginationTokenException",
         "not_found": "ResourceNotFoundException",
     },
+    "ec2": {
+        "throttle": "RequestLimitExceeded",
+        "server": "InternalError",
+        "unavailable": "Unavailable",
+        "forbidden": "UnauthorizedOperation",
+        "invalid": "InvalidParameterValue",
+        "bad_token": "InvalidPaginationToken",
+        "not_found": "InvalidAMIID.NotFound",
+    },
     "inspector2": {
         "throttle": "ThrottlingException",
         "server": "InternalServerException",
@@ -64,8 +73,19 @@ class ApiError(Exception):
         self.violation_kind = violation_kind
 
 
+EC2_STATUS: Mapping[str, int] = {
+    "RequestLimitExceeded": 503,
+    "InternalError": 500,
+    "Unavailable": 503,
+    "UnauthorizedOperation": 403,
+}
+"""EC2 models no error shapes; these statuses are the EC2 API reference's (every other client error is 400)."""
+
+
 def status_of(service: str, code: str) -> int:
-    """The HTTP status botocore's model gives the error shape ``code``."""
+    """The HTTP status botocore's model gives the error shape ``code`` (EC2: its API reference's)."""
+    if service == "ec2":
+        return EC2_STATUS.get(code, 400)
     shape = service_model(service).shape_for(code)
     return int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
 

@@ -176,3 +176,29 @@ def inspector_finding(
         if exploit_available == "YES":
             finding["exploitabilityDetails"] = {"lastKnownExploitAt": observed}
     return finding
+
+
+def image_finding(
+    vulnerability_id: str,
+    severity: str = "high",
+    *,
+    package: str = "openssl",
+    fix: bool = True,
+    score: float = 7.5,
+    paths: tuple[str, ...] = (),
+    observed: str = OBSERVED,
+    title: str | None = None,
+) -> dict[str, Any]:
+    """An EC2 ``ImageFinding`` as boto3 and the AWS CLI name its keys (ISO timestamps)."""
+    finding: dict[str, Any] = {
+        "FixAvailable": fix,
+        "Score": score,
+        "FirstObservedAt": observed,
+        "UpdatedAt": observed,
+        "Title": title if title is not None else f"{vulnerability_id} - {package}",
+        "SeverityLabel": severity,
+        "SnapshotId": f"snap-{stable_hex(vulnerability_id, 17)}",
+    }
+    if paths:
+        finding["Paths"] = list(paths)
+    return finding

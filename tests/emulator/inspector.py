@@ -1,11 +1,11 @@
-"""The emulated Amazon Inspector operations: ListFindings, finding details, CVE search."""
+"""The emulated Amazon Inspector operations: ListFindings, finding details, CVE search, on-demand scans."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import not_emulated
+from .errors import not_emulated, service_error
 from .pagination import listing_key
 from .store import State
 from .wire import to_epoch
@@ -154,7 +154,36 @@ def search_vulnerabilities(state: State, params: dict[str, Any]) -> dict[str, An
     return {"vulnerabilities": page}
 
 
+def list_on_demand_scans(state: State, params: dict[str, Any]) -> dict[str, Any]:
+    """ListOnDemandScans: the scans of one AMI, oldest first, each look walking its status."""
+    with state.store.lock:
+        record = state.store.amis.get(params["resourceId"])
+        scans = [s.look() for s in record.scans] if record else []
+    page, token = state.pager.page(
+        SERVICE,
+        "ListOnDemandScans",
+        listing_key("ListOnDemandScans", {"resourceId": params["resourceId"]}),
+        scans,
+        params.get("maxResults", 100),
+        params.get("nextToken"),
+        state.faults,
+    )
+    return {"items": page, **({"nextToken": token} if token else {})}
+
+
+def get_on_demand_scan_status(state: State, params: dict[str, Any]) -> dict[str, Any]:
+    """GetOnDemandScanStatus: one scan of one AMI, or ResourceNotFoundException."""
+    with state.store.lock:
+        record = state.store.amis.get(params["resourceId"])
+        found = [s for s in (record.scans if record else []) if s.scan_id == params["scanId"]]
+        if not found:
+            raise service_error(SERVICE, "not_found", f"No on-demand scan {params['scanId']} of {params['resourceId']}")
+        return found[0].look()
+
+
 HANDLERS: Mapping[str, Handler] = {
+    "ListOnDemandScans": list_on_demand_scans,
+    "GetOnDemandScanStatus": get_on_demand_scan_status,
     "ListFindings": list_findings,
     "BatchGetFindingDetails": batch_get_finding_details,
     "SearchVulnerabilities": search_vulnerabilities,

@@ -11,7 +11,7 @@ from typing import Any
 from .factories import parse_image_arn, stable_hex
 from .faults import FaultState
 from .pagination import Pager
-from .validation import check_shape
+from .validation import check_shape, xml_problems
 from .wire import service_model, to_wire
 
 
@@ -37,6 +37,10 @@ class ImageRecord:
     date_created: str
     status: str
     image_type: str
+    scanning_types: list[str] | None = None
+    scan_result_condition: dict[str, Any] | None = None
+    extra_amis: list[dict[str, Any]] = field(default_factory=list)
+    """Distributed copies in other regions or accounts, listed after the build region's AMI."""
     get_calls: int = 0
 
     def next_scan_state(self) -> str | None:
@@ -51,10 +55,12 @@ class ImageRecord:
         """The ``Image`` structure of GetImage."""
         doc = self.summary()
         del doc["owner"]
-        doc |= {
-            "enhancedImageMetadataEnabled": True,
-            "imageScanningConfiguration": {"imageScanningEnabled": self.scanning_enabled},
-        }
+        config: dict[str, Any] = {"imageScanningEnabled": self.scanning_enabled}
+        if self.scanning_types is not None:
+            config["imageScanningTypes"] = list(self.scanning_types)
+        if self.scan_result_condition is not None:
+            config["scanResultCondition"] = dict(self.scan_result_condition)
+        doc |= {"enhancedImageMetadataEnabled": True, "imageScanningConfiguration": config}
         if self.pipeline_arn:
             doc["sourcePipelineArn"] = self.pipeline_arn
             doc["sourcePipelineName"] = self.pipeline_arn.rsplit("/", 1)[1]
@@ -74,11 +80,13 @@ class ImageRecord:
         else:
             ami = {
                 "region": parts["region"],
-                "image": f"ami-{stable_hex(self.arn, 17)}",
+                "image": ami_id(self.arn),
                 "name": f"{parts['name']} {self.date_created[:10]}",
                 "accountId": parts["account"],
             }
-            outputs = {"amis": [ami]}
+            # NOTE: while the build runs there is no AMI yet.
+            building = self.status in ("PENDING", "CREATING", "BUILDING")
+            outputs = {"amis": [] if building else [ami, *self.extra_amis]}
         return {
             "arn": self.arn,
             "name": parts["name"],
@@ -93,6 +101,51 @@ class ImageRecord:
             "buildType": "USER_INITIATED",
             "imageSource": "CUSTOM",
         }
+
+
+def ami_id(arn: str) -> str:
+    """The id of the AMI an image build version creates in its build region."""
+    return f"ami-{stable_hex(arn, 17)}"
+
+
+@dataclass
+class ScanRecord:
+    """One Inspector on-demand scan of an AMI; each look at its status walks ``statuses``."""
+
+    scan_id: str
+    ami: str
+    statuses: list[str]
+    reason: str | None
+    started_at: str
+    looks: int = 0
+
+    def current(self) -> str:
+        return self.statuses[min(max(self.looks - 1, 0), len(self.statuses) - 1)]
+
+    def look(self) -> dict[str, Any]:
+        """The ``OnDemandScan`` as the next status call sees it."""
+        self.looks += 1
+        status = self.current()
+        doc: dict[str, Any] = {"scanId": self.scan_id, "resourceId": self.ami, "resourceType": "AMI",
+                               "scanStatus": status, "startedAt": self.started_at}
+        if status != "IN_PROGRESS":
+            doc["completedAt"] = self.started_at
+        if status == "FAILED" and self.reason:
+            doc["scanStatusReason"] = self.reason
+        return doc
+
+
+@dataclass
+class AmiRecord:
+    """What EC2 and Inspector know of one AMI: its on-demand scans and the findings of the last one."""
+
+    ami: str
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    scans: list[ScanRecord] = field(default_factory=list)
+
+    def scanned(self) -> bool:
+        """EC2 serves findings only for an AMI Inspector has finished scanning."""
+        return any(s.current() == "SUCCESSFUL" for s in self.scans)
 
 
 @dataclass
@@ -120,6 +173,7 @@ class Store:
     images: dict[str, ImageRecord] = field(default_factory=dict)
     inspector: dict[str, InspectorRecord] = field(default_factory=dict)
     vulnerabilities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    amis: dict[str, AmiRecord] = field(default_factory=dict)
 
     def add_image(self, record: ImageRecord) -> None:
         """Store ``record``; its findings get the image's ARNs and account where missing."""
@@ -147,6 +201,26 @@ class Store:
             detail = checked("inspector2", "FindingDetail", {**details, "findingArn": stored["findingArn"]})
         with self.lock:
             self.inspector[stored["findingArn"]] = InspectorRecord(stored, detail)
+
+    def ami(self, ami: str) -> AmiRecord:
+        """The record of ``ami``, made empty on first use (hold ``lock``)."""
+        return self.amis.setdefault(ami, AmiRecord(ami))
+
+    def set_ami_findings(self, ami: str, findings: list[dict[str, Any]]) -> None:
+        """What GetImageFindings serves for ``ami`` once a scan of it succeeded (boto3 keys)."""
+        stored = [checked("ec2", "ImageFinding", f) for f in findings]
+        problems = xml_problems(stored)
+        if problems:
+            raise ValueError("invalid ec2 ImageFinding: " + "; ".join(problems))
+        with self.lock:
+            self.ami(ami).findings = stored
+
+    def add_scan(self, record: ScanRecord) -> None:
+        for status in dict.fromkeys(record.statuses):
+            probe = ScanRecord(record.scan_id, record.ami, [status], record.reason, record.started_at)
+            checked("inspector2", "OnDemandScan", probe.look())
+        with self.lock:
+            self.ami(record.ami).scans.append(record)
 
     def add_vulnerability(self, vulnerability_id: str, record: Mapping[str, Any]) -> None:
         """Store what SearchVulnerabilities returns for ``vulnerability_id``."""

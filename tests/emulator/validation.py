@@ -11,6 +11,9 @@ from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.validate import ParamValidator
 
 _CVE = re.compile(r"CVE-[12][0-9]{3}-[0-9]{1,10}")
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_AMI_ID = re.compile(r"ami-[0-9a-f]{8}([0-9a-f]{9})?")
+_ISO = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})")
 SCAN_FINDING_FILTERS = frozenset({"imageBuildVersionArn", "imagePipelineArn", "vulnerabilityId", "severity"})
 # NOTE: the published ListImageScanFindings page says 1..25 while the model says 1..100;
 # only 25 is valid under both, so the emulator holds callers to the stricter one.
@@ -63,11 +66,17 @@ def _extra(value: Any, shape: Shape, path: str, problems: list[str], wire: bool)
         if enum and value not in enum:
             problems.append(f"{where}: {value!r} is not one of {', '.join(enum)}")
         pattern = _pattern(meta["pattern"]) if "pattern" in meta else None
-        if pattern is not None and not pattern.search(value):
+        # NOTE: botocore 1.44's inspector2 ResourceId pattern matches no AMI id, yet the on-demand
+        # scan operations take nothing else (resourceType AMI): a model gap, not a caller's bug.
+        gap = shape.name == "ResourceId" and _AMI_ID.fullmatch(value) is not None
+        if pattern is not None and not gap and not pattern.search(value):
             problems.append(f"{where}: {value!r} does not match pattern {meta['pattern']}")
     elif kind in ("integer", "long", "double", "float") and isinstance(value, int | float):
         if "max" in meta and value > meta["max"]:
             problems.append(f"{where}: {value}, valid max value: {meta['max']}")
+    elif kind == "timestamp" and wire and shape.serialization.get("timestampFormat") == "iso8601":
+        if not isinstance(value, str) or not _ISO.fullmatch(value):
+            problems.append(f"{where}: timestamp {value!r} is not ISO-8601 text, as this member is sent")
     elif kind == "timestamp" and wire and (isinstance(value, bool) or not isinstance(value, int | float)):
         problems.append(f"{where}: timestamp {value!r} is not an epoch-seconds number")
 
@@ -102,3 +111,14 @@ def documented_constraints(operation: str, params: Mapping[str, Any]) -> list[st
     elif operation == "BatchGetFindingDetails" and not 1 <= len(params["findingArns"]) <= 10:
         problems.append("findingArns: 1..10 ARNs allowed")
     return problems
+
+
+def xml_problems(value: Any, where: str = "") -> list[str]:
+    """Text XML 1.0 cannot carry: EC2 can never answer with it, so seeding it is a test bug."""
+    if isinstance(value, Mapping):
+        return [p for k, v in value.items() for p in xml_problems(v, f"{where}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in xml_problems(v, f"{where}[{i}]")]
+    if isinstance(value, str) and _NOT_XML.search(value):
+        return [f"{where or '(document)'}: {value!r} has characters XML 1.0 cannot carry"]
+    return []

@@ -102,7 +102,8 @@ def find_route(
     return None
 
 
-def _scalar(text: str, shape: Shape) -> Any:
+def scalar(text: str, shape: Shape) -> Any:
+    """A query or form value as the shape's type."""
     kind = shape.type_name
     try:
         if kind in ("integer", "long"):
@@ -136,15 +137,15 @@ def decode_request(
         location = member.serialization.get("location")
         wire = member.serialization.get("name", name)
         if location == "uri" and wire in labels:
-            params[name] = _scalar(unquote(labels[wire]), member)
+            params[name] = scalar(unquote(labels[wire]), member)
         elif location == "querystring" and wire in query:
             values = query[wire]
             if isinstance(member, ListShape):
-                params[name] = [_scalar(v, member.member) for v in values]
+                params[name] = [scalar(v, member.member) for v in values]
             else:
-                params[name] = _scalar(values[-1], member)
+                params[name] = scalar(values[-1], member)
         elif location == "header" and wire.lower() in lower_headers:
-            params[name] = _scalar(lower_headers[wire.lower()], member)
+            params[name] = scalar(lower_headers[wire.lower()], member)
         elif location is None:
             wire_names[wire] = name
     if body.strip():
@@ -181,7 +182,7 @@ def to_epoch(value: Any) -> int | float:
 
 
 def to_wire(value: Any, shape: Shape | None) -> Any:
-    """Encode ``value`` as rest-json would: timestamps become epoch-second numbers.
+    """Encode ``value`` as rest-json would: timestamps become epoch-second numbers (or ISO text, if modelled so).
 
     Members the shape does not know are kept as they are, so validation reports them.
     """
@@ -195,7 +196,11 @@ def to_wire(value: Any, shape: Shape | None) -> Any:
         return {k: to_wire(v, shape.value) for k, v in value.items()}
     if shape.type_name == "timestamp":
         try:
-            return to_epoch(value)
+            epoch = to_epoch(value)
         except ValueError:
             return value
+        if shape.serialization.get("timestampFormat") == "iso8601":
+            # NOTE: a member that says so travels as ISO-8601 text even in rest-json.
+            return dt.datetime.fromtimestamp(epoch, dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return epoch
     return value

@@ -1,0 +1,217 @@
+"""On-demand AMI scan findings saved to files: `aws ec2 get-image-findings` output, or Inspector's EventBridge events.
+
+Events come as EventBridge delivers them to S3, Firehose or CloudWatch Logs: one event per document,
+a JSON array of events, or JSON lines. `OnDemand AMI Scan Findings` events carry one finding each;
+an `Inspector2 OnDemand Scan Complete` event, when given, says how many there must be.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gate.errors import IncompleteError, InputError, ScanNotReadyError, ShapeError
+from gate.fields import Source
+from gate.files import read_bytes
+from gate.jsondocs import read_documents
+from gate.model import Enrichment, FeedInfo, Finding
+from gate.sources.ec2_codec import event_scan_id, parse_event_finding, parse_image_finding
+from gate.timeutil import to_utc
+
+EC2_WHAT = "the output of `aws ec2 get-image-findings`"
+EVENTS_WHAT = "Inspector on-demand AMI scan events from EventBridge"
+FINDINGS_EVENT = "OnDemand AMI Scan Findings"
+COMPLETE_EVENT = "Inspector2 OnDemand Scan Complete"
+TOKENS = ("NextToken", "nextToken")
+
+
+def _items(doc: Any) -> list[Any]:
+    """A document, or the items of a JSON array of documents."""
+    return list(doc) if isinstance(doc, list) else [doc]
+
+
+def _is_ec2(item: Any) -> bool:
+    return isinstance(item, Mapping) and "ImageFindings" in item
+
+
+def _is_event(item: Any) -> bool:
+    return isinstance(item, Mapping) and "detail-type" in item
+
+
+def claims(docs: Sequence[Any]) -> bool:
+    """Whether a file's documents are on-demand scan output rather than Image Builder's."""
+    return any(_is_ec2(i) or _is_event(i) for doc in docs for i in _items(doc))
+
+
+@dataclass
+class _Scan:
+    """What the events say about one on-demand scan."""
+
+    findings: dict[str, tuple[Finding, Enrichment | None, str]] = field(default_factory=dict)
+    """findingArn → (finding, enrichment, updatedAt): EventBridge delivers at least once."""
+    complete: Mapping[str, Any] | None = None
+    where: str = ""
+
+
+class OnDemandFiles:
+    """Collects on-demand exports across files, then checks them as a whole before yielding anything."""
+
+    def __init__(self) -> None:
+        self._ec2: list[tuple[Path, list[Finding]]] = []
+        self._scans: dict[str, _Scan] = {}
+        self._event_files: list[Path] = []
+
+    def add(self, path: Path, docs: Sequence[Any]) -> None:
+        items = [i for doc in docs for i in _items(doc)]
+        if all(_is_ec2(i) for i in items):
+            self._add_ec2(path, items)
+        elif all(_is_event(i) for i in items):
+            self._event_files.append(path)
+            for n, event in enumerate(items):
+                try:
+                    self._add_event(event, f"{path}: event {n + 1}")
+                except ShapeError as e:
+                    raise InputError(f"{path}: event {n + 1}: {e}", hint=f"expected {EVENTS_WHAT}") from None
+        else:
+            raise InputError(f"{path}: mixes `get-image-findings` output, EventBridge events and other JSON",
+                             hint="save each kind of export to its own file")
+
+    def _add_ec2(self, path: Path, pages: list[Any]) -> None:
+        parsed: list[Finding] = []
+        for p, page in enumerate(pages):
+            token = next((page[t] for t in TOKENS if page.get(t)), None)
+            if token:
+                raise IncompleteError(
+                    f"{path}: the export stops early (page {p + 1} carries a NextToken): more findings exist",
+                    hint="export again without --max-items or --no-paginate, so the AWS CLI fetches every page")
+            raw = page["ImageFindings"]
+            if not isinstance(raw, list):
+                raise InputError(f"{path}: page {p + 1}: ImageFindings is not a list", hint=f"expected {EC2_WHAT}")
+            for i, item in enumerate(raw):
+                try:
+                    parsed.append(parse_image_finding(item))
+                except ShapeError as e:
+                    raise InputError(f"{path}: page {p + 1}, finding {i + 1}: {e}",
+                                     hint=f"expected {EC2_WHAT}") from None
+        self._ec2.append((path, parsed))
+
+    def _add_event(self, event: Mapping[str, Any], where: str) -> None:
+        kind = event.get("detail-type")
+        detail = event.get("detail")
+        if not isinstance(detail, Mapping):
+            raise ShapeError("event without a detail object")
+        if kind == FINDINGS_EVENT:
+            scan = event_scan_id(detail)
+            if scan is None:
+                raise ShapeError("finding event without a scanId")
+            finding, enrichment = parse_event_finding(detail)
+            arn = str(detail.get("findingArn") or where)  # NOTE: no ARN: only its place identifies it
+            updated = to_utc(detail.get("updatedAt"))
+            stamp = updated.isoformat() if updated else ""
+            record = self._scans.setdefault(scan, _Scan(where=where))
+            known = record.findings.get(arn)
+            if known is None or stamp >= known[2]:
+                record.findings[arn] = (finding, enrichment, stamp)
+        elif kind == COMPLETE_EVENT:
+            scan = detail.get("scanId")
+            if not isinstance(scan, str) or not scan:
+                raise ShapeError("scan-complete event without a scanId")
+            record = self._scans.setdefault(scan, _Scan(where=where))
+            record.complete = detail
+        else:
+            raise ShapeError(f"detail-type {str(kind)[:80]!r} is not {FINDINGS_EVENT!r} or {COMPLETE_EVENT!r}")
+
+    def _check_events(self) -> list[str]:
+        """Refuse a failed scan or a short set of finding events; return notes on what cannot be checked."""
+        notes: list[str] = []
+        if len(self._scans) > 1:
+            raise InputError(f"the events are of {len(self._scans)} on-demand scans ({', '.join(sorted(self._scans))})",
+                             hint="pass the events of one scan (one AMI) per run")
+        for scan, record in self._scans.items():
+            done = record.complete
+            if done is None:
+                notes.append(f"no `{COMPLETE_EVENT}` event for scan {scan}: gate cannot check that every "
+                             "finding event is here")
+                continue
+            status = done.get("scanStatus")
+            if status != "SUCCESSFUL":
+                reason = done.get("scanStatusReason") or "no reason given"
+                raise ScanNotReadyError(f"on-demand scan {scan} ended {str(status)[:40]} ({str(reason)[:80]}): "
+                                        "its findings are incomplete",
+                                        hint="fix the cause, scan the AMI again and judge the new scan's events")
+            counts = done.get("findingSeverityCounts")
+            total = counts.get("TOTAL") if isinstance(counts, Mapping) else None
+            if isinstance(total, bool) or not isinstance(total, int):
+                raise InputError(f"{record.where}: scan-complete event without findingSeverityCounts.TOTAL",
+                                 hint=f"expected {EVENTS_WHAT}")
+            if total != len(record.findings):
+                raise IncompleteError(f"on-demand scan {scan} reported {total} findings but the events hold "
+                                      f"{len(record.findings)}",
+                                      hint="export every `OnDemand AMI Scan Findings` event of the scan")
+        return notes
+
+    def result(self) -> tuple[list[Finding], dict[str, Enrichment], list[str]]:
+        """Every finding, what the events say about exploits, and notes; raises on a short or failed scan."""
+        if self._ec2 and self._scans:
+            raise InputError("both `get-image-findings` output and EventBridge events were given",
+                             hint="they are two copies of the same scan: pass one of them")
+        notes = self._check_events()
+        findings = [f for _, page in self._ec2 for f in page]
+        enrichments: dict[str, Enrichment] = {}
+        for record in self._scans.values():
+            for finding, enrichment, _ in record.findings.values():
+                findings.append(finding)
+                if enrichment is not None:
+                    vid = enrichment.vulnerability_id
+                    enrichments[vid] = enrichments[vid].merged_with(enrichment) if vid in enrichments \
+                        else enrichment
+        return findings, enrichments, notes
+
+    def pages(self) -> Iterator[list[Finding]]:
+        findings, _, _ = self.result()
+        if findings:
+            yield findings
+
+
+def _read(paths: Sequence[Path]) -> OnDemandFiles:
+    files = OnDemandFiles()
+    for path in paths:
+        docs = read_documents(path, f"{EC2_WHAT} or {EVENTS_WHAT}")
+        if claims(docs):
+            files.add(path, docs)
+    return files
+
+
+class EventEnrichment:
+    """An `Enricher` over the same `--findings` files: what on-demand finding events say about exploits.
+
+    It reads only files that can hold events (Image Builder exports, tens of MiB, are parsed once, by
+    the source), and only when first asked, after the source has read and checked the same files.
+    """
+
+    name = "inspector-events"
+
+    def __init__(self, paths: Sequence[Path]) -> None:
+        self.paths = tuple(p for p in paths if b'"detail-type"' in read_bytes(p))
+        self.provides: frozenset[str] = frozenset({Source.INSPECTOR_EVENTS}) if self.paths else frozenset()
+        self._known: dict[str, Enrichment] | None = None
+        self._notes: list[str] = []
+
+    def _load(self) -> dict[str, Enrichment]:
+        if self._known is None:
+            _, self._known, self._notes = _read(self.paths).result()
+        return self._known
+
+    def enrich(self, vulnerability_ids: Collection[str]) -> Mapping[str, Enrichment]:
+        known = self._load()
+        return {vid: known[vid] for vid in vulnerability_ids if vid in known}
+
+    def feeds(self) -> tuple[FeedInfo, ...]:
+        if not self.paths:
+            return ()
+        known = self._load()
+        detail = "; ".join([f"{len(known)} ids with exploit data", *self._notes])
+        return (FeedInfo(name="Inspector on-demand scan events", source=", ".join(map(str, self.paths)),
+                         as_of=None, detail=detail, provides=tuple(sorted(self.provides))),)

@@ -1,0 +1,67 @@
+"""Which API holds an image's scan findings, read off `GetImage`: Image Builder's listing or EC2's per-AMI one."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from gate.errors import ScanNotReadyError
+from gate.model import CONDITION_LABELS, ScanResultCondition
+
+TEST_INSTANCE = "TEST_INSTANCE_CVE"
+ON_DEMAND = "ON_DEMAND_AMI_CVE"
+
+
+class ScanPath(enum.StrEnum):
+    """Where the findings of one image build version can be read."""
+
+    IMAGE_BUILDER = "image-builder"
+    """`imagebuilder:ListImageScanFindings`: test-instance scans and container images."""
+    ON_DEMAND = "on-demand"
+    """`ec2:GetImageFindings` for the output AMI, once Inspector's on-demand scan of it succeeded."""
+
+
+def _config(image: Mapping[str, Any]) -> Mapping[str, Any]:
+    config = image.get("imageScanningConfiguration") or {}
+    return config if isinstance(config, Mapping) else {}
+
+
+def scan_path(image: Mapping[str, Any], arn: str) -> ScanPath:
+    """The path for a `GetImage` `image`; an unknown scan type is an error, never a guess.
+
+    Container images are scanned in ECR and listed by Image Builder whatever `imageScanningTypes`
+    says (the setting applies to AMI output only). An absent setting means `TEST_INSTANCE_CVE`.
+    """
+    if image.get("type") == "DOCKER":
+        return ScanPath.IMAGE_BUILDER
+    types = _config(image).get("imageScanningTypes")
+    if types is None or types == []:
+        return ScanPath.IMAGE_BUILDER
+    if not isinstance(types, list) or len(types) != 1 or not isinstance(types[0], str):
+        raise ScanNotReadyError(
+            f"{arn} has imageScanningTypes {types!r}; gate expects exactly one scan type",
+            hint="report this to the gate maintainers with the GetImage output")
+    kind = types[0]
+    if kind == TEST_INSTANCE:
+        return ScanPath.IMAGE_BUILDER
+    if kind == ON_DEMAND:
+        return ScanPath.ON_DEMAND
+    raise ScanNotReadyError(
+        f"{arn} was scanned with scan type {kind!r}, which gate does not know how to read",
+        hint=f"gate reads {TEST_INSTANCE} and {ON_DEMAND}; upgrade gate or report this to its maintainers")
+
+
+def scan_result_condition(image: Mapping[str, Any], arn: str) -> ScanResultCondition | None:
+    """Image Builder's own pass/fail condition for the on-demand scan, if the image has one."""
+    raw = _config(image).get("scanResultCondition")
+    if raw is None:
+        return None
+    label = raw.get("maximumSeverityLabel") if isinstance(raw, Mapping) else None
+    fix = raw.get("fixAvailable", True) if isinstance(raw, Mapping) else None
+    if fix is None:
+        fix = True
+    if label not in CONDITION_LABELS or not isinstance(fix, bool):
+        raise ScanNotReadyError(f"{arn} has a scanResultCondition gate cannot read: {raw!r}",
+                                hint="report this to the gate maintainers with the GetImage output")
+    return ScanResultCondition(maximum_severity_label=str(label), fix_available=fix)
