@@ -18,7 +18,7 @@ from gate.fields import ALWAYS, FIELDS, Source, coerce
 from gate.model import Cvss, Decision, Enrichment, Finding, VulnerablePackage
 from gate.policy import yamlsrc
 from gate.policy.engine import Engine
-from gate.policy.loader import load_policy
+from gate.policy.loader import is_path, load_policy
 from gate.sources.codec import parse_finding
 from gate.sources.export import ExportSource
 
@@ -108,8 +108,8 @@ def run_test_file(path: Path) -> Iterator[Outcome]:
     if "policy" not in top or not isinstance(top.get("cases"), list) or not top["cases"]:
         raise PolicyError("a test file needs 'policy' and a non-empty 'cases' list", path=str(path))
     policy_ref = str(top["policy"])
-    local = path.parent / policy_ref
-    policy = load_policy(str(local) if local.exists() else policy_ref)
+    # NOTE: the same rule as --policy: a bare name is a shipped policy; a path is relative to the test file.
+    policy = load_policy(str(path.parent / policy_ref) if is_path(policy_ref) else policy_ref)
     as_of = top.get("as_of")
     now = datetime.fromisoformat(str(as_of)).replace(tzinfo=UTC) if as_of else datetime.now(UTC)
     engine = Engine(policy, now)

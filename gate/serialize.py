@@ -91,8 +91,9 @@ def _read_sourced(obj: object, kind: type) -> Sourced | None:
         if not isinstance(value, bool):
             raise ShapeError("expected a boolean")
         return Sourced(value, _provenance(obj.get("provenance")))
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ShapeError("expected a number")
+    # NOTE: the bound also refuses NaN and 400-digit integers (which float() cannot convert).
+    if isinstance(value, bool) or not isinstance(value, int | float) or not -1e15 <= value <= 1e15:
+        raise ShapeError("expected a finite number")
     return Sourced(float(value), _provenance(obj.get("provenance")))
 
 

@@ -7,13 +7,16 @@ runs through the same owner (`gate.run`) as every other input.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from gate.errors import InputError, ShapeError, UnreadableInputError
+from gate.fields import Source
 from gate.files import atomic_write, read_bytes
+from gate.jsondocs import loads_strict
 from gate.model import CONDITION_LABELS, Enrichment, FeedInfo, Finding, Gathered, ScanResultCondition
 from gate.serialize import enrichment_from_json, enrichment_to_json
 from gate.sources.codec import finding_to_api, parse_finding
@@ -22,6 +25,7 @@ from gate.timeutil import iso, to_utc
 FORMAT = "gate-snapshot"
 VERSION = 1
 HINT = "write it again with `gate fetch`"
+_BUILD_ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:[0-9]{12}:image/[^/]+/[^/]+/[0-9]+")
 
 
 def snapshot_to_json(gathered: Gathered, fetched_at: datetime) -> dict[str, Any]:
@@ -79,13 +83,16 @@ def _feed(obj: object) -> FeedInfo:
     if not isinstance(obj, Mapping):
         raise ShapeError("feeds entries must be objects")
     name, source, detail = obj.get("name"), obj.get("source"), obj.get("detail")
-    if not isinstance(name, str) or not isinstance(source, str):
+    if not isinstance(name, str) or not isinstance(source, str) or not name or not source:
         raise ShapeError("a feed needs a name and a source")
     if detail is not None and not isinstance(detail, str):
         raise ShapeError("feed detail must be a string")
     provides = obj.get("provides") or []
     if not isinstance(provides, list) or not all(isinstance(p, str) for p in provides):
         raise ShapeError("feed provides must be a list of strings")
+    unknown = sorted(set(provides) - {s.value for s in Source})
+    if unknown:
+        raise ShapeError(f"feed provides unknown kinds of data: {', '.join(map(repr, unknown))}")
     return FeedInfo(name=name, source=source, as_of=to_utc(obj.get("asOf")), detail=detail,
                     provides=tuple(provides))
 
@@ -100,6 +107,8 @@ def snapshot_from_json(doc: Any) -> Gathered:
     findings, enrichments, feeds = doc.get("findings"), doc.get("enrichments"), doc.get("feeds")
     if not isinstance(target, str) or not target:
         raise ShapeError("snapshot without a target")
+    if to_utc(doc.get("fetchedAt")) is None:
+        raise ShapeError("snapshot without fetchedAt")
     if not isinstance(findings, list) or not isinstance(enrichments, list) or not isinstance(feeds, list):
         raise ShapeError("findings, enrichments and feeds must be lists")
     parsed = []
@@ -117,21 +126,66 @@ def snapshot_from_json(doc: Any) -> Gathered:
         if value.vulnerability_id in values:
             raise ShapeError(f"enrichments[{i}]: {value.vulnerability_id} appears twice")
         values[value.vulnerability_id] = value
-    return Gathered(target=target, findings=tuple(parsed), enrichments=values,
-                    feeds=tuple(_feed(f) for f in feeds),
+    infos = []
+    for i, raw in enumerate(feeds):
+        try:
+            infos.append(_feed(raw))
+        except ShapeError as e:
+            raise ShapeError(f"feeds[{i}]: {e}") from e
+    check_findings(target, parsed)
+    check_enrichments(parsed, values)
+    check_feeds(infos)
+    return Gathered(target=target, findings=tuple(parsed), enrichments=values, feeds=tuple(infos),
                     scan_result_condition=_condition(doc.get("scanResultCondition")))
+
+
+def check_findings(target: str, findings: Sequence[Finding]) -> None:
+    """One build, the snapshot's target when that is a build ARN, and no finding twice."""
+    seen: dict[str, int] = {}
+    for i, f in enumerate(findings):
+        if f.key in seen:
+            raise ShapeError(f"findings[{i}] repeats findings[{seen[f.key]}] ({f.vulnerability_id})")
+        seen[f.key] = i
+    arns = {f.image_build_version_arn for f in findings if f.image_build_version_arn}
+    expected = {target} if _BUILD_ARN.fullmatch(target) else arns
+    if len(arns) > 1 or arns - expected:
+        named = ", ".join(sorted(arns))
+        raise ShapeError(f"the findings name image build versions ({named}) other than the target {target}")
+
+
+def check_enrichments(findings: Sequence[Finding], enrichments: Mapping[str, Enrichment]) -> None:
+    """An enrichment record (possibly empty: no source knew it) for exactly the findings' vulnerabilities."""
+    ids = {f.vulnerability_id for f in findings}
+    missing = sorted(ids - enrichments.keys())
+    if missing:
+        raise ShapeError(f"no enrichment record for {len(missing)} vulnerabilities among the findings, "
+                         f"e.g. {missing[0]}")
+    extra = sorted(enrichments.keys() - ids)
+    if extra:
+        raise ShapeError(f"{len(extra)} enrichment records for vulnerabilities no finding has, e.g. {extra[0]}")
+
+
+def check_feeds(feeds: Sequence[FeedInfo]) -> None:
+    """Each source consulted is listed once."""
+    seen: set[tuple[str, str]] = set()
+    for i, feed in enumerate(feeds):
+        if (feed.name, feed.source) in seen:
+            raise ShapeError(f"feeds[{i}]: {feed.name} ({feed.source}) is listed twice")
+        seen.add((feed.name, feed.source))
 
 
 def load_snapshot(path: Path) -> Gathered:
     """Read a snapshot; a missing file is `UnreadableInputError`, anything malformed `InputError`."""
     data = read_bytes(path)
     try:
-        doc = json.loads(data)
+        doc = loads_strict(data.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"{path}: not a gate snapshot (not JSON: {e})", hint=HINT) from e
+    except ValueError as e:  # a duplicate key, a non-finite number, absurd nesting
+        raise InputError(f"{path}: not a valid gate snapshot ({e})", hint=HINT) from e
     try:
         return snapshot_from_json(doc)
-    except (ShapeError, TypeError, AttributeError) as e:
+    except (ShapeError, TypeError, AttributeError, ArithmeticError) as e:
         raise InputError(f"{path}: not a valid gate snapshot ({e})", hint=HINT) from e
 
 

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, date, datetime, timedelta
 
 from gate.errors import ShapeError
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+"""`--as-of` must lie in [EARLIEST, LATEST): far enough from year 9999 that no date arithmetic overflows."""
+MAX_DURATION = timedelta(days=3660)
+"""No duration gate takes (wait, cache TTL, feed age) is meaningful beyond ten years; larger is a typo."""
+_DURATION = re.compile(r"(?P<number>[0-9]{1,12}(?:\.[0-9]{1,9})?)\s*(?P<unit>[smhd]?)")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def utcnow() -> datetime:
@@ -20,7 +29,10 @@ def to_utc(value: object) -> datetime | None:
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, int | float) and not isinstance(value, bool):
-        return datetime.fromtimestamp(float(value), tz=UTC)
+        try:
+            return datetime.fromtimestamp(float(value), tz=UTC)
+        except (OverflowError, OSError, ValueError) as e:  # NaN, 1e300, beyond year 9999
+            raise ShapeError(f"bad timestamp {_short(value)}") from e
     elif isinstance(value, str):
         text = value.strip()
         if text.endswith("Z"):
@@ -28,12 +40,50 @@ def to_utc(value: object) -> datetime | None:
         try:
             dt = datetime.fromisoformat(text)
         except ValueError as e:
-            raise ShapeError(f"bad timestamp {value!r}") from e
+            raise ShapeError(f"bad timestamp {_short(value)}") from e
     else:
-        raise ShapeError(f"bad timestamp {value!r}")
+        raise ShapeError(f"bad timestamp {_short(value)}")
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
-    return dt.astimezone(UTC)
+    try:
+        return dt.astimezone(UTC)
+    except OverflowError as e:  # 9999-12-31T23:59:59-12:00 is past the last representable instant
+        raise ShapeError(f"bad timestamp {_short(value)} (out of range)") from e
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def parse_instant(text: str) -> datetime:
+    """`YYYY-MM-DD` or an ISO-8601 time, as UTC, within [EARLIEST, LATEST); ValueError names the text."""
+    try:
+        value = to_utc(text)
+    except ShapeError as e:
+        if not isinstance(e.__cause__, OverflowError):
+            raise ShapeError(f"{_short(text)}: expected YYYY-MM-DD or an ISO-8601 time") from None
+        value = None
+    if value is None or not EARLIEST <= value < LATEST:
+        raise ShapeError(f"{_short(text)}: outside {EARLIEST.date()}..{LATEST.date()}")
+    return value
+
+
+def parse_duration(text: str, maximum: timedelta = MAX_DURATION) -> timedelta:
+    """`90`, `90s`, `30m`, `24h`, `7d` (`0` is zero), at most `maximum`; ValueError names the text."""
+    match = _DURATION.fullmatch(text.strip().lower())
+    if match is None:
+        raise ShapeError(f"{_short(text)} is not a duration (e.g. 90s, 30m, 24h, 7d, 0)")
+    seconds = float(match["number"]) * _UNITS[match["unit"]]
+    if not math.isfinite(seconds) or seconds > maximum.total_seconds():
+        raise ShapeError(f"{_short(text)} is longer than the maximum, {_human(maximum)}")
+    return timedelta(seconds=seconds)
+
+
+def _human(value: timedelta) -> str:
+    if value.seconds == 0 and value.microseconds == 0:
+        return f"{value.days}d"
+    return f"{value.total_seconds():g}s"
 
 
 def utc(value: datetime) -> datetime:
@@ -59,25 +109,3 @@ def iso(value: datetime | None) -> str | None:
     """ISO-8601 text for JSON, or None."""
     return value.isoformat() if value else None
 
-
-_DURATION = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[smhd]?)")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(text: str) -> timedelta:
-    """`90`, `90s`, `30m`, `24h`, `7d`; `0` is zero. Raises ValueError naming the text."""
-    match = _DURATION.fullmatch(text.strip().lower())
-    if match is None:
-        raise ValueError(f"{text!r} is not a duration (e.g. 90s, 30m, 24h, 0)")
-    return timedelta(seconds=float(match["number"]) * _UNITS[match["unit"]])
-
-
-def parse_instant(text: str) -> datetime:
-    """`YYYY-MM-DD` or an ISO-8601 time, as UTC. Raises ValueError naming the text."""
-    try:
-        value = to_utc(text)
-    except ShapeError:
-        raise ValueError(f"{text!r}: expected YYYY-MM-DD or an ISO-8601 time") from None
-    if value is None:
-        raise ValueError("empty time")
-    return value

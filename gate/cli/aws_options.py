@@ -11,17 +11,24 @@ from pathlib import Path
 from typing import Any
 
 from gate.cli import streams
+from gate.errors import UsageError
 from gate.inputs import DEFAULT_WORKERS, Inputs
 from gate.timeutil import parse_duration
 
 DEFAULT_WAIT = "15m"
 
 
-def duration(text: str) -> timedelta:
+def duration_option(args: argparse.Namespace, option: str, env: str, default: str) -> timedelta:
+    """The option's text, else `$env` (empty means unset), else `default`, parsed and bounded.
+
+    Parsed here rather than by argparse so a bad value is one line naming where it came from.
+    """
+    given = getattr(args, option.lstrip("-").replace("-", "_"), None)
+    text, origin = (given, option) if given is not None else (os.environ.get(env) or default, env)
     try:
         return parse_duration(text)
     except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
+        raise UsageError(f"{origin}: {e}") from None
 
 
 def _workers(text: str) -> int:
@@ -43,16 +50,14 @@ def add_aws_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup)
     parser.add_argument("--region", help="AWS region (default: the one in the ARN)")
     parser.add_argument("--profile", help="AWS profile from ~/.aws/config (default: the standard chain)")
     parser.add_argument(
-        "--wait-timeout", type=duration, metavar="DURATION",
-        default=os.environ.get("GATE_WAIT_TIMEOUT", DEFAULT_WAIT),
+        "--wait-timeout", metavar="DURATION",
         help="how long to wait for an unfinished image scan before giving up with exit 3, e.g. 900, "
         f"15m; 0 does not wait (default: $GATE_WAIT_TIMEOUT or {DEFAULT_WAIT})",
     )
     parser.add_argument("--cache-dir", type=Path, metavar="DIR",
                         help="where Inspector answers and feeds are cached "
                         "(default: $GATE_CACHE_DIR, $XDG_CACHE_HOME/gate or ~/.cache/gate)")
-    parser.add_argument("--cache-ttl", type=duration, metavar="DURATION",
-                        default=os.environ.get("GATE_CACHE_TTL", "24h"),
+    parser.add_argument("--cache-ttl", metavar="DURATION",
                         help="how long cached Inspector answers are used, e.g. 24h, 30m; 0 disables the "
                         "cache (default: $GATE_CACHE_TTL or 24h)")
     parser.add_argument("--no-cache", action="store_true", help="neither read nor write the Inspector cache")
@@ -82,9 +87,9 @@ def inputs_from(args: argparse.Namespace) -> Inputs:
         cached_feeds=not get("no_cached_feeds", False),
         region=get("region"),
         profile=get("profile"),
-        wait_timeout=get("wait_timeout", timedelta(minutes=15)),
+        wait_timeout=duration_option(args, "--wait-timeout", "GATE_WAIT_TIMEOUT", DEFAULT_WAIT),
         cache_dir=get("cache_dir"),
-        cache_ttl=get("cache_ttl", timedelta(hours=24)),
+        cache_ttl=duration_option(args, "--cache-ttl", "GATE_CACHE_TTL", "24h"),
         use_cache=not get("no_cache", False),
         max_workers=get("max_workers", DEFAULT_WORKERS),
         progress=progress(),

@@ -19,7 +19,8 @@ def register(sub: Any) -> None:
     validate.add_argument("files", nargs="+", metavar="FILE", help="policy file or shipped policy name")
     validate.set_defaults(func=cmd_validate)
     test = psub.add_parser("test", help="run policy unit tests (*.test.yaml)")
-    test.add_argument("paths", nargs="+", metavar="PATH", help="test file or folder of *.test.yaml files")
+    test.add_argument("paths", nargs="+", metavar="PATH",
+                      help="test file, folder of *.test.yaml files, or a shipped policy's name")
     test.set_defaults(func=cmd_test)
     schema = psub.add_parser("schema", help="print the policy JSON Schema (for editor completion)")
     schema.set_defaults(func=cmd_schema)
@@ -44,9 +45,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
+    from gate.policy.loader import shipped_test  # noqa: PLC0415
     from gate.policytests import discover, run_test_file  # noqa: PLC0415
 
-    files = discover([Path(p) for p in args.paths])
+    files = discover([shipped_test(p) or Path(p) for p in args.paths])
     passed = failed = 0
     for path in files:
         for outcome in run_test_file(path):

@@ -16,7 +16,7 @@ from typing import Any
 
 from gate.aws.retry import Backoff, Caller
 from gate.aws.session import Clients
-from gate.enrichment.cache import Cache
+from gate.enrichment.cache import Cache, Scope
 from gate.enrichment.inspector_api import BATCH, CVE_ID, InspectorApi
 from gate.enrichment.interface import combine
 from gate.fields import Source
@@ -68,7 +68,9 @@ class InspectorEnricher:
         self._call = caller or Caller(Backoff())
         self._api = InspectorApi(clients.inspector2, self._call, scope_arn, now)
         self._scope = scope_arn
-        self._cache = cache
+        # NOTE: cached answers hold only for the partition, account, region and endpoint that gave them.
+        self._cache = cache.for_scope(Scope.of(scope_arn, clients.inspector2.meta.region_name,
+                                               clients.inspector2.meta.endpoint_url)) if cache else None
         self._pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="gate-inspector")
         self._lock = threading.Lock()
         self._asked: set[str] = set()

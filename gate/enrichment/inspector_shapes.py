@@ -23,8 +23,8 @@ def _epss(value: object, provenance: Provenance) -> EpssScore | None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ShapeError(f"EPSS score {value!r} is not a number")
-    if not 0.0 <= float(value) <= 1.0:
-        raise ShapeError(f"EPSS score {value} is outside 0..1")
+    if not 0 <= value <= 1:  # NOTE: compared before float(), which a 400-digit integer overflows
+        raise ShapeError(f"EPSS score {str(value)[:40]} is outside 0..1")
     return EpssScore(score=float(value), percentile=None, provenance=provenance)
 
 
@@ -67,8 +67,8 @@ def from_finding_detail(
     """A `BatchGetFindingDetails` entry; Inspector answered, so a missing cisaData means not in KEV."""
     prov = Provenance(source=DETAILS, as_of=as_of)
     risk = detail.get("riskScore")
-    if risk is not None and (isinstance(risk, bool) or not isinstance(risk, int | float)):
-        raise ShapeError(f"riskScore {risk!r} is not a number")
+    if risk is not None and (isinstance(risk, bool) or not isinstance(risk, int | float) or not 0 <= risk <= 1e6):
+        raise ShapeError(f"riskScore {str(risk)[:40]} is not a finite number >= 0")
     return Enrichment(
         vulnerability_id=vulnerability_id,
         kev=_kev(detail.get("cisaData"), prov),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import difflib
-import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,6 +16,8 @@ from gate.fields import FIELDS, Type
 
 MAX_LENGTH = 4000
 MAX_DEPTH = 40
+MAX_NUMBER = 1e15
+"""Bound on numeric literals: scores are 0..10, ages a few thousand days; beyond this is a typo or an attack."""
 
 
 @dataclass(frozen=True)
@@ -189,8 +190,9 @@ class _Checker:
         if isinstance(value, bool):
             return Lit(Type.BOOL, text, value)
         if isinstance(value, int | float):
-            if not math.isfinite(value):
-                raise self._fail(node, "numbers must be finite")
+            # NOTE: a 400-digit integer overflows float(); NaN and inf fail the comparison too.
+            if not -MAX_NUMBER <= value <= MAX_NUMBER:
+                raise self._fail(node, f"numbers must be finite and at most {MAX_NUMBER:.0e} in size")
             return Lit(Type.NUMBER, text, float(value))
         if isinstance(value, str):
             return Lit(Type.STRING, text, value)

@@ -63,18 +63,43 @@ def shipped_policies() -> dict[str, Path]:
     }
 
 
+DEFAULT_POLICY = "default"
+
+
+def is_path(name_or_path: str) -> bool:
+    """A policy argument names a file when it has a `/` or a `.yaml`/`.yml` suffix; else a shipped policy.
+
+    NOTE: never "a file of that name exists": a pull request could add a file named `default`.
+    """
+    return "/" in name_or_path or name_or_path.lower().endswith((".yaml", ".yml"))
+
+
 def resolve(name_or_path: str) -> Path:
-    """A path if it looks like one or exists; otherwise a shipped policy's name."""
-    candidate = Path(name_or_path)
-    if candidate.exists() or "/" in name_or_path or name_or_path.endswith((".yaml", ".yml")):
-        return candidate
+    """The policy file for a path, or for a shipped policy's bare name (empty means `default`)."""
+    name_or_path = name_or_path.strip() or DEFAULT_POLICY
+    if is_path(name_or_path):
+        path = Path(name_or_path)
+        if not path.is_file():
+            why = "is a directory" if path.is_dir() else "no such file"
+            raise PolicyError(f"{why}", path=name_or_path,
+                              hint="check the path; a bare name such as 'default' means a shipped policy")
+        return path
     shipped = shipped_policies()
     if name_or_path in shipped:
         return shipped[name_or_path]
     near = suggest(name_or_path, list(shipped))
     hint = f"did you mean '{near}'?" if near else "shipped policies: " + ", ".join(sorted(shipped))
-    raise PolicyError(f"no policy file or shipped policy named '{name_or_path}'",
+    raise PolicyError(f"no shipped policy named '{name_or_path}' (a policy file needs a / or a .yaml suffix)",
                       path=name_or_path, hint=hint)
+
+
+def shipped_test(name: str) -> Path | None:
+    """The policy tests of a shipped policy, `default` → `default.test.yaml`; None for anything else."""
+    policy = shipped_policies().get(name)
+    if policy is None:
+        return None
+    test = policy.with_name(policy.name.removesuffix(".yaml") + ".test.yaml")
+    return test if test.is_file() else None
 
 
 def load_policy(name_or_path: str) -> Policy:

@@ -12,6 +12,8 @@ from gate.errors import PolicyError, UnreadableInputError
 
 MAX_BYTES = 1024 * 1024
 """Policies and policy tests are small; a larger file is a mistake, not a policy."""
+MAX_DEPTH = 50
+"""A policy is about five levels deep; PyYAML's composer recurses (and slows) on deep nesting."""
 
 JsonPath = tuple[str | int, ...]
 
@@ -61,10 +63,18 @@ _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text) 
 def load(text: str, path: str) -> Document:
     """Parse one YAML document; aliases are refused outright, so an alias bomb costs nothing."""
     try:
+        depth = 0
+        # NOTE: events stream lazily, so a hostile file is refused after reading only its first levels.
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            line = event.start_mark.line + 1 if event.start_mark else None
             if isinstance(event, yaml.AliasEvent):
-                line = event.start_mark.line + 1 if event.start_mark else None
                 raise PolicyError("YAML aliases (*name) are not supported", path=path, line=line)
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise PolicyError(f"nested deeper than {MAX_DEPTH} levels", path=path, line=line)
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -74,6 +84,8 @@ def load(text: str, path: str) -> Document:
                           column=column) from None
     except yaml.YAMLError as e:
         raise PolicyError(f"invalid YAML: {e}", path=path) from None
+    except RecursionError:
+        raise PolicyError("nested too deeply", path=path) from None
     doc = Document(path=path, value=None)
     if node is not None:
         doc.value = _build(node, (), doc, _Constructor())

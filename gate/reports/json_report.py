@@ -37,7 +37,8 @@ def _result(r: FindingResult) -> dict[str, Any]:
              "packageManager": p.package_manager, "filePath": p.file_path}
             for p in f.packages
         ],
-        "kev": e.kev is not None,
+        # NOTE: null, not false, when no source that answers KEV membership was asked.
+        "kev": True if e.kev is not None else (False if e.kev_known_by else None),
         "epss": e.epss.score if e.epss else None,
         "enrichment": enrichment_to_json(e),
         "firstSeen": r.first_seen.isoformat() if r.first_seen else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -9,6 +10,10 @@ from typing import Any
 from gate.errors import ShapeError
 from gate.model import Cvss, Finding, VulnerablePackage
 from gate.timeutil import to_utc
+
+SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNTRIAGED")
+"""Image Builder's documented severities; the API types it as a free string, so gate checks it."""
+FIX_VALUES = ("YES", "NO", "PARTIAL")
 
 
 def _str(obj: Mapping[str, Any], key: str) -> str | None:
@@ -20,13 +25,36 @@ def _str(obj: Mapping[str, Any], key: str) -> str | None:
     return value
 
 
-def _num(obj: Mapping[str, Any], key: str) -> float | None:
+def _num(obj: Mapping[str, Any], key: str, low: float = 0.0, high: float = 10.0) -> float | None:
+    """A finite number in [low, high] (scores are 0..10); NaN, 1e999 and 400-digit integers are refused."""
     value = obj.get(key)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ShapeError(f"{key} must be a number")
-    return float(value)
+        raise ShapeError(f"{key} must be a number, not {_short(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not (math.isfinite(number) and low <= number <= high):
+        raise ShapeError(f"{key} {_short(value)} is not a number in {low:g}..{high:g}")
+    return number
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _choice(obj: Mapping[str, Any], key: str, allowed: tuple[str, ...], vuln_id: str) -> str | None:
+    """Upper-cased `obj[key]`, which must be one of `allowed` (any case); None when absent."""
+    value = _str(obj, key)
+    if value is None:
+        return None
+    normal = value.strip().upper()
+    if normal not in allowed:
+        raise ShapeError(f"{vuln_id}: {key} {_short(value)} is not one of {', '.join(allowed)}")
+    return normal
 
 
 def _map(obj: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -64,8 +92,8 @@ def _package(obj: Mapping[str, Any]) -> VulnerablePackage:
     if not name:
         raise ShapeError("vulnerable package without a name")
     epoch = obj.get("epoch")
-    if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, int)):
-        raise ShapeError("epoch must be an integer")
+    if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, int) or not 0 <= epoch < 2**31):
+        raise ShapeError(f"epoch {_short(epoch)} is not a whole number in 0..2147483647")
     return VulnerablePackage(
         name=name,
         version=_str(obj, "version"),
@@ -90,13 +118,13 @@ def parse_finding(raw: Mapping[str, Any]) -> Finding:
         raise ShapeError("finding without packageVulnerabilityDetails.vulnerabilityId")
     adjusted = _map(_map(raw, "inspectorScoreDetails"), "adjustedCvss")
     recommendation = _map(_map(raw, "remediation"), "recommendation")
-    fix = _str(raw, "fixAvailable")
+    vuln_id = vuln_id.strip()
     return Finding(
-        vulnerability_id=vuln_id.strip(),
-        severity=(_str(raw, "severity") or "UNTRIAGED").strip().upper(),
+        vulnerability_id=vuln_id,
+        severity=_choice(raw, "severity", SEVERITIES, vuln_id) or "UNTRIAGED",
         title=_str(raw, "title"),
         description=_str(raw, "description"),
-        fix_available=fix.strip().upper() if fix else None,
+        fix_available=_choice(raw, "fixAvailable", FIX_VALUES, vuln_id),
         packages=tuple(_package(p) for p in _list(details, "vulnerablePackages")),
         inspector_score=_num(raw, "inspectorScore"),
         adjusted_cvss=_cvss(adjusted) if adjusted else None,

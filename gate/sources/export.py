@@ -1,39 +1,69 @@
-"""Findings from `aws imagebuilder list-image-scan-findings` output saved to files (the offline dry run)."""
+"""Findings from `aws imagebuilder list-image-scan-findings` output saved to files (the offline dry run).
+
+The whole export is read and checked before the first page is handed on: it must be complete (no
+page left with a token), name one image build version, and hold no finding twice.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from gate.errors import InputError, ShapeError
-from gate.jsondocs import read_documents
+from gate.jsondocs import pages_of, read_documents, require_complete, require_unique
 from gate.model import Finding
 from gate.sources.codec import parse_finding
 from gate.sources.ondemand_export import OnDemandFiles, claims
 
 WHAT = "the output of `aws imagebuilder list-image-scan-findings`"
+KIND = "an Image Builder scan findings export"
 
 
-def _is_finding(obj: Any) -> bool:
-    return isinstance(obj, dict) and "packageVulnerabilityDetails" in obj
+def _is_page(obj: Any) -> bool:
+    return isinstance(obj, dict) and isinstance(obj.get("findings"), list)
 
 
-def _pages(doc: Any, path: Path) -> list[list[Any]]:
-    if isinstance(doc, dict) and isinstance(doc.get("findings"), list):
-        if doc["findings"] and any(isinstance(f, dict) and "findingArn" in f for f in doc["findings"]):
-            raise InputError(f"{path}: this is Inspector `list-findings` output, not Image Builder's",
+def _is_inspector(page: dict[str, Any]) -> bool:
+    return any(isinstance(f, dict) and "findingArn" in f for f in page["findings"])
+
+
+def read_export(paths: Sequence[Path], *, loaded: Mapping[Path, list[Any]] | None = None,
+                ) -> list[tuple[str, list[Finding]]]:
+    """Every page of every file, parsed and checked as one export: `(where, findings)` per page."""
+    pages = pages_of(paths, _is_page, kind=KIND, needs="'findings' list", what=WHAT, loaded=loaded)
+    for page in pages:
+        if _is_inspector(dict(page.value)):
+            raise InputError(f"{page.path}: this is Inspector `list-findings` output, not Image Builder's",
                              hint="pass it with --finding-details")
-        return [doc["findings"]]
-    if isinstance(doc, list):
-        if all(_is_finding(item) for item in doc):
-            return [doc]
-        pages: list[list[Any]] = []
-        for item in doc:
-            pages.extend(_pages(item, path))
-        return pages
-    raise InputError(f"{path}: not an Image Builder scan findings export (no 'findings' list)",
-                     hint=f"expected {WHAT}")
+    require_complete(pages)
+    parsed: list[tuple[str, list[Finding]]] = []
+    for page in pages:
+        findings: list[Finding] = []
+        for i, raw in enumerate(page.value["findings"]):
+            try:
+                findings.append(parse_finding(raw))
+            except ShapeError as e:
+                raise InputError(f"{page.where}, finding {i + 1}: {e}", hint=f"expected {WHAT}") from None
+        parsed.append((page.where, findings))
+    require_unique(((f"{where}, finding {i + 1}", f.key) for where, page in parsed
+                    for i, f in enumerate(page)), "finding")
+    _one_build(parsed)
+    return parsed
+
+
+def _one_build(parsed: list[tuple[str, list[Finding]]]) -> None:
+    arns: dict[str, str] = {}
+    for where, page in parsed:
+        for i, f in enumerate(page):
+            if f.image_build_version_arn:
+                arns.setdefault(f.image_build_version_arn, f"{where}, finding {i + 1}")
+    if len(arns) > 1:
+        named = sorted(arns.items())
+        raise InputError(
+            f"the findings name {len(arns)} image build versions: "
+            + "; ".join(f"{arn} ({where})" for arn, where in named[:3]),
+            hint="gate judges one build: export the findings of one imageBuildVersionArn")
 
 
 class ExportSource:
@@ -47,19 +77,20 @@ class ExportSource:
         return ", ".join(str(p) for p in self.paths)
 
     def pages(self) -> Iterator[list[Finding]]:
+        loaded: dict[Path, list[Any]] = {}
+        claimed = False
         ondemand = OnDemandFiles()  # EC2 `get-image-findings` output and on-demand scan events
         for path in self.paths:
             docs = read_documents(path, WHAT)
             if claims(docs):
                 ondemand.add(path, docs)
-                continue
-            for p, page in enumerate(pg for doc in docs for pg in _pages(doc, path)):
-                parsed: list[Finding] = []
-                for i, raw in enumerate(page):
-                    try:
-                        parsed.append(parse_finding(raw))
-                    except ShapeError as e:
-                        raise InputError(f"{path}: page {p + 1}, finding {i + 1}: {e}",
-                                         hint=f"expected {WHAT}") from None
-                yield parsed
+                claimed = True
+            else:
+                loaded[path] = docs
+        if loaded and claimed:
+            raise InputError("--findings mixes Image Builder exports with EC2 on-demand scan output",
+                             hint="gate judges one scan of one build: give the files of one of them")
+        if loaded:
+            for _, page in read_export(list(loaded), loaded=loaded):
+                yield page
         yield from ondemand.pages()

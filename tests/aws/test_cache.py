@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.enrichment.cache import SCHEMA_VERSION, Cache, default_cache_dir
+from gate.enrichment.cache import SCHEMA_VERSION, Cache, Scope, default_cache_dir
 from gate.model import Enrichment, KevEntry, Provenance, Sourced
 
 NOW = datetime(2025, 8, 30, 12, 0, tzinfo=UTC)
@@ -35,7 +35,8 @@ def test_round_trip_with_provenance(tmp_path: Path) -> None:
     assert entry is not None
     assert entry.enrichment == VALUE
     assert entry.stored_at == NOW
-    assert cache.path_for("CVE-2024-0001") == tmp_path / "inspector" / f"v{SCHEMA_VERSION}" / "CVE-2024-0001.json"
+    assert cache.path_for("CVE-2024-0001") == (tmp_path / "inspector" / f"v{SCHEMA_VERSION}" / Scope().digest
+                                               / "CVE-2024-0001.json")
 
 
 def test_negative_entries_hold_for_their_scope_only(tmp_path: Path) -> None:
@@ -48,6 +49,30 @@ def test_negative_entries_hold_for_their_scope_only(tmp_path: Path) -> None:
     assert cache.get("GHSA-abcd-efgh-ijkl") is None
 
 
+def test_an_entry_holds_only_for_its_partition_account_region_and_endpoint(tmp_path: Path) -> None:
+    here = Scope.of("arn:aws:imagebuilder:us-east-1:111122223333:image/web/1.0.0/1", "us-east-1",
+                    "https://inspector2.us-east-1.amazonaws.com")
+    assert (here.partition, here.account) == ("aws", "111122223333")
+    cache = _cache(tmp_path).for_scope(here)
+    cache.put("CVE-2024-0001", VALUE)
+    entry = cache.get("CVE-2024-0001")
+    assert entry is not None and entry.source == "inspector2 https://inspector2.us-east-1.amazonaws.com"
+    others = [
+        Scope.of("arn:aws-cn:imagebuilder:us-east-1:111122223333:image/web/1.0.0/1", here.region, here.endpoint),
+        Scope.of("arn:aws:imagebuilder:us-east-1:444455556666:image/web/1.0.0/1", here.region, here.endpoint),
+        Scope(here.partition, here.account, "eu-west-1", here.endpoint),
+        Scope(here.partition, here.account, here.region, "http://127.0.0.1:4566"),
+        Scope(),
+    ]
+    for other in others:
+        assert _cache(tmp_path).for_scope(other).get("CVE-2024-0001") is None, other
+    # an entry copied into another scope's folder is still a miss: the scope is inside the entry
+    moved = _cache(tmp_path).for_scope(others[1])
+    moved.root.mkdir(parents=True)
+    moved.path_for("CVE-2024-0001").write_bytes(cache.path_for("CVE-2024-0001").read_bytes())
+    assert moved.get("CVE-2024-0001") is None
+
+
 def test_entries_expire(tmp_path: Path) -> None:
     _cache(tmp_path).put("CVE-2024-0001", VALUE)
     assert _cache(tmp_path, NOW + timedelta(hours=23)).get("CVE-2024-0001") is not None
@@ -56,19 +81,44 @@ def test_entries_expire(tmp_path: Path) -> None:
     assert _cache(tmp_path, ttl=timedelta(0)).get("CVE-2024-0001") is None
 
 
+def _entry(**changes: object) -> bytes:
+    """A valid stored entry for CVE-2024-0001 (negative, unscoped), with `changes` applied."""
+    doc: dict[str, object] = {
+        "schema": SCHEMA_VERSION, "vulnerabilityId": "CVE-2024-0001", "storedAt": NOW.isoformat(),
+        "found": False, "enrichment": None, "scope": None, "where": Scope().as_json(), "source": "inspector2",
+    }
+    doc.update(changes)
+    return json.dumps(doc).encode()
+
+
+def test_the_valid_entry_reads_back(tmp_path: Path) -> None:
+    cache = _cache(tmp_path)
+    path = cache.path_for("CVE-2024-0001")
+    path.parent.mkdir(parents=True)
+    path.write_bytes(_entry())
+    assert cache.get("CVE-2024-0001") is not None  # so each corruption below is what makes the miss
+
+
 @pytest.mark.parametrize("content", [
     b"", b"{not json", b"\xff\xfe", b"[]", b'{"schema": 1}',
-    json.dumps({"schema": SCHEMA_VERSION + 1, "vulnerabilityId": "CVE-2024-0001", "storedAt": NOW.isoformat(),
-                "found": False, "enrichment": None, "scope": None}).encode(),
-    json.dumps({"schema": SCHEMA_VERSION, "vulnerabilityId": "CVE-2024-9999", "storedAt": NOW.isoformat(),
-                "found": False, "enrichment": None, "scope": None}).encode(),
-    json.dumps({"schema": SCHEMA_VERSION, "vulnerabilityId": "CVE-2024-0001", "storedAt": "yesterday",
-                "found": False, "enrichment": None, "scope": None}).encode(),
-    json.dumps({"schema": SCHEMA_VERSION, "vulnerabilityId": "CVE-2024-0001", "storedAt": NOW.isoformat(),
-                "found": True, "enrichment": {"vulnerabilityId": "CVE-2024-0001", "epss": {"score": 7}},
-                "scope": None}).encode(),
-    json.dumps({"schema": SCHEMA_VERSION, "vulnerabilityId": "CVE-2024-0001", "storedAt": NOW.isoformat(),
-                "found": True, "enrichment": "yes", "scope": None}).encode(),
+    _entry(schema=SCHEMA_VERSION + 1),
+    _entry(schema=SCHEMA_VERSION - 1),
+    _entry(vulnerabilityId="CVE-2024-9999"),
+    _entry(storedAt="yesterday"),
+    _entry(storedAt="9999-12-31T23:59:59-12:00"),
+    _entry(storedAt=1e300),
+    _entry(found=True, enrichment={"vulnerabilityId": "CVE-2024-0001", "epss": {"score": 7}}),
+    _entry(found=True, enrichment="yes"),
+    _entry(source=""),
+    _entry(source=None),
+    _entry(where=None),
+    _entry(found=True, enrichment={"vulnerabilityId": "CVE-2024-0001",
+                                   "riskScore": {"value": 10**400, "provenance": {"source": "x"}}}),
+    _entry(where=Scope(account="444455556666").as_json()),
+    _entry().replace(b'"found": false', b'"found": false, "found": true'),
+    _entry(found=True, enrichment={"vulnerabilityId": "CVE-2024-0001",
+                                   "epss": {"score": 0.5, "provenance": {"source": "x"}}})
+    .replace(b"0.5", b"NaN"),
 ])
 def test_a_corrupt_entry_is_a_miss(tmp_path: Path, content: bytes) -> None:
     cache = _cache(tmp_path)

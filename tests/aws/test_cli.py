@@ -52,9 +52,29 @@ def test_option_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert build_cache(aws_options.inputs_from(_parse("--cache-ttl", "0"))) is None
     monkeypatch.setenv("GATE_WAIT_TIMEOUT", "0")
     assert aws_options.inputs_from(_parse()).wait_timeout == timedelta(0)
+    monkeypatch.setenv("GATE_CACHE_TTL", "")  # empty means the default
+    assert aws_options.inputs_from(_parse()).cache_ttl == timedelta(hours=24)
+    assert aws_options.inputs_from(_parse("--cache-ttl", "7d")).cache_ttl == timedelta(days=7)
 
 
-@pytest.mark.parametrize("argv", [["--cache-ttl", "soon"], ["--max-workers", "0"], ["--wait-timeout", "-1"]])
+@pytest.mark.parametrize(("argv", "env", "message"), [
+    (["--cache-ttl", "soon"], {}, "--cache-ttl: 'soon' is not a duration"),
+    (["--wait-timeout", "-1"], {}, "--wait-timeout: '-1' is not a duration"),
+    ([], {"GATE_CACHE_TTL": "99999999999d"}, "GATE_CACHE_TTL: '99999999999d' is longer than the maximum, 3660d"),
+    (["--cache-ttl", "1h"], {"GATE_WAIT_TIMEOUT": "1000000000d"}, "GATE_WAIT_TIMEOUT: '1000000000d' is longer"),
+])
+def test_bad_durations_name_their_option_or_variable(argv: list[str], env: dict[str, str], message: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("GATE_WAIT_TIMEOUT", "GATE_CACHE_TTL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(UsageError) as err:
+        aws_options.inputs_from(_parse(*argv))
+    assert err.value.message.startswith(message)
+
+
+@pytest.mark.parametrize("argv", [["--max-workers", "0"], ["--max-workers", "x"]])
 def test_bad_option_values_are_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exited:
         _parse(*argv)

@@ -6,10 +6,12 @@ import gzip
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from gate.errors import InputError, UnreadableInputError
+from gate.cli.main import main
+from gate.errors import ExitCode, InputError, UnreadableInputError
 from gate.model import Enrichment, EpssScore, FeedInfo, KevEntry, Provenance, Sourced
 from gate.run import Gathered
 from gate.snapshot import load_snapshot, snapshot_to_json, write_snapshot
@@ -89,6 +91,25 @@ def _broken(**changes: object) -> dict[str, object]:
     (_broken(enrichments=[{"vulnerabilityId": "X", "epss": {"score": 2}}]), r"enrichments\[0\]: EPSS value"),
     (_broken(enrichments=[{"vulnerabilityId": "X"}, {"vulnerabilityId": "X"}]), "X appears twice"),
     (_broken(feeds=[{"name": "x"}]), "a feed needs a name and a source"),
+    (_broken(feeds=[{"name": "", "source": "kev.json"}]), "a feed needs a name and a source"),
+    (_broken(feeds=[{"name": "CISA KEV", "source": "kev.json", "asOf": "9999-12-31T23:59:59-12:00"}]),
+     r"feeds\[0\]: bad timestamp"),
+    (_broken(fetchedAt=None), "snapshot without fetchedAt"),
+    (_broken(feeds=[{"name": "CISA KEV", "source": "kev.json", "provides": ["kev-catalog", "everything"]}]),
+     r"feeds\[0\]: feed provides unknown kinds of data: 'everything'"),
+    # the attacks: a record deleted by hand, one added, a finding repeated, another build's finding
+    (_broken(enrichments=snapshot_to_json(_gathered(), WHEN)["enrichments"][:1]),
+     "no enrichment record for 1 vulnerabilities among the findings, e.g. ALAS2023-2024-500"),
+    (_broken(enrichments=[*snapshot_to_json(_gathered(), WHEN)["enrichments"], {"vulnerabilityId": "CVE-1"}]),
+     "1 enrichment records for vulnerabilities no finding has, e.g. CVE-1"),
+    (_broken(findings=[*snapshot_to_json(_gathered(), WHEN)["findings"],
+                       snapshot_to_json(_gathered(), WHEN)["findings"][0]]),
+     r"findings\[3\] repeats findings\[0\] \(CVE-2024-0001\)"),
+    (_broken(findings=[{**f, "imageBuildVersionArn": image_arn(build=2)}
+                       for f in snapshot_to_json(_gathered(), WHEN)["findings"]]),
+     "other than the target"),
+    (_broken(feeds=[*snapshot_to_json(_gathered(), WHEN)["feeds"], snapshot_to_json(_gathered(), WHEN)["feeds"][0]]),
+     r"feeds\[2\]: Amazon Inspector \(inspector2 us-east-1\) is listed twice"),
 ])
 def test_a_malformed_snapshot_names_the_file(tmp_path: Path, doc: object, message: str) -> None:
     path = tmp_path / "snapshot.json"
@@ -97,6 +118,31 @@ def test_a_malformed_snapshot_names_the_file(tmp_path: Path, doc: object, messag
         load_snapshot(path)
     assert str(path) in err.value.message
     assert "\n" not in err.value.message
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    (lambda text: text.replace('"target":', '"target": "x", "target":', 1), "duplicate key 'target'"),
+    (lambda text: text.replace('"score": 0.91', '"score": NaN', 1), "NaN is not a number"),
+    (lambda text: text.replace('"score": 0.91', '"score": 1e999', 1), "'1e999' is not a finite number"),
+    (lambda text: text.replace('"value": 88.0', '"value": ' + "9" * 400, 1), "expected a finite number"),
+])
+def test_an_edited_snapshot_is_refused(tmp_path: Path, edit: Any, message: str) -> None:
+    path = tmp_path / "snapshot.json"
+    write_snapshot(path, _gathered(), fetched_at=WHEN)
+    edited = edit(path.read_text())
+    assert edited != path.read_text()
+    path.write_text(edited)
+    with pytest.raises(InputError, match=message):
+        load_snapshot(path)
+
+
+def test_check_refuses_a_snapshot_with_a_record_deleted(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = isolated_env / "snapshot.json"
+    path.write_text(json.dumps(_broken(enrichments=snapshot_to_json(_gathered(), WHEN)["enrichments"][1:])))
+    assert main(["check", "--snapshot", str(path), "--as-of", "2026-11-21"]) == ExitCode.USAGE
+    assert capsys.readouterr().err == (
+        f"gate: error: {path}: not a valid gate snapshot (no enrichment record for 1 vulnerabilities among the "
+        "findings, e.g. CVE-2024-0001) (write it again with `gate fetch`)\n")
 
 
 def test_not_json_is_an_input_error(tmp_path: Path) -> None:

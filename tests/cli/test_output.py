@@ -143,7 +143,7 @@ def test_an_invalid_policy_leaves_an_error_report_not_the_old_pass(isolated_env:
     assert main([*FINDINGS, "--policy", "nope", "--report", f"json={report}"]) == ExitCode.USAGE
     after = json.loads(report.read_text())
     assert after["verdict"] == "error"
-    assert "no policy file or shipped policy named 'nope'" in after["errors"][0]
+    assert "no shipped policy named 'nope'" in after["errors"][0]
 
 
 def test_an_unwritable_report_path_fails_before_any_work(isolated_env: Path,

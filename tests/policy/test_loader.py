@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gate.cli.main import main
-from gate.errors import ExitCode, PolicyError, UnreadableInputError
+from gate.errors import ExitCode, PolicyError
 from gate.policy.loader import load_policy, parse_policy
 
 GOOD = """\
@@ -107,15 +107,16 @@ def test_huge_file_is_refused(tmp_path: Path) -> None:
         load_policy(str(path))
 
 
-def test_missing_file_is_unreadable(tmp_path: Path) -> None:
-    with pytest.raises(UnreadableInputError, match="no such file"):
+def test_missing_policy_file_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match=r"nope\.yaml: no such file") as err:
         load_policy(str(tmp_path / "nope.yaml"))
+    assert err.value.exit_code == ExitCode.USAGE
 
 
 def test_unknown_shipped_name_suggests(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "validate", "defualt"]) == ExitCode.USAGE
     err = capsys.readouterr().err
-    assert "no policy file or shipped policy named 'defualt'" in err
+    assert "no shipped policy named 'defualt'" in err
     assert "did you mean 'default'?" in err
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.errors import InputError, UnreadableInputError
+from gate.errors import IncompleteError, InputError, UnreadableInputError
 from gate.sources.codec import finding_to_api, parse_finding
 from gate.sources.export import ExportSource
 from tests.conftest import DATA, EXAMPLES
@@ -42,12 +42,12 @@ def test_array_of_pages_and_concatenated_pages_agree(tmp_path: Path) -> None:
     pages = json.loads((EXAMPLES / "findings.json").read_text())
     concatenated = tmp_path / "pages.json"
     concatenated.write_text("\n".join(json.dumps(p, indent=2) for p in pages))
-    one_page = tmp_path / "one.json"
-    one_page.write_text(json.dumps(pages[0]))
+    last_page = tmp_path / "last.json"
+    last_page.write_text(json.dumps(pages[-1]))
     from_array = read_all(EXAMPLES / "findings.json")
     assert len(from_array) == sum(len(p["findings"]) for p in pages) == 347
     assert read_all(concatenated) == from_array
-    assert read_all(one_page) == from_array[: len(pages[0]["findings"])]
+    assert read_all(last_page) == from_array[-len(pages[-1]["findings"]):]
 
 
 def test_severity_is_upper_cased_and_timestamps_are_utc(tmp_path: Path) -> None:
@@ -96,3 +96,19 @@ def test_damaged_gzip_is_unreadable(tmp_path: Path) -> None:
     path.write_bytes(b"\x1f\x8b\x08\x00garbage")
     with pytest.raises(UnreadableInputError, match="damaged gzip"):
         read_all(path)
+
+
+@pytest.mark.parametrize("token", ["x", 5, {"nextToken": "x"}, [], False])
+@pytest.mark.parametrize("key", ["nextToken", "NextToken"])
+def test_any_token_on_the_last_page_means_truncated(tmp_path: Path, key: str, token: object) -> None:
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps({**json.loads(AWSCLI.read_text()), key: token}))
+    with pytest.raises(IncompleteError, match="the export is truncated"):
+        read_all(path)
+
+
+@pytest.mark.parametrize("token", [None, ""])
+def test_a_null_or_empty_token_is_no_token(tmp_path: Path, token: object) -> None:
+    path = tmp_path / "f.json"
+    path.write_text(json.dumps({**json.loads(AWSCLI.read_text()), "nextToken": token}))
+    assert len(read_all(path)) == 1

@@ -11,7 +11,7 @@ import pytest
 
 from gate.cli.main import main
 from gate.errors import ExitCode, IncompleteError, InputError, ScanNotReadyError, ShapeError
-from gate.model import Finding, Gathered, ScanResultCondition, VulnerablePackage, image_builder_check
+from gate.model import Enrichment, Finding, Gathered, ScanResultCondition, VulnerablePackage, image_builder_check
 from gate.snapshot import snapshot_from_json, snapshot_to_json
 from gate.sources.ec2_codec import parse_event_finding, parse_image_finding, split_title, unread_title
 from gate.sources.export import ExportSource
@@ -151,7 +151,7 @@ def test_mixed_kinds_in_one_file_and_both_copies_of_a_scan_are_refused(tmp_path:
 
 
 def test_a_malformed_finding_names_its_place(tmp_path: Path) -> None:
-    path = _write(tmp_path / "bad.json", json.dumps({"ImageFindings": [_ec2(), _ec2(Score=float("nan"))]}))
+    path = _write(tmp_path / "bad.json", json.dumps({"ImageFindings": [_ec2(), _ec2(Score="9.8")]}))
     with pytest.raises(InputError, match=r"page 1, finding 2: Score must be a finite number"):
         _read(path)
 
@@ -205,7 +205,7 @@ def test_a_failed_scan_event_exits_3_with_its_reason(capsys: pytest.CaptureFixtu
     ([_finding_event(0), _complete(2)], IncompleteError, "reported 2 findings but the events hold 1"),
     ([_finding_event(0), _finding_event(1), _complete(1)], IncompleteError,
      "reported 1 findings but the events hold 2"),
-    ([_finding_event(0, inspectorScore=float("nan"))], InputError, "finite number"),
+    ([_finding_event(0, inspectorScore=float("nan"))], InputError, "NaN is not a number gate accepts"),
 ])
 def test_bad_event_sets_are_refused(tmp_path: Path, events: list[Any], error: type[Exception], message: str) -> None:
     with pytest.raises(error, match=message):
@@ -279,7 +279,9 @@ def test_image_builder_check_follows_the_documented_rule() -> None:
 
 
 def test_snapshots_keep_the_condition_and_refuse_a_bad_one() -> None:
-    gathered = Gathered(target=ARN, findings=(parse_image_finding(_ec2()),), enrichments={}, feeds=(),
+    finding = parse_image_finding(_ec2())
+    gathered = Gathered(target=ARN, findings=(finding,),
+                        enrichments={finding.vulnerability_id: Enrichment(finding.vulnerability_id)}, feeds=(),
                         scan_result_condition=ScanResultCondition("MEDIUM", False))
     doc = snapshot_to_json(gathered, datetime(2026, 11, 26, tzinfo=UTC))
     assert snapshot_from_json(json.loads(json.dumps(doc))) == gathered
