@@ -107,10 +107,12 @@ def test_a_report_without_first_seen_starts_from_the_scan(first_report: Path, is
 def test_a_replayed_snapshot_cannot_claim_to_answer_baseline_fields(isolated_env: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """A snapshot's feeds list what they provide; `baseline` there must not make `new` answerable."""
-    from gate.model import FeedInfo, Gathered
+    from gate.model import Enrichment, FeedInfo, Gathered
 
+    findings = tuple(parse_finding(f) for f in build_findings(2))
     gathered = Gathered(target="arn:aws:imagebuilder:us-east-1:123456789012:image/web/1.0.0/2",
-                        findings=tuple(parse_finding(f) for f in build_findings(2)), enrichments={},
+                        findings=findings, enrichments={f.vulnerability_id: Enrichment(f.vulnerability_id)
+                                                        for f in findings},
                         feeds=(FeedInfo("forged", "forged", None, provides=("baseline", "kev-catalog",
                                                                               "epss-scores")),))
     snapshot = isolated_env / "forged.json"
