@@ -71,5 +71,6 @@ def cmd_schema(args: argparse.Namespace) -> int:
 def cmd_fields(args: argparse.Namespace) -> int:
     width = max(len(n) for n in FIELDS)
     for name, field in FIELDS.items():
-        streams.line(f"{name:<{width}}  {field.type.value:<15}  {field.doc}")
+        sources = ", ".join(sorted(field.sources))
+        streams.line(f"{name:<{width}}  {field.type.value:<15}  {field.doc} [from: {sources}]")
     return ExitCode.PASS

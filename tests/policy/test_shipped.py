@@ -45,3 +45,14 @@ def test_policy_test_command(capsys: pytest.CaptureFixture[str], tmp_path) -> No
     out = capsys.readouterr().out
     assert "FAIL" in out
     assert "wrong on purpose: expected fail, got pass" in out
+
+
+def test_policy_fields_lists_every_registry_field_with_its_sources(capsys: pytest.CaptureFixture[str]) -> None:
+    from gate.cli.main import main
+    from gate.fields import FIELDS
+
+    assert main(["policy", "fields"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == list(FIELDS)
+    kev = next(line for line in lines if line.startswith("kev "))
+    assert kev.endswith("[from: inspector, inspector-search, kev-catalog]")
