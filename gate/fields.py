@@ -41,6 +41,8 @@ class Source(enum.StrEnum):
     EPSS = "epss-scores"
     BASELINE = "baseline"
     """An earlier build of the same pipeline (a report, a snapshot, or the previous build live)."""
+    VULNRICHMENT = "vulnrichment"
+    """CISA's SSVC decision points from the CISA ADP container of CVE records."""
 
 
 ALWAYS: frozenset[Source] = frozenset({Source.FINDING, Source.CLOCK})
@@ -53,6 +55,7 @@ SUPPLY: dict[Source, str] = {
     Source.KEV: "--kev-catalog FILE or `gate feeds update`",
     Source.EPSS: "--epss-scores FILE or `gate feeds update`",
     Source.BASELINE: "--baseline FILE (the last build's JSON report) or --baseline previous",
+    Source.VULNRICHMENT: "--vulnrichment DIR or --vulnrichment-online",
 }
 """How a user supplies each optional kind, for the unanswerable-rule error."""
 
@@ -124,10 +127,18 @@ def _items(value: Any) -> tuple[str, ...] | None:
     return None if value is None else tuple(value.value)
 
 
+def _ssvc(attribute: str) -> Getter:
+    def get(_: Finding, e: Enrichment, __: Context) -> Any:
+        return getattr(e.ssvc, attribute) if e.ssvc is not None else None
+
+    return get
+
+
 _INSPECTOR = frozenset({Source.INSPECTOR})
 _SEARCHABLE = frozenset({Source.INSPECTOR, Source.INSPECTOR_SEARCH})
 """What `SearchVulnerabilities` returns too; `risk_score` and `tools` come only with finding details."""
 _KEV = frozenset({Source.INSPECTOR, Source.INSPECTOR_SEARCH, Source.KEV})
+_VULNRICHMENT = frozenset({Source.VULNRICHMENT})
 _FINDING = frozenset({Source.FINDING})
 _BASELINE = frozenset({Source.BASELINE})
 
@@ -171,6 +182,11 @@ FIELDS: dict[str, Field] = {
         Field("cwes", Type.LIST, "CWE ids, e.g. `CWE-787`", _SEARCHABLE, lambda f, e, c: _items(e.cwes)),
         Field("ttps", Type.LIST, "MITRE ATT&CK techniques", _SEARCHABLE, lambda f, e, c: _items(e.ttps)),
         Field("tools", Type.LIST, "exploit tools Inspector knows", _INSPECTOR, lambda f, e, c: _items(e.tools)),
+        Field("ssvc_exploitation", Type.STRING, "CISA SSVC Exploitation: none, poc or active", _VULNRICHMENT,
+              _ssvc("exploitation"), values=("none", "poc", "active")),
+        Field("ssvc_automatable", Type.BOOL, "CISA SSVC Automatable", _VULNRICHMENT, _ssvc("automatable")),
+        Field("ssvc_technical_impact", Type.STRING, "CISA SSVC Technical Impact: partial or total", _VULNRICHMENT,
+              _ssvc("technical_impact"), values=("partial", "total")),
         Field("enriched", Type.BOOL, "false when no enrichment source knew the vulnerability", _FINDING,
               lambda f, e, c: e.enriched),
         Field("new", Type.BOOL, "not in the baseline (an earlier build of the same pipeline)", _BASELINE, _new),

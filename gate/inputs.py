@@ -37,6 +37,11 @@ class Inputs:
     finding_details: tuple[Path, ...] = ()
     kev_catalog: Path | None = None
     epss_scores: Path | None = None
+    vulnrichment: Path | None = None
+    """A folder of CVE records (cisagov/vulnrichment layout or flat): SSVC points offline."""
+    vulnrichment_online: bool = False
+    vulnrichment_url: str | None = None
+    vex: tuple[Path, ...] = ()
     cached_feeds: bool = True
     region: str | None = None
     profile: str | None = None
@@ -103,6 +108,23 @@ def offline_enrichers(inputs: Inputs) -> list[Enricher]:
         enrichers.append(KevEnricher(KevCatalog.load(kev_path)))
     if epss_path:
         enrichers.append(EpssEnricher(EpssScores.load(epss_path)))
+    enrichers.extend(vulnrichment_enrichers(inputs))
+    return enrichers
+
+
+def vulnrichment_enrichers(inputs: Inputs) -> list[Enricher]:
+    """SSVC points: the local folder first (it wins per field), then the CVE record API when asked for."""
+    from gate.enrichment.vulnrichment import VulnrichmentDirectory  # noqa: PLC0415
+    from gate.enrichment.vulnrichment_online import DEFAULT_URL, RecordCache, VulnrichmentOnline  # noqa: PLC0415
+
+    enrichers: list[Enricher] = []
+    if inputs.vulnrichment is not None:
+        enrichers.append(VulnrichmentDirectory(inputs.vulnrichment))
+    if inputs.vulnrichment_online or inputs.vulnrichment_url:
+        use_cache = inputs.use_cache and inputs.cache_ttl > timedelta(0)
+        cache = RecordCache(cache_dir(inputs), inputs.cache_ttl) if use_cache else None
+        enrichers.append(VulnrichmentOnline(inputs.vulnrichment_url or DEFAULT_URL, cache=cache,
+                                            max_workers=inputs.max_workers))
     return enrichers
 
 
@@ -136,12 +158,14 @@ def _open_plan(inputs: Inputs) -> Plan:
         from gate.snapshot import open_snapshot  # noqa: PLC0415
 
         source, replay = open_snapshot(inputs.snapshot)
-        return Plan(source=source, offline=[replay, *offline])
+        return Plan(source=source, offline=[replay, *offline], vex=inputs.vex)
     if inputs.findings:
         from gate.sources.export import ExportSource  # noqa: PLC0415
 
-        return Plan(source=ExportSource(inputs.findings), offline=offline)
-    return open_live(inputs, offline)
+        return Plan(source=ExportSource(inputs.findings), offline=offline, vex=inputs.vex)
+    plan = open_live(inputs, offline)
+    plan.vex = inputs.vex
+    return plan
 
 
 def open_live(inputs: Inputs, offline: list[Enricher] | None = None) -> Plan:

@@ -163,6 +163,18 @@ class EpssScore:
 
 
 @dataclass(frozen=True)
+class Ssvc:
+    """CISA's SSVC decision points for one CVE, as the CISA ADP container of its CVE record states them."""
+
+    exploitation: str | None
+    """`none`, `poc` or `active` (lower-cased)."""
+    automatable: bool | None
+    technical_impact: str | None
+    """`partial` or `total` (lower-cased)."""
+    provenance: Provenance | None = None
+
+
+@dataclass(frozen=True)
 class Sourced:
     """A scalar or list enrichment value with its provenance."""
 
@@ -185,6 +197,7 @@ class Enrichment:
     cwes: Sourced | None = None
     ttps: Sourced | None = None
     tools: Sourced | None = None
+    ssvc: Ssvc | None = None
     kev_known_by: tuple[str, ...] = ()
     """Sources that were asked about KEV membership and answered (a `no` counts)."""
 
@@ -202,6 +215,7 @@ class Enrichment:
                 self.cwes,
                 self.ttps,
                 self.tools,
+                self.ssvc,
             )
         )
 
@@ -217,6 +231,7 @@ class Enrichment:
             cwes=self.cwes or other.cwes,
             ttps=self.ttps or other.ttps,
             tools=self.tools or other.tools,
+            ssvc=self.ssvc or other.ssvc,
             kev_known_by=tuple(dict.fromkeys(self.kev_known_by + other.kev_known_by)),
         )
 
@@ -267,6 +282,65 @@ class PolicyException:
     owner: str | None = None
     rules: tuple[str, ...] = ()
     packages: tuple[str, ...] = ()
+    until: str | None = None
+    """A `when` expression: once it holds for a finding, the exception no longer covers that finding."""
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """An exception that would have covered a finding but revoked itself: its `until` held."""
+
+    exception_id: str
+    reasons: tuple[str, ...]
+    """E.g. `epss 0.41 > 0.3`: the values that made `until` hold."""
+
+
+@dataclass(frozen=True)
+class VexStatement:
+    """One OpenVEX statement as read from a document, with what is needed to cite it."""
+
+    document: str
+    """The file it was read from."""
+    document_id: str
+    author: str
+    index: int
+    """0-based position in the document's `statements`."""
+    vulnerability: str
+    aliases: tuple[str, ...]
+    products: tuple[str, ...]
+    """One entry per product: its identifiers (`@id`, then `identifiers.purl`) joined by a newline."""
+    subcomponents: tuple[tuple[str, ...], ...]
+    """Per product, in `products` order: its subcomponents, each as newline-joined identifiers (empty: the
+    statement is about the whole product)."""
+    status: str
+    timestamp: datetime
+    statement_id: str | None = None
+    justification: str | None = None
+    impact_statement: str | None = None
+    action_statement: str | None = None
+    status_notes: str | None = None
+    line: int | None = None
+
+    @property
+    def covers(self) -> bool:
+        """`not_affected` and `fixed` cover a finding; `affected` and `under_investigation` never do."""
+        return self.status in ("not_affected", "fixed")
+
+    @property
+    def cover_id(self) -> str:
+        """What `RuleMatch.excepted_by` holds when this statement covers (a space: no policy id has one)."""
+        return f"VEX {self.ref}"
+
+    @property
+    def ref(self) -> str:
+        """`vex.json#2`: the document and the statement's 1-based number in it."""
+        return f"{self.document}#{self.index + 1}"
+
+    @property
+    def why(self) -> str:
+        """`not_affected (vulnerable_code_not_present)`: the status and its stated reason."""
+        reason = self.justification or self.impact_statement or self.action_statement
+        return f"{self.status} ({reason})" if reason else self.status
 
 
 class BaselineState(enum.StrEnum):
@@ -315,6 +389,10 @@ class FindingResult:
     """The baseline's first sighting if it had this finding, else this build's first observation."""
     baseline: BaselineState | None = None
     """NEW or UNCHANGED against the baseline; None when the run had no baseline."""
+    revoked: tuple[Revocation, ...] = ()
+    """Exceptions that would have covered a match but whose `until` held for this finding."""
+    vex: VexStatement | None = None
+    """The VEX statement that applies to this finding (the latest), whether or not it covers it."""
 
     @property
     def blocking(self) -> tuple[RuleMatch, ...]:
@@ -353,6 +431,8 @@ class Gathered:
     feeds: tuple[FeedInfo, ...]
     scan_result_condition: ScanResultCondition | None = None
     """Image Builder's own pass/fail condition for an on-demand AMI scan, when the image has one."""
+    output_amis: tuple[str, ...] = ()
+    """The build's output AMI ids when the source learned them (live runs): VEX products may name them."""
 
 
 @dataclass(frozen=True)
@@ -424,6 +504,13 @@ class Evaluation:
     stale_exceptions: tuple[str, ...] = ()
     """Active exceptions that covered nothing in this run."""
     expired_exceptions: tuple[str, ...] = ()
+    expiring_exceptions: tuple[str, ...] = ()
+    """Active exceptions whose expiry falls within `expiring_within_days` of the evaluation date."""
+    revoked_exceptions: tuple[str, ...] = ()
+    """Exceptions whose `until` held for at least one finding they would have covered."""
+    expiring_within_days: int = 14
+    products: tuple[str, ...] = ()
+    """What names the judged image: its build version ARN, pipeline ARN and output AMI ids (for VEX)."""
     feeds: tuple[FeedInfo, ...] = ()
     target: str | None = None
     """What was judged: an image build version ARN or the input file names."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gate.baseline import Baseline, BaselineSpec, build_of, compare, pipeline_of
@@ -42,6 +43,8 @@ class Plan:
     baseline: BaselineSpec | None = None
     pipeline: str | None = None
     """The target's image pipeline when resolving the target told it (otherwise the findings name it)."""
+    vex: tuple[Path, ...] = ()
+    """OpenVEX documents given for this run (besides those the policy lists)."""
 
     def provides(self) -> frozenset[str]:
         """Kinds of data the enrichers can answer, known before any call (from their declared feeds)."""
@@ -83,21 +86,33 @@ def gather(plan: Plan) -> Gathered:
     answers.extend(e.enrich(ids) for e in plan.offline)
     feeds = (live.feeds() if live is not None else ()) + tuple(info for e in plan.offline for info in e.feeds())
     return Gathered(target=plan.source.target, findings=tuple(findings), enrichments=combine(ids, answers),
-                    feeds=feeds, scan_result_condition=getattr(plan.source, "scan_result_condition", None))
+                    feeds=feeds, scan_result_condition=getattr(plan.source, "scan_result_condition", None),
+                    output_amis=tuple(getattr(plan.source, "output_amis", ())))
 
 
 def unanswerable(policy: Policy, provided: frozenset[str]) -> list[str]:
     """One line per (rule, field) that no source in this run can answer, naming the ways to supply it."""
     problems: list[str] = []
-    for rule in policy.rules:
-        for name in sorted(referenced([rule.condition])):
+    conditions = [(f"rule '{rule.id}'", rule.condition) for rule in policy.rules]
+    # NOTE: an `until` nothing can answer would never revoke: the exception would cover for ever.
+    conditions += [(f"exception '{ex_id}' until", condition) for ex_id, condition in policy.untils]
+    for label, condition in conditions:
+        for name in sorted(referenced([condition])):
             kinds = FIELDS[name].sources
             if kinds & provided:
                 continue
             ways = " or ".join(SUPPLY[Source(k)] for k in sorted(kinds) if Source(k) in SUPPLY)
-            problems.append(f"rule '{rule.id}' reads `{name}`, which no source in this run can answer "
-                            f"(supply {ways})")
+            problems.append(f"{label} reads `{name}`, which no source in this run can answer (supply {ways})")
     return problems
+
+
+def image_products(gathered: Gathered) -> frozenset[str]:
+    """What names the judged image for VEX: build version and pipeline ARNs, and output AMIs the source knows."""
+    names = {gathered.target} if gathered.target.startswith("arn:") else set()
+    for finding in gathered.findings:
+        names.update(n for n in (finding.image_build_version_arn, finding.image_pipeline_arn) if n)
+    names.update(gathered.output_amis)
+    return frozenset(names)
 
 
 def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
@@ -114,11 +129,15 @@ def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool = False) -> Evaluation:
+def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool = False,
+        expiring_within_days: int | None = None) -> Evaluation:
     """Gather, enrich and judge; closes the plan whatever happens. Raises `GateError` if it cannot complete."""
     from gate.policy.engine import judge  # noqa: PLC0415 - `gate --help` should not load the policy stack
+    from gate.policy.vex import read_documents  # noqa: PLC0415
 
     try:
+        # NOTE: VEX is read before anything is fetched: a bad document stops the run before AWS is asked.
+        vex = read_documents([*policy.vex, *plan.vex])
         notes: list[str] = []
         missing = unanswerable(policy, plan.provides())
         if missing and not allow_unanswerable:
@@ -138,7 +157,8 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
         notes.extend(base.notes)
     evaluation = judge(policy, gathered.findings, gathered.enrichments, now=now, target=gathered.target,
                        feeds=gathered.feeds, notes=(*notes, *_notes(gathered, now)), baseline=info,
-                       pipeline=pipeline, build=build_of(gathered, strict=base is not None))
+                       pipeline=pipeline, build=build_of(gathered, strict=base is not None), vex=vex,
+                       products=image_products(gathered), expiring_within_days=expiring_within_days)
     condition = gathered.scan_result_condition
     if condition is None:
         return evaluation

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from gate.errors import ShapeError
-from gate.model import Enrichment, EpssScore, KevEntry, Provenance, Sourced
+from gate.model import Enrichment, EpssScore, KevEntry, Provenance, Sourced, Ssvc
 from gate.timeutil import to_utc
 
 
@@ -63,7 +63,27 @@ def enrichment_to_json(e: Enrichment) -> dict[str, Any]:
         "cwes": _sourced(e.cwes),
         "ttps": _sourced(e.ttps),
         "tools": _sourced(e.tools),
+        "ssvc": ssvc_to_json(e.ssvc),
     }
+
+
+def ssvc_to_json(s: Ssvc | None) -> dict[str, Any] | None:
+    if s is None:
+        return None
+    return {"exploitation": s.exploitation, "automatable": s.automatable, "technicalImpact": s.technical_impact,
+            "provenance": provenance_to_json(s.provenance)}
+
+
+def ssvc_from_json(obj: object) -> Ssvc | None:
+    if obj is None:
+        return None
+    if not isinstance(obj, Mapping):
+        raise ShapeError("ssvc must be an object")
+    exploitation, automatable, impact = obj.get("exploitation"), obj.get("automatable"), obj.get("technicalImpact")
+    if exploitation not in (None, "none", "poc", "active") or impact not in (None, "partial", "total") or not (
+            automatable is None or isinstance(automatable, bool)):
+        raise ShapeError("ssvc values outside none/poc/active, true/false, partial/total")
+    return Ssvc(exploitation, automatable, impact, _provenance(obj.get("provenance")))
 
 
 def _date(value: object) -> date | None:
@@ -137,6 +157,7 @@ def enrichment_from_json(obj: object) -> Enrichment:
         cwes=_read_sourced(obj.get("cwes"), tuple),
         ttps=_read_sourced(obj.get("ttps"), tuple),
         tools=_read_sourced(obj.get("tools"), tuple),
+        ssvc=ssvc_from_json(obj.get("ssvc")),
         kev_known_by=tuple(str(s) for s in known_by),
     )
 

@@ -43,6 +43,7 @@ def snapshot_to_json(gathered: Gathered, fetched_at: datetime) -> dict[str, Any]
             for f in gathered.feeds
         ],
         "scanResultCondition": _condition_json(gathered.scan_result_condition),
+        "outputAmis": list(gathered.output_amis),
     }
 
 
@@ -135,8 +136,11 @@ def snapshot_from_json(doc: Any) -> Gathered:
     check_findings(target, parsed)
     check_enrichments(parsed, values)
     check_feeds(infos)
+    amis = doc.get("outputAmis") or []
+    if not isinstance(amis, list) or not all(isinstance(a, str) and a.startswith("ami-") for a in amis):
+        raise ShapeError("outputAmis must be a list of AMI ids")
     return Gathered(target=target, findings=tuple(parsed), enrichments=values, feeds=tuple(infos),
-                    scan_result_condition=_condition(doc.get("scanResultCondition")))
+                    scan_result_condition=_condition(doc.get("scanResultCondition")), output_amis=tuple(amis))
 
 
 def check_findings(target: str, findings: Sequence[Finding]) -> None:
@@ -199,6 +203,10 @@ class SnapshotSource:
     @property
     def target(self) -> str:
         return self._gathered.target
+
+    @property
+    def output_amis(self) -> tuple[str, ...]:
+        return self._gathered.output_amis
 
     def pages(self) -> Iterator[Sequence[Finding]]:
         yield self._gathered.findings

@@ -32,6 +32,12 @@ def register(sub: Any) -> None:
                      help="saved `aws inspector2 list-findings` / `batch-get-finding-details` output (repeatable)")
     enr.add_argument("--kev-catalog", type=Path, metavar="FILE", help="CISA known_exploited_vulnerabilities.json")
     enr.add_argument("--epss-scores", type=Path, metavar="FILE", help="FIRST EPSS CSV, plain or .gz")
+    enr.add_argument("--vulnrichment", type=Path, metavar="DIR",
+                     help="CISA SSVC points from CVE records: a clone of cisagov/vulnrichment or a flat folder")
+    enr.add_argument("--vulnrichment-online", action="store_true",
+                     help="look SSVC points up per CVE in the CVE record API (cached like Inspector answers)")
+    enr.add_argument("--vulnrichment-url", metavar="URL", default=os.environ.get("GATE_VULNRICHMENT_URL"),
+                     help="the CVE record API to ask (implies --vulnrichment-online; default: cveawg.mitre.org)")
     enr.add_argument("--no-cached-feeds", action="store_true",
                      help="don't use feeds downloaded by `gate feeds update`")
     enr.add_argument("--allow-unanswerable", action="store_true",
@@ -47,12 +53,23 @@ def register(sub: Any) -> None:
     out = p.add_argument_group("policy and output")
     out.add_argument("--policy", default=os.environ.get("GATE_POLICY", "default"), metavar="NAME|FILE",
                      help="policy file or shipped policy name (default: $GATE_POLICY or 'default')")
+    out.add_argument("--vex", action="append", type=Path, default=[], metavar="FILE",
+                     help="OpenVEX v0.2.0 document whose not_affected/fixed statements for this image cover "
+                     "findings (repeatable; adds to the policy's `vex`)")
+    out.add_argument("--expiring-within", type=_days, metavar="DAYS",
+                     help="report exceptions expiring within DAYS (default: the policy's expiring_within_days, or 14)")
     out.add_argument("--report", action="append", default=[], type=parse_report_spec, metavar="FORMAT=PATH",
                      help="write a report: " + ", ".join(f.value for f in Format) + "; PATH - is stdout (repeatable)")
     out.add_argument("--sarif-location", metavar="PATH", help="repository file SARIF results point at")
     out.add_argument("--as-of", metavar="DATE", help="evaluate as on this UTC date/time (default: now)")
     out.add_argument("--no-color", action="store_true", help="no ANSI colour in the terminal summary")
     p.set_defaults(func=run)
+
+
+def _days(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or int(text) > 3650:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days between 0 and 3650")
+    return int(text)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
         policy = load_policy(args.policy)
         reports.describe_policy(policy.name, policy.source, tuple(r.info for r in policy.rules))
         evaluation = run_gate(open_plan(inputs), policy, now=now,
-                              allow_unanswerable=args.allow_unanswerable)
+                              allow_unanswerable=args.allow_unanswerable,
+                              expiring_within_days=args.expiring_within)
         written = reports.write(evaluation)
         to_stdout = to_stream(specs, "stdout")
         summary = formatter(Format.TABLE).render(evaluation, options if not to_stdout else

@@ -20,7 +20,7 @@ from gate.reports.interface import ReportOptions
 from gate.reports.registry import Format, formatter
 
 GITHUB_SUMMARY_LIMIT = 1024 * 1024
-JSON_FORMATS = frozenset({Format.JSON, Format.SARIF})
+JSON_FORMATS = frozenset({Format.JSON, Format.SARIF, Format.OPENVEX})
 """Formats that stay valid JSON on stdout in Actions mode (escaped there, not fenced)."""
 _ALIASES: Mapping[str, streams.Stream] = {
     "-": "stdout",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -20,16 +20,26 @@ from gate.model import (
     Finding,
     FindingResult,
     PolicyException,
+    Revocation,
     RuleMatch,
     Verdict,
+    VexStatement,
 )
 from gate.policy.compile import referenced
 from gate.policy.loader import Policy, Rule
+from gate.policy.vex import VexIndex
+
+DEFAULT_EXPIRING_DAYS = 14
 
 
 def is_expired(exception: PolicyException, today: date) -> bool:
     """`expires` is the last day an exception applies."""
     return today > exception.expires
+
+
+def expiring(exception: PolicyException, today: date, within_days: int) -> bool:
+    """Still applies, but its last day falls within `within_days` of today."""
+    return 0 <= (exception.expires - today).days <= within_days
 
 
 def covers(exception: PolicyException, finding: Finding, rule: Rule) -> bool:
@@ -49,8 +59,10 @@ def covers(exception: PolicyException, finding: Finding, rule: Rule) -> bool:
 class Engine:
     """Holds a policy and the evaluation date; `decide` is the per-finding hot path."""
 
-    def __init__(self, policy: Policy, now: datetime, baseline: BaselineInfo | None = None) -> None:
+    def __init__(self, policy: Policy, now: datetime, baseline: BaselineInfo | None = None,
+                 vex: VexIndex | None = None) -> None:
         self.policy = policy
+        self.vex = vex
         self.now = now.astimezone(UTC)
         self.today = self.now.date()
         self.context = Context(today=self.today, first_seen=baseline.first_seen if baseline else None)
@@ -60,7 +72,9 @@ class Engine:
             bucket = self.expired if is_expired(ex, self.today) else self.active
             bucket.setdefault(ex.vulnerability.upper(), []).append(ex)
         self.used: set[str] = set()
-        self._getters = getters(referenced([r.condition for r in policy.rules]))
+        self.revoked: set[str] = set()
+        self._untils = policy.until_checks or {}
+        self._getters = getters(referenced([r.condition for r in policy.rules] + [c for _, c in policy.untils]))
 
     def decide(self, finding: Finding, enrichment: Enrichment,
                overrides: Mapping[str, Any] | None = None) -> FindingResult:
@@ -76,23 +90,42 @@ class Engine:
         seen = self.context.first_seen
         state = None if seen is None else (
             BaselineState.UNCHANGED if finding.identity in seen else BaselineState.NEW)
+        statement = self.vex.applicable(finding) if self.vex is not None else None
         if not mask:
             return FindingResult(finding, enrichment, Decision.PASS, first_seen=self.context.seen(finding),
-                                 baseline=state)
+                                 baseline=state, vex=statement)
         vid = finding.vulnerability_id.upper()
         matches: list[RuleMatch] = []
         expired_hits: list[str] = []
+        revoked: dict[str, Revocation] = {}
+        used_here: set[str] = set()  # exceptions whose `until` was false for this finding: asked once
         for i, rule in enumerate(self.policy.rules):
             if not mask >> i & 1:
                 continue
-            cover = next((ex for ex in self.active.get(vid, ()) if covers(ex, finding, rule)), None)
+            cover = None
+            for ex in self.active.get(vid, ()):
+                if not covers(ex, finding, rule):
+                    continue
+                if ex.id in revoked:
+                    continue
+                check = self._untils.get(ex.id)
+                if check is not None and ex.id not in used_here and self._until_holds(check[0], facts, finding):
+                    revoked[ex.id] = Revocation(ex.id, tuple(check[1](facts)))
+                    continue
+                used_here.add(ex.id)
+                cover = ex
+                break
+            excepted_by = cover.id if cover is not None else None
             if cover is not None:
                 self.used.add(cover.id)
             else:
                 expired_hits.extend(ex.id for ex in self.expired.get(vid, ()) if covers(ex, finding, rule))
+                if statement is not None and statement.covers:
+                    excepted_by = statement.cover_id
             matches.append(RuleMatch(rule_id=rule.id, action=rule.action,
                                      reasons=tuple(self.policy.explainers[i](facts)),
-                                     excepted_by=cover.id if cover else None))
+                                     excepted_by=excepted_by))
+        self.revoked.update(revoked)
         open_actions = {m.action for m in matches if m.excepted_by is None}
         if Action.FAIL in open_actions:
             decision = Decision.FAIL
@@ -102,7 +135,14 @@ class Engine:
             decision = Decision.EXCEPTED
         return FindingResult(finding, enrichment, decision, tuple(matches),
                              tuple(dict.fromkeys(expired_hits)), first_seen=self.context.seen(finding),
-                             baseline=state)
+                             baseline=state, revoked=tuple(revoked.values()), vex=statement)
+
+    def _until_holds(self, check: Any, facts: dict[str, Any], finding: Finding) -> bool:
+        try:
+            return bool(check(facts))
+        except Exception as err:  # fail closed, as for rules
+            raise PolicyError(f"evaluating `until` for {finding.vulnerability_id} failed: "
+                              f"{type(err).__name__}: {err}", path=self.policy.source) from err
 
 
 def judge(
@@ -117,9 +157,17 @@ def judge(
     baseline: BaselineInfo | None = None,
     pipeline: str | None = None,
     build: str | None = None,
+    vex: Sequence[VexStatement] = (),
+    products: Iterable[str] = (),
+    expiring_within_days: int | None = None,
 ) -> Evaluation:
-    """Decide every finding and the verdict; the policy half of a run (`gate.run` owns the whole)."""
-    engine = Engine(policy, now, baseline)
+    """Decide every finding and the verdict; the policy half of a run (`gate.run` owns the whole).
+
+    `expiring_within_days` (else the policy's, else 14) is the window in which exceptions are reported
+    as expiring. `products` name the judged image (build version ARN, pipeline ARN, AMI ids) for `vex`.
+    """
+    image = tuple(sorted({p.strip() for p in products if p and p.strip()}))
+    engine = Engine(policy, now, baseline, VexIndex(vex, image) if vex else None)
     results = tuple(
         engine.decide(f, enrichments.get(f.vulnerability_id) or Enrichment(f.vulnerability_id))
         for f in findings
@@ -128,8 +176,11 @@ def judge(
     expired = tuple(ex.id for ex in policy.exceptions if is_expired(ex, engine.today))
     stale = tuple(
         ex.id for ex in policy.exceptions
-        if not is_expired(ex, engine.today) and ex.id not in engine.used
+        if not is_expired(ex, engine.today) and ex.id not in engine.used and ex.id not in engine.revoked
     )
+    window = next(d for d in (expiring_within_days, policy.expiring_within_days, DEFAULT_EXPIRING_DAYS)
+                  if d is not None)
+    soon = tuple(ex.id for ex in policy.exceptions if expiring(ex, engine.today, window))
     return Evaluation(
         verdict=verdict,
         results=results,
@@ -139,6 +190,10 @@ def judge(
         exceptions=policy.exceptions,
         stale_exceptions=stale,
         expired_exceptions=expired,
+        expiring_exceptions=soon,
+        revoked_exceptions=tuple(ex.id for ex in policy.exceptions if ex.id in engine.revoked),
+        expiring_within_days=window,
+        products=image,
         feeds=feeds,
         target=target,
         evaluated_at=engine.now,

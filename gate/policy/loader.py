@@ -44,6 +44,14 @@ class Policy:
     function: PolicyFunction
     explainers: tuple[ExplainFunction, ...]
     """`explainers[i](facts)`: why rule i matched, from the same compiled semantics as `function`."""
+    untils: tuple[tuple[str, Node], ...] = ()
+    """(exception id, condition) for each exception with `until`."""
+    until_checks: dict[str, tuple[PolicyFunction, ExplainFunction]] | None = None
+    """Exception id → (is `until` true, why): one small function per distinct condition, so a finding
+    pays only for the exceptions that would cover it, never for all of them."""
+    vex: tuple[str, ...] = ()
+    """VEX documents the policy lists, resolved against the policy file's folder."""
+    expiring_within_days: int | None = None
 
 
 @cache
@@ -178,22 +186,24 @@ def parse_policy(text: str, path: str) -> Policy:
                                       path=path, line=line))
             continue
         seen[item["id"]] = line or 0
-        when_line, when_col = doc.marks.get(("rules", i, "when"), (None, None))
-        try:
-            condition = parse(item["when"])
-        except ExprError as e:
-            column = e.column
-            if column is not None and when_col is not None and "\n" not in item["when"].strip():
-                column += when_col - 1
-            errors.append(PolicyError(f"rule '{item['id']}': {e.message}", path=path, line=when_line,
-                                      column=column, hint=e.hint))
+        condition = _expression(doc, ("rules", i, "when"), f"rule '{item['id']}'", errors)
+        if condition is None:
             continue
         rules.append(Rule(id=item["id"], action=Action(item["action"]), when=item["when"],
                           condition=condition, description=item.get("description")))
-    exceptions = _exceptions(raw.get("exceptions", []), doc, set(seen), errors) if schema_ok else ()
+    untils: list[tuple[str, Node]] = []
+    exceptions = _exceptions(raw.get("exceptions", []), doc, set(seen), errors, untils) if schema_ok else ()
     if errors:
         raise PolicyErrors(errors)
     function, explainers = compile_policy([r.condition for r in rules])
+    compiled: dict[str, tuple[PolicyFunction, ExplainFunction]] = {}
+    until_checks: dict[str, tuple[PolicyFunction, ExplainFunction]] = {}
+    for (ex_id, condition) in untils:
+        if condition.text not in compiled:
+            holds, (explain,) = compile_policy([condition])
+            compiled[condition.text] = (holds, explain)
+        until_checks[ex_id] = compiled[condition.text]
+    folder = Path(path).parent
     return Policy(
         name=raw.get("name") or Path(path).stem,
         source=path,
@@ -201,11 +211,32 @@ def parse_policy(text: str, path: str) -> Policy:
         exceptions=exceptions,
         function=function,
         explainers=explainers,
+        untils=tuple(untils),
+        until_checks=until_checks,
+        vex=tuple(str(folder / v) for v in raw.get("vex", ())),
+        expiring_within_days=raw.get("expiring_within_days"),
     )
 
 
+def _expression(doc: yamlsrc.Document, where: yamlsrc.JsonPath, label: str,
+                errors: list[PolicyError]) -> Node | None:
+    """The checked expression at `where`, or None after recording the error with its file:line:col."""
+    text = doc.value
+    for part in where:
+        text = text[part]
+    line, col = doc.marks.get(where, (None, None))
+    try:
+        return parse(text)
+    except ExprError as e:
+        column = e.column
+        if column is not None and col is not None and "\n" not in text.strip():
+            column += col - 1
+        errors.append(PolicyError(f"{label}: {e.message}", path=doc.path, line=line, column=column, hint=e.hint))
+        return None
+
+
 def _exceptions(items: list[dict[str, Any]], doc: yamlsrc.Document, rule_ids: set[str],
-                errors: list[PolicyError]) -> tuple[PolicyException, ...]:
+                errors: list[PolicyError], untils: list[tuple[str, Node]]) -> tuple[PolicyException, ...]:
     out: list[PolicyException] = []
     ids: set[str] = set()
     for i, item in enumerate(items):
@@ -219,6 +250,10 @@ def _exceptions(items: list[dict[str, Any]], doc: yamlsrc.Document, rule_ids: se
         if ex_id in ids:
             ex_id = f"{ex_id}#{i + 1}"
         ids.add(ex_id)
+        if "until" in item:
+            condition = _expression(doc, ("exceptions", i, "until"), f"exception {ex_id} until", errors)
+            if condition is not None:
+                untils.append((ex_id, condition))
         out.append(PolicyException(
             id=ex_id,
             vulnerability=item["vulnerability"].strip(),
@@ -227,5 +262,6 @@ def _exceptions(items: list[dict[str, Any]], doc: yamlsrc.Document, rule_ids: se
             owner=item.get("owner"),
             rules=tuple(item.get("rules", ())),
             packages=tuple(item.get("packages", ())),
+            until=item.get("until"),
         ))
     return tuple(out)

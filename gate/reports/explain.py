@@ -16,6 +16,7 @@ from gate.model import (
     Provenance,
     RuleMatch,
     Sourced,
+    VexStatement,
     VulnerablePackage,
     severity_rank,
 )
@@ -104,6 +105,11 @@ def enrichment_lines(enrichment: Enrichment, now: datetime | None) -> tuple[str,
         if epss.percentile is not None:
             text += f", percentile {number(epss.percentile)}"
         lines.append(f"{text} ({provenance_text(epss.provenance, now, 'scored')})")
+    ssvc = enrichment.ssvc
+    if ssvc is not None:
+        automatable = {True: "yes", False: "no", None: "unknown"}[ssvc.automatable]
+        lines.append(f"ssvc exploitation {ssvc.exploitation or 'unknown'}, automatable {automatable}, technical impact "
+                     f"{ssvc.technical_impact or 'unknown'} ({provenance_text(ssvc.provenance, now, 'assessed')})")
     labelled: tuple[tuple[str, Sourced | None], ...] = (
         ("exploit observed", enrichment.exploit_observed),
         ("risk score", enrichment.risk_score),
@@ -126,11 +132,19 @@ def match_text(match: RuleMatch) -> str:
 def match_lines(result: FindingResult, evaluation: Evaluation) -> tuple[str, ...]:
     """Each matched rule with its action and reasons, then exceptions that covered or lapsed."""
     lines = []
+    vex = result.vex
     for match in result.matches:
         line = f"{match.action.value} {match_text(match)}"
-        if match.excepted_by:
+        if vex is not None and match.excepted_by == vex.cover_id:
+            line += f" (excepted by VEX: {vex_text(vex)})"
+        elif match.excepted_by:
             line += f" (excepted by {match.excepted_by})"
         lines.append(line)
+    for revocation in result.revoked:
+        reasons = "; ".join(revocation.reasons) or "its until condition held"
+        lines.append(f"exception {revocation.exception_id} revoked: {reasons}")
+    if vex is not None and not vex.covers:
+        lines.append(f"VEX says {vex_text(vex)}; {vex.status} never covers a finding")
     expiries = {e.id: e.expires for e in evaluation.exceptions}
     for exc_id in result.expired_exceptions:
         expired = expiries.get(exc_id)
@@ -164,6 +178,13 @@ def baseline_lines(evaluation: Evaluation, limit: int = 20) -> tuple[str, ...]:
     if len(base.fixed) > limit:
         lines.append(f"... and {len(base.fixed) - limit} more fixed (the JSON report lists them all)")
     return tuple(lines)
+
+
+def vex_text(statement: VexStatement) -> str:
+    """`not_affected (vulnerable_code_not_present), vex.json statement 2 by Platform <p@example.com>`."""
+    return (f"{statement.why}, {statement.document} statement {statement.index + 1} "
+            f"(line {statement.line}) by {statement.author}" if statement.line else
+            f"{statement.why}, {statement.document} statement {statement.index + 1} by {statement.author}")
 
 
 def why(result: FindingResult, evaluation: Evaluation) -> tuple[str, ...]:
@@ -225,10 +246,36 @@ def feed_text(feed: FeedInfo, now: datetime | None) -> str:
     return f"{feed.name} ({provenance_text(Provenance(feed.source, feed.as_of), now)}{detail})"
 
 
-def exception_lines(evaluation: Evaluation) -> tuple[str, ...]:
-    """Exceptions needing housekeeping: expired ones no longer protect, stale ones cover nothing."""
+def exception_alerts(evaluation: Evaluation) -> tuple[str, ...]:
+    """Exceptions about to lapse or that revoked themselves: a person must act on these soon."""
     by_id = {e.id: e for e in evaluation.exceptions}
+    today = _day(evaluation.evaluated_at) if evaluation.evaluated_at else None
     lines = []
+    for exc_id in evaluation.expiring_exceptions:
+        exc = by_id[exc_id]
+        days = (exc.expires - today).days if today else None
+        when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days" if days else ""
+        owner = f", owner {exc.owner}" if exc.owner else ""
+        lines.append(f"expiring: {exc.id} for {exc.vulnerability} (expires {exc.expires.isoformat()}"
+                     f"{', ' + when if when else ''}{owner}): {exc.reason}")
+    revoked: dict[str, list[str]] = {}
+    for result in evaluation.results:
+        for revocation in result.revoked:
+            revoked.setdefault(revocation.exception_id, []).append(
+                f"{result.finding.vulnerability_id}: {'; '.join(revocation.reasons)}")
+    for exc_id in evaluation.revoked_exceptions:
+        exc = by_id[exc_id]
+        seen = revoked.get(exc_id, [])
+        first = seen[0] if seen else ""
+        more = f" (and {len(seen) - 1} more findings)" if len(seen) > 1 else ""
+        lines.append(f"revoked: {exc.id} for {exc.vulnerability} (until {exc.until}): {first}{more}")
+    return tuple(lines)
+
+
+def exception_lines(evaluation: Evaluation) -> tuple[str, ...]:
+    """Exceptions needing housekeeping: expiring, revoked, expired (no longer protect), stale (cover nothing)."""
+    by_id = {e.id: e for e in evaluation.exceptions}
+    lines = list(exception_alerts(evaluation))
     for label, ids in (
         ("expired", evaluation.expired_exceptions),
         ("stale", evaluation.stale_exceptions),

@@ -49,6 +49,10 @@ def annotations(evaluation: Evaluation, file: str | None = None) -> list[str]:
     since = explain.baseline_lines(evaluation, limit=ANNOTATIONS_PER_KIND)
     if since:
         lines.append(f"::notice title=gate: since the baseline::{escape.workflow_data(chr(10).join(since))}")
+    # NOTE: exceptions about to lapse or revoked are warnings of their own, outside the per-finding budget.
+    for alert in explain.exception_alerts(evaluation)[:ANNOTATIONS_PER_KIND]:
+        title = escape.workflow_property("gate: exception " + alert.split(":", 1)[0])
+        lines.append(f"::warning title={title}::{escape.workflow_data(escape.clip(alert, TEXT_LIMIT * 2))}")
     return lines
 
 

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from gate import __version__
-from gate.model import Evaluation, FindingResult
+from gate.model import Evaluation, FindingResult, VexStatement
 from gate.reports.interface import ReportOptions
 from gate.serialize import enrichment_to_json
 
@@ -26,6 +26,8 @@ def _result(r: FindingResult) -> dict[str, Any]:
             for m in r.matches
         ],
         "expiredExceptions": list(r.expired_exceptions),
+        "revokedExceptions": [{"id": v.exception_id, "reasons": list(v.reasons)} for v in r.revoked],
+        "vex": _vex(r.vex) if r.vex else None,
         "title": f.title,
         "fixAvailable": f.fix_available,
         "inspectorScore": f.inspector_score,
@@ -61,6 +63,12 @@ def _baseline(evaluation: Evaluation) -> dict[str, Any]:
     }
 
 
+def _vex(v: VexStatement) -> dict[str, Any]:
+    return {"document": v.document, "documentId": v.document_id, "statement": v.index + 1, "line": v.line,
+            "author": v.author, "status": v.status, "justification": v.justification,
+            "impactStatement": v.impact_statement, "timestamp": v.timestamp.isoformat(), "covers": v.covers}
+
+
 def report_document(evaluation: Evaluation) -> dict[str, Any]:
     s = evaluation.summary
     return {
@@ -82,7 +90,9 @@ def report_document(evaluation: Evaluation) -> dict[str, Any]:
             {"id": x.id, "vulnerability": x.vulnerability, "reason": x.reason, "owner": x.owner,
              "expires": x.expires.isoformat(), "rules": list(x.rules), "packages": list(x.packages),
              "status": "expired" if x.id in evaluation.expired_exceptions
-             else "stale" if x.id in evaluation.stale_exceptions else "used"}
+             else "stale" if x.id in evaluation.stale_exceptions else "used",
+             "until": x.until, "revoked": x.id in evaluation.revoked_exceptions,
+             "expiring": x.id in evaluation.expiring_exceptions}
             for x in evaluation.exceptions
         ],
         "feeds": [

@@ -17,6 +17,7 @@ class Format(enum.StrEnum):
     MARKDOWN = "markdown"
     HTML = "html"
     TABLE = "table"
+    OPENVEX = "openvex"
 
 
 def formatter(fmt: Format) -> ReportFormat:
@@ -48,4 +49,8 @@ def formatter(fmt: Format) -> ReportFormat:
         from gate.reports.table import TableReport  # noqa: PLC0415 - import a format only when it is used
 
         return TableReport()
+    if fmt is Format.OPENVEX:
+        from gate.reports.openvex import OpenVexReport  # noqa: PLC0415 - import a format only when it is used
+
+        return OpenVexReport()
     assert_never(fmt)

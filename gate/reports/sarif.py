@@ -187,6 +187,7 @@ def _invocation(evaluation: Evaluation) -> JsonObject:
         invocation["endTimeUtc"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     notices = [{"level": "error", "message": {"text": e}} for e in evaluation.errors]
     notices += [{"level": "note", "message": {"text": n}} for n in evaluation.notes]
+    notices += [{"level": "warning", "message": {"text": a}} for a in explain.exception_alerts(evaluation)]
     if notices:
         invocation["toolExecutionNotifications"] = notices
     return invocation

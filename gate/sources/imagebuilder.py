@@ -85,6 +85,8 @@ class ImageBuilderSource:
         self._clock = clock
         self._call = caller or Caller(Backoff(sleep=sleep, clock=clock))
         self._image = image
+        self.output_amis: tuple[str, ...] = ()
+        """The build's output AMI ids (every region), known once the scan is complete: VEX products name them."""
 
     @property
     def target(self) -> str:
@@ -132,6 +134,8 @@ class ImageBuilderSource:
             reason = one_line(state.get("reason") or "")
             because = f" ({reason})" if reason else ""
             if status == "COMPLETED":
+                amis = (image.get("outputResources") or {}).get("amis") or []
+                self.output_amis = tuple(str(a["image"]) for a in amis if isinstance(a, Mapping) and a.get("image"))
                 return
             if status in ENDED_BADLY:
                 raise ScanNotReadyError(

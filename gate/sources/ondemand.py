@@ -98,6 +98,14 @@ class OnDemandSource:
     def target(self) -> str:
         return self._arn
 
+    @property
+    def output_amis(self) -> tuple[str, ...]:
+        """Every output AMI of the build, the scanned one first: VEX statements may name any of them."""
+        amis = (self._image.get("outputResources") or {}).get("amis") or []
+        found = [self.ami] if self.ami else []
+        found += [str(a["image"]) for a in amis if isinstance(a, Mapping) and a.get("image")]
+        return tuple(dict.fromkeys(found))
+
     def calls(self) -> dict[str, int]:
         return self._call.counts()
 

@@ -270,3 +270,12 @@ def test_a_missing_ami_is_reported(aws_env: Emulator, clients: Clients, fake_tim
     assert isinstance(source, OnDemandSource)
     with pytest.raises(IncompleteError, match="there is no on-demand scan"):
         _all(source)
+
+
+def test_the_output_amis_are_known_for_vex(aws_env: Emulator, clients: Clients, fake_time: FakeTime,
+                                           caller: Caller) -> None:
+    ami = _seed(aws_env, _ec2(3))
+    source = _open(clients, fake_time, caller)
+    assert isinstance(source, OnDemandSource)
+    _all(source)
+    assert source.output_amis == (ami,)
