@@ -35,6 +35,11 @@ def gunzip(data: bytes, origin: str) -> bytes:
 
 def read_bytes(path: Path) -> bytes:
     """The file's bytes, gunzipped when it starts with the gzip magic."""
+    return gunzip(read_raw(path), str(path))
+
+
+def read_raw(path: Path) -> bytes:
+    """The file's bytes as stored (still compressed), bounded."""
     try:
         data = path.read_bytes()
     except FileNotFoundError as e:
@@ -43,7 +48,6 @@ def read_bytes(path: Path) -> bytes:
         raise UnreadableInputError(f"{path}: is a directory, expected a file") from e
     except OSError as e:
         raise UnreadableInputError(f"{path}: cannot read ({e.strerror or e})") from e
-    data = gunzip(data, str(path))
     if len(data) > MAX_BYTES:
         raise UnreadableInputError(f"{path}: larger than {MAX_BYTES // 2**20} MiB")
     return data

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gate.baseline import Baseline, BaselineSpec, build_of, compare, pipeline_of
+from gate.enrichment.freshness import DEFAULT_MAX_AGE, require_fresh
 from gate.enrichment.interface import Enricher, IncrementalEnricher, combine
 from gate.errors import IncompleteError
 from gate.fields import ALWAYS, FIELDS, SUPPLY, Source
@@ -130,8 +131,11 @@ def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
 
 
 def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool = False,
-        expiring_within_days: int | None = None) -> Evaluation:
-    """Gather, enrich and judge; closes the plan whatever happens. Raises `GateError` if it cannot complete."""
+        expiring_within_days: int | None = None, max_feed_age: timedelta | None = None) -> Evaluation:
+    """Gather, enrich and judge; closes the plan whatever happens. Raises `GateError` if it cannot complete.
+
+    `max_feed_age`: how old KEV/EPSS data may be at `now`; None takes the policy's, else 30 days.
+    """
     from gate.policy.engine import judge  # noqa: PLC0415 - `gate --help` should not load the policy stack
     from gate.policy.vex import read_documents  # noqa: PLC0415
 
@@ -149,6 +153,7 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
         gathered = gather(plan)
     finally:
         plan.close()
+    require_fresh(gathered.feeds, now, max_feed_age or policy.max_feed_age or DEFAULT_MAX_AGE)
     # NOTE: findings of several builds are refused only where it matters: against a baseline.
     pipeline = pipeline_of(gathered, plan.pipeline, strict=base is not None)
     info = None

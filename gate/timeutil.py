@@ -109,3 +109,17 @@ def iso(value: datetime | None) -> str | None:
     """ISO-8601 text for JSON, or None."""
     return value.isoformat() if value else None
 
+
+_AGE = re.compile(r"([0-9]{1,6})\s*([hd])")
+LONGEST_AGE = timedelta(days=3650)
+
+
+def parse_age(text: str) -> timedelta:
+    """An age limit such as `30d` or `36h`, from 1 hour to 10 years; ValueError names the accepted form."""
+    match = _AGE.fullmatch(text.strip().lower())
+    if match is None:
+        raise ValueError(f"{text!r} is not an age like 30d or 36h")
+    age = timedelta(hours=int(match[1])) if match[2] == "h" else timedelta(days=int(match[1]))
+    if not timedelta(hours=1) <= age <= LONGEST_AGE:
+        raise ValueError(f"{text!r} is outside 1h..{LONGEST_AGE.days}d")
+    return age

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from gate.errors import ExitCode, UsageError
 from gate.model import Verdict
 from gate.reports.interface import ReportOptions
 from gate.reports.registry import Format, formatter
-from gate.timeutil import parse_instant, utcnow
+from gate.timeutil import parse_age, parse_instant, utcnow
 
 
 def register(sub: Any) -> None:
@@ -40,6 +41,9 @@ def register(sub: Any) -> None:
                      help="the CVE record API to ask (implies --vulnrichment-online; default: cveawg.mitre.org)")
     enr.add_argument("--no-cached-feeds", action="store_true",
                      help="don't use feeds downloaded by `gate feeds update`")
+    enr.add_argument("--max-feed-age", type=_max_age, metavar="AGE",
+                     help="refuse KEV/EPSS data older than this at the evaluation time, e.g. 30d, 36h "
+                     "(default: the policy's max_feed_age, else 30d)")
     enr.add_argument("--allow-unanswerable", action="store_true",
                      help="judge rules whose fields no source in this run can answer as not matching, instead "
                      "of stopping with exit 3 (the reports say so)")
@@ -72,6 +76,13 @@ def _days(text: str) -> int:
     return int(text)
 
 
+def _max_age(text: str) -> timedelta:
+    try:
+        return parse_age(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def run(args: argparse.Namespace) -> int:
     from gate.inputs import open_plan  # noqa: PLC0415 - keep `gate --help` light
     from gate.policy.loader import load_policy  # noqa: PLC0415
@@ -91,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
         reports.describe_policy(policy.name, policy.source, tuple(r.info for r in policy.rules))
         evaluation = run_gate(open_plan(inputs), policy, now=now,
                               allow_unanswerable=args.allow_unanswerable,
-                              expiring_within_days=args.expiring_within)
+                              expiring_within_days=args.expiring_within, max_feed_age=args.max_feed_age)
         written = reports.write(evaluation)
         to_stdout = to_stream(specs, "stdout")
         summary = formatter(Format.TABLE).render(evaluation, options if not to_stdout else

@@ -6,14 +6,20 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from gate.errors import InputError, ShapeError
 from gate.fields import Source
-from gate.files import read_bytes
+from gate.files import gunzip, read_bytes
 from gate.model import Enrichment, EpssScore, FeedInfo, Provenance
 from gate.timeutil import to_utc
 
 SOURCE = "first-epss"
+FEED_NAME = "FIRST EPSS"
+HINT = "pass FIRST's epss_scores-YYYY-MM-DD.csv.gz, or run `gate feeds update`"
+
+Score = tuple[float, float | None]
+"""(EPSS probability, percentile when the file has one)."""
 
 
 def _meta(line: str) -> dict[str, str]:
@@ -25,31 +31,60 @@ def _meta(line: str) -> dict[str, str]:
     return out
 
 
-def _unit(text: str, what: str, origin: str, lineno: int) -> float:
+def unit(text: str | float, what: str, where: str) -> float:
+    """A probability or percentile: a number in 0..1 (NaN and infinities are outside)."""
     try:
         value = float(text)
     except ValueError as e:
-        raise InputError(f"{origin}:{lineno}: {what} {text!r} is not a number") from e
+        raise InputError(f"{where}: {what} {text!r} is not a number", hint=HINT) from e
     if not 0.0 <= value <= 1.0:  # also rejects NaN
-        raise InputError(f"{origin}:{lineno}: {what} {text} is outside 0..1",
-                         hint="is this FIRST's EPSS CSV?")
+        raise InputError(f"{where}: {what} {text} is outside 0..1", hint=HINT)
     return value
+
+
+class EpssSource(Protocol):
+    """Validated scores, in memory or indexed on disk, that answer for the CVEs asked."""
+
+    @property
+    def model_version(self) -> str | None: ...
+    @property
+    def score_date(self) -> datetime: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def count(self) -> int: ...
+    def lookup(self, ids: Collection[str]) -> Mapping[str, Score]:
+        """The score of each upper-cased id the file lists."""
+        ...
 
 
 @dataclass(frozen=True)
 class EpssScores:
-    scores: Mapping[str, tuple[float, float | None]]
+    """The whole file, parsed and validated."""
+
+    scores: Mapping[str, Score]
     model_version: str | None
-    score_date: datetime | None
+    score_date: datetime
     origin: str
+
+    @property
+    def count(self) -> int:
+        return len(self.scores)
+
+    def lookup(self, ids: Collection[str]) -> Mapping[str, Score]:
+        return {vid: self.scores[vid] for vid in ids if vid in self.scores}
 
     @classmethod
     def load(cls, path: Path) -> EpssScores:
+        return cls.from_bytes(read_bytes(path), str(path))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, origin: str) -> EpssScores:
         try:
-            text = read_bytes(path).decode("utf-8")
+            text = gunzip(data, origin).decode("utf-8")
         except UnicodeDecodeError as e:
-            raise InputError(f"{path}: not a text CSV ({e.reason})") from e
-        return cls.parse(text, str(path))
+            raise InputError(f"{origin}: not a text CSV ({e.reason})", hint=HINT) from e
+        return cls.parse(text, origin)
 
     @classmethod
     def parse(cls, text: str, origin: str) -> EpssScores:
@@ -63,26 +98,33 @@ class EpssScores:
             "cve,epss,percentile",
             "cve,epss",
         ):
-            raise InputError(f"{origin}: not an EPSS CSV (expected a 'cve,epss,percentile' header)",
-                             hint="pass FIRST's epss_scores-YYYY-MM-DD.csv.gz")
-        scores: dict[str, tuple[float, float | None]] = {}
+            raise InputError(f"{origin}: not an EPSS CSV (expected a 'cve,epss,percentile' header)", hint=HINT)
+        scores: dict[str, Score] = {}
         for lineno, line in enumerate(lines[start + 1:], start=start + 2):
             if not line.strip():
                 continue
             cells = line.split(",")
             if len(cells) < 2 or not cells[0].startswith("CVE-"):
-                raise InputError(f"{origin}:{lineno}: expected 'CVE-…,score,percentile'")
-            score = _unit(cells[1], "score", origin, lineno)
-            pct = _unit(cells[2], "percentile", origin, lineno) if len(cells) > 2 else None
+                raise InputError(f"{origin}:{lineno}: expected 'CVE-…,score,percentile'", hint=HINT)
+            where = f"{origin}:{lineno}"
+            score = unit(cells[1], "score", where)
+            pct = unit(cells[2], "percentile", where) if len(cells) > 2 else None
             scores[cells[0].strip().upper()] = (score, pct)
-        score_date = None
-        if "score_date" in meta:
-            try:
-                score_date = to_utc(meta["score_date"])
-            except ShapeError as e:
-                raise InputError(f"{origin}:1: bad score_date {meta['score_date']!r}") from e
-        return cls(scores=scores, model_version=meta.get("model_version"),
-                   score_date=score_date, origin=origin)
+        # NOTE: a file without rows would answer "no score" for everything; without a date, for ever.
+        if not scores:
+            raise InputError(f"{origin}: the EPSS file has no scores (header only)", hint=HINT)
+        try:
+            score_date = to_utc(meta.get("score_date") or None)
+        except ShapeError as e:
+            raise InputError(f"{origin}:1: bad score_date {meta['score_date']!r}", hint=HINT) from e
+        if score_date is None:
+            raise InputError(f"{origin}: the EPSS file has no '#model_version:…,score_date:…' line, "
+                             "so its age is unknown", hint=HINT)
+        return cls(scores=scores, model_version=meta.get("model_version"), score_date=score_date, origin=origin)
+
+
+def describe(source: EpssSource) -> str:
+    return f"model {source.model_version}, {source.count} scores"
 
 
 class EpssEnricher:
@@ -91,14 +133,15 @@ class EpssEnricher:
     name = SOURCE
     provides: frozenset[str] = frozenset({Source.EPSS})
 
-    def __init__(self, scores: EpssScores) -> None:
+    def __init__(self, scores: EpssSource) -> None:
         self.data = scores
         self._provenance = Provenance(source=SOURCE, as_of=scores.score_date)
 
     def enrich(self, vulnerability_ids: Collection[str]) -> dict[str, Enrichment]:
+        found = self.data.lookup({vid.upper() for vid in vulnerability_ids})
         out: dict[str, Enrichment] = {}
         for vid in vulnerability_ids:
-            hit = self.data.scores.get(vid.upper())
+            hit = found.get(vid.upper())
             if hit is not None:
                 out[vid] = Enrichment(
                     vulnerability_id=vid,
@@ -107,6 +150,5 @@ class EpssEnricher:
         return out
 
     def feeds(self) -> tuple[FeedInfo, ...]:
-        detail = f"model {self.data.model_version}, {len(self.data.scores)} scores"
-        return (FeedInfo(name="FIRST EPSS", source=self.data.origin, as_of=self.data.score_date,
-                         detail=detail, provides=(Source.EPSS,)),)
+        return (FeedInfo(name=FEED_NAME, source=self.data.origin, as_of=self.data.score_date,
+                         detail=describe(self.data), provides=(Source.EPSS,)),)

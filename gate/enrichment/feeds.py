@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+import sqlite3
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from gate import __version__
+from gate.enrichment import epss, feedstore, kev
 from gate.enrichment.epss import EpssScores
 from gate.enrichment.kev import KevCatalog
 from gate.errors import FeedError, GateError, ShapeError
@@ -58,23 +61,28 @@ def _read_meta(feed: _Feed) -> dict[str, Any]:
     return meta
 
 
-def _validate(feed: _Feed, data: bytes) -> tuple[bytes, datetime | None, str]:
-    """Parse the download as the feed it claims to be: (bytes to store, as-of date, description)."""
+def _validate(feed: _Feed, data: bytes) -> tuple[bytes, KevCatalog | EpssScores]:
+    """Parse the download completely as the feed it claims to be: (bytes to store, the parsed feed)."""
     try:
         text_bytes = gunzip(data, feed.url)
-        text = text_bytes.decode("utf-8")
         if feed.path.name == KEV_FILE:
-            catalog = KevCatalog.from_document(json.loads(text), feed.url)
-            return text_bytes, catalog.released, f"catalog {catalog.version}, {len(catalog.entries)} entries"
-        scores = EpssScores.parse(text, feed.url)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise FeedError(f"{feed.url}: the download is not a {feed.name} file ({e})") from e
+            return text_bytes, KevCatalog.from_bytes(text_bytes, feed.url)
+        scores = EpssScores.from_bytes(text_bytes, feed.url)
     except GateError as e:
         raise FeedError(f"the downloaded {feed.name} is invalid: {e.message}") from e
-    if not scores.scores:
-        raise FeedError(f"the downloaded {feed.name} has no scores")
     stored = data if data[:2] == b"\x1f\x8b" else gzip.compress(data, mtime=0)
-    return stored, scores.score_date, f"model {scores.model_version}, {len(scores.scores)} scores"
+    return stored, scores
+
+
+def _index(cache_dir: Path, stored: bytes, parsed: KevCatalog | EpssScores) -> None:
+    """Index the stored copy now, so that the next `gate check` reads only the CVEs it needs."""
+    sha = feedstore.digest(stored)
+    # NOTE: the feed itself is stored; an index that cannot be written is built by the first check instead.
+    with contextlib.suppress(OSError, sqlite3.Error):
+        if isinstance(parsed, KevCatalog):
+            feedstore.index_kev(cache_dir, sha, parsed)
+        else:
+            feedstore.index_epss(cache_dir, sha, parsed)
 
 
 def _kept(feed: _Feed, meta: dict[str, Any], why: str) -> FeedInfo:
@@ -86,7 +94,7 @@ def _kept(feed: _Feed, meta: dict[str, Any], why: str) -> FeedInfo:
     return FeedInfo(name=feed.name, source=str(feed.path), as_of=as_of, detail=detail)
 
 
-def _update(feed: _Feed, opener: urllib.request.OpenerDirector, timeout: float) -> FeedInfo:
+def _update(feed: _Feed, cache_dir: Path, opener: urllib.request.OpenerDirector, timeout: float) -> FeedInfo:
     meta = _read_meta(feed)
     headers = {"User-Agent": f"gate/{__version__}", "Accept-Encoding": "identity"}
     if meta.get("etag"):
@@ -112,17 +120,20 @@ def _update(feed: _Feed, opener: urllib.request.OpenerDirector, timeout: float) 
     if len(data) > MAX_BYTES:
         raise FeedError(f"{feed.url}: the {feed.name} download is larger than {MAX_BYTES // 2**20} MiB")
     try:
-        stored, as_of, detail = _validate(feed, data)
+        stored, parsed = _validate(feed, data)
     except FeedError as e:
         raise FeedError(e.message + kept, hint="retry later; the file served may be damaged") from e
+    as_of = parsed.released if isinstance(parsed, KevCatalog) else parsed.score_date
+    detail = kev.describe(parsed) if isinstance(parsed, KevCatalog) else epss.describe(parsed)
     atomic_write(feed.path, stored)
+    _index(cache_dir, stored, parsed)
     # NOTE: data before metadata: a crash in between leaves old validators, which only cost a re-download.
     new_meta = {
         "url": feed.url,
         "etag": response_headers.get("ETag"),
         "lastModified": response_headers.get("Last-Modified"),
         "fetchedAt": datetime.now(UTC).isoformat(),
-        "asOf": as_of.isoformat() if as_of else None,
+        "asOf": as_of.isoformat(),
         "detail": detail,
     }
     atomic_write(feed.meta_path, json.dumps(new_meta, indent=1).encode("utf-8"))
@@ -140,15 +151,15 @@ def update_feeds(
     """Refresh both feeds; each is tried, then the first failure (if any) is raised as `FeedError`."""
     directory = feeds_dir(cache_dir)
     feeds = [
-        _Feed("CISA KEV", kev_url, directory / KEV_FILE),
-        _Feed("FIRST EPSS", epss_url, directory / EPSS_FILE),
+        _Feed(kev.FEED_NAME, kev_url, directory / KEV_FILE),
+        _Feed(epss.FEED_NAME, epss_url, directory / EPSS_FILE),
     ]
     client = opener or urllib.request.build_opener()
     done: list[FeedInfo] = []
     errors: list[FeedError] = []
     for feed in feeds:
         try:
-            done.append(_update(feed, client, timeout))
+            done.append(_update(feed, cache_dir, client, timeout))
         except FeedError as e:
             errors.append(e)
         except OSError as e:

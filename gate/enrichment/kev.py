@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from gate.errors import InputError, ShapeError
 from gate.fields import Source
@@ -16,9 +16,12 @@ from gate.model import Enrichment, FeedInfo, KevEntry, Provenance
 from gate.timeutil import to_utc
 
 SOURCE = "cisa-kev"
+FEED_NAME = "CISA KEV"
+HINT = "pass CISA's known_exploited_vulnerabilities.json, or run `gate feeds update`"
 
 
-def _date(value: object, where: str) -> date | None:
+def parse_date(value: object, where: str) -> date | None:
+    """A catalog date (`YYYY-MM-DD`), or None when the field is empty."""
     if value in (None, ""):
         return None
     if not isinstance(value, str):
@@ -29,52 +32,88 @@ def _date(value: object, where: str) -> date | None:
         raise InputError(f"{where}: expected a YYYY-MM-DD date, got {value!r}") from e
 
 
+class KevSource(Protocol):
+    """A validated catalog, in memory or indexed on disk, that answers for the CVEs asked."""
+
+    @property
+    def version(self) -> str | None: ...
+    @property
+    def released(self) -> datetime: ...
+    @property
+    def origin(self) -> str: ...
+    @property
+    def count(self) -> int: ...
+    def lookup(self, ids: Collection[str]) -> Mapping[str, KevEntry]:
+        """The catalog's entry for each upper-cased id it lists; absent ids are not in the catalog."""
+        ...
+
+
 @dataclass(frozen=True)
 class KevCatalog:
-    """The catalog, indexed by CVE id."""
+    """The whole catalog, parsed and validated, indexed by CVE id."""
 
     entries: Mapping[str, KevEntry]
     version: str | None
-    released: datetime | None
+    released: datetime
     origin: str
+
+    @property
+    def count(self) -> int:
+        return len(self.entries)
+
+    def lookup(self, ids: Collection[str]) -> Mapping[str, KevEntry]:
+        return {vid: self.entries[vid] for vid in ids if vid in self.entries}
 
     @classmethod
     def load(cls, path: Path) -> KevCatalog:
+        return cls.from_bytes(read_bytes(path), str(path))
+
+    @classmethod
+    def from_bytes(cls, data: bytes, origin: str) -> KevCatalog:
         try:
-            doc = json.loads(read_bytes(path))
+            doc = json.loads(data)
         except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise InputError(f"{path}: not JSON ({e})",
-                             hint="pass CISA's known_exploited_vulnerabilities.json") from e
-        return cls.from_document(doc, str(path))
+            raise InputError(f"{origin}: not JSON ({e})", hint=HINT) from e
+        return cls.from_document(doc, origin)
 
     @classmethod
     def from_document(cls, doc: Any, origin: str) -> KevCatalog:
         if not isinstance(doc, dict) or not isinstance(doc.get("vulnerabilities"), list):
-            raise InputError(f"{origin}: not a CISA KEV catalog (no 'vulnerabilities' list)",
-                             hint="pass CISA's known_exploited_vulnerabilities.json")
-        released = None
-        if isinstance(doc.get("dateReleased"), str):
-            try:
-                released = to_utc(doc["dateReleased"])
-            except ShapeError as e:
-                raise InputError(f"{origin}: bad dateReleased {doc['dateReleased']!r}") from e
+            raise InputError(f"{origin}: not a CISA KEV catalog (no 'vulnerabilities' list)", hint=HINT)
+        # NOTE: an empty or undated catalog would answer "not exploited" for everything, or for ever.
+        if not doc["vulnerabilities"]:
+            raise InputError(f"{origin}: the KEV catalog has no entries; CISA's lists over a thousand", hint=HINT)
+        try:
+            released = to_utc(doc.get("dateReleased") or None)
+        except ShapeError as e:
+            raise InputError(f"{origin}: bad dateReleased {doc['dateReleased']!r}", hint=HINT) from e
+        if released is None:
+            raise InputError(f"{origin}: the KEV catalog has no dateReleased, so its age is unknown", hint=HINT)
+        count = doc.get("count")
+        if isinstance(count, int) and not isinstance(count, bool) and count != len(doc["vulnerabilities"]):
+            raise InputError(f"{origin}: the KEV catalog says it has {count} entries but lists "
+                             f"{len(doc['vulnerabilities'])}: it is cut short or edited", hint=HINT)
         provenance = Provenance(source=SOURCE, as_of=released)
         entries: dict[str, KevEntry] = {}
         for i, item in enumerate(doc["vulnerabilities"]):
             where = f"{origin}: vulnerabilities[{i}]"
-            if not isinstance(item, dict) or not isinstance(item.get("cveID"), str):
+            if not isinstance(item, dict) or not isinstance(item.get("cveID"), str) or not item["cveID"].strip():
                 raise InputError(f"{where}: entry without a cveID")
             ransomware = item.get("knownRansomwareCampaignUse")
+            action = item.get("requiredAction")
             entries[item["cveID"].strip().upper()] = KevEntry(
-                date_added=_date(item.get("dateAdded"), where),
-                due_date=_date(item.get("dueDate"), where),
-                required_action=item.get("requiredAction"),
+                date_added=parse_date(item.get("dateAdded"), where),
+                due_date=parse_date(item.get("dueDate"), where),
+                required_action=action if isinstance(action, str) else None,
                 ransomware=(ransomware == "Known") if isinstance(ransomware, str) else None,
                 provenance=provenance,
             )
         version = doc.get("catalogVersion")
-        return cls(entries=entries, version=str(version) if version else None,
-                   released=released, origin=origin)
+        return cls(entries=entries, version=str(version) if version else None, released=released, origin=origin)
+
+
+def describe(source: KevSource) -> str:
+    return f"catalog {source.version}, {source.count} entries"
 
 
 class KevEnricher:
@@ -83,17 +122,14 @@ class KevEnricher:
     name = SOURCE
     provides: frozenset[str] = frozenset({Source.KEV})
 
-    def __init__(self, catalog: KevCatalog) -> None:
+    def __init__(self, catalog: KevSource) -> None:
         self.catalog = catalog
 
     def enrich(self, vulnerability_ids: Collection[str]) -> dict[str, Enrichment]:
-        out: dict[str, Enrichment] = {}
-        for vid in vulnerability_ids:
-            entry = self.catalog.entries.get(vid.upper())
-            out[vid] = Enrichment(vulnerability_id=vid, kev=entry, kev_known_by=(SOURCE,))
-        return out
+        found = self.catalog.lookup({vid.upper() for vid in vulnerability_ids})
+        return {vid: Enrichment(vulnerability_id=vid, kev=found.get(vid.upper()), kev_known_by=(SOURCE,))
+                for vid in vulnerability_ids}
 
     def feeds(self) -> tuple[FeedInfo, ...]:
-        detail = f"catalog {self.catalog.version}, {len(self.catalog.entries)} entries"
-        return (FeedInfo(name="CISA KEV", source=self.catalog.origin, as_of=self.catalog.released,
-                         detail=detail, provides=(Source.KEV,)),)
+        return (FeedInfo(name=FEED_NAME, source=self.catalog.origin, as_of=self.catalog.released,
+                         detail=describe(self.catalog), provides=(Source.KEV,)),)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -15,6 +15,7 @@ from gate.model import Action, PolicyException, RuleInfo
 from gate.policy import yamlsrc
 from gate.policy.compile import ExplainFunction, PolicyFunction, compile_policy
 from gate.policy.expr import Node, parse, suggest
+from gate.timeutil import parse_age
 
 if TYPE_CHECKING:
     import jsonschema
@@ -52,6 +53,8 @@ class Policy:
     vex: tuple[str, ...] = ()
     """VEX documents the policy lists, resolved against the policy file's folder."""
     expiring_within_days: int | None = None
+    max_feed_age: timedelta | None = None
+    """How old KEV/EPSS data may be at the evaluation time; None: the command's default."""
 
 
 @cache
@@ -193,6 +196,12 @@ def parse_policy(text: str, path: str) -> Policy:
                           condition=condition, description=item.get("description")))
     untils: list[tuple[str, Node]] = []
     exceptions = _exceptions(raw.get("exceptions", []), doc, set(seen), errors, untils) if schema_ok else ()
+    max_feed_age = None
+    if schema_ok and "max_feed_age" in raw:
+        try:
+            max_feed_age = parse_age(raw["max_feed_age"])
+        except ValueError as e:
+            errors.append(PolicyError(f"max_feed_age: {e}", path=path, line=doc.line(("max_feed_age",))))
     if errors:
         raise PolicyErrors(errors)
     function, explainers = compile_policy([r.condition for r in rules])
@@ -215,6 +224,7 @@ def parse_policy(text: str, path: str) -> Policy:
         until_checks=until_checks,
         vex=tuple(str(folder / v) for v in raw.get("vex", ())),
         expiring_within_days=raw.get("expiring_within_days"),
+        max_feed_age=max_feed_age,
     )
 
 

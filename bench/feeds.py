@@ -1,0 +1,72 @@
+"""Benchmark `gate check` on the demo's findings with the small bundled feeds against the real KEV and EPSS files."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from harness import machine
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+AS_OF = "2025-08-29"
+"""The bundled data's date: the demo judges as of then, so feed freshness holds for every run here."""
+SMALL = (EXAMPLES / "kev.json", EXAMPLES / "epss-scores.csv.gz")
+REAL = (ROOT / "tests/data/kev/known_exploited_vulnerabilities.json",
+        ROOT / "tests/data/epss/epss_scores-2025-08-28.csv.gz")
+TARGET_EXTRA_S = 0.15
+
+
+def command(kev: Path, epss: Path, report: Path) -> list[str]:
+    gate = Path(sys.executable).with_name("gate")
+    return [str(gate), "check", "--findings", str(EXAMPLES / "findings.json"),
+            "--finding-details", str(EXAMPLES / "inspector-findings.json"),
+            "--finding-details", str(EXAMPLES / "finding-details.json"),
+            "--kev-catalog", str(kev), "--epss-scores", str(epss), "--as-of", AS_OF,
+            "--report", f"json={report}"]
+
+
+def timed(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"gate exited {done.returncode}: {done.stderr.decode(errors='replace').strip()}")
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs of each; the best is kept (default 7)")
+    args = parser.parse_args(argv)
+    print(machine())
+    print(f"best of {args.repeat} runs of the `gate` console script each, interleaved; wall time per process")
+    with tempfile.TemporaryDirectory(prefix="gate-bench-feeds-") as tmp:
+        env = dict(os.environ, GATE_CACHE_DIR=str(Path(tmp) / "cache"), NO_COLOR="1")
+        env.pop("GITHUB_ACTIONS", None)
+        small = command(*SMALL, Path(tmp) / "small.json")
+        real = command(*REAL, Path(tmp) / "real.json")
+        first = timed(real, env)  # the first use of a file may index it; later runs read the index
+        print(f"first run with the real feeds (indexes them where gate does so): {first:.3f} s")
+        runs: dict[str, list[float]] = {"small": [], "real": []}
+        for _ in range(args.repeat):
+            runs["small"].append(timed(small, env))
+            runs["real"].append(timed(real, env))
+        for name, files in (("small", SMALL), ("real", REAL)):
+            sizes = ", ".join(f"{f.name} {f.stat().st_size / 2**20:.2f} MiB" for f in files)
+            every = " ".join(f"{t:.3f}" for t in runs[name])
+            print(f"{name:6} best {min(runs[name]):.3f} s  median {sorted(runs[name])[len(runs[name]) // 2]:.3f} s"
+                  f"  ({sizes})  all: {every}")
+        extra = min(runs["real"]) - min(runs["small"])
+        verdict = "met" if extra <= TARGET_EXTRA_S else "MISSED"
+        print(f"real feeds cost {extra:+.3f} s over the small ones (target <= +{TARGET_EXTRA_S} s: {verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Refuse a run whose KEV or EPSS data is older than the allowed age, or undated, at the evaluation time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from gate.enrichment import epss, kev
+from gate.errors import FeedError
+from gate.model import FeedInfo
+from gate.timeutil import utc
+
+DEFAULT_MAX_AGE = timedelta(days=30)
+"""CISA adds KEV entries several times a week and FIRST rescores EPSS daily: a month is already generous."""
+CHECKED = (kev.FEED_NAME, epss.FEED_NAME)
+"""Feeds whose age bounds what a run may conclude; Inspector answers have their own cache TTL."""
+
+
+def _age_text(age: timedelta) -> str:
+    return f"{age.days} days" if age >= timedelta(days=2) else f"{age.total_seconds() / 3600:.0f} hours"
+
+
+def require_fresh(feeds: Iterable[FeedInfo], now: datetime, max_age: timedelta = DEFAULT_MAX_AGE) -> None:
+    """Raise `FeedError` (exit 3) naming the first KEV/EPSS feed dated more than `max_age` before `now`."""
+    for feed in feeds:
+        if feed.name not in CHECKED:
+            continue
+        fix = ("run `gate feeds update` or pass newer files; to judge an old scan give its date with --as-of; "
+               "the limit is set by --max-feed-age or the policy's max_feed_age")
+        if feed.as_of is None:
+            raise FeedError(f"{feed.name} from {feed.source} has no date, so it may be any age", hint=fix)
+        age = utc(now) - utc(feed.as_of)
+        if age > max_age:
+            raise FeedError(f"{feed.name} from {feed.source} is data of {utc(feed.as_of).date().isoformat()}, "
+                            f"{_age_text(age)} before the evaluation time {utc(now).date().isoformat()} "
+                            f"(limit {_age_text(max_age)})", hint=fix)
