@@ -10,6 +10,7 @@ import pytest
 
 from gate.enrichment.epss import EpssScores
 from gate.enrichment.feeds import cached_feed_paths, update_feeds
+from gate.enrichment.feedstore import EpssIndex, KevIndex, open_epss, open_kev
 from gate.enrichment.kev import KevCatalog
 from gate.errors import FeedError
 from tests.aws.feed_data import EPSS, EPSS_SMALL, KEV
@@ -64,7 +65,12 @@ def test_a_changed_feed_replaces_the_old_copy(site: Site, tmp_path: Path) -> Non
 
 @pytest.mark.parametrize(("path", "body", "message"), [
     ("/kev.json", b'{"title": "not a catalog"}', "the downloaded CISA KEV is invalid: .*no 'vulnerabilities'"),
-    ("/kev.json", KEV[: len(KEV) // 2], "is not a CISA KEV file"),
+    ("/kev.json", KEV[: len(KEV) // 2], "the downloaded CISA KEV is invalid: .*not JSON"),
+    ("/kev.json", b'{"dateReleased": "2026-11-20T00:00:00Z", "vulnerabilities": []}', "has no entries"),
+    ("/kev.json", KEV.replace(b'"dateReleased": "2025-08-25T17:04:19.9796Z",', b""), "has no dateReleased"),
+    ("/epss.csv.gz", gzip.compress(b"#model_version:v1,score_date:2026-11-20T00:00:00Z\ncve,epss,percentile\n"),
+     "has no scores"),
+    ("/epss.csv.gz", gzip.compress(b"cve,epss,percentile\nCVE-2024-1,0.5,0.5\n"), "no '#model_version"),
     ("/epss.csv.gz", EPSS_SMALL[: len(EPSS_SMALL) // 2], "damaged gzip file"),
     ("/epss.csv.gz", gzip.compress(b"cve,epss,percentile\nCVE-2024-1,7,0.5\n"), "outside 0..1"),
     ("/epss.csv.gz", b"<html>maintenance</html>", "not an EPSS CSV"),
@@ -101,3 +107,14 @@ def test_an_unreachable_server_is_a_feed_error(tmp_path: Path) -> None:
         update_feeds(tmp_path, kev_url="http://127.0.0.1:9/kev.json", epss_url="http://127.0.0.1:9/e.csv.gz",
                      timeout=2)
     assert cached_feed_paths(tmp_path) == (None, None)
+
+
+def test_an_update_indexes_the_stored_feeds(site: Site, tmp_path: Path) -> None:
+    _update(site, tmp_path)
+    kev_path, epss_path = cached_feed_paths(tmp_path)
+    assert kev_path is not None
+    assert epss_path is not None
+    assert isinstance(open_kev(kev_path, tmp_path), KevIndex)  # no parse left for the first check
+    epss = open_epss(epss_path, tmp_path)
+    assert isinstance(epss, EpssIndex)
+    assert epss.lookup({"CVE-1999-0001"}) == EpssScores.load(epss_path).lookup({"CVE-1999-0001"})
