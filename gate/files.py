@@ -10,7 +10,9 @@ import os
 import secrets
 import stat
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from gate.errors import UnreadableInputError
 
@@ -54,13 +56,21 @@ def read_raw(path: Path) -> bytes:
 
 
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write `data` where `path` points, as a user expects of any program's output file.
+    """Write `data` where `path` points, as a user expects of any program's output file (see `atomic_output`)."""
+    with atomic_output(path) as out:
+        out.write(data)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to write `path` through, a piece at a time, with one outcome for the reader.
 
     A regular file (or a new one) is replaced in one step by renaming a finished temporary file
-    over it, so a reader never sees half a file; the new file's mode comes from the umask (0644
-    under umask 022), like any file the user creates. A symlink is followed. A FIFO, a character
-    device or `/dev/stdout` is written in place: replacing it would leave the reader with nothing
-    (and, as root, replace the device node).
+    over it when the block completes, so a reader never sees half a file, and a block that raises
+    leaves no temporary file; the new file's mode comes from the umask (0644 under umask 022), like
+    any file the user creates. A symlink is followed. A FIFO, a character device or `/dev/stdout` is
+    written in place: replacing it would leave the reader with nothing (and, as root, replace the
+    device node).
     """
     try:
         mode = path.stat().st_mode
@@ -70,23 +80,19 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
     if mode is not None and not stat.S_ISREG(mode):
         with path.open("wb") as out:
-            out.write(data)
+            yield out
         return
-    _replace(Path(os.path.realpath(path)), data)
-
-
-def _replace(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    target = Path(os.path.realpath(path))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.{secrets.token_hex(8)}.tmp"
+    # NOTE: os.open with 0o666 lets the kernel apply the umask; mkstemp would force 0600,
+    # and reading the umask (os.umask) briefly changes it for every thread. An existing name
+    # (a 64-bit collision) raises here, before the block that would remove someone else's file.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
     try:
-        # NOTE: os.open with 0o666 lets the kernel apply the umask; mkstemp would force 0600,
-        # and reading the umask (os.umask) briefly changes it for every thread.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, path)
-    except FileExistsError:
-        raise  # NOTE: not ours (a 64-bit name collision); never remove someone else's file
+            yield out
+        os.replace(tmp, target)
     except BaseException:
         # NOTE: also on Cancelled (a signal): a killed run leaves no temporary file behind.
         with contextlib.suppress(OSError):

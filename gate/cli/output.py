@@ -13,10 +13,10 @@ from typing import TextIO
 
 from gate.cli import streams
 from gate.errors import UnreadableInputError, UsageError
-from gate.files import atomic_write
+from gate.files import atomic_output, atomic_write
 from gate.model import Evaluation
 from gate.reports import github
-from gate.reports.interface import ReportOptions
+from gate.reports.interface import ReportOptions, StreamingFormat
 from gate.reports.registry import Format, formatter
 
 GITHUB_SUMMARY_LIMIT = 1024 * 1024
@@ -143,13 +143,27 @@ def write_reports(evaluation: Evaluation, specs: Sequence[ReportSpec], options: 
     """Render and write each requested report, files first; returns format → path for outputs."""
     written: dict[str, str] = {}
     for spec in sorted(specs, key=lambda s: s.stream is not None):
-        text = formatter(spec.format).render(evaluation, options)
+        fmt = formatter(spec.format)
+        if spec.stream is None and isinstance(fmt, StreamingFormat):
+            stream_file(fmt, evaluation, options, Path(spec.path))
+            written[spec.format.value] = spec.path
+            continue
+        text = fmt.render(evaluation, options)
         if spec.stream is not None:
             streams.document(text, json=spec.format in JSON_FORMATS, stream=spec.stream)
         else:
             write_file(Path(spec.path), text)
         written[spec.format.value] = spec.path
     return written
+
+
+def stream_file(fmt: StreamingFormat, evaluation: Evaluation, options: ReportOptions, path: Path) -> None:
+    """Write a report to a file as the format renders it: a large report never exists whole in memory."""
+    try:
+        with atomic_output(path) as out:
+            fmt.write(evaluation, options, out)
+    except OSError as e:
+        raise UnreadableInputError(f"{path}: cannot write report ({e.strerror or e})") from e
 
 
 def write_file(path: Path, text: str) -> None:

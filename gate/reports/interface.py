@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from gate.model import Evaluation
 
@@ -25,3 +25,10 @@ class ReportFormat(Protocol):
     name: str
 
     def render(self, evaluation: Evaluation, options: ReportOptions) -> str: ...
+
+
+@runtime_checkable
+class StreamingFormat(Protocol):
+    """A format that can also write its bytes as it renders them, so a large report never exists whole."""
+
+    def write(self, evaluation: Evaluation, options: ReportOptions, out: BinaryIO) -> None: ...

@@ -15,6 +15,9 @@ Choices GitHub's ingestion forces or favours:
   `absent` results: GitHub opens an alert for every result whatever its `kind` or `baselineState`,
   and closes a fixed finding's alert by itself once its result stops appearing. They are listed,
   each with `baselineState: absent`, in the run property `fixed`.
+- GitHub rejects a run of more than 25,000 results and keeps only 5,000 of them, and rejects files
+  over 10 MB; a run holds at most `MAX_RESULTS` results within `MAX_BYTES`, failing findings first,
+  then by severity, and says in a notification and in run properties how many were left out.
 - GitHub reads `security-severity` only from rules, and a policy rule spans findings of every
   severity, so rules carry none (alerts show the gate's own error/warning level). Each result
   carries the finding's score in `properties.security-severity` for other consumers.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -42,6 +46,13 @@ DESCRIPTION_LIMIT = 1024
 TEXT_LIMIT = 300
 """Finding text (titles, package names) in messages: enough to recognise, not a 100 kB paste."""
 
+MAX_RESULTS = 5_000
+"""GitHub code scanning stores at most 5,000 results of a run (and rejects runs over 25,000)."""
+MAX_BYTES = 10_000_000
+"""GitHub rejects SARIF uploads over 10 MB (gzipped); staying under it uncompressed is always safe."""
+_INDENT = " " * 8
+"""The depth of a result in the log (`runs[0].results[i]`) at json's indent=2."""
+
 _LEVEL = {Action.FAIL: "error", Action.WARN: "warning"}
 _VERB = {Action.FAIL: "Fails the release", Action.WARN: "Warns"}
 
@@ -57,25 +68,60 @@ class SarifReport:
         rules = _rules(evaluation)
         index = {rule.id: i for i, rule in enumerate(rules)}
         location = _uri(options.sarif_location or DEFAULT_LOCATION)
-        results = [
-            _result(r, evaluation, index, location)
-            for r in explain.sorted_results(evaluation.results)
-            if r.decision in (Decision.FAIL, Decision.WARN)
-        ]
         driver: JsonObject = {"name": "gate", "version": __version__}
         driver["semanticVersion"] = __version__
         if INFORMATION_URI:
             driver["informationUri"] = INFORMATION_URI
         driver["rules"] = [_descriptor(rule, evaluation) for rule in rules]
+        shown = [r for r in explain.sorted_results(evaluation.results) if r.decision in (Decision.FAIL, Decision.WARN)]
         run: JsonObject = {
             "tool": {"driver": driver},
-            "invocations": [_invocation(evaluation)],
-            "results": results,
+            "invocations": [_invocation(evaluation, None)],
+            "results": [_PLACEHOLDER],
             "properties": _run_properties(evaluation),
         }
-        log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+        # NOTE: 4 kB is kept for the note on omissions, added once the results are counted.
+        budget = MAX_BYTES - len(_dump(run, shown, 0).encode("utf-8", "surrogatepass")) - 4096
+        texts: list[str] = []
+        for result in shown[:MAX_RESULTS]:
+            text = _indented(_result(result, evaluation, index, location))
+            budget -= len(text.encode("utf-8", "surrogatepass")) + 2
+            if budget < 0:
+                break
+            texts.append(text)
+        if len(texts) < len(shown):
+            omitted = _omitted(len(texts), shown)
+            run["invocations"] = [_invocation(evaluation, omitted["note"])]
+            run["properties"]["omitted"] = omitted
         # NOTE: scrubbing the text replaces lone surrogates, which strict JSON readers reject.
-        return escape.scrub(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"
+        return escape.scrub(_dump(run, texts, len(texts))) + "\n"
+
+
+_PLACEHOLDER = "\x00gate-results\x00"
+
+
+def _dump(run: JsonObject, texts: Sequence[object], count: int) -> str:
+    """json.dumps(log, indent=2) of the log, with the results' texts (already indented) in their place."""
+    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    head = json.dumps(log, indent=2, ensure_ascii=False)
+    if count == 0:
+        return head.replace(f'[\n{_INDENT}"\\u0000gate-results\\u0000"\n      ]', "[]")
+    return head.replace(f'{_INDENT}"\\u0000gate-results\\u0000"', ",\n".join(str(t) for t in texts[:count]))
+
+
+def _indented(result: JsonObject) -> str:
+    return _INDENT + json.dumps(result, indent=2, ensure_ascii=False).replace("\n", "\n" + _INDENT)
+
+
+def _omitted(kept: int, shown: list[FindingResult]) -> JsonObject:
+    left = shown[kept:]
+    failing = sum(r.decision is Decision.FAIL for r in left)
+    note = (f"This SARIF log lists {kept:,} of {len(shown):,} failing or warned findings, failing first, then by "
+            f"severity; {len(left):,} ({failing:,} failing) are left out to stay within GitHub code scanning's "
+            f"limits ({MAX_RESULTS:,} results a run, {MAX_BYTES // 1_000_000} MB a file). "
+            "The JSON report lists every finding.")
+    return {"results": len(left), "failing": failing, "maxResults": MAX_RESULTS, "maxBytes": MAX_BYTES,
+            "note": note}
 
 
 def _rules(evaluation: Evaluation) -> list[RuleInfo]:
@@ -180,7 +226,7 @@ def _message(result: FindingResult, evaluation: Evaluation) -> str:
     return "\n".join(lines)
 
 
-def _invocation(evaluation: Evaluation) -> JsonObject:
+def _invocation(evaluation: Evaluation, omitted: str | None) -> JsonObject:
     invocation: JsonObject = {"executionSuccessful": evaluation.verdict is not Verdict.ERROR}
     if evaluation.evaluated_at is not None:
         stamp = explain.utc(evaluation.evaluated_at)
@@ -188,6 +234,8 @@ def _invocation(evaluation: Evaluation) -> JsonObject:
     notices = [{"level": "error", "message": {"text": e}} for e in evaluation.errors]
     notices += [{"level": "note", "message": {"text": n}} for n in evaluation.notes]
     notices += [{"level": "warning", "message": {"text": a}} for a in explain.exception_alerts(evaluation)]
+    if omitted:
+        notices.append({"level": "warning", "message": {"text": omitted}})
     if notices:
         invocation["toolExecutionNotifications"] = notices
     return invocation
