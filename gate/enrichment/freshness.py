@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
 from gate.enrichment import epss, kev
-from gate.errors import FeedError
+from gate.errors import FeedError, InputError
 from gate.model import FeedInfo
-from gate.timeutil import utc
+from gate.timeutil import utc, utcnow
 
 DEFAULT_MAX_AGE = timedelta(days=30)
 """CISA adds KEV entries several times a week and FIRST rescores EPSS daily: a month is already generous."""
+FUTURE_SLACK = timedelta(days=1)
+"""Clock skew and time zones: a feed published 'tomorrow' somewhere is still real."""
 CHECKED = (kev.FEED_NAME, epss.FEED_NAME)
 """Feeds whose age bounds what a run may conclude; Inspector answers have their own cache TTL."""
 
@@ -20,8 +22,14 @@ def _age_text(age: timedelta) -> str:
     return f"{age.days} days" if age >= timedelta(days=2) else f"{age.total_seconds() / 3600:.0f} hours"
 
 
-def require_fresh(feeds: Iterable[FeedInfo], now: datetime, max_age: timedelta = DEFAULT_MAX_AGE) -> None:
-    """Raise `FeedError` (exit 3) naming the first KEV/EPSS feed dated more than `max_age` before `now`."""
+def require_fresh(feeds: Iterable[FeedInfo], now: datetime, max_age: timedelta = DEFAULT_MAX_AGE, *,
+                  clock: Callable[[], datetime] = utcnow) -> None:
+    """Raise `FeedError` (exit 3) naming the first KEV/EPSS feed dated more than `max_age` before `now`.
+
+    A feed dated after today (by the real clock, whatever `now` is) is `InputError`: no age limit
+    could ever catch a forged or damaged date in the future.
+    """
+    today = clock()
     for feed in feeds:
         if feed.name not in CHECKED:
             continue
@@ -29,6 +37,10 @@ def require_fresh(feeds: Iterable[FeedInfo], now: datetime, max_age: timedelta =
                "the limit is set by --max-feed-age or the policy's max_feed_age")
         if feed.as_of is None:
             raise FeedError(f"{feed.name} from {feed.source} has no date, so it may be any age", hint=fix)
+        if utc(feed.as_of) > today + FUTURE_SLACK:
+            raise InputError(f"{feed.name} from {feed.source} is dated {utc(feed.as_of).isoformat()}, after "
+                             f"today ({today.date().isoformat()}): the file is damaged or not what it claims",
+                             hint="download it again with `gate feeds update`")
         age = utc(now) - utc(feed.as_of)
         if age > max_age:
             raise FeedError(f"{feed.name} from {feed.source} is data of {utc(feed.as_of).date().isoformat()}, "

@@ -1,4 +1,4 @@
-"""`gate check` refuses stale, undated, empty or header-only feeds, with the limit from the flag or the policy."""
+"""`gate check` refuses stale, undated, future-dated, empty or header-only feeds; the age limit is configurable."""
 
 from __future__ import annotations
 
@@ -73,6 +73,8 @@ def test_a_bad_policy_limit_is_a_policy_error(isolated_env: Path, value: str,
     ("kev.json", '{"vulnerabilities": [{"cveID": "CVE-2021-44228"}]}', "has no dateReleased"),
     ("epss.csv", "#model_version:v1,score_date:2026-11-20T00:00:00Z\ncve,epss,percentile\n", "has no scores"),
     ("epss.csv", "cve,epss,percentile\nCVE-2021-44228,0.9,0.9\n", "no '#model_version"),
+    ("kev.json", '{"dateReleased": "2099-01-01T00:00:00Z", "vulnerabilities": [{"cveID": "CVE-2021-44228"}]}',
+     "is dated 2099-01-01T00:00:00+00:00, after today"),
 ])
 def test_empty_or_undated_feed_files_are_invalid_input(isolated_env: Path, name: str, body: str, message: str,
                                                        capsys: pytest.CaptureFixture[str]) -> None:

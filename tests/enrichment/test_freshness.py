@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gate.enrichment.freshness import DEFAULT_MAX_AGE, require_fresh
-from gate.errors import ExitCode, FeedError
+from gate.errors import ExitCode, FeedError, InputError
 from gate.model import FeedInfo
 from gate.timeutil import parse_age
 
@@ -18,11 +18,23 @@ def _feed(name: str, age: timedelta | None) -> FeedInfo:
     return FeedInfo(name=name, source="/feeds/x", as_of=None if age is None else NOW - age, detail=None)
 
 
+def _clock() -> datetime:
+    return NOW + timedelta(days=5)
+
+
 def test_fresh_feeds_and_other_sources_pass() -> None:
     require_fresh([_feed("CISA KEV", timedelta(days=30)), _feed("FIRST EPSS", timedelta(hours=1)),
                    _feed("Amazon Inspector", None), _feed("Amazon Inspector (saved)", timedelta(days=900))],
-                  NOW)
-    require_fresh([_feed("FIRST EPSS", timedelta(days=-3))], NOW)  # newer than --as-of: not stale
+                  NOW, clock=_clock)
+    require_fresh([_feed("FIRST EPSS", timedelta(days=-3))], NOW, clock=_clock)  # newer than --as-of: not stale
+
+
+@pytest.mark.parametrize("name", ["CISA KEV", "FIRST EPSS"])
+def test_a_feed_dated_after_today_is_invalid_whatever_the_as_of(name: str) -> None:
+    require_fresh([_feed(name, timedelta(days=-5))], NOW - timedelta(days=30), clock=_clock)  # today, by the clock
+    with pytest.raises(InputError, match=f"{name} from /feeds/x is dated 2026-11-28.*after today") as err:
+        require_fresh([_feed(name, timedelta(days=-7))], NOW - timedelta(days=30), clock=_clock)
+    assert err.value.exit_code == ExitCode.USAGE
 
 
 @pytest.mark.parametrize("name", ["CISA KEV", "FIRST EPSS"])
