@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from gate.enrichment import epss, kev
 from gate.errors import FeedError, InputError
 from gate.model import FeedInfo
-from gate.timeutil import utc, utcnow
+from gate.timeutil import age_days, utc, utcnow
 
 DEFAULT_MAX_AGE = timedelta(days=30)
 """CISA adds KEV entries several times a week and FIRST rescores EPSS daily: a month is already generous."""
@@ -43,6 +43,8 @@ def require_fresh(feeds: Iterable[FeedInfo], now: datetime, max_age: timedelta =
                              hint="download it again with `gate feeds update`")
         age = utc(now) - utc(feed.as_of)
         if age > max_age:
+            # NOTE: days counted as calendar days in UTC, as the report's notes and fields count ages.
+            shown = f"{age_days(feed.as_of, now)} days" if age >= timedelta(days=2) else _age_text(age)
             raise FeedError(f"{feed.name} from {feed.source} is data of {utc(feed.as_of).date().isoformat()}, "
-                            f"{_age_text(age)} before the evaluation time {utc(now).date().isoformat()} "
+                            f"{shown} before the evaluation time {utc(now).date().isoformat()} "
                             f"(limit {_age_text(max_age)})", hint=fix)

@@ -28,7 +28,7 @@ def test_old_feeds_stop_the_run_naming_the_feed_its_date_and_the_fix(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1
     assert "CISA KEV from " in err[0]
-    assert "is data of 2025-08-25, 452 days before the evaluation time 2026-11-21 (limit 30 days)" in err[0]
+    assert "is data of 2025-08-25, 453 days before the evaluation time 2026-11-21 (limit 30 days)" in err[0]
     assert "gate feeds update" in err[0]
     assert json.loads(report.read_text())["verdict"] == "error"
 
