@@ -150,10 +150,12 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
         notes.extend(f"--allow-unanswerable: {line}; the rule was judged as not matching" for line in missing)
         # NOTE: the baseline first, so a bad baseline file stops the run before a long listing.
         base: Baseline | None = plan.baseline.load() if plan.baseline is not None else None
+        # NOTE: offline feeds are dated before any page is fetched: a stale one stops the run before AWS calls.
+        require_fresh([feed for e in plan.offline for feed in e.feeds()], now,
+                      max_feed_age or policy.max_feed_age or DEFAULT_MAX_AGE)
         gathered = gather(plan)
     finally:
         plan.close()
-    require_fresh(gathered.feeds, now, max_feed_age or policy.max_feed_age or DEFAULT_MAX_AGE)
     # NOTE: findings of several builds are refused only where it matters: against a baseline.
     pipeline = pipeline_of(gathered, plan.pipeline, strict=base is not None)
     info = None

@@ -10,6 +10,9 @@ import pytest
 from gate.cli.main import main
 from gate.errors import ExitCode
 from tests.cli.test_check import DEMO
+from tests.conftest import EXAMPLES
+from tests.e2e.seed import seed_example
+from tests.emulator import Emulator
 
 OLD_FEEDS = [a for a in DEMO if a not in ("--max-feed-age", "460d")]
 """The demo judged on 2026-11-21 with its KEV of 2025-08-25 and EPSS of 2025-08-28, at the default limit."""
@@ -85,3 +88,14 @@ def test_empty_or_undated_feed_files_are_invalid_input(isolated_env: Path, name:
     argv[argv.index(flag) + 1] = str(path)
     assert main(argv) == ExitCode.USAGE
     assert message in capsys.readouterr().err
+
+
+def test_a_live_run_with_stale_feeds_stops_before_any_page(emulator: Emulator, isolated_env: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    arn = seed_example(emulator)
+    for key, value in emulator.env().items():
+        monkeypatch.setenv(key, value)
+    feeds = ["--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz")]
+    assert main(["check", "--image-build-version-arn", arn, *feeds, "--as-of", "2026-11-21"]) == ExitCode.INCOMPLETE
+    assert emulator.count("ListImageScanFindings") == 0
+    assert emulator.count("ListFindings") == 0
