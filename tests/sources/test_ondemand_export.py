@@ -24,7 +24,8 @@ FINDING_EVENT = json.loads((EVENTS / "ondemand-ami-scan-findings.event.json").re
 COMPLETE = json.loads((EVENTS / "ondemand-ami-scan-complete-successful.event.json").read_text())
 FAILED = json.loads((EVENTS / "ondemand-ami-scan-complete-failed.event.json").read_text())
 FEEDS = ["--no-cached-feeds", "--kev-catalog", str(EXAMPLES / "kev.json"),
-         "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz")]
+         "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
+         "--max-feed-age", "3650d"]  # the bundled feeds are of 2025-08; these tests are not about their age
 ARN = "arn:aws:imagebuilder:us-east-1:111122223333:image/web/1.0.0/1"
 
 
