@@ -26,7 +26,8 @@ from tests.ratchet.builds import (
     export,
 )
 
-FEEDS = ["--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz")]
+FEEDS = ["--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
+         "--max-feed-age", "3650d"]  # the bundled feeds are of 2025-08; these tests are not about their age
 AS_OF = {1: "2026-09-01", 2: "2026-10-01", 3: "2026-10-20"}
 
 
@@ -202,7 +203,7 @@ def test_a_snapshot_is_a_baseline_too(isolated_env: Path) -> None:
 
 
 def test_every_human_format_shows_the_comparison(isolated_env: Path, chain: list[dict[str, Any]]) -> None:
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
     from gate.inputs import Inputs, open_plan
     from gate.policy.loader import load_policy
@@ -213,7 +214,8 @@ def test_every_human_format_shows_the_comparison(isolated_env: Path, chain: list
 
     inputs = Inputs(findings=(export(isolated_env / "again.json", 2),), kev_catalog=EXAMPLES / "kev.json",
                     epss_scores=EXAMPLES / "epss-scores.csv.gz", baseline=str(isolated_env / "build1.json"))
-    evaluation = run(open_plan(inputs), load_policy("ratchet"), now=datetime(2026, 10, 1, tzinfo=UTC))
+    evaluation = run(open_plan(inputs), load_policy("ratchet"), now=datetime(2026, 10, 1, tzinfo=UTC),
+                     max_feed_age=timedelta(days=3650))  # the bundled feeds are of 2025-08
     options = ReportOptions(color=False)
     for fmt in (Format.TABLE, Format.HTML, Format.MARKDOWN):
         text = formatter(fmt).render(evaluation, options)
