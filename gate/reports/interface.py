@@ -17,6 +17,8 @@ class ReportOptions:
     """Repository path SARIF results point at (the Dockerfile or image recipe)."""
     max_bytes: int | None = None
     """Upper bound on the rendered size, for formats that must fit a limit (Markdown summary)."""
+    verbose: bool = False
+    """List every finding in the terminal summary instead of a bounded digest (`gate check --verbose`)."""
 
 
 class ReportFormat(Protocol):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gate.model import Decision, Evaluation, FindingResult, Verdict
-from gate.reports import escape, explain
+from gate.reports import digest, escape, explain
 from gate.reports.interface import ReportOptions
 
 DEFAULT_MAX_BYTES = 1024 * 1024 - 24 * 1024
@@ -32,9 +32,31 @@ _HEAD = (
     "| --- | --- | --- | --- | --- |",
 )
 _REST_HEAD = (
-    "| Vulnerability | Decision | Severity | Packages (installed → fixed) | Why |",
-    "| --- | --- | --- | --- | --- |",
+    "| Vulnerability | Severity | Packages (installed → fixed) | Exploit data |",
+    "| --- | --- | --- | --- |",
 )
+_EXC_HEAD = (
+    "| Vulnerability | Severity | Packages (installed → fixed) | Exception and rules | Reason | Owner | Expires |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
+)
+
+
+def _clip(text: str) -> str:
+    return escape.clip(text, TEXT_LIMIT)
+
+
+def _md(text: str) -> str:
+    return escape.markdown(_clip(text))
+
+
+def _prose(text: str) -> str:
+    """gate's own sentence: its `backticked` commands become code spans, everything else stays literal.
+
+    Safe for any text: each piece is escaped as text or fenced as an inert code span (outside tables only).
+    """
+    return "".join(escape.markdown_code(part) if code else escape.markdown(part).join(
+        (" " if part[:1].isspace() else "", " " if part[-1:].isspace() else ""))
+        for code, part in digest.code_spans(escape.clip(text, LINE_LIMIT))).strip()
 
 
 def _size(lines: list[str]) -> int:
@@ -83,7 +105,7 @@ class _Section:
 
 
 class MarkdownReport:
-    """Renders the summary a reviewer reads first: verdict, counts, then what blocks."""
+    """Renders the summary a reviewer reads first: verdict, what to update, then the rest folded."""
 
     name = "markdown"
 
@@ -91,21 +113,22 @@ class MarkdownReport:
         limit = options.max_bytes or DEFAULT_MAX_BYTES
         results = explain.sorted_results(evaluation.results)
         by_decision = {d: [r for r in results if r.decision is d] for d in Decision}
-        head = _header(evaluation)
+        head = _header(evaluation) + _fixes(results)
         tail = _tail(evaluation)
         budget = _Budget(limit - _size(head) - _size(tail) - NOTE_RESERVE)
         body: list[str] = []
         row = functools.partial(_row, evaluation=evaluation)
         failed, warned = by_decision[Decision.FAIL], by_decision[Decision.WARN]
         body += _Section([f"### Blocking findings ({len(failed)})", "", *_HEAD], failed, row, [""]).render(budget)
-        body += _Section([f"### Warnings ({len(warned)})", "", *_HEAD], warned, row, [""]).render(budget)
-        rest = by_decision[Decision.EXCEPTED] + by_decision[Decision.PASS]
-        summary = (
-            f"<details><summary>Other findings: {len(by_decision[Decision.EXCEPTED])} excepted, "
-            f"{len(by_decision[Decision.PASS])} passed</summary>"
-        )
+        excepted = by_decision[Decision.EXCEPTED]
+        exc_row = functools.partial(_excepted_row, evaluation=evaluation)
+        body += _Section([f"### Excepted findings ({len(excepted)})", "", *_EXC_HEAD], excepted, exc_row,
+                         [""]).render(budget)
+        body += _Section(_warnings_head(evaluation, results), warned, row, ["", "</details>", ""]).render(budget)
+        passed = by_decision[Decision.PASS]
+        summary = f"<details><summary>Passed: {len(passed)} findings no rule matched</summary>"
         rest_row = functools.partial(_rest_row, evaluation=evaluation)
-        body += _Section([summary, "", *_REST_HEAD], rest, rest_row, ["", "</details>", ""]).render(budget)
+        body += _Section([summary, "", *_REST_HEAD], passed, rest_row, ["", "</details>", ""]).render(budget)
         if budget.omitted:
             body += [
                 f"**Note:** {budget.omitted} finding rows were left out to keep this summary "
@@ -113,6 +136,35 @@ class MarkdownReport:
                 "",
             ]
         return "\n".join(head + body + tail).rstrip("\n") + "\n"
+
+
+def _fixes(results: list[FindingResult]) -> list[str]:
+    """What to do, first: each package group to update, to which version, with Image Builder's command."""
+    groups = digest.fix_groups(results)
+    if not groups:
+        return []
+    lines = [f"### To ship, update {len(groups)} package {'group' if len(groups) == 1 else 'groups'}", ""]
+    for group in groups[:LIST_LIMIT]:
+        versions = "; ".join(f"**{_md(v.text)}**" for v in group.versions)
+        commands = ", ".join(escape.markdown_code(_clip(c)) for c in group.remediations)
+        ids = ", ".join(_md(r.finding.vulnerability_id) for r in group.results[:10])
+        more = f" and {len(group.results) - 10} more" if len(group.results) > 10 else ""
+        lines.append(f"- {versions}" + (f": {commands}" if commands else "") + f" ({ids}{more})")
+    if len(groups) > LIST_LIMIT:
+        lines.append(f"- … and {len(groups) - LIST_LIMIT} more groups (the blocking table lists every finding)")
+    return [*lines, ""]
+
+
+def _warnings_head(evaluation: Evaluation, results: list[FindingResult]) -> list[str]:
+    """Warnings folded: the rules and their counts in the summary line, the table inside."""
+    tallies = digest.warning_tallies(evaluation, results)
+    counts = ", ".join(f"{_md(t.rule.id)} {len(t.results)}" for t in tallies[:LIST_LIMIT])
+    warned = evaluation.summary.warned
+    lines = [f"<details><summary>Warnings: {warned} {'finding' if warned == 1 else 'findings'} ({counts})</summary>",
+             "", "| Rule | Findings | When |", "| --- | ---: | --- |"]
+    lines += [f"| {_md(t.rule.id)} | {len(t.results)} | {escape.markdown(_clip(t.rule.when))} |"
+              for t in tallies[:LIST_LIMIT]]
+    return [*lines, "", *_HEAD]
 
 
 def _header(evaluation: Evaluation) -> list[str]:
@@ -155,7 +207,7 @@ def _bullets(title: str, items: tuple[str, ...]) -> list[str]:
     """A short list section; capped, so a flood of errors cannot crowd out the findings."""
     if not items:
         return []
-    shown = [f"- {escape.markdown(escape.clip(i, LINE_LIMIT))}" for i in items[:LIST_LIMIT]]
+    shown = [f"- {_prose(i)}" for i in items[:LIST_LIMIT]]
     if len(items) > LIST_LIMIT:
         shown.append(f"- … and {len(items) - LIST_LIMIT} more")
     return [f"### {title}", "", *shown, ""]
@@ -187,15 +239,32 @@ def _packages(result: FindingResult) -> str:
     return _cell(texts)
 
 
+def _intel(result: FindingResult, evaluation: Evaluation) -> str:
+    """Exploit data without repeating where it came from; the source follows only when it is not the usual one."""
+    lines = list(digest.facts(result.enrichment))
+    pairs = digest.provenances(result.enrichment)
+    if pairs:
+        lines.append("from " + digest.provenance_text(pairs, evaluation.evaluated_at))
+    return _cell(lines)
+
+
 def _row(result: FindingResult, evaluation: Evaluation) -> str:
     why = _cell(explain.match_lines(result, evaluation))
-    intel = _cell(explain.enrichment_lines(result.enrichment, evaluation.evaluated_at))
     severity = escape.markdown(result.finding.severity)
-    return f"| {_vulnerability(result)} | {severity} | {_packages(result)} | {why} | {intel} |"
+    return f"| {_vulnerability(result)} | {severity} | {_packages(result)} | {why} | {_intel(result, evaluation)} |"
+
+
+def _excepted_row(result: FindingResult, evaluation: Evaluation) -> str:
+    rows = digest.excepted(evaluation, [result])
+    refs = rows[0].exceptions if rows else ()
+    which = _cell([f"{e.id} ({', '.join(rows[0].rules)})" for e in refs])
+    reason = _cell([_clip(e.reason) for e in refs])
+    owner = _cell([_clip(e.owner) if e.owner else "no owner" for e in refs])
+    expires = _cell([digest.expiry_text(e, evaluation.evaluated_at) for e in refs])
+    severity = escape.markdown(result.finding.severity)
+    return f"| {_vulnerability(result)} | {severity} | {_packages(result)} | {which} | {reason} | {owner} | {expires} |"
 
 
 def _rest_row(result: FindingResult, evaluation: Evaluation) -> str:
-    why = _cell(explain.why(result, evaluation))
     severity = escape.markdown(result.finding.severity)
-    decision = result.decision.value
-    return f"| {_vulnerability(result)} | {decision} | {severity} | {_packages(result)} | {why} |"
+    return f"| {_vulnerability(result)} | {severity} | {_packages(result)} | {_intel(result, evaluation)} |"

@@ -1,17 +1,25 @@
-"""The terminal summary: verdict, counts, then what blocks and why, in colour only when asked.
+"""The terminal summary: the verdict, what to update to ship, what only warns, what is excepted, the verdict again.
 
-Every piece of finding text passes through `escape.neutralise`, which shows control characters as
-`\\x1b` and the like, so a hostile title cannot move the cursor, recolour or clear the terminal.
+It is bounded by default — a fixed number of blocking findings, warning rules and exceptions, each
+line clipped — so 100,000 findings cannot flood a CI log; `verbose` lists everything. Every piece
+of finding text passes through `escape.neutralise`, which shows control characters as `\\x1b` and
+the like, so a hostile title cannot move the cursor, recolour or clear the terminal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from gate.model import Decision, Evaluation, FindingResult, Verdict
-from gate.reports import escape, explain
+from gate.reports import digest, escape, explain
 from gate.reports.interface import ReportOptions
 
 TEXT_LIMIT = 200
 """Characters of a title or package list per line: a terminal summary is read, not searched."""
+BLOCKING_LIMIT = 40
+"""Blocking findings listed by default; the rest are counted (every report lists them all)."""
+LIST_LIMIT = 15
+"""Warning rules, example ids, exceptions and notes shown per section by default."""
 
 _RESET = "\x1b[0m"
 _STYLE = {
@@ -20,10 +28,13 @@ _STYLE = {
     "red": "\x1b[31m",
     "green": "\x1b[32m",
     "yellow": "\x1b[33m",
+    "blue": "\x1b[34m",
     "magenta": "\x1b[35m",
 }
 _VERDICT_STYLE = {Verdict.PASS: "green", Verdict.FAIL: "red", Verdict.ERROR: "magenta"}
 _SEVERITY_STYLE = {"CRITICAL": "magenta", "HIGH": "red", "MEDIUM": "yellow"}
+MARKS = {Decision.FAIL: "✗", Decision.WARN: "!", Decision.EXCEPTED: "~", Decision.PASS: "✓"}
+"""One mark per decision, so a warning never wears the fail mark."""
 
 
 class _Painter:
@@ -42,6 +53,10 @@ def _text(value: str, limit: int = TEXT_LIMIT) -> str:
     return escape.clip(escape.neutralise(value), limit)
 
 
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
 class TableReport:
     """Renders the human summary the CLI prints to the terminal."""
 
@@ -49,43 +64,43 @@ class TableReport:
 
     def render(self, evaluation: Evaluation, options: ReportOptions) -> str:
         paint = _Painter(options.color)
+        limit = None if options.verbose else LIST_LIMIT
         results = explain.sorted_results(evaluation.results)
         lines = _header(evaluation, paint)
-        failing = [r for r in results if r.decision is Decision.FAIL]
-        if failing:
-            lines += ["", paint(f"Blocking findings ({len(failing)})", "bold", "red")]
-            for result in failing:
-                lines += _blocking(result, evaluation, paint)
-        warned = [r for r in results if r.decision is Decision.WARN]
-        if warned:
-            lines += ["", paint(f"Warnings ({len(warned)})", "bold", "yellow")]
-            lines += [_warning(r, paint) for r in warned]
-        lines += _section("Since the baseline", explain.baseline_lines(evaluation), paint)
-        lines += _section("Exceptions to review", explain.exception_lines(evaluation), paint)
+        lines += _section("Errors", evaluation.errors, paint, limit)
+        lines += _blocking(evaluation, results, paint, None if options.verbose else BLOCKING_LIMIT)
+        lines += _warnings(evaluation, results, paint, options.verbose)
+        lines += _excepted(evaluation, results, paint, limit)
+        lines += _section("Since the baseline", explain.baseline_lines(evaluation), paint, limit)
+        lines += _section("Exceptions to review", explain.exception_lines(evaluation), paint, limit)
         now = evaluation.evaluated_at
-        feeds = tuple(explain.feed_text(f, now) for f in evaluation.feeds)
-        lines += _section("Data sources", feeds, paint)
-        lines += _section("Notes", evaluation.notes, paint)
-        lines += _section("Errors", evaluation.errors, paint)
+        lines += _section("Data sources", tuple(explain.feed_text(f, now) for f in evaluation.feeds), paint, limit)
+        lines += _section("Notes", evaluation.notes, paint, limit)
+        lines += ["", _verdict_line(evaluation, paint)]
         return "\n".join(lines) + "\n"
 
 
+def _verdict_line(evaluation: Evaluation, paint: _Painter) -> str:
+    """`gate: FAIL — 2 blocking, 2 warnings, 1 excepted, 2 passed (7 findings)`: first and last line alike."""
+    s = evaluation.summary
+    verdict = paint(f"gate: {evaluation.verdict.value.upper()}", "bold", _VERDICT_STYLE[evaluation.verdict])
+    if evaluation.verdict is Verdict.ERROR:
+        return f"{verdict} — could not complete: {_plural(len(evaluation.errors), 'error')}, nothing was decided"
+    counts = (f"{s.failed} blocking, {_plural(s.warned, 'warning')}, {s.excepted} excepted, "
+              f"{s.passed} passed ({_plural(s.total, 'finding')})")
+    return f"{verdict} — {counts}"
+
+
 def _header(evaluation: Evaluation, paint: _Painter) -> list[str]:
-    verdict = evaluation.verdict
-    summary = evaluation.summary
     policy = f"policy {_text(evaluation.policy_name)} ({_text(evaluation.policy_source)})"
-    lines = [f"{paint(f'gate: {verdict.value.upper()}', 'bold', _VERDICT_STYLE[verdict])}  {policy}"]
+    lines = [_verdict_line(evaluation, paint), policy]
     if evaluation.target:
         lines.append(f"target: {_text(evaluation.target)}")
-    lines.append(
-        f"findings: {summary.total} total, {summary.failed} fail, {summary.warned} warn, "
-        f"{summary.excepted} excepted, {summary.passed} pass"
-    )
     if evaluation.image_builder_check is not None:
         lines.append(f"image builder: {_text(evaluation.image_builder_check.text)}")
     counts = explain.severity_counts(evaluation)
     if counts:
-        parts = [f"{paint(_text(s), *_severity_style(s))} {sum(row.values())}" for s, row in counts.items()]
+        parts = [f"{paint(_text(s, 20), *_severity_style(s))} {sum(row.values())}" for s, row in counts.items()]
         lines.append(f"severity: {', '.join(parts)}")
     return lines
 
@@ -95,31 +110,103 @@ def _severity_style(severity: str) -> tuple[str, ...]:
     return (style,) if style else ()
 
 
-def _title(result: FindingResult, paint: _Painter) -> str:
+def _finding(result: FindingResult, paint: _Painter) -> str:
     finding = result.finding
     severity = paint(_text(finding.severity, 20), *_severity_style(finding.severity))
-    vid = paint(_text(finding.vulnerability_id, 80), "bold")
-    packages = ", ".join(explain.package_text(p) for p in finding.packages) or "no package"
-    return f"{vid}  {severity}  {_text(packages)}"
+    return f"{paint(_text(finding.vulnerability_id, 80), 'bold')} {severity}"
 
 
-def _blocking(result: FindingResult, evaluation: Evaluation, paint: _Painter) -> list[str]:
-    """The finding, each rule that fired with its reasons, then the data behind them."""
-    lines = [f"  {_title(result, paint)}"]
-    if result.finding.title:
-        lines.append(f"    {paint(_text(result.finding.title), 'dim')}")
-    lines += [f"    ✗ {_text(line)}" for line in explain.match_lines(result, evaluation)]
+def _blocking(evaluation: Evaluation, results: Sequence[FindingResult], paint: _Painter,
+              limit: int | None) -> list[str]:
+    """Blocking findings grouped by package: the upgrade, Image Builder's command, then each finding and why."""
+    groups = digest.fix_groups(results)
+    if not groups:
+        return []
+    total = sum(len(g.results) for g in groups)
     now = evaluation.evaluated_at
-    lines += [f"    · {_text(line)}" for line in explain.enrichment_lines(result.enrichment, now)]
+    blocking = [r for g in groups for r in g.results]
+    shared = digest.shared_provenance(blocking)
+    title = f"To ship, update these packages ({_plural(total, 'blocking finding')} in {_plural(len(groups), 'group')})"
+    lines = ["", paint(title, "bold", "red")]
+    shown = 0
+    for group in groups:
+        if limit is not None and shown >= limit:
+            break
+        lines += [f"  {paint(_text(v.text), 'bold')}" for v in group.versions]
+        lines += [f"    fix: {paint(_text(text), 'blue')}" for text in group.remediations]
+        for result in group.results:
+            if limit is not None and shown >= limit:
+                break
+            shown += 1
+            rules = ", ".join(m.rule_id for m in result.blocking)
+            lines.append(f"    {paint(MARKS[Decision.FAIL], 'red')} {_finding(result, paint)}  {_text(rules)}")
+            facts = " · ".join(digest.facts(result.enrichment))
+            if facts:
+                lines.append(f"        {_text(facts)}")
+            pairs = digest.provenances(result.enrichment)
+            if shared is None and pairs:
+                lines.append(f"        {paint(_text('from ' + digest.provenance_text(pairs, now)), 'dim')}")
+            if limit is None:
+                lines += [f"        {_text(line)}" for line in explain.match_lines(result, evaluation)]
+    if shown < total:
+        lines.append(f"  … and {total - shown} more blocking findings: run with --verbose, "
+                     "or open the JSON/HTML report")
+    if shared:
+        lines.append(paint(f"  exploit data: {_text(digest.provenance_text(shared, now))}", "dim"))
     return lines
 
 
-def _warning(result: FindingResult, paint: _Painter) -> str:
-    reasons = "; ".join(explain.match_text(m) for m in result.matches if not m.excepted_by)
-    return f"  {_title(result, paint)}  {paint('!', 'yellow')} {_text(reasons)}"
+def _warnings(evaluation: Evaluation, results: Sequence[FindingResult], paint: _Painter, verbose: bool) -> list[str]:
+    """Warnings by rule with counts and a few example ids; every finding under its rule with `verbose`."""
+    tallies = digest.warning_tallies(evaluation, results)
+    if not tallies:
+        return []
+    warned = evaluation.summary.warned
+    hint = "" if verbose else " (each finding: --verbose, or the JSON/HTML report)"
+    lines = ["", paint(f"Warnings: {_plural(warned, 'finding')}, by rule{hint}", "bold", "yellow")]
+    for n, tally in enumerate(tallies):
+        if not verbose and n >= LIST_LIMIT:
+            lines.append(f"  … and {len(tallies) - n} more warning rules")
+            break
+        mark = paint(MARKS[Decision.WARN], "yellow")
+        lines.append(f"  {mark} {_text(tally.rule.id, 80)}  {len(tally.results)}  {_text(tally.rule.when)}")
+        if verbose:
+            for result in tally.results:
+                packages = ", ".join(explain.package_text(p) for p in result.finding.packages)
+                lines.append(f"      {_finding(result, paint)}  {_text(packages)}")
+        else:
+            ids = list(dict.fromkeys(r.finding.vulnerability_id for r in tally.results))
+            more = f", … {len(ids) - 5} more" if len(ids) > 5 else ""
+            lines.append(f"      {_text(', '.join(ids[:5]) + more)}")
+    return lines
 
 
-def _section(title: str, items: tuple[str, ...], paint: _Painter) -> list[str]:
+def _excepted(evaluation: Evaluation, results: Sequence[FindingResult], paint: _Painter,
+              limit: int | None) -> list[str]:
+    """Each excepted finding with the exception's reason, owner and expiry: the risk someone accepted."""
+    rows = digest.excepted(evaluation, results)
+    if not rows:
+        return []
+    lines = ["", paint(f"Excepted ({len(rows)}): accepted risk, with who accepted it and until when", "bold")]
+    for n, row in enumerate(rows):
+        if limit is not None and n >= limit:
+            lines.append(f"  … and {len(rows) - n} more excepted findings")
+            break
+        packages = ", ".join(row.result.finding.package_names)
+        lines.append(f"  {MARKS[Decision.EXCEPTED]} {_finding(row.result, paint)}  {_text(packages)}  "
+                     f"rules {_text(', '.join(row.rules))}")
+        for exc in row.exceptions:
+            owner = f", owner {exc.owner}" if exc.owner else ", no owner"
+            text = f"{exc.id}: {digest.expiry_text(exc, evaluation.evaluated_at)}{owner} — {exc.reason}"
+            lines.append(f"      {_text(text)}")
+    return lines
+
+
+def _section(title: str, items: tuple[str, ...], paint: _Painter, limit: int | None) -> list[str]:
     if not items:
         return []
-    return ["", paint(title, "bold"), *(f"  {_text(item)}" for item in items)]
+    shown = items if limit is None else items[:limit]
+    lines = ["", paint(title, "bold"), *(f"  {_text(item)}" for item in shown)]
+    if len(shown) < len(items):
+        lines.append(f"  … and {len(items) - len(shown)} more")
+    return lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from gate.model import (
@@ -101,6 +102,7 @@ XZ = FindingResult(
         cvss=(Cvss(10.0, "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H", "3.1", "NVD"),),
         source="NVD",
         source_url=_nvd("CVE-2024-3094"),
+        remediation_text="dnf update --advisory ALAS2024-2024-578",
     ),
     enrichment=Enrichment(
         "CVE-2024-3094",
@@ -135,6 +137,7 @@ CURL = FindingResult(
         ),
         inspector_score=9.8,
         source_url=_nvd("CVE-2023-38545"),
+        remediation_text="dnf update --advisory ALAS2023-2023-384",
     ),
     enrichment=Enrichment(
         "CVE-2023-38545",
@@ -230,7 +233,7 @@ SHADOW = FindingResult(
     ),
     enrichment=Enrichment(
         "CVE-2023-29383",
-        epss=EpssScore(0.00042, 0.058, EPSS),
+        epss=EpssScore(0.00009, 0.058, EPSS),
         exploit_observed=Sourced(False, INSPECTOR),
         kev_known_by=("cisa-kev",),
     ),
@@ -339,3 +342,9 @@ HOSTILE_EVALUATION = Evaluation(
     errors=(HOSTILE,),
     notes=(HOSTILE,),
 )
+
+CI_EVALUATION = replace(
+    EVALUATION,
+    notes=(*EVALUATION.notes, "Refresh the feeds with `gate feeds update` before the next run."),
+)
+"""The sample with one of gate's own notes that names a command, as the human formats render it."""

@@ -81,12 +81,48 @@ def test_small_runs_are_not_truncated() -> None:
     assert text.count("| [CVE-") + text.count("| CVE-") == len(EVALUATION.results)
 
 
-def test_other_findings_are_folded() -> None:
+def _folded(text: str) -> str:
+    """Everything inside `<details>` blocks."""
+    parts = text.split("<details>")[1:]
+    return "".join(part.split("</details>")[0] for part in parts)
+
+
+def test_warnings_and_passes_are_folded_blockers_and_exceptions_are_not() -> None:
     text = MarkdownReport().render(EVALUATION, ReportOptions())
-    details = text[text.index("<details>") : text.index("</details>")]
+    folded = _folded(text)
     for result in EVALUATION.results:
-        inside = result.finding.vulnerability_id in details
-        assert inside == (result.decision in (Decision.EXCEPTED, Decision.PASS))
+        row = next(line for line in text.splitlines()
+                   if line.startswith("| ") and result.finding.vulnerability_id in line.split(" | ")[0])
+        assert (row in folded) == (result.decision in (Decision.WARN, Decision.PASS)), row
+
+
+def test_blockers_say_which_package_to_update_and_how() -> None:
+    text = MarkdownReport().render(EVALUATION, ReportOptions())
+    fixes = text[text.index("### To ship, update 2 package groups") : text.index("### Blocking findings")]
+    assert "**xz-libs, xz 5.4.1-1.amzn2023.0.1 → 0:5.4.1-2.amzn2023.0.2**" in fixes
+    assert "` dnf update --advisory ALAS2024-2024-578 `" in fixes
+
+
+def test_gates_own_notes_keep_their_code_spans() -> None:
+    note = "refresh them with `gate feeds update`, then rerun"
+    text = MarkdownReport().render(replace(EVALUATION, notes=(note,)), ReportOptions())
+    assert "- refresh them with ` gate feeds update ` , then rerun" in text or \
+        "- refresh them with ` gate feeds update `, then rerun" in text
+
+
+def test_backticks_in_hostile_notes_open_nothing_but_code() -> None:
+    note = "x `<img src=x onerror=alert(1)>` and `unclosed <b>bold</b> [l](javascript:1)"
+    text = MarkdownReport().render(replace(EVALUATION, notes=(note,)), ReportOptions())
+    line = next(line for line in text.splitlines() if line.startswith("- x "))
+    assert "` <img src=x onerror=alert(1)> `" in line  # a code span shows it literally
+    assert "&lt;b&gt;bold&lt;/b&gt;" in line and "\\[l\\]" in line  # outside code: escaped
+    assert "\\`unclosed" in line  # a lone backtick cannot open a span
+
+
+def test_epss_is_never_in_scientific_notation() -> None:
+    text = MarkdownReport().render(EVALUATION, ReportOptions())
+    assert "EPSS 0.00009 (percentile 0.058)" in text
+    assert "e-05" not in text
 
 
 def test_missing_fix_is_said_plainly() -> None:

@@ -1,0 +1,249 @@
+"""What a reader acts on, shared by the human formats: fixes grouped by package, warnings by rule, exceptions in use.
+
+The terminal, Markdown and HTML reports all answer the same questions — which packages to update
+to which versions, which rules only warn and how often, which exceptions are holding findings back
+and until when, and where the exploit data came from — so they take the answers from here.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from gate.model import (
+    Action,
+    Decision,
+    Enrichment,
+    Evaluation,
+    ExceptionRef,
+    FindingResult,
+    Provenance,
+    RuleInfo,
+)
+from gate.reports import explain
+
+_CODE = re.compile(r"`([^`\n]+)`")
+
+
+def probability(value: float) -> str:
+    """Three significant digits written out in full (`0.00009`, `0.937`), never `9e-05`."""
+    if not math.isfinite(value):
+        return str(value)
+    if value == 0:
+        return "0"
+    decimals = max(2 - math.floor(math.log10(abs(value))), 0)
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def code_spans(text: str) -> list[tuple[bool, str]]:
+    """`run `gate feeds update`` as [(False, "run "), (True, "gate feeds update")], for gate's own notes.
+
+    Only a formatter's markup differs between the pieces: each piece is still escaped as text or as
+    a code span, so a backtick in hostile text can open nothing but an inert code span.
+    """
+    pieces: list[tuple[bool, str]] = []
+    last = 0
+    for match in _CODE.finditer(text):
+        if match.start() > last:
+            pieces.append((False, text[last : match.start()]))
+        pieces.append((True, match[1]))
+        last = match.end()
+    if last < len(text):
+        pieces.append((False, text[last:]))
+    return pieces
+
+
+@dataclass(frozen=True)
+class VersionLine:
+    """Packages that share an installed and a fixed version: `xz, xz-libs 5.4.1-1 → 0:5.4.1-2`."""
+
+    names: tuple[str, ...]
+    installed: str
+    fixed: str
+
+    @property
+    def text(self) -> str:
+        return f"{', '.join(self.names)} {self.installed} → {self.fixed}"
+
+
+@dataclass(frozen=True)
+class FixGroup:
+    """Blocking findings on the same set of packages: one upgrade clears all of them."""
+
+    versions: tuple[VersionLine, ...]
+    remediations: tuple[str, ...]
+    """Image Builder's own advice, e.g. `dnf update --advisory ALAS2023-2025-1050`, once each."""
+    results: tuple[FindingResult, ...]
+
+
+def _versions(results: Iterable[FindingResult]) -> tuple[VersionLine, ...]:
+    merged: dict[tuple[str, str], list[str]] = {}
+    for result in results:
+        for package in result.finding.packages:
+            names = merged.setdefault((package.installed, explain.fixed_text(package)), [])
+            if package.name not in names:
+                names.append(package.name)
+    return tuple(VersionLine(tuple(names), installed, fixed) for (installed, fixed), names in merged.items())
+
+
+_NO_ADVICE = frozenset({"", "none provided", "none"})
+"""What Image Builder writes when it has no remediation to give (`None Provided`)."""
+
+
+def _advice(text: str | None) -> str | None:
+    return None if text is None or text.strip().lower() in _NO_ADVICE else text.strip()
+
+
+def _remediations(results: Iterable[FindingResult]) -> tuple[str, ...]:
+    texts: list[str] = []
+    for result in results:
+        finding = result.finding
+        advice = [_advice(finding.remediation_text)]
+        if advice[0] is None:
+            advice = [_advice(p.remediation) for p in finding.packages]
+        texts += [a for a in advice if a and a not in texts]
+    return _merge_commands(texts)
+
+
+def _merge_commands(texts: list[str]) -> tuple[str, ...]:
+    """`dnf update httpd` and `dnf update mod_ssl` become one `dnf update httpd mod_ssl`."""
+    merged: dict[str, list[str]] = {}
+    for text in texts:
+        words = text.split()
+        if len(words) == 3 and not words[2].startswith("-"):
+            merged.setdefault(f"{words[0]} {words[1]}", []).append(words[2])
+        else:
+            merged.setdefault(text, [])
+    return tuple(f"{head} {' '.join(args)}" if args else head for head, args in merged.items())
+
+
+def fix_groups(results: Sequence[FindingResult]) -> list[FixGroup]:
+    """Blocking findings grouped by the packages they name, in the order the results come (worst first)."""
+    groups: dict[tuple[str, ...], list[FindingResult]] = {}
+    for result in results:
+        if result.decision is Decision.FAIL:
+            key = tuple(sorted(set(result.finding.package_names)))
+            groups.setdefault(key, []).append(result)
+    return [FixGroup(_versions(members), _remediations(members), tuple(members)) for members in groups.values()]
+
+
+@dataclass(frozen=True)
+class RuleTally:
+    """A warning rule and the findings it warned about (matches not covered by an exception)."""
+
+    rule: RuleInfo
+    results: tuple[FindingResult, ...]
+
+
+def warning_tallies(evaluation: Evaluation, results: Sequence[FindingResult]) -> list[RuleTally]:
+    """Warning rules by how many WARN findings they hit, most first; policy order breaks ties."""
+    infos = {r.id: r for r in evaluation.rules}
+    hits: dict[str, list[FindingResult]] = {}
+    for result in results:
+        if result.decision is Decision.WARN:
+            for match in result.matches:
+                if match.action is Action.WARN and not match.excepted_by:
+                    hits.setdefault(match.rule_id, []).append(result)
+    order = {rule_id: n for n, rule_id in enumerate(infos)}
+    ranked = sorted(hits.items(), key=lambda item: (-len(item[1]), order.get(item[0], len(order)), item[0]))
+    return [RuleTally(infos.get(rid) or RuleInfo(rid, Action.WARN, "?"), tuple(found)) for rid, found in ranked]
+
+
+@dataclass(frozen=True)
+class Excepted:
+    """A finding held back by exceptions, with each exception's reason, owner and expiry."""
+
+    result: FindingResult
+    exceptions: tuple[ExceptionRef, ...]
+    rules: tuple[str, ...]
+
+
+def excepted(evaluation: Evaluation, results: Sequence[FindingResult]) -> list[Excepted]:
+    by_id = {e.id: e for e in evaluation.exceptions}
+    rows = []
+    for result in results:
+        if result.decision is not Decision.EXCEPTED:
+            continue
+        covered = [m for m in result.matches if m.excepted_by]
+        ids = list(dict.fromkeys(m.excepted_by for m in covered if m.excepted_by))
+        refs = tuple(by_id.get(i) or ExceptionRef(i, result.finding.vulnerability_id, "?", date.min) for i in ids)
+        rows.append(Excepted(result, refs, tuple(m.rule_id for m in covered)))
+    return rows
+
+
+def expiry_text(exception: ExceptionRef, now: datetime | None) -> str:
+    """`expires 2026-01-31 (in 72 days)`: how long the exception still holds."""
+    days = explain.age_days(now, datetime.combine(exception.expires, datetime.min.time())) if now else None
+    if days is None:
+        return f"expires {exception.expires.isoformat()}"
+    when = "today" if days == 0 else f"in {days} days" if days > 0 else f"{-days} days ago"
+    return f"expires {exception.expires.isoformat()} ({when})"
+
+
+def facts(enrichment: Enrichment) -> tuple[str, ...]:
+    """The exploit data behind a decision without its provenance: `KEV since 2024-03-29`, `EPSS 0.85`."""
+    out: list[str] = []
+    kev = enrichment.kev
+    if kev is not None:
+        text = f"KEV since {explain.day_text(kev.date_added)}"
+        if kev.due_date is not None:
+            text += f", due {explain.day_text(kev.due_date)}"
+        out.append(text + (", ransomware" if kev.ransomware else ""))
+    elif enrichment.kev_known_by:
+        out.append("not in KEV")
+    if enrichment.epss is not None:
+        text = f"EPSS {probability(enrichment.epss.score)}"
+        if enrichment.epss.percentile is not None:
+            text += f" (percentile {probability(enrichment.epss.percentile)})"
+        out.append(text)
+    if enrichment.exploit_observed is not None and enrichment.exploit_observed.value is True:
+        out.append("exploited in the wild")
+    if enrichment.exploit_available is not None and enrichment.exploit_available.value is True:
+        out.append("public exploit")
+    if enrichment.risk_score is not None and isinstance(enrichment.risk_score.value, float | int):
+        out.append(f"risk {probability(float(enrichment.risk_score.value))}")
+    if enrichment.cwes is not None and isinstance(enrichment.cwes.value, tuple) and enrichment.cwes.value:
+        out.append(", ".join(enrichment.cwes.value))
+    return tuple(out)
+
+
+def provenances(enrichment: Enrichment) -> tuple[tuple[str, date | None], ...]:
+    """The distinct (source, day) pairs behind an enrichment, in the order the values appear."""
+    found: list[Provenance | None] = [
+        enrichment.kev.provenance if enrichment.kev else None,
+        enrichment.epss.provenance if enrichment.epss else None,
+    ]
+    for value in (enrichment.exploit_observed, enrichment.exploit_available, enrichment.risk_score,
+                  enrichment.cwes, enrichment.ttps, enrichment.tools):
+        found.append(value.provenance if value else None)
+    days = (
+        (p.source, explain.utc(p.as_of).date() if isinstance(p.as_of, datetime) else None) for p in found if p
+    )
+    return tuple(dict.fromkeys(days))
+
+
+def provenance_text(pairs: Iterable[tuple[str, date | None]], now: datetime | None) -> str:
+    """`cisa-kev as of 2025-08-25 (87 days old); first-epss as of 2025-08-28 (84 days old)`."""
+    parts = [
+        f"{source} as of {day.isoformat()} ({explain.age_text(day, now)})" if day else f"{source}, date unknown"
+        for source, day in pairs
+    ]
+    return "; ".join(parts)
+
+
+def shared_provenance(results: Iterable[FindingResult]) -> tuple[tuple[str, date | None], ...] | None:
+    """The provenance every listed finding's data shares, or None when they differ (then say it per finding)."""
+    shared: tuple[tuple[str, date | None], ...] | None = None
+    for result in results:
+        pairs = provenances(result.enrichment)
+        if not pairs:
+            continue
+        if shared is None:
+            shared = pairs
+        elif set(pairs) != set(shared):
+            return None
+    return shared
