@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """No user cache, no GitHub Actions variables, no colour: runs behave the same everywhere."""
-    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "GATE_POLICY", "NO_COLOR"):
+    gate_vars = [name for name in os.environ if name.startswith("GATE_")]  # every option has one now
+    for name in ("GITHUB_ACTIONS", "GITHUB_STEP_SUMMARY", "GITHUB_OUTPUT", "NO_COLOR", "FORCE_COLOR", *gate_vars):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GATE_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path

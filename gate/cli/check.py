@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from gate.cli import aws_options, streams
+from gate.cli import aws_options, config, streams
 from gate.cli.guard import ReportGuard
-from gate.cli.output import input_paths, parse_report_spec, prepare_reports, to_stream, use_color
+from gate.cli.output import input_paths, parse_report_spec, prepare_reports, to_stream
 from gate.errors import ExitCode, UsageError
 from gate.model import Verdict
 from gate.reports.interface import ReportOptions
@@ -55,7 +56,7 @@ def register(sub: Any) -> None:
     base.add_argument("--baseline-any-pipeline", action="store_true",
                       help="accept a baseline from another (or an unnamed) image pipeline")
     out = p.add_argument_group("policy and output")
-    out.add_argument("--policy", default=os.environ.get("GATE_POLICY", "default"), metavar="NAME|FILE",
+    out.add_argument("--policy", default="default", metavar="NAME|FILE",
                      help="policy file or shipped policy name (default: $GATE_POLICY or 'default')")
     out.add_argument("--vex", action="append", type=Path, default=[], metavar="FILE",
                      help="OpenVEX v0.2.0 document whose not_affected/fixed statements for this image cover "
@@ -66,8 +67,17 @@ def register(sub: Any) -> None:
                      help="write a report: " + ", ".join(f.value for f in Format) + "; PATH - is stdout (repeatable)")
     out.add_argument("--sarif-location", metavar="PATH", help="repository file SARIF results point at")
     out.add_argument("--as-of", metavar="DATE", help="evaluate as on this UTC date/time (default: now)")
-    out.add_argument("--no-color", action="store_true", help="no ANSI colour in the terminal summary")
+    out.add_argument("--no-color", action="store_true", help="no ANSI colour in the terminal summary "
+                     "(also NO_COLOR; FORCE_COLOR forces it, TERM=dumb turns it off)")
+    out.add_argument("--fail-on", type=config.fail_on, choices=list(config.FailOn), default="violation",
+                     help="exit 1 on: violation (a finding fails, the default), warn (a finding fails or warns), "
+                     "never (report only); errors always exit 2 or 3")
+    out.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                     help="list every finding in the terminal summary, and show tracebacks for errors")
+    out.add_argument("--config", metavar="FILE", help=f"options from this YAML file (default: $GATE_CONFIG, "
+                     f"or {config.CONFIG_FILE} in the working directory); every option is also GATE_<OPTION>")
     p.set_defaults(func=run)
+    config.defer(p)
 
 
 def _days(text: str) -> int:
@@ -88,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     from gate.policy.loader import load_policy  # noqa: PLC0415
     from gate.run import run as run_gate  # noqa: PLC0415
 
+    args = config.resolve(args, os.environ)
     try:
         now = parse_instant(args.as_of) if args.as_of else utcnow()
     except ValueError as e:
@@ -96,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
     inputs.check_one_target()
     # NOTE: clashing report paths, or a report over an input, are exit 2 before any work.
     specs = prepare_reports(args.report, [*input_paths(args), args.policy, *([args.baseline] if args.baseline else [])])
-    options = ReportOptions(color=not args.no_color and use_color(sys.stdout), sarif_location=args.sarif_location)
+    options = ReportOptions(color=config.color(sys.stdout, os.environ, disabled=args.no_color),
+                            sarif_location=args.sarif_location, verbose=bool(getattr(args, "verbose", False)))
     with ReportGuard(specs, options, os.environ, now=now, policy_name=args.policy) as reports:
         policy = load_policy(args.policy)
         reports.describe_policy(policy.name, policy.source, tuple(r.info for r in policy.rules))
@@ -105,8 +117,10 @@ def run(args: argparse.Namespace) -> int:
                               expiring_within_days=args.expiring_within, max_feed_age=args.max_feed_age)
         written = reports.write(evaluation)
         to_stdout = to_stream(specs, "stdout")
-        summary = formatter(Format.TABLE).render(evaluation, options if not to_stdout else
-                                                 ReportOptions(color=False, sarif_location=args.sarif_location))
+        summary = formatter(Format.TABLE).render(evaluation, replace(options, color=False) if to_stdout else options)
         streams.summary(summary, "stderr" if to_stdout else "stdout")
         reports.publish(evaluation, written)
-    return ExitCode.VIOLATION if evaluation.verdict is Verdict.FAIL else ExitCode.PASS
+    code = config.exit_code(evaluation, args.fail_on)
+    if code is ExitCode.PASS and evaluation.verdict is Verdict.FAIL:
+        print("gate: policy violations reported; exiting 0 (--fail-on never)", file=sys.stderr)
+    return code
