@@ -80,7 +80,8 @@ class FixGroup:
     results: tuple[FindingResult, ...]
 
 
-def _versions(results: Iterable[FindingResult]) -> tuple[VersionLine, ...]:
+def version_lines(results: Iterable[FindingResult]) -> tuple[VersionLine, ...]:
+    """Packages merged by (installed, fixed), so five subpackages of one upgrade read as one line."""
     merged: dict[tuple[str, str], list[str]] = {}
     for result in results:
         for package in result.finding.packages:
@@ -128,7 +129,7 @@ def fix_groups(results: Sequence[FindingResult]) -> list[FixGroup]:
         if result.decision is Decision.FAIL:
             key = tuple(sorted(set(result.finding.package_names)))
             groups.setdefault(key, []).append(result)
-    return [FixGroup(_versions(members), _remediations(members), tuple(members)) for members in groups.values()]
+    return [FixGroup(version_lines(members), _remediations(members), tuple(members)) for members in groups.values()]
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
-"""A single self-contained HTML page: summary counts and a sortable, filterable table of every finding.
+"""A self-contained HTML page: the verdict, what to update, pictures of the risk, a paged table of every finding.
 
 The page needs no network: CSS and JS are inlined from package data, and a Content-Security-Policy
 allows exactly those two blocks (by hash) and nothing else, so even a value that escaped escaping
-could not run a script or load anything. Finding data lives in the DOM, autoescaped by Jinja; the
-script reads it through `textContent` and `data-*` attributes only.
+could not run a script or load anything. The header is rendered by Jinja (autoescaped); findings
+travel as one inert JSON block (`<`, `>` and `&` written as `\\u003c`…) that the script pages through,
+writing cells with `textContent` only, so 100,000 findings cost one JSON encoding and the browser
+lays out one page at a time.
 """
 
 from __future__ import annotations
@@ -11,19 +13,23 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import json
+import math
 from importlib import resources
 from typing import Any
 
 import jinja2
 import markupsafe
 
-from gate.model import Decision, Evaluation, FindingResult, severity_rank
-from gate.reports import escape, explain
+from gate.model import Decision, Evaluation, ExceptionRef, Finding, FindingResult, severity_rank
+from gate.reports import digest, escape, explain, svg
 from gate.reports.interface import ReportOptions
 
 TITLE_LIMIT = 500
 """Characters of a title shown in the table; the full description sits behind a disclosure."""
 DESCRIPTION_LIMIT = 5000
+GROUP_LIMIT = 30
+"""Package groups and warning rules listed in the header; the table holds every finding."""
 
 
 def _finalize(value: object) -> object:
@@ -33,9 +39,23 @@ def _finalize(value: object) -> object:
     return value
 
 
+LONG_WORD = 60
+"""Longer "words" are not ones a person reads (hostile padding): they may break, the others never do."""
+
+
+def _words(text: str) -> markupsafe.Markup:
+    """Each word in a no-wrap span, so a line breaks between words and never inside one (not at a hyphen)."""
+    spans = (
+        markupsafe.Markup('<span class="w{}">{}</span>').format(" long" if len(word) > LONG_WORD else "",
+                                                               escape.html(word))
+        for word in escape.neutralise(text).split()
+    )
+    return markupsafe.Markup(" ").join(spans)
+
+
 @functools.cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("gate.reports", "templates"),
         autoescape=True,
         finalize=_finalize,
@@ -44,6 +64,8 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    environment.filters["words"] = _words
+    return environment
 
 
 @functools.cache
@@ -60,6 +82,31 @@ def _csp_hash(text: str) -> str:
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
+class _Strings:
+    """A table of repeated text (provenance lines, rules, descriptions) so 100,000 rows don't repeat it."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+        self._index: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        found = self._index.get(text)
+        if found is None:
+            found = self._index[text] = len(self.items)
+            self.items.append(text)
+        return found
+
+
+_JSON_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                               "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def json_block(value: object) -> markupsafe.Markup:
+    """JSON that is inert inside `<script type="application/json">`: no `<` can close it or open a comment."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return markupsafe.Markup(escape.scrub(text).translate(_JSON_ESCAPES))  # noqa: S704 -- no `<` left
+
+
 class HtmlReport:
     """Renders the report people open from a CI artifact or attach to a release ticket."""
 
@@ -68,17 +115,29 @@ class HtmlReport:
     def render(self, evaluation: Evaluation, options: ReportOptions) -> str:
         css, js = _asset("report.css"), _asset("report.js")
         template = _environment().get_template("report.html.j2")
+        results = explain.sorted_results(evaluation.results)
+        strings = _Strings()
+        rows = [_row(r, evaluation, strings) for r in results]
+        groups = digest.fix_groups(results)
+        counts = explain.severity_counts(evaluation)
         return template.render(
             evaluation=evaluation,
             summary=evaluation.summary,
             stamp=_stamp(evaluation),
             decisions=[(d.value, _count(evaluation, d)) for d in explain.DECISION_ORDER],
-            severity_counts=list(explain.severity_counts(evaluation).items()),
+            severity_counts=list(counts.items()),
             decision_order=explain.DECISION_ORDER,
-            rows=[_row(r, evaluation) for r in explain.sorted_results(evaluation.results)],
+            groups=groups[:GROUP_LIMIT],
+            more_groups=max(len(groups) - GROUP_LIMIT, 0),
+            tallies=digest.warning_tallies(evaluation, results)[:GROUP_LIMIT],
+            bars=svg.decision_bars(counts) if counts else None,
+            scatter=svg.epss_cvss(results),
+            data=json_block({"strings": strings.items, "rows": rows}),
             exceptions=explain.exception_lines(evaluation),
             baseline=explain.baseline_lines(evaluation),
             feeds=[explain.feed_text(f, evaluation.evaluated_at) for f in evaluation.feeds],
+            notes=[digest.code_spans(n) for n in evaluation.notes],
+            errors=[digest.code_spans(e) for e in evaluation.errors],
             css=css,
             js=js,
             csp=f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}",
@@ -95,27 +154,47 @@ def _count(evaluation: Evaluation, decision: Decision) -> int:
     return sum(1 for r in evaluation.results if r.decision is decision)
 
 
-def _row(result: FindingResult, evaluation: Evaluation) -> dict[str, Any]:
-    """Plain strings and numbers for one table row; the template escapes all of them."""
+def _number(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def _row(result: FindingResult, evaluation: Evaluation, strings: _Strings) -> dict[str, Any]:
+    """One finding as the page's script reads it: short keys, repeated text as indexes into `strings`."""
     finding = result.finding
     score = finding.inspector_score if finding.inspector_score is not None else finding.best_cvss
     epss = result.enrichment.epss
-    return {
-        "decision": result.decision.value,
-        "decision_rank": explain.DECISION_ORDER.index(result.decision),
-        "severity": finding.severity,
-        "severity_rank": severity_rank(finding.severity),
-        "vulnerability_id": finding.vulnerability_id,
-        "url": escape.safe_url(finding.source_url),
-        "title": escape.clip(finding.title or "", TITLE_LIMIT),
-        "description": escape.clip(finding.description or "", DESCRIPTION_LIMIT),
-        "packages": [(p.name, p.installed, explain.fixed_text(p)) for p in finding.packages],
-        "score": "" if score is None else f"{score:.1f}",
-        "score_value": -1 if score is None else score,
-        "epss": "" if epss is None else explain.number(epss.score),
-        "epss_value": -1 if epss is None else epss.score,
-        "kev": "yes" if result.enrichment.kev else "",
-        "why": explain.match_lines(result, evaluation),
-        "data": explain.enrichment_lines(result.enrichment, evaluation.evaluated_at),
-        "key": hashlib.sha256(finding.key.encode("utf-8", "surrogatepass")).hexdigest()[:16],
+    now = evaluation.evaluated_at
+    row: dict[str, Any] = {
+        "d": explain.DECISION_ORDER.index(result.decision),
+        "s": finding.severity,
+        "r": severity_rank(finding.severity),
+        "id": finding.vulnerability_id,
+        "p": [[", ".join(v.names), v.installed, v.fixed] for v in digest.version_lines([result])],
+        "w": [strings(line) for line in explain.match_lines(result, evaluation)],
+        "f": [strings(line) for line in digest.facts(result.enrichment)],
+        "x": [strings(line) for line in explain.enrichment_lines(result.enrichment, now)],
     }
+    optional: dict[str, Any] = {
+        "u": escape.safe_url(finding.source_url),
+        "t": strings(escape.clip(finding.title or "", TITLE_LIMIT)) if _says_more(finding) else None,
+        "ds": strings(escape.clip(finding.description, DESCRIPTION_LIMIT)) if finding.description else None,
+        "sc": _number(score),
+        "e": _number(epss.score) if epss else None,
+        "es": digest.probability(epss.score) if epss else None,
+        "k": 1 if result.enrichment.kev else None,
+    }
+    row.update((k, v) for k, v in optional.items() if v is not None)
+    if result.decision is Decision.EXCEPTED:
+        row["ex"] = [strings(f"{e.id}: {e.reason} — owner {e.owner or 'none'}, "
+                             f"{digest.expiry_text(e, now)}") for e in _excepted_by(evaluation, result)]
+    return row
+
+
+def _says_more(finding: Finding) -> bool:
+    """Image Builder titles are `CVE-… - pkg, pkg`: the row shows both already, so only other titles are kept."""
+    return bool(finding.title) and not (finding.title or "").startswith(f"{finding.vulnerability_id} - ")
+
+
+def _excepted_by(evaluation: Evaluation, result: FindingResult) -> tuple[ExceptionRef, ...]:
+    rows = digest.excepted(evaluation, [result])
+    return rows[0].exceptions if rows else ()

@@ -348,3 +348,15 @@ CI_EVALUATION = replace(
     notes=(*EVALUATION.notes, "Refresh the feeds with `gate feeds update` before the next run."),
 )
 """The sample with one of gate's own notes that names a command, as the human formats render it."""
+
+
+def many(n: int) -> tuple[FindingResult, ...]:
+    """`n` findings cycling through fail, warn and pass, each on a package of its own."""
+    templates = (XZ, CURL, OPENSSH, SHADOW)
+    results = []
+    for i in range(n):
+        base = templates[i % 4]
+        package = VulnerablePackage(f"pkg{i}", "1.0", release="1.amzn2023", fixed_in_version="1.1-1.amzn2023")
+        finding = replace(base.finding, vulnerability_id=f"CVE-2025-{i:06d}", packages=(package,))
+        results.append(replace(base, finding=finding))
+    return tuple(results)

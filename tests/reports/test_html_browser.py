@@ -1,17 +1,46 @@
-"""The HTML report in a real browser (headless Chromium): scripts run under its CSP, sorting and filtering work."""
+"""The HTML report in a real browser (headless Chromium): its script runs under the CSP, pages, sorts and
+filters; no table cell wraps inside a word at 1280 or 1920 px; screenshots land in the test's tmp dir."""
 
 from __future__ import annotations
 
 import os
 import struct
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from gate.cli.main import main
+from gate.model import Evaluation
 from gate.reports.html import HtmlReport
 from gate.reports.interface import ReportOptions
+from tests.conftest import EXAMPLES
 from tests.reports.browser import Browser
-from tests.reports.sample import EVALUATION, HOSTILE_EVALUATION
+from tests.reports.sample import CI_EVALUATION, EVALUATION, HOSTILE_EVALUATION, many
+
+pytestmark = pytest.mark.slow
+
+WIDTHS = (1280, 1920)
+# Every word of every text node in the table, measured with a Range: one client rect means it sits on one
+# line. Words longer than 60 characters are not words a person reads (hostile padding) and may break.
+WRAPPED_WORDS = """(() => {
+  const broken = [];
+  const walker = document.createTreeWalker(document.querySelector('#findings tbody'), NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (node.parentElement.closest('details:not([open])')) continue;
+    const re = /\\S+/g;
+    let m;
+    while ((m = re.exec(node.data)) !== null) {
+      if (m[0].length > 60) continue;
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const lines = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+      if (lines.size > 1) broken.push(m[0]);
+    }
+  }
+  return broken;
+})()"""
 
 pytestmark = pytest.mark.slow
 
@@ -22,59 +51,109 @@ def browser() -> Browser:  # type: ignore[misc]
         yield b
 
 
-def write(tmp_path: Path, evaluation: object, name: str) -> Path:
+def write(tmp_path: Path, evaluation: Evaluation, name: str) -> Path:
     path = tmp_path / name
-    path.write_text(HtmlReport().render(evaluation, ReportOptions()), encoding="utf-8")  # type: ignore[arg-type]
+    path.write_text(HtmlReport().render(evaluation, ReportOptions()), encoding="utf-8")
     return path
 
 
-RANKS = "[...document.querySelectorAll('#findings tbody tr')].map(r => Number(r.cells[1].dataset.value))"
+def resize(browser: Browser, width: int, height: int = 1000) -> None:
+    browser.call("Emulation.setDeviceMetricsOverride",
+                 {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
 
 
-def visible_keys(browser: Browser) -> list[str]:
-    return list(browser.js("[...document.querySelectorAll('#findings tr.finding')]"
-                           ".filter(r => !r.hidden).map(r => r.dataset.decision)"))
+def shot(browser: Browser, path: Path) -> tuple[int, int]:
+    browser.screenshot(path)
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def decisions_shown(browser: Browser) -> list[str]:
+    return list(browser.js("[...document.querySelectorAll('#findings tr.finding')].map(r => r.dataset.decision)"))
 
 
 def test_report_renders_sorts_and_filters(browser: Browser, tmp_path: Path) -> None:
-    browser.open(write(tmp_path, EVALUATION, "report.html"))
+    resize(browser, 1280)
+    browser.open(write(tmp_path, CI_EVALUATION, "report.html"))
     total = len(EVALUATION.results)
-    # The script ran (the CSP hash matches): it wrote the "shown" counter.
+    # The script ran (the CSP hash matches): it drew the rows and wrote the counter.
     assert browser.js("document.getElementById('shown').textContent") == f"{total} of {total} findings shown"
     assert browser.js("document.getElementById('verdict').textContent").strip() == "gate: FAIL"
-    # Sort by severity (click twice: ascending then descending) and check the order follows data-value.
-    header = "document.querySelector('#findings th:nth-child(2)')"
+    assert decisions_shown(browser) == [r.decision.value for r in sorted(
+        EVALUATION.results, key=lambda r: ["fail", "warn", "excepted", "pass"].index(r.decision.value))]
+    ranks = "[...document.querySelectorAll('#findings tbody tr td.severity')].map(c => c.textContent)"
+    order = ["CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNTRIAGED"]
+    header = "document.querySelector('#findings th[data-sort=\"r\"]')"
     browser.js(f"{header}.click()")
-    ranks = browser.js(RANKS)
-    assert ranks == sorted(ranks)
+    assert [order.index(s) for s in browser.js(ranks)] == sorted(order.index(s) for s in browser.js(ranks))
     browser.js(f"{header}.click()")
-    ranks = browser.js(RANKS)
-    assert ranks == sorted(ranks, reverse=True)
+    shown = [order.index(s) for s in browser.js(ranks)]
+    assert shown == sorted(shown, reverse=True)
     assert browser.js(f"{header}.getAttribute('aria-sort')") == "descending"
-    # Filter by decision checkbox: untick everything but "fail".
     browser.js("document.querySelectorAll('input.decision-filter').forEach(b => {"
                " b.checked = b.value === 'fail'; b.dispatchEvent(new Event('change')); })")
-    failed = sum(1 for r in EVALUATION.results if r.decision.value == "fail")
-    assert visible_keys(browser) == ["fail"] * failed
-    # Free-text filter on a CVE id.
+    assert decisions_shown(browser) == ["fail"] * sum(1 for r in EVALUATION.results if r.decision.value == "fail")
     browser.js("document.querySelectorAll('input.decision-filter').forEach(b => {"
                " b.checked = true; b.dispatchEvent(new Event('change')); })")
-    first = EVALUATION.results[0].finding.vulnerability_id
-    browser.js(f"const f = document.getElementById('filter'); f.value = {first!r};"
+    browser.js("const f = document.getElementById('filter'); f.value = 'glibc-common';"
                " f.dispatchEvent(new Event('input'));")
-    shown = browser.js("[...document.querySelectorAll('#findings tr.finding')].filter(r => !r.hidden)"
-                       ".map(r => r.textContent.includes(" + repr(first) + "))")
-    assert shown and all(shown)
-    png = Path(os.environ.get("GATE_SCREENSHOT", tmp_path / "report.png"))
-    browser.screenshot(png)
-    width, height = struct.unpack(">II", png.read_bytes()[16:24])
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert width == 1400 and height > 600
+    assert decisions_shown(browser) == ["excepted"]
+    why = browser.js("document.querySelector('#findings td.why').textContent")
+    assert "EXC-glibc-tunables: Build hosts run no setuid binaries" in why
+    assert "owner platform-team, expires 2026-01-31 (in 72 days)" in why
+    assert browser.js("document.querySelectorAll('svg.chart').length") == 2
+
+
+@pytest.fixture(scope="module")
+def demo_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled example judged by the CLI, as a user would open it."""
+    out = tmp_path_factory.mktemp("demo") / "report.html"
+    os.environ.pop("GITHUB_ACTIONS", None)
+    code = main(["check", "--findings", str(EXAMPLES / "findings.json"),
+                 "--finding-details", str(EXAMPLES / "inspector-findings.json"),
+                 "--finding-details", str(EXAMPLES / "finding-details.json"),
+                 "--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
+                 "--no-cached-feeds", "--as-of", "2026-11-21", "--report", f"html={out}"])
+    assert code == 1
+    return out
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_cell_wraps_inside_a_word(browser: Browser, demo_page: Path, tmp_path: Path, width: int) -> None:
+    resize(browser, width)
+    browser.open(demo_page)
+    assert browser.js("document.querySelectorAll('#findings tbody tr').length") == 100  # the first page
+    assert browser.js(WRAPPED_WORDS) == []
+    # Readable: the table fits the window, no sideways scrolling.
+    assert browser.js("document.querySelector('.scroll').scrollWidth <= document.querySelector('.scroll').clientWidth")
+    assert shot(browser, tmp_path / f"report-{width}.png") == (width, 1000)
+    browser.js("document.getElementById('controls').scrollIntoView()")
+    shot(browser, tmp_path / f"report-{width}-table.png")
+    print(f"screenshots: {tmp_path}/report-{width}*.png")
 
 
 def test_hostile_text_stays_text_in_the_browser(browser: Browser, tmp_path: Path) -> None:
+    resize(browser, 1280)
     browser.open(write(tmp_path, HOSTILE_EVALUATION, "hostile.html"))
-    assert browser.js("document.querySelectorAll('script').length") == 1  # only our own
+    assert browser.js("document.querySelectorAll('script').length") == 2  # our script and the inert data
     assert browser.js("typeof window.pwned") == "undefined"
     assert browser.js("document.querySelectorAll('#findings img, #findings iframe, #findings svg').length") == 0
     assert "<script>" in browser.js("document.getElementById('findings').textContent")
+    shot(browser, tmp_path / "hostile.png")
+
+
+def test_a_hundred_thousand_findings_page_and_filter(browser: Browser, tmp_path: Path) -> None:
+    resize(browser, 1280)
+    page = write(tmp_path, replace(EVALUATION, results=many(100_000)), "large.html")
+    browser.open(page)
+    assert browser.js("document.querySelectorAll('#findings tbody tr').length") == 100
+    assert browser.js("document.getElementById('page').textContent") == "page 1 of 1000"
+    browser.js("document.getElementById('next').click()")
+    assert browser.js("document.querySelector('#findings tbody tr .id').textContent") == "CVE-2025-000400"
+    browser.js("const f = document.getElementById('filter'); f.value = 'pkg99999 ';"
+               " f.dispatchEvent(new Event('input'));")
+    assert browser.js("document.getElementById('shown').textContent") == "1 of 100000 findings shown"
+    assert browser.js(WRAPPED_WORDS) == []
+    shot(browser, tmp_path / "large.png")
