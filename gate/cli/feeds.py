@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from gate.cli import streams
+from gate.cli import feeds_status, streams
 from gate.enrichment.cache import default_cache_dir
 from gate.enrichment.feeds import EPSS_URL, KEV_URL, update_feeds
 
@@ -28,6 +28,7 @@ def register(subparsers: Any) -> None:
     update.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
                         help="per download (default: 60)")
     update.set_defaults(func=run)
+    feeds_status.register(actions)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -38,7 +38,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from gate.cli import check, feeds, fetch, policy_cmd  # noqa: PLC0415 - keep `--version` fast
+    from gate.cli import check, completion, feeds, fetch, policy_cmd  # noqa: PLC0415 - keep `--version` fast
 
     parser = Parser(
         prog="gate",
@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     fetch.register(sub)
     policy_cmd.register(sub)
     feeds.register(sub)
+    completion.register(sub)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""`gate policy validate|test|schema|fields`: tooling for policy authors."""
+"""`gate policy validate|test|schema|fields|show|init`: tooling for policy authors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.cli import streams
-from gate.errors import ExitCode, PolicyError, PolicyErrors
+from gate.errors import ExitCode, PolicyError, PolicyErrors, UnreadableInputError, UsageError
 from gate.fields import FIELDS
 
 
@@ -26,6 +26,15 @@ def register(sub: Any) -> None:
     schema.set_defaults(func=cmd_schema)
     fields = psub.add_parser("fields", help="list the fields a rule's `when` can use")
     fields.set_defaults(func=cmd_fields)
+    show = psub.add_parser("show", help="print a shipped policy (or a policy file)")
+    show.add_argument("name", metavar="NAME", help="a shipped policy (default, strict, kev-only) or a policy file")
+    show.set_defaults(func=cmd_show)
+    init = psub.add_parser("init", help="start your own policy from a shipped one")
+    init.add_argument("--from", dest="source", default="default", metavar="NAME",
+                      help="shipped policy to copy (default: default)")
+    init.add_argument("-o", "--output", default="policy.yaml", metavar="FILE", help="default: policy.yaml")
+    init.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    init.set_defaults(func=cmd_init)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -40,6 +49,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             for each in e.errors if isinstance(e, PolicyErrors) else [e]:
                 streams.line(each.diagnostics(), "stderr")
         else:
+            from gate.policy import lint  # noqa: PLC0415
+
+            for warning in lint.warnings(policy):
+                streams.line(f"{policy.source}: warning: {warning}", "stderr")
             streams.line(f"{policy.source}: ok ({len(policy.rules)} rules, {len(policy.exceptions)} exceptions)")
     return ExitCode.USAGE if failed else ExitCode.PASS
 
@@ -73,4 +86,39 @@ def cmd_fields(args: argparse.Namespace) -> int:
     for name, field in FIELDS.items():
         sources = ", ".join(sorted(field.sources))
         streams.line(f"{name:<{width}}  {field.type.value:<15}  {field.doc} [from: {sources}]")
+    return ExitCode.PASS
+
+
+def _shipped_text(name: str) -> str:
+    from gate.policy.loader import resolve  # noqa: PLC0415
+
+    path = resolve(name)
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise UnreadableInputError(f"{path}: cannot read ({e.strerror or e})") from e
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    streams.document(_shipped_text(args.name))
+    return ExitCode.PASS
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from gate.files import atomic_write  # noqa: PLC0415
+    from gate.policy.loader import shipped_policies  # noqa: PLC0415
+
+    if args.source not in shipped_policies():
+        raise UsageError(f"--from {args.source!r} is not a shipped policy",
+                         hint="shipped policies: " + ", ".join(sorted(shipped_policies())))
+    target = Path(args.output)
+    if target.exists() and not args.force:
+        raise UsageError(f"{target} exists; not overwriting it", hint="pass --force, or -o another file")
+    text = _shipped_text(args.source)
+    try:
+        atomic_write(target, text.encode("utf-8"))
+    except OSError as e:
+        raise UnreadableInputError(f"{target}: cannot write ({e.strerror or e})") from e
+    streams.line(f"wrote {target} from the shipped '{args.source}' policy; edit it, then run "
+                 f"`gate policy validate {target}` and `gate check --policy {target} ...`")
     return ExitCode.PASS
