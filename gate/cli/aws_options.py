@@ -23,8 +23,11 @@ def duration_option(args: argparse.Namespace, option: str, env: str, default: st
 
     Parsed here rather than by argparse so a bad value is one line naming where it came from.
     """
-    given = getattr(args, option.lstrip("-").replace("-", "_"), None)
-    text, origin = (given, option) if given is not None else (os.environ.get(env) or default, env)
+    dest = option.lstrip("-").replace("-", "_")
+    given = getattr(args, dest, None)
+    # NOTE: a value config.resolve took from GATE_* or gate.yaml is blamed on that source, not the flag.
+    origin = getattr(args, "option_origins", {}).get(dest, option)
+    text, origin = (given, origin) if given is not None else (os.environ.get(env) or default, env)
     try:
         return parse_duration(text)
     except ValueError as e:

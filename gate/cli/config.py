@@ -36,6 +36,9 @@ class _Unset:
 
 
 UNSET: Any = _Unset()
+_EVERY_KEY: set[str] = set()
+"""Config keys of every command built so far: one gate.yaml serves `check` and `fetch`, so a key only
+another command knows is not a typo."""
 
 
 def env_name(dest: str) -> str:
@@ -74,6 +77,7 @@ def defer(parser: argparse.ArgumentParser) -> Deferred:
         elif action.default is not argparse.SUPPRESS:
             action.default = UNSET
     deferred = Deferred(tuple(options))
+    _EVERY_KEY.update(config_key(o.dest) for o in options)
     parser.set_defaults(deferred=deferred)
     return deferred
 
@@ -145,10 +149,12 @@ def resolve(args: argparse.Namespace, env: Mapping[str, str]) -> argparse.Namesp
     name, doc = load_config(Path(given) if given else None, required=given is not None)
     known = {config_key(o.dest): o for o in deferred.options}
     for key in doc:
-        if key not in known:
-            near = _near(key, list(known))
+        if key not in known and key not in _EVERY_KEY:
+            near = _near(key, sorted(_EVERY_KEY | set(known)))
             raise UsageError(f"{name}: unknown option {key!r}", hint=f"did you mean {near!r}?" if near else
                              "keys are `gate check` long options without the dashes, e.g. fail-on, policy")
+    origins: dict[str, str] = {}
+    args.option_origins = origins
     for option in deferred.options:
         current = getattr(args, option.dest, UNSET)
         if current is None and isinstance(option.action, argparse._AppendAction):
@@ -158,10 +164,12 @@ def resolve(args: argparse.Namespace, env: Mapping[str, str]) -> argparse.Namesp
             continue
         variable = env_name(option.dest)
         if variable in env:
-            value = _convert(option, env[variable], f"{variable}={env[variable]!r}")
+            origins[option.dest] = f"{variable}={env[variable]!r}"
+            value = _convert(option, env[variable], origins[option.dest])
         elif config_key(option.dest) in doc:
             key = config_key(option.dest)
-            value = _convert(option, doc[key], f"{name}: {key}: {doc[key]!r}")
+            origins[option.dest] = f"{name}: {key}: {doc[key]!r}"
+            value = _convert(option, doc[key], origins[option.dest])
         elif suppressed:
             continue
         elif isinstance(option.default, str) and callable(option.action.type):

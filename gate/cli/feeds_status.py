@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gate.cli import aws_options, streams
+from gate.cli import streams
+from gate.enrichment.cache import default_cache_dir
 from gate.enrichment.feeds import EPSS_FILE, KEV_FILE, feeds_dir
 from gate.errors import ExitCode, ShapeError
 from gate.timeutil import to_utc
@@ -43,7 +44,7 @@ def _when(value: Any) -> datetime | None:
 
 
 def run(args: argparse.Namespace) -> int:
-    directory = feeds_dir(aws_options.cache_dir(args))
+    directory = feeds_dir(args.cache_dir or default_cache_dir())
     now = datetime.now(UTC)
     ok = True
     for name, path in (("CISA KEV", directory / KEV_FILE), ("FIRST EPSS", directory / EPSS_FILE)):

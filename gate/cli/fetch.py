@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
-from gate.cli import aws_options, output, streams
+from gate.cli import aws_options, config, output, streams
 
 
 def register(subparsers: Any) -> None:
@@ -21,6 +22,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
                         help="where to write the snapshot (JSON)")
     parser.set_defaults(func=run)
+    config.defer(parser)  # GATE_* variables and gate.yaml, as for `gate check`
 
 
 def run(args: argparse.Namespace) -> int:
@@ -28,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from gate.run import gather  # noqa: PLC0415
     from gate.snapshot import snapshot_text, write_snapshot  # noqa: PLC0415
 
+    args = config.resolve(args, os.environ)
     inputs = aws_options.inputs_from(args)
     inputs.check_one_target()
     plan = open_live(inputs)

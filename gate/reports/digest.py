@@ -18,8 +18,8 @@ from gate.model import (
     Decision,
     Enrichment,
     Evaluation,
-    ExceptionRef,
     FindingResult,
+    PolicyException,
     Provenance,
     RuleInfo,
 )
@@ -159,7 +159,7 @@ class Excepted:
     """A finding held back by exceptions, with each exception's reason, owner and expiry."""
 
     result: FindingResult
-    exceptions: tuple[ExceptionRef, ...]
+    exceptions: tuple[PolicyException, ...]
     rules: tuple[str, ...]
 
 
@@ -171,12 +171,12 @@ def excepted(evaluation: Evaluation, results: Sequence[FindingResult]) -> list[E
             continue
         covered = [m for m in result.matches if m.excepted_by]
         ids = list(dict.fromkeys(m.excepted_by for m in covered if m.excepted_by))
-        refs = tuple(by_id.get(i) or ExceptionRef(i, result.finding.vulnerability_id, "?", date.min) for i in ids)
+        refs = tuple(by_id.get(i) or PolicyException(i, result.finding.vulnerability_id, "?", date.min) for i in ids)
         rows.append(Excepted(result, refs, tuple(m.rule_id for m in covered)))
     return rows
 
 
-def expiry_text(exception: ExceptionRef, now: datetime | None) -> str:
+def expiry_text(exception: PolicyException, now: datetime | None) -> str:
     """`expires 2026-01-31 (in 72 days)`: how long the exception still holds."""
     days = explain.age_days(now, datetime.combine(exception.expires, datetime.min.time())) if now else None
     if days is None:

@@ -21,7 +21,7 @@ from typing import Any
 import jinja2
 import markupsafe
 
-from gate.model import Decision, Evaluation, ExceptionRef, Finding, FindingResult, severity_rank
+from gate.model import Decision, Evaluation, Finding, FindingResult, PolicyException, severity_rank
 from gate.reports import digest, escape, explain, svg
 from gate.reports.interface import ReportOptions
 
@@ -195,6 +195,6 @@ def _says_more(finding: Finding) -> bool:
     return bool(finding.title) and not (finding.title or "").startswith(f"{finding.vulnerability_id} - ")
 
 
-def _excepted_by(evaluation: Evaluation, result: FindingResult) -> tuple[ExceptionRef, ...]:
+def _excepted_by(evaluation: Evaluation, result: FindingResult) -> tuple[PolicyException, ...]:
     rows = digest.excepted(evaluation, [result])
     return rows[0].exceptions if rows else ()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import os
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from gate.cli import aws_options
+from gate.cli import aws_options, config
 from gate.cli.main import main
 from gate.enrichment.cache import Cache
 from gate.enrichment.feeds import cached_feed_paths
@@ -27,7 +28,8 @@ IMAGE = image_arn()
 def _parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     aws_options.add_aws_arguments(parser)
-    return parser.parse_args(argv)
+    config.defer(parser)  # GATE_* variables are read after parsing, as `gate check` and `gate fetch` do
+    return config.resolve(parser.parse_args(argv), os.environ)
 
 
 @pytest.mark.parametrize(("text", "seconds"), [("0", 0), ("90", 90), ("90s", 90), ("30m", 1800), ("24h", 86400),

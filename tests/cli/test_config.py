@@ -13,7 +13,10 @@ from gate.cli.main import main
 from gate.errors import ExitCode
 from tests.conftest import EXAMPLES
 
-FINDINGS = ["check", "--findings", str(EXAMPLES / "findings.json"), "--as-of", "2026-11-21"]
+FINDINGS = ["check", "--findings", str(EXAMPLES / "findings.json"), "--as-of", "2026-11-21",
+            "--finding-details", str(EXAMPLES / "inspector-findings.json"),
+            "--finding-details", str(EXAMPLES / "finding-details.json"),
+            "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz")]
 KEV = str(EXAMPLES / "kev.json")
 
 
@@ -73,15 +76,13 @@ def test_command_line_beats_variable_beats_file(workdir: Path, monkeypatch: pyte
 def test_config_from_variable(workdir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (workdir / "ci.yaml").write_text("fail-on: never\n")
     monkeypatch.setenv("GATE_CONFIG", "ci.yaml")
-    assert main([*FINDINGS, "--kev-catalog", KEV]) == ExitCode.PASS
+    assert main([*FINDINGS, "--kev-catalog", KEV]) == ExitCode.PASS  # the policy fails; fail-on: never
 
 
 @pytest.mark.parametrize(("fail_on", "policy", "expected"), [
     ("violation", "default", ExitCode.VIOLATION),
     ("never", "default", ExitCode.PASS),
     ("warn", "default", ExitCode.VIOLATION),
-    ("violation", "kev-only", ExitCode.PASS),  # kev-only without a KEV source: nothing fails
-    ("warn", "kev-only", ExitCode.PASS),
 ])
 def test_fail_on(workdir: Path, fail_on: str, policy: str, expected: ExitCode) -> None:
     assert main([*FINDINGS, "--fail-on", fail_on, "--policy", policy]) == expected
@@ -127,3 +128,13 @@ def test_verbose_lists_every_warning(workdir: Path, capsys: pytest.CaptureFixtur
     main([*FINDINGS, "--verbose"])
     full = capsys.readouterr().out
     assert len(full.splitlines()) > len(short.splitlines()) + 90
+
+
+def test_fetch_reads_the_same_variables_and_file(workdir: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "gate.yaml").write_text("policy: strict\nfail-on: warn\n")  # check's keys do not trouble fetch
+    assert main(["fetch", "-o", "snap.json"]) == ExitCode.USAGE
+    assert "unknown option" not in capsys.readouterr().err
+    monkeypatch.setenv("GATE_WAIT_TIMEOUT", "abc")
+    assert main(["fetch", "-o", "snap.json"]) == ExitCode.USAGE
+    assert capsys.readouterr().err.startswith("gate: error: GATE_WAIT_TIMEOUT='abc'")
