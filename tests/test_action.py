@@ -1,29 +1,40 @@
-"""action.yml: valid against GitHub's schema, inputs only via env:, and its run: steps work in a simulated runner."""
+"""action.yml: valid, inputs only via env:, installs from the hash-pinned lock into its own venv, caches, and works.
+
+The simulated runner (tests/action_sim.py) runs the steps as GitHub would, with a cache service that
+outlives jobs: a cold job installs from the lock, a warm one restores the environment and skips it.
+"""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
-import venv
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import DATA, ROOT
+from tests.action_sim import ACTION, ROOT, Run, Runner
+from tests.aws.feed_server import Site, site
+from tests.conftest import DATA, EXAMPLES
 from tests.e2e.seed import seed_example
 from tests.emulator import Emulator
-from tests.github_outputs import parse_outputs
 
-pytestmark = pytest.mark.slow
+__all__ = ["site"]
 
-ACTION = yaml.safe_load((ROOT / "action.yml").read_text())
-EXPR = re.compile(r"\$\{\{\s*(inputs|github)\.([A-Za-z0-9_-]+)\s*\}\}")
+LOCK = ROOT / "action" / "requirements.txt"
+WORKFLOW = ROOT / ".github" / "workflows" / "action-self-test.yml"
+EXAMPLE_INPUTS = {
+    "findings": f"{EXAMPLES / 'findings.json'}\n",
+    "finding-details": f"{EXAMPLES / 'inspector-findings.json'}\n{EXAMPLES / 'finding-details.json'}",
+    "kev-catalog": str(EXAMPLES / "kev.json"),
+    "epss-scores": str(EXAMPLES / "epss-scores.csv.gz"),
+    "reports": "json=out/gate.json, sarif=out/gate.sarif\nmarkdown=out/summary.md",
+    "args": "--as-of\n2026-11-21",
+}
 
 
 def test_action_is_valid_against_the_github_action_schema() -> None:
@@ -31,120 +42,165 @@ def test_action_is_valid_against_the_github_action_schema() -> None:
     jsonschema.Draft7Validator(schema).validate(ACTION)
 
 
-def test_no_expression_inside_run_scripts() -> None:
+def test_inputs_reach_scripts_only_through_env() -> None:
     steps = ACTION["runs"]["steps"]
     assert all("${{" not in step.get("run", "") for step in steps)
-    assert {"verdict", "failed", "warned", "total"} <= set(ACTION["outputs"])
+    used = {m for step in steps for value in step.get("env", {}).values()
+            for m in re.findall(r"inputs\.([a-z-]+)", str(value))}
+    used |= {m for step in steps for value in step.get("with", {}).values()
+             for m in re.findall(r"inputs\.([a-z-]+)", str(value))}
+    assert used == set(ACTION["inputs"]), set(ACTION["inputs"]) ^ used
+    assert {"verdict", "failed", "warned", "total", "exit-code"} <= set(ACTION["outputs"])
+
+
+def test_the_jobs_python_is_left_alone() -> None:
+    setup = next(s for s in ACTION["runs"]["steps"] if str(s.get("uses", "")).startswith("actions/setup-python"))
+    assert setup["with"]["update-environment"] is False
+
+
+def test_the_lock_pins_every_dependency_with_hashes() -> None:
+    text = LOCK.read_text()
+    assert "pip-compile --all-build-deps --allow-unsafe --generate-hashes" in text  # made by the tool
+    entries = re.findall(r"^([a-z0-9_.-]+)==(\S+) \\\n((?:\s+--hash=sha256:[0-9a-f]{64}(?: \\)?\n)+)", text, re.M)
+    names = {name for name, _, _ in entries}
+    requirements = [line for line in text.splitlines() if line and not line.startswith((" ", "#"))]
+    assert len(entries) == len(requirements)  # every requirement line is pinned and hashed
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    deps = re.search(r"^dependencies = \[(.*?)\]", pyproject, re.S | re.M)
+    assert deps
+    for dep in re.findall(r'"([A-Za-z0-9_.-]+)', deps.group(1)):
+        assert dep.lower() in names
+    assert {"setuptools", "wheel"} <= names  # gate itself is built with pinned tools, nothing fetched
+
+
+def test_the_self_test_workflow_runs_the_action_on_the_examples() -> None:
+    workflow = yaml.safe_load(WORKFLOW.read_text())
+    steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
+    ours = [s for s in steps if s.get("uses") == "./"]
+    assert ours
+    assert any("examples/findings.json" in str(s["with"].get("findings", "")) for s in ours)
+    assert all("${{" not in s.get("run", "") for s in steps)
 
 
 @pytest.fixture(scope="module")
-def runner_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clean virtualenv standing in for setup-python; dependencies come from this one, gate does not."""
-    env_dir = tmp_path_factory.mktemp("runner") / "venv"
-    venv.EnvBuilder(with_pip=True).create(env_dir)
-    site = next(Path(p) for p in sys.path if p.endswith("site-packages"))
-    (next((env_dir / "lib").glob("python3*/site-packages")) / "deps.pth").write_text(str(site) + "\n")
-    # The venv's bundled setuptools is older than the build needs; let the tested one show through.
-    subprocess.run([str(env_dir / "bin" / "python"), "-m", "pip", "uninstall", "-q", "-y", "setuptools"],
-                   check=False, capture_output=True)
-    return env_dir / "bin"
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lock's wheels, fetched once through pip's configured index with every hash checked."""
+    folder = tmp_path_factory.mktemp("wheelhouse")
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--require-hashes",
+                    "--only-binary", ":all:", "-r", str(LOCK), "-d", str(folder)], check=True,
+                   capture_output=True, timeout=600)
+    return folder
 
 
-def run_action(inputs: dict[str, str], bin_dir: Path, workdir: Path, extra_env: dict[str, str]) -> dict[str, Any]:
-    """Run each `run:` step as the runner does: bash -eo pipefail, env: with ${{ }} resolved by the runner."""
-    values = {name: spec.get("default", "") for name, spec in ACTION["inputs"].items()} | inputs
-    output, summary = workdir / "github_output", workdir / "step_summary"
-    output.write_text("")
-    summary.write_text("")
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "GATE_", "AWS_"))}
-    base |= {"PATH": f"{bin_dir}:{base['PATH']}", "GITHUB_ACTIONS": "true", "GITHUB_OUTPUT": str(output),
-             "GITHUB_STEP_SUMMARY": str(summary), "PIP_NO_INDEX": "1", "PIP_NO_BUILD_ISOLATION": "0",
-             "GATE_CACHE_DIR": str(workdir / "cache")} | extra_env
-    result: dict[str, Any] = {"codes": []}
-    for step in ACTION["runs"]["steps"]:
-        if "run" not in step:
-            continue  # `uses: actions/setup-python`: bin_dir stands in for it
-        env = dict(base)
-        for key, value in step.get("env", {}).items():
-            env[key] = EXPR.sub(lambda m: str(ROOT) if m[1] == "github" else values[m[2]], str(value))
-        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-                              cwd=workdir, env=env, capture_output=True, text=True, timeout=600, check=False)
-        result["codes"].append(done.returncode)
-        result["stdout"], result["stderr"] = done.stdout, done.stderr
-        if done.returncode:
-            break
-    result["outputs"] = parse_outputs(output.read_text())
-    result["summary"] = summary.read_text()
-    return result
+def _runner(home: Path, wheelhouse: Path) -> Runner:
+    python = getattr(sys, "_base_executable", sys.executable)
+    return Runner(home, python, {"PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(wheelhouse)})  # PyPI, from disk
 
 
-def test_simulated_action_run(emulator: Emulator, runner_python: Path, tmp_path: Path) -> None:
-    arn = seed_example(emulator)
-    hostile = tmp_path / "pwned"
-    result = run_action(
-        {
-            "image-build-version-arn": arn,
-            "reports": "json=out/gate.json, sarif=out/gate.sarif\njunit=out/junit.xml",
-            "sarif-location": "recipes/web-base.yaml",
-            "wait-timeout": "60",
-            "policy": "default",
-            "region": f"us-east-1$(touch {hostile})",  # inputs are data, never code
-        },
-        runner_python, tmp_path, emulator.env(),
-    )
-    assert not hostile.exists()
-    assert result["codes"] == [0, 2], result["stderr"]  # install ok; region input rejected as data
-    result = run_action(
-        {"image-build-version-arn": arn, "reports": "json=out/gate.json, sarif=out/gate.sarif\njunit=out/junit.xml",
-         "sarif-location": "recipes/web-base.yaml", "wait-timeout": "60"},
-        runner_python, tmp_path, emulator.env(),
-    )
-    assert result["codes"] == [0, 1], result["stderr"]
-    outputs = result["outputs"]
-    assert outputs["verdict"] == "fail"
-    assert (outputs["failed"], outputs["total"]) == ("9", "347")
-    assert outputs["exit-code"] == "1"
-    assert outputs["report-sarif"] == "out/gate.sarif"
-    errors = [line for line in result["stdout"].splitlines() if line.startswith("::error")]
+@pytest.fixture(scope="module")
+def machine(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> tuple[Runner, Run, Path]:
+    """One runner for the module (installs are slow): its first job, on an empty cache, and where it ran."""
+    runner = _runner(tmp_path_factory.mktemp("runner"), wheelhouse)
+    work = tmp_path_factory.mktemp("first-job")
+    return runner, runner.job(EXAMPLE_INPUTS | {"fail-on": "never"}, work), work
+
+
+@pytest.fixture
+def runner(machine: tuple[Runner, Run, Path]) -> Iterator[Runner]:
+    runner = machine[0]
+    before = dict(runner.extra_env)
+    yield runner
+    runner.extra_env = before
+
+
+@pytest.mark.slow
+def test_cold_then_warm_on_the_examples(machine: tuple[Runner, Run, Path]) -> None:
+    runner, cold, work = machine
+    assert cold.codes == [0, 0, 0], cold.stderr  # keys, install, gate
+    assert cold.cache_hits == {"Restore gate's virtual environment": "false"}
+    assert (cold.outputs["verdict"], cold.outputs["failed"], cold.outputs["total"]) == ("fail", "9", "347")
+    assert cold.outputs["exit-code"] == "0"  # fail-on: never
+    assert "To ship, update 8 package groups" in cold.summary
+    warm = runner.job(EXAMPLE_INPUTS, work)
+    assert warm.cache_hits == {"Restore gate's virtual environment": "true"}
+    assert "Install gate from the hash-pinned lock" not in warm.seconds
+    assert warm.codes == [0, 1], warm.stderr  # keys, gate (violation)
+    assert warm.outputs["exit-code"] == "1"
+    report = json.loads((work / "out" / "gate.json").read_text())
+    assert report["summary"]["failed"] == 9
+    errors = [line for line in warm.stdout.splitlines() if line.startswith("::error")]
     assert len(errors) == 9
-    assert all("file=recipes/web-base.yaml" in line for line in errors)
-    assert "CVE-2023-4863" in result["summary"]
-    sarif = json.loads((tmp_path / "out" / "gate.sarif").read_text())
-    assert len([r for r in sarif["runs"][0]["results"] if r["level"] == "error"]) >= 9
-    assert (tmp_path / "out" / "junit.xml").read_text().startswith("<?xml")
+
+
+@pytest.mark.slow
+def test_inputs_are_data_never_code(runner: Runner, tmp_path: Path) -> None:
+    hostile = tmp_path / "pwned"
+    result = runner.job(EXAMPLE_INPUTS | {"policy": f"default$(touch {hostile})",
+                                          "args": f"--as-of\n2026-11-21 `touch {hostile}`"}, tmp_path)
+    assert not hostile.exists()
+    assert result.codes[-1] == 2, result.stderr  # no such policy: a usage error, as data
+
+
+@pytest.mark.slow
+def test_fail_on_warn_and_bad_fail_on(runner: Runner, tmp_path: Path) -> None:
+    warn_only = tmp_path / "warn.yaml"
+    warn_only.write_text('version: 1\nrules:\n  - {id: high, when: severity == "HIGH", action: warn}\n')
+    inputs = EXAMPLE_INPUTS | {"policy": str(warn_only)}
+    assert runner.job(inputs, tmp_path).codes[-1] == 0
+    assert runner.job(inputs | {"fail-on": "warn"}, tmp_path).codes[-1] == 1
+    bad = runner.job(inputs | {"fail-on": "sometimes"}, tmp_path)
+    assert bad.codes[-1] == 2
+    assert "'sometimes' is not one of violation, warn, never" in bad.stderr
+
+
+@pytest.mark.slow
+def test_feeds_are_refreshed_and_cached_between_jobs(site: Site, runner: Runner, tmp_path: Path) -> None:
+    runner.extra_env |= {"GATE_KEV_URL": f"{site.url}/kev.json", "GATE_EPSS_URL": f"{site.url}/epss.csv.gz"}
+    inputs = {k: v for k, v in EXAMPLE_INPUTS.items() if k not in ("kev-catalog", "epss-scores")}
+    first = runner.job(inputs, tmp_path)
+    assert first.codes == [0, 0, 1], first.stderr  # keys, feeds update, gate
+    assert first.cache_hits["Restore the KEV and EPSS feeds"] == "false"
+    report = json.loads((tmp_path / "out" / "gate.json").read_text())
+    assert {f["name"] for f in report["feeds"]} >= {"CISA KEV", "FIRST EPSS"}
+    second = runner.job(inputs, tmp_path)
+    assert second.cache_hits["Restore the KEV and EPSS feeds"] == "true"
+    assert [r[1] for r in site.requests[-2:]] == ['"kev-1"', '"epss-1"']  # revalidated, not downloaded
+
+
+@pytest.mark.slow
+def test_live_run_against_the_emulator(emulator: Emulator, runner: Runner, tmp_path: Path) -> None:
+    arn = seed_example(emulator)
+    runner.extra_env |= emulator.env()
+    inputs = {"image-build-version-arn": arn, "reports": "json=out/gate.json, sarif=out/gate.sarif",
+              "sarif-location": "recipes/web-base.yaml", "wait-timeout": "60", "refresh-feeds": "false",
+              "kev-catalog": str(EXAMPLES / "kev.json"), "epss-scores": str(EXAMPLES / "epss-scores.csv.gz")}
+    result = runner.job(inputs, tmp_path)
+    assert result.codes[-1] == 1, result.stderr
+    assert (result.outputs["failed"], result.outputs["total"]) == ("9", "347")
+    assert result.outputs["report-sarif"] == "out/gate.sarif"
+    errors = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert errors and all("file=recipes/web-base.yaml" in line for line in errors)
+    broken = runner.job(inputs | {"image-build-version-arn": "arn:aws:imagebuilder:us-east-1:111122223333:"
+                                  "image/x/1.0.0/1", "fail-on": "never"}, tmp_path)
+    assert broken.codes[-1] == 3  # errors fail the step whatever fail-on says
+    assert broken.outputs["verdict"] == "error"
     assert emulator.violations == []
 
 
-def test_fail_on_never_reports_without_failing(emulator: Emulator, runner_python: Path, tmp_path: Path) -> None:
-    arn = seed_example(emulator)
-    result = run_action({"image-build-version-arn": arn, "fail-on": "never"}, runner_python, tmp_path,
-                        emulator.env())
-    assert result["codes"] == [0, 0], result["stderr"]
-    assert result["outputs"]["verdict"] == "fail"
-    assert result["outputs"]["exit-code"] == "1"
-
-
-def test_errors_fail_the_step_even_with_fail_on_never(runner_python: Path, tmp_path: Path,
-                                                      emulator: Emulator) -> None:
-    result = run_action({"image-build-version-arn": "arn:aws:imagebuilder:us-east-1:111122223333:image/x/1.0.0/1",
-                         "fail-on": "never"}, runner_python, tmp_path, emulator.env())
-    assert result["codes"][-1] == 3
-    assert result["outputs"]["verdict"] == "error"
-
-
-def test_baseline_input(emulator: Emulator, runner_python: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_baseline_input(emulator: Emulator, runner: Runner, tmp_path: Path) -> None:
     from tests.ratchet.builds import GLIBC, PIPELINE, ZLIB, seed
 
     seed(emulator, (1, 2))
+    runner.extra_env |= emulator.env()
     hostile = tmp_path / "pwned"
-    result = run_action({"image-pipeline-arn": PIPELINE, "policy": "ratchet", "baseline": f"$(touch {hostile})",
-                         "reports": "json=gate.json"}, runner_python, tmp_path, emulator.env())
+    base = {"image-pipeline-arn": PIPELINE, "policy": "ratchet", "reports": "json=gate.json", "refresh-feeds": "false"}
+    result = runner.job(base | {"baseline": f"$(touch {hostile})"}, tmp_path)
     assert not hostile.exists()
-    assert result["codes"] == [0, 3], result["stderr"]  # a file of that odd name does not exist
-    result = run_action({"image-pipeline-arn": PIPELINE, "policy": "ratchet", "baseline": "previous",
-                         "reports": "json=gate.json"}, runner_python, tmp_path, emulator.env())
-    assert result["codes"] == [0, 1], result["stderr"]
-    assert "Since the baseline" in result["summary"]
-    assert f"fixed: {ZLIB}" in result["summary"]
+    assert result.codes[-1] == 3, result.stderr  # a file of that odd name does not exist
+    result = runner.job(base | {"baseline": "previous"}, tmp_path)
+    assert result.codes[-1] == 1, result.stderr
+    assert "Since the baseline" in result.summary
+    assert f"fixed: {ZLIB}" in result.summary
     report = json.loads((tmp_path / "gate.json").read_text())
     assert GLIBC in {f["vulnerabilityId"] for f in report["findings"] if f["baseline"] == "new"}

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
-from gate.cli import feeds_status, streams
+from gate.cli import config, feeds_status, streams
 from gate.enrichment.cache import default_cache_dir
 from gate.enrichment.feeds import EPSS_URL, KEV_URL, update_feeds
 
@@ -28,10 +29,12 @@ def register(subparsers: Any) -> None:
     update.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
                         help="per download (default: 60)")
     update.set_defaults(func=run)
+    config.defer(update)  # GATE_KEV_URL, GATE_EPSS_URL, … as for `gate check`
     feeds_status.register(actions)
 
 
 def run(args: argparse.Namespace) -> int:
+    args = config.resolve(args, os.environ)
     directory = args.cache_dir or default_cache_dir()
     for info in update_feeds(directory, kev_url=args.kev_url, epss_url=args.epss_url, timeout=args.timeout):
         dated = info.as_of.date().isoformat() if info.as_of else "date unknown"
