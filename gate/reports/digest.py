@@ -122,14 +122,26 @@ def _merge_commands(texts: list[str]) -> tuple[str, ...]:
     return tuple(f"{head} {' '.join(args)}" if args else head for head, args in merged.items())
 
 
-def fix_groups(results: Sequence[FindingResult]) -> list[FixGroup]:
-    """Blocking findings grouped by the packages they name, in the order the results come (worst first)."""
+def _grouped(results: Sequence[FindingResult]) -> dict[tuple[str, ...], list[FindingResult]]:
     groups: dict[tuple[str, ...], list[FindingResult]] = {}
     for result in results:
         if result.decision is Decision.FAIL:
-            key = tuple(sorted(set(result.finding.package_names)))
-            groups.setdefault(key, []).append(result)
-    return [FixGroup(version_lines(members), _remediations(members), tuple(members)) for members in groups.values()]
+            groups.setdefault(tuple(sorted(set(result.finding.package_names))), []).append(result)
+    return groups
+
+
+def fix_groups(results: Sequence[FindingResult], limit: int | None = None) -> list[FixGroup]:
+    """Blocking findings grouped by the packages they name, in the order the results come (worst first).
+
+    Only the first `limit` groups are described (their versions and commands), so a report that shows
+    thirty groups out of 50,000 does not work out the rest.
+    """
+    members = list(_grouped(results).values())[:limit]
+    return [FixGroup(version_lines(group), _remediations(group), tuple(group)) for group in members]
+
+
+def count_fix_groups(results: Sequence[FindingResult]) -> int:
+    return len(_grouped(results))
 
 
 @dataclass(frozen=True)

@@ -97,14 +97,16 @@ class _Strings:
         return found
 
 
-_JSON_ESCAPES = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                               "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_JSON_ESCAPES = (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                 ("\u2029", "\\u2029"))
 
 
 def json_block(value: object) -> markupsafe.Markup:
     """JSON that is inert inside `<script type="application/json">`: no `<` can close it or open a comment."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return markupsafe.Markup(escape.scrub(text).translate(_JSON_ESCAPES))  # noqa: S704 -- no `<` left
+    text = escape.scrub(json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False))
+    for char, replacement in _JSON_ESCAPES:  # NOTE: str.replace runs in C; translate() is 10x slower here
+        text = text.replace(char, replacement)
+    return markupsafe.Markup(text)  # noqa: S704 -- no `<` left
 
 
 class HtmlReport:
@@ -117,8 +119,10 @@ class HtmlReport:
         template = _environment().get_template("report.html.j2")
         results = explain.sorted_results(evaluation.results)
         strings = _Strings()
-        rows = [_row(r, evaluation, strings) for r in results]
-        groups = digest.fix_groups(results)
+        per_vulnerability: dict[int, tuple[list[int], list[int]]] = {}
+        rows = [_row(r, evaluation, strings, per_vulnerability) for r in results]
+        groups = digest.fix_groups(results, limit=GROUP_LIMIT)
+        group_count = digest.count_fix_groups(results)
         counts = explain.severity_counts(evaluation)
         return template.render(
             evaluation=evaluation,
@@ -127,8 +131,8 @@ class HtmlReport:
             decisions=[(d.value, _count(evaluation, d)) for d in explain.DECISION_ORDER],
             severity_counts=list(counts.items()),
             decision_order=explain.DECISION_ORDER,
-            groups=groups[:GROUP_LIMIT],
-            more_groups=max(len(groups) - GROUP_LIMIT, 0),
+            groups=groups,
+            more_groups=group_count - len(groups),
             tallies=digest.warning_tallies(evaluation, results)[:GROUP_LIMIT],
             bars=svg.decision_bars(counts) if counts else None,
             scatter=svg.epss_cvss(results),
@@ -158,8 +162,12 @@ def _number(value: float | None) -> float | None:
     return value if value is not None and math.isfinite(value) else None
 
 
-def _row(result: FindingResult, evaluation: Evaluation, strings: _Strings) -> dict[str, Any]:
-    """One finding as the page's script reads it: short keys, repeated text as indexes into `strings`."""
+def _row(result: FindingResult, evaluation: Evaluation, strings: _Strings,
+         per_vulnerability: dict[int, tuple[list[int], list[int]]]) -> dict[str, Any]:
+    """One finding as the page's script reads it: short keys, repeated text as indexes into `strings`.
+
+    Findings of one CVE share an `Enrichment`, so its text is made once per render (keyed by identity).
+    """
     finding = result.finding
     score = finding.inspector_score if finding.inspector_score is not None else finding.best_cvss
     epss = result.enrichment.epss
@@ -171,9 +179,14 @@ def _row(result: FindingResult, evaluation: Evaluation, strings: _Strings) -> di
         "id": finding.vulnerability_id,
         "p": [[", ".join(v.names), v.installed, v.fixed] for v in digest.version_lines([result])],
         "w": [strings(line) for line in explain.match_lines(result, evaluation)],
-        "f": [strings(line) for line in digest.facts(result.enrichment)],
-        "x": [strings(line) for line in explain.enrichment_lines(result.enrichment, now)],
     }
+    known = per_vulnerability.get(id(result.enrichment))
+    if known is None:
+        known = per_vulnerability[id(result.enrichment)] = (
+            [strings(line) for line in digest.facts(result.enrichment)],
+            [strings(line) for line in explain.enrichment_lines(result.enrichment, now)],
+        )
+    row["f"], row["x"] = known
     optional: dict[str, Any] = {
         "u": escape.safe_url(finding.source_url),
         "t": strings(escape.clip(finding.title or "", TITLE_LIMIT)) if _says_more(finding) else None,

@@ -140,18 +140,19 @@ class MarkdownReport:
 
 def _fixes(results: list[FindingResult]) -> list[str]:
     """What to do, first: each package group to update, to which version, with Image Builder's command."""
-    groups = digest.fix_groups(results)
+    groups = digest.fix_groups(results, limit=LIST_LIMIT)
     if not groups:
         return []
-    lines = [f"### To ship, update {len(groups)} package {'group' if len(groups) == 1 else 'groups'}", ""]
-    for group in groups[:LIST_LIMIT]:
+    count = digest.count_fix_groups(results)
+    lines = [f"### To ship, update {count} package {'group' if count == 1 else 'groups'}", ""]
+    for group in groups:
         versions = "; ".join(f"**{_md(v.text)}**" for v in group.versions)
         commands = ", ".join(escape.markdown_code(_clip(c)) for c in group.remediations)
         ids = ", ".join(_md(r.finding.vulnerability_id) for r in group.results[:10])
         more = f" and {len(group.results) - 10} more" if len(group.results) > 10 else ""
         lines.append(f"- {versions}" + (f": {commands}" if commands else "") + f" ({ids}{more})")
-    if len(groups) > LIST_LIMIT:
-        lines.append(f"- … and {len(groups) - LIST_LIMIT} more groups (the blocking table lists every finding)")
+    if count > len(groups):
+        lines.append(f"- … and {count - len(groups)} more groups (the blocking table lists every finding)")
     return [*lines, ""]
 
 

@@ -119,14 +119,14 @@ def _finding(result: FindingResult, paint: _Painter) -> str:
 def _blocking(evaluation: Evaluation, results: Sequence[FindingResult], paint: _Painter,
               limit: int | None) -> list[str]:
     """Blocking findings grouped by package: the upgrade, Image Builder's command, then each finding and why."""
-    groups = digest.fix_groups(results)
+    groups = digest.fix_groups(results, limit=limit)
     if not groups:
         return []
-    total = sum(len(g.results) for g in groups)
+    blocking = [r for r in results if r.decision is Decision.FAIL]
+    total, count = len(blocking), digest.count_fix_groups(results)
     now = evaluation.evaluated_at
-    blocking = [r for g in groups for r in g.results]
     shared = digest.shared_provenance(blocking)
-    title = f"To ship, update these packages ({_plural(total, 'blocking finding')} in {_plural(len(groups), 'group')})"
+    title = f"To ship, update these packages ({_plural(total, 'blocking finding')} in {_plural(count, 'group')})"
     lines = ["", paint(title, "bold", "red")]
     shown = 0
     for group in groups:
