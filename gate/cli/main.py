@@ -107,6 +107,7 @@ def _dispatch(argv: list[str], verbose: bool) -> int:
         if not getattr(args, "func", None):
             parser.print_help(sys.stderr)
             return ExitCode.USAGE
+        args.verbose = verbose  # NOTE: `gate check -v` also lists every finding in the terminal summary
         return int(args.func(args))
     except GateError as e:
         if verbose:

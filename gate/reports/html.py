@@ -82,6 +82,11 @@ def _csp_hash(text: str) -> str:
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
+def _inert(text: str) -> str:
+    """Control characters and bidi overrides shown as `\\x1b`, as everywhere else in the page."""
+    return escape.neutralise(text, keep_newlines=True)
+
+
 class _Strings:
     """A table of repeated text (provenance lines, rules, descriptions) so 100,000 rows don't repeat it."""
 
@@ -90,6 +95,7 @@ class _Strings:
         self._index: dict[str, int] = {}
 
     def __call__(self, text: str) -> int:
+        text = _inert(text)
         found = self._index.get(text)
         if found is None:
             found = self._index[text] = len(self.items)
@@ -174,10 +180,11 @@ def _row(result: FindingResult, evaluation: Evaluation, strings: _Strings,
     now = evaluation.evaluated_at
     row: dict[str, Any] = {
         "d": explain.DECISION_ORDER.index(result.decision),
-        "s": finding.severity,
+        "s": _inert(finding.severity),
         "r": severity_rank(finding.severity),
-        "id": finding.vulnerability_id,
-        "p": [[", ".join(v.names), v.installed, v.fixed] for v in digest.version_lines([result])],
+        "id": _inert(finding.vulnerability_id),
+        "p": [[_inert(", ".join(v.names)), _inert(v.installed), _inert(v.fixed)]
+              for v in digest.version_lines([result])],
         "w": [strings(line) for line in explain.match_lines(result, evaluation)],
     }
     known = per_vulnerability.get(id(result.enrichment))
