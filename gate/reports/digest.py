@@ -7,7 +7,6 @@ and until when, and where the exploit data came from — so they take the answer
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,14 +28,8 @@ _CODE = re.compile(r"`([^`\n]+)`")
 
 
 def probability(value: float) -> str:
-    """Three significant digits written out in full (`0.00009`, `0.937`), never `9e-05`."""
-    if not math.isfinite(value):
-        return str(value)
-    if value == 0:
-        return "0"
-    decimals = max(2 - math.floor(math.log10(abs(value))), 0)
-    text = f"{value:.{decimals}f}"
-    return text.rstrip("0").rstrip(".") if "." in text else text
+    """EPSS and other 0–1 numbers for people: three significant digits, never `9e-05`."""
+    return explain.number(value)
 
 
 def code_spans(text: str) -> list[tuple[bool, str]]:

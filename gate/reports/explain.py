@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
@@ -64,8 +65,12 @@ def day_text(value: date | datetime | None) -> str:
 
 
 def number(value: float) -> str:
-    """Three significant digits: enough to compare with a threshold, short enough to scan."""
-    return f"{value:.3g}"
+    """Three significant digits written out in full (`0.00009`, `0.937`, `97`), never `9e-05`."""
+    if not math.isfinite(value) or value == 0:
+        return "0" if value == 0 else str(value)
+    decimals = max(2 - math.floor(math.log10(abs(value))), 0)
+    text = f"{value:.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def provenance_text(provenance: Provenance | None, now: datetime | None, verb: str = "as of") -> str:

@@ -136,3 +136,9 @@ def test_link_only_for_http_urls() -> None:
     text = MarkdownReport().render(evaluation, ReportOptions())
     assert "(javascript:" not in text
     assert "| CVE-2023-38545<br>" in text
+
+
+def test_every_format_writes_small_probabilities_out() -> None:
+    from gate.reports.explain import number
+
+    assert [number(v) for v in (0.00009, 0.93701, 97.0, 1e-7)] == ["0.00009", "0.937", "97", "0.0000001"]
