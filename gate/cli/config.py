@@ -163,12 +163,12 @@ def resolve(args: argparse.Namespace, env: Mapping[str, str]) -> argparse.Namesp
         if current is not UNSET and not (suppressed and not current):
             continue
         variable = env_name(option.dest)
-        if variable in env:
-            origins[option.dest] = f"{variable}={env[variable]!r}"
+        if env.get(variable):  # NOTE: empty means unset, as for every GATE_* variable
+            origins[option.dest] = variable
             value = _convert(option, env[variable], origins[option.dest])
         elif config_key(option.dest) in doc:
             key = config_key(option.dest)
-            origins[option.dest] = f"{name}: {key}: {doc[key]!r}"
+            origins[option.dest] = f"{name}: {key}"
             value = _convert(option, doc[key], origins[option.dest])
         elif suppressed:
             continue
