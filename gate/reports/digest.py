@@ -206,6 +206,11 @@ def facts(enrichment: Enrichment) -> tuple[str, ...]:
         if enrichment.epss.percentile is not None:
             text += f" (percentile {probability(enrichment.epss.percentile)})"
         out.append(text)
+    ssvc = enrichment.ssvc
+    if ssvc is not None:
+        automatable = {True: "yes", False: "no", None: "unknown"}[ssvc.automatable]
+        out.append(f"SSVC exploitation {ssvc.exploitation or 'unknown'}, automatable {automatable}, "
+                   f"technical impact {ssvc.technical_impact or 'unknown'}")
     if enrichment.exploit_observed is not None and enrichment.exploit_observed.value is True:
         out.append("exploited in the wild")
     if enrichment.exploit_available is not None and enrichment.exploit_available.value is True:
@@ -222,6 +227,7 @@ def provenances(enrichment: Enrichment) -> tuple[tuple[str, date | None], ...]:
     found: list[Provenance | None] = [
         enrichment.kev.provenance if enrichment.kev else None,
         enrichment.epss.provenance if enrichment.epss else None,
+        enrichment.ssvc.provenance if enrichment.ssvc else None,
     ]
     for value in (enrichment.exploit_observed, enrichment.exploit_available, enrichment.risk_score,
                   enrichment.cwes, enrichment.ttps, enrichment.tools):
