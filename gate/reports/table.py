@@ -139,6 +139,8 @@ def _blocking(evaluation: Evaluation, results: Sequence[FindingResult], paint: _
                 break
             shown += 1
             rules = ", ".join(m.rule_id for m in result.blocking)
+            if result.baseline is not None:  # NOTE: with a baseline, say whether this one is new
+                rules += f" — {explain.state_text(result, evaluation.evaluated_at)}"
             lines.append(f"    {paint(MARKS[Decision.FAIL], 'red')} {_finding(result, paint)}  {_text(rules)}")
             facts = " · ".join(digest.facts(result.enrichment))
             if facts:

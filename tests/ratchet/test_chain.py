@@ -223,7 +223,7 @@ def test_every_human_format_shows_the_comparison(isolated_env: Path, chain: list
         assert f"fixed: {ZLIB} (MEDIUM) in zlib, first seen 2026-09-01" in text, fmt
         assert text.index(GLIBC) < text.index(OPENSSL), fmt
     table = formatter(Format.TABLE).render(evaluation, options)
-    assert "✗ new since the baseline" in table
+    assert "— new since the baseline" in table  # on the blocking finding's line
     notices = [line for line in github.annotations(evaluation) if line.startswith("::notice")]
     assert notices == [f"::notice title=gate: since the baseline::compared with {BUILDS[1]}: 2 new, 2 unchanged, "
                        f"1 fixed%0Afixed: {ZLIB} (MEDIUM) in zlib, first seen 2026-09-01"]
