@@ -33,7 +33,7 @@ EXAMPLE_INPUTS = {
     "kev-catalog": str(EXAMPLES / "kev.json"),
     "epss-scores": str(EXAMPLES / "epss-scores.csv.gz"),
     "reports": "json=out/gate.json, sarif=out/gate.sarif\nmarkdown=out/summary.md",
-    "args": "--as-of\n2026-11-21",
+    "args": "--as-of\n2026-11-21\n--max-feed-age\n3650d",  # the bundled feeds are from 2025
 }
 
 
@@ -173,7 +173,8 @@ def test_live_run_against_the_emulator(emulator: Emulator, runner: Runner, tmp_p
     runner.extra_env |= emulator.env()
     inputs = {"image-build-version-arn": arn, "reports": "json=out/gate.json, sarif=out/gate.sarif",
               "sarif-location": "recipes/web-base.yaml", "wait-timeout": "60", "refresh-feeds": "false",
-              "kev-catalog": str(EXAMPLES / "kev.json"), "epss-scores": str(EXAMPLES / "epss-scores.csv.gz")}
+              "kev-catalog": str(EXAMPLES / "kev.json"), "epss-scores": str(EXAMPLES / "epss-scores.csv.gz"),
+              "args": "--max-feed-age\n3650d"}
     result = runner.job(inputs, tmp_path)
     assert result.codes[-1] == 1, result.stderr
     assert (result.outputs["failed"], result.outputs["total"]) == ("9", "347")
@@ -194,7 +195,8 @@ def test_baseline_input(emulator: Emulator, runner: Runner, tmp_path: Path) -> N
     seed(emulator, (1, 2))
     runner.extra_env |= emulator.env()
     hostile = tmp_path / "pwned"
-    base = {"image-pipeline-arn": PIPELINE, "policy": "ratchet", "reports": "json=gate.json", "refresh-feeds": "false"}
+    base = {"image-pipeline-arn": PIPELINE, "policy": "ratchet", "reports": "json=gate.json", "refresh-feeds": "false",
+            "args": "--max-feed-age\n3650d"}
     result = runner.job(base | {"baseline": f"$(touch {hostile})"}, tmp_path)
     assert not hostile.exists()
     assert result.codes[-1] == 3, result.stderr  # a file of that odd name does not exist

@@ -13,7 +13,7 @@ from gate.cli.main import main
 from gate.errors import ExitCode
 from tests.conftest import EXAMPLES
 
-FINDINGS = ["check", "--findings", str(EXAMPLES / "findings.json"), "--as-of", "2026-11-21",
+FINDINGS = ["check", "--findings", str(EXAMPLES / "findings.json"), "--as-of", "2026-11-21", "--max-feed-age", "1000d",
             "--finding-details", str(EXAMPLES / "inspector-findings.json"),
             "--finding-details", str(EXAMPLES / "finding-details.json"),
             "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz")]
