@@ -40,7 +40,7 @@ def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, bytes]:
     """Wall seconds, CPU seconds (user + system) and stdout of one process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
+    done = subprocess.run(cmd, env=env, capture_output=True, check=False)
     elapsed = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in (0, 1):
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         for cmd, env in cases.values():  # warm up: bytecode caches, page cache
             timed(cmd, env)
         hand = dict(line.rsplit(" ", 1) for line in timed(*cases["hand-written demo"])[2].decode().splitlines())
-        for tree, env in trees.items():
+        for tree in trees:
             timed(*cases[f"gate demo [{tree}]"])
             report = json.loads((out / "report.json").read_text())
             ours = {f["key"]: f["decision"] for f in report["findings"]}
@@ -117,8 +117,9 @@ def main(argv: list[str] | None = None) -> int:
                 extra = best[f"{cmd} [{tree}]"][0] - bare[0]
                 print(f"[{tree}] {cmd}: +{extra:.3f} s over python -c pass "
                       f"(target ≤ +{TARGET_STARTUP_S:g} s: {'met' if extra <= TARGET_STARTUP_S else 'MISSED'})")
-            for label, cmd_args in (("--version", ["--version"]), ("policy validate", ["policy", "validate", "default"]),
-                                    ("demo", demo_args(out))):
+            probes = (("--version", ["--version"]), ("policy validate", ["policy", "validate", "default"]),
+                      ("demo", demo_args(out)))
+            for label, cmd_args in probes:
                 modules = imported(cmd_args, env)
                 print(f"[{tree}] {label}: {modules[0]} modules; heavy: {', '.join(modules[1:]) or 'none'}")
     return 0
