@@ -54,7 +54,9 @@ def imported(args: list[str], env: dict[str, str]) -> list[str]:
             "with contextlib.redirect_stdout(io.StringIO()): main(sys.argv[1:])\n"
             "print(len(sys.modules), *sorted(m for m in sys.modules if m.split('.')[0] in "
             f"{sorted({h.split('.')[0] for h in HEAVY})!r} and m in {HEAVY!r}), file=sys.stderr)")
-    done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=False)
+    # NOTE: run from another folder: `-c` puts the working directory before PYTHONPATH on sys.path
+    done = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, check=False,
+                          cwd=tempfile.gettempdir())
     return done.stderr.strip().splitlines()[-1].split()
 
 
