@@ -11,7 +11,9 @@ import pytest
 from botocore.utils import parse_timestamp
 
 from gate.aws.session import epoch_timestamp, make_clients, make_session
+from gate.enrichment.inspector import InspectorEnricher
 from gate.errors import AwsError, ExitCode, UsageError
+from gate.run import Plan, gather
 from gate.sources.imagebuilder import ImageBuilderSource
 from tests.emulator import Emulator, image_arn, image_scan_finding
 
@@ -124,3 +126,22 @@ def test_clients_read_wire_timestamps_as_utc(aws_env: Emulator) -> None:
         plain.close()
     assert ours == theirs
     assert ours.tzinfo is UTC  # botocore's default gives dateutil's tzlocal()
+
+
+def test_an_inspector_client_that_cannot_be_made_is_a_usage_error_at_its_first_use(
+        aws_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Inspector client is made in a thread while Image Builder lists; its failure must still stop the run.
+    aws_env.add_image(image_arn(), [image_scan_finding("CVE-2024-1000")])
+    monkeypatch.setenv("AWS_ENDPOINT_URL_INSPECTOR2", "not a url")
+    clients = make_clients(make_session(None, None))
+    enricher = InspectorEnricher(clients, scope_arn=image_arn(), cache=None)
+    plan = Plan(source=ImageBuilderSource(clients, image_build_version_arn=image_arn()), live=enricher,
+                closers=[clients.close])
+    try:
+        with pytest.raises(UsageError, match="cannot create the Inspector client: Invalid endpoint") as err:
+            gather(plan)
+    finally:
+        plan.close()
+    assert err.value.exit_code == ExitCode.USAGE
+    assert aws_env.count("GetImage") == 1
+    assert aws_env.count("ListFindings") == 0
