@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from gate.cli.main import COMMANDS
 from tests.conftest import EXAMPLES
 
 HEAVY = ("boto3", "botocore", "urllib3", "jinja2", "jsonschema")
@@ -40,7 +41,8 @@ OFFLINE = ["check", "--findings", str(EXAMPLES / "findings.json"), "--kev-catalo
     (["policy", "schema"], set()),
     (["policy", "validate", "default", "strict", "kev-only"], set()),
     (OFFLINE, set()),
-    ([*OFFLINE, "--finding-details", str(EXAMPLES / "finding-details.json"), "--report", "json={tmp}/r.json",
+    ([*OFFLINE, "--finding-details", str(EXAMPLES / "inspector-findings.json"),
+      "--finding-details", str(EXAMPLES / "finding-details.json"), "--report", "json={tmp}/r.json",
       "--report", "sarif={tmp}/r.sarif", "--report", "markdown={tmp}/r.md"], set()),
     ([*OFFLINE, "--report", "html={tmp}/r.html"], {"jinja2"}),
 ])
@@ -57,7 +59,9 @@ def test_version_imports_no_subcommand() -> None:
              "print(sorted(m for m in sys.modules if m.startswith('gate.')))")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120)
     assert done.stdout.splitlines()[0].startswith("gate ")
-    assert json.loads(done.stdout.splitlines()[-1].replace("'", '"')) == ["gate.cli", "gate.cli.main", "gate.errors"]
+    loaded = set(json.loads(done.stdout.splitlines()[-1].replace("'", '"')))
+    assert "gate.cli.main" in loaded
+    assert not loaded & {*COMMANDS.values(), "gate.model", "gate.fields", "gate.run", "gate.inputs"}
 
 
 @pytest.mark.slow
