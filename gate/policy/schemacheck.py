@@ -47,9 +47,10 @@ def _valid(instance: object, schema: Mapping[str, Any], root: Mapping[str, Any])
         if keyword in _ANNOTATIONS:
             continue
         if keyword == "$ref":
-            if not isinstance(value, str) or not value.startswith("#/$defs/"):
+            target = root.get("$defs", {}).get(value.removeprefix("#/$defs/")) if isinstance(value, str) else None
+            if not isinstance(target, Mapping) or not value.startswith("#/$defs/"):
                 raise _Unsure
-            if not _valid(instance, root["$defs"][value.removeprefix("#/$defs/")], root):
+            if not _valid(instance, target, root):
                 return False
         elif keyword == "type":
             if value not in _TYPES:

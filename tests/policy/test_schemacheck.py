@@ -75,6 +75,7 @@ def test_generated_documents_include_valid_ones() -> None:
     {"maxLength": 3},
     {"additionalProperties": {"type": "string"}},
     {"$ref": "https://example.com/other.json"},
+    {"$ref": "#/$defs/missing"},
     {"format": "email"},
     {"enum": [None]},
 ])
