@@ -28,7 +28,7 @@ TARGET_STARTUP_S = 0.1
 
 def demo_args(out: Path) -> list[str]:
     """The `gate check` arguments `./dev demo` passes (see the `dev` script), writing into `out`."""
-    return ["check", "--findings", str(EXAMPLES / "findings.json"),
+    return ["check", "--as-of", "2026-11-21", "--max-feed-age", "460d", "--findings", str(EXAMPLES / "findings.json"),
             "--finding-details", str(EXAMPLES / "inspector-findings.json"),
             "--finding-details", str(EXAMPLES / "finding-details.json"),
             "--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
