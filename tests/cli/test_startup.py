@@ -12,7 +12,7 @@ import pytest
 from gate.cli.main import COMMANDS
 from tests.conftest import EXAMPLES
 
-HEAVY = ("boto3", "botocore", "urllib3", "jinja2", "jsonschema")
+HEAVY = ("boto3", "botocore", "urllib3", "jinja2", "jsonschema", "markupsafe", "http", "email", "socket")
 PROBE = """
 import json, sys
 from gate.cli.main import main
@@ -44,7 +44,7 @@ OFFLINE = ["check", "--findings", str(EXAMPLES / "findings.json"), "--kev-catalo
     ([*OFFLINE, "--finding-details", str(EXAMPLES / "inspector-findings.json"),
       "--finding-details", str(EXAMPLES / "finding-details.json"), "--report", "json={tmp}/r.json",
       "--report", "sarif={tmp}/r.sarif", "--report", "markdown={tmp}/r.md"], set()),
-    ([*OFFLINE, "--report", "html={tmp}/r.html"], {"jinja2"}),
+    ([*OFFLINE, "--report", "html={tmp}/r.html"], {"jinja2", "markupsafe"}),
 ])
 def test_commands_import_only_what_they_use(argv: list[str], allowed: set[str], tmp_path: Path) -> None:
     code, heavy = loaded(*(a.replace("{tmp}", str(tmp_path)) for a in argv))
