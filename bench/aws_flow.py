@@ -765,8 +765,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check-responses", action="store_true",
                         help="let the emulator check every answer against botocore's models, as the tests do "
                         "(~10 ms of emulator CPU a page, which real AWS does not spend; requests are always checked)")
+    parser.add_argument("--switch-interval", type=float, metavar="SECONDS",
+                        help="sys.setswitchinterval for this process (default: Python's 0.005)")
+    parser.add_argument("--only-gate", action="store_true", help="the listing and gate (cold, cached) only")
     args = parser.parse_args(argv)
     began = time.perf_counter()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
 
     print(machine())
     where = "in this process" if args.in_process_emulator else "in a child process"
@@ -797,7 +802,9 @@ def main(argv: list[str] | None = None) -> int:
             measured = run_listing(host)
             fresh = run_gate("gate", host, policy, Path(scratch) / "cache", args.workers)
             cached = run_gate("gate, cached", host, policy, Path(scratch) / "cache", args.workers)
-            sequential = None if args.no_sequential else run_sequential(host, policy)
+            sequential = None if args.no_sequential or args.only_gate else run_sequential(host, policy)
+            if args.only_gate:
+                return print_times([(r, None) for r in (measured, fresh, cached)], floor, measured) or 0
             host.set_faults(Faults(seed=SEED, latency=args.latency, throttle_rate=THROTTLE_RATE))
             throttled = run_gate(f"gate, {THROTTLE_RATE:.0%} throttled", host, policy,
                                  Path(scratch) / "cache-throttled", args.workers)

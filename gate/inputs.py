@@ -116,13 +116,19 @@ def offline_enrichers(inputs: Inputs) -> list[Enricher]:
 
 def vulnrichment_enrichers(inputs: Inputs) -> list[Enricher]:
     """SSVC points: the local folder first (it wins per field), then the CVE record API when asked for."""
-    from gate.enrichment.vulnrichment import VulnrichmentDirectory  # noqa: PLC0415
-    from gate.enrichment.vulnrichment_online import DEFAULT_URL, RecordCache, VulnrichmentOnline  # noqa: PLC0415
-
     enrichers: list[Enricher] = []
     if inputs.vulnrichment is not None:
+        from gate.enrichment.vulnrichment import VulnrichmentDirectory  # noqa: PLC0415
+
         enrichers.append(VulnrichmentDirectory(inputs.vulnrichment))
     if inputs.vulnrichment_online or inputs.vulnrichment_url:
+        # NOTE: imported only when asked for: it loads urllib's HTTP stack, which offline runs never need.
+        from gate.enrichment.vulnrichment_online import (  # noqa: PLC0415
+            DEFAULT_URL,
+            RecordCache,
+            VulnrichmentOnline,
+        )
+
         use_cache = inputs.use_cache and inputs.cache_ttl > timedelta(0)
         cache = RecordCache(cache_dir(inputs), inputs.cache_ttl) if use_cache else None
         enrichers.append(VulnrichmentOnline(inputs.vulnrichment_url or DEFAULT_URL, cache=cache,

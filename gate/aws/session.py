@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 import boto3
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ProfileNotFound
+from botocore.utils import parse_timestamp
 
 from gate import __version__
 from gate.errors import UsageError
@@ -31,15 +35,26 @@ READ_TIMEOUT = 60.0
 class Clients:
     """The AWS clients of one run; thread-safe, shared by source and enricher.
 
+    The Inspector client is still being created (in a thread) while Image Builder answers the first
+    calls: loading its service model is most of the time between start-up and the first request.
     The EC2 client is made on first use: only on-demand AMI scans need it, and loading EC2's
     service model costs more than the other two together.
     """
 
     imagebuilder: ImagebuilderClient
-    inspector2: Inspector2Client
+    inspector2_future: Future[Inspector2Client]
     ec2_factory: Callable[[], Any] | None = None
     _ec2: list[Any] = field(default_factory=list, repr=False, compare=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    @property
+    def inspector2(self) -> Inspector2Client:
+        """The Inspector client, once created; a `UsageError` if it could not be."""
+        try:
+            return self.inspector2_future.result()
+        except (BotoCoreError, ValueError) as e:  # ValueError: e.g. AWS_ENDPOINT_URL_INSPECTOR2 is no URL
+            raise UsageError(f"cannot create the Inspector client: {e}",
+                             hint="check --region and the AWS_* environment variables") from e
 
     @property
     def region(self) -> str:
@@ -56,18 +71,42 @@ class Clients:
             return self._ec2[0]
 
     def close(self) -> None:
-        """Release every client's connection pool."""
+        """Release every client's connection pool (waiting for the Inspector client if still being made)."""
         self.imagebuilder.close()
-        self.inspector2.close()
+        if self.inspector2_future.exception() is None:
+            self.inspector2_future.result().close()
         with self._lock:
             for client in self._ec2:
                 client.close()
 
 
+def epoch_timestamp(value: str | float) -> datetime:
+    """botocore's timestamp parser, with epoch seconds (rest-json's timestamps) read straight into UTC.
+
+    botocore's own turns each number into a local-time datetime through dateutil: about a tenth of a
+    live run's CPU for Inspector's 10,000 timestamps (bench/aws_flow.py), in threads that compete with
+    the listing for the GIL. The instant is the same; gate reads every timestamp as UTC anyway.
+    """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            return datetime.fromtimestamp(value, UTC)
+        except (OverflowError, OSError, ValueError):
+            pass  # NOTE: out of range here; botocore's parser decides (and words) what happens
+    parsed: datetime = parse_timestamp(value)  # type: ignore[arg-type]  # the stub says str; numbers work too
+    return parsed
+
+
+def _botocore_session() -> botocore.session.Session:
+    session = botocore.session.get_session()
+    session.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=epoch_timestamp)
+    return session
+
+
 def make_session(region: str | None, profile: str | None) -> boto3.Session:
     """A session from the standard credential chain; the region must be known before any call."""
     try:
-        session = boto3.Session(profile_name=profile or None, region_name=region or None)
+        session = boto3.Session(profile_name=profile or None, region_name=region or None,
+                                botocore_session=_botocore_session())
     except ProfileNotFound as e:
         raise UsageError(
             f"AWS profile {profile!r} is not configured",
@@ -81,7 +120,7 @@ def make_session(region: str | None, profile: str | None) -> boto3.Session:
     # NOTE: the AWS CLI v2 and most CI actions set AWS_REGION; this botocore only reads AWS_DEFAULT_REGION.
     fallback = os.environ.get("AWS_REGION")
     if fallback:
-        return boto3.Session(profile_name=profile or None, region_name=fallback)
+        return boto3.Session(profile_name=profile or None, region_name=fallback, botocore_session=_botocore_session())
     raise UsageError("no AWS region configured",
                      hint="pass --region, set AWS_REGION or AWS_DEFAULT_REGION, or set region in the profile")
 
@@ -114,21 +153,27 @@ def make_clients(
     config = client_config(max_pool=max_pool, retry_mode=retry_mode, max_attempts=max_attempts)
     try:
         imagebuilder = session.client("imagebuilder", config=config)
-    except BotoCoreError as e:
+    except (BotoCoreError, ValueError) as e:
         raise UsageError(f"cannot create the Image Builder client: {e}",
                          hint="check --region and the AWS_* environment variables") from e
-    try:
-        inspector2 = session.client("inspector2", config=config)
-    except BotoCoreError as e:
-        imagebuilder.close()
-        raise UsageError(f"cannot create the Inspector client: {e}",
-                         hint="check --region and the AWS_* environment variables") from e
+    # NOTE: one client is made at a time; a boto3 session is not safe to make clients from concurrently.
+    making = threading.Lock()
+    inspector2: Future[Inspector2Client] = Future()
+
+    def create() -> None:
+        try:
+            with making:
+                inspector2.set_result(session.client("inspector2", config=config))
+        except BaseException as e:  # NOTE: handed to whoever uses the client (or closes the clients)
+            inspector2.set_exception(e)
 
     def ec2() -> Any:
         try:
-            return session.client("ec2", config=config)
+            with making:
+                return session.client("ec2", config=config)
         except BotoCoreError as e:
             raise UsageError(f"cannot create the EC2 client: {e}",
                              hint="check --region and the AWS_* environment variables") from e
 
-    return Clients(imagebuilder=imagebuilder, inspector2=inspector2, ec2_factory=ec2)
+    threading.Thread(target=create, name="gate-inspector-client", daemon=True).start()
+    return Clients(imagebuilder=imagebuilder, inspector2_future=inspector2, ec2_factory=ec2)

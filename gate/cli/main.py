@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import logging
 import signal
 import sys
@@ -37,8 +38,20 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(status)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from gate.cli import check, completion, feeds, fetch, policy_cmd  # noqa: PLC0415 - keep `--version` fast
+COMMANDS = {"check": "gate.cli.check", "fetch": "gate.cli.fetch", "policy": "gate.cli.policy_cmd",
+            "feeds": "gate.cli.feeds", "completion": "gate.cli.completion"}
+"""Each subcommand's module, imported only when the command line may need it (start-up time)."""
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser for `argv`: only the named subcommand is registered; with none, every one (for help)."""
+    words = [a for a in argv or () if not a.startswith("-")]
+    if words and words[0] in COMMANDS:
+        wanted = [words[0]]
+    elif argv and not words and "--version" in argv and not {"-h", "--help"} & set(argv):
+        wanted = []  # NOTE: `gate --version` is answered before any subcommand module is imported
+    else:
+        wanted = list(COMMANDS)  # help, no command or a misspelt one: argparse lists them all
 
     parser = Parser(
         prog="gate",
@@ -51,11 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true",
                         help="show tracebacks for errors (accepted anywhere on the command line)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check.register(sub)
-    fetch.register(sub)
-    policy_cmd.register(sub)
-    feeds.register(sub)
-    completion.register(sub)
+    for name in wanted:
+        importlib.import_module(COMMANDS[name]).register(sub)
     return parser
 
 
@@ -98,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(argv: list[str], verbose: bool) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     try:
         try:
             args = parser.parse_args(argv)

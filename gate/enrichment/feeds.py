@@ -6,13 +6,10 @@ import contextlib
 import gzip
 import json
 import sqlite3
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import Message
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate import __version__
 from gate.enrichment import epss, feedstore, kev
@@ -22,6 +19,10 @@ from gate.errors import FeedError, GateError, ShapeError
 from gate.files import MAX_BYTES, atomic_write, gunzip
 from gate.model import FeedInfo
 from gate.timeutil import to_utc
+
+if TYPE_CHECKING:
+    import urllib.request
+    from email.message import Message
 
 KEV_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
 EPSS_URL = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
@@ -95,6 +96,8 @@ def _kept(feed: _Feed, meta: dict[str, Any], why: str) -> FeedInfo:
 
 
 def _update(feed: _Feed, cache_dir: Path, opener: urllib.request.OpenerDirector, timeout: float) -> FeedInfo:
+    import urllib.error  # noqa: PLC0415 - only `gate feeds update` downloads; offline runs skip http.client
+    import urllib.request  # noqa: PLC0415
     meta = _read_meta(feed)
     headers = {"User-Agent": f"gate/{__version__}", "Accept-Encoding": "identity"}
     if meta.get("etag"):
@@ -154,6 +157,8 @@ def update_feeds(
         _Feed(kev.FEED_NAME, kev_url, directory / KEV_FILE),
         _Feed(epss.FEED_NAME, epss_url, directory / EPSS_FILE),
     ]
+    import urllib.request  # noqa: PLC0415
+
     client = opener or urllib.request.build_opener()
     done: list[FeedInfo] = []
     errors: list[FeedError] = []

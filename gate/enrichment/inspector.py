@@ -66,7 +66,7 @@ class InspectorEnricher:
             self.provides = frozenset({Source.INSPECTOR_SEARCH})
         self._clients = clients
         self._call = caller or Caller(Backoff())
-        self._api = InspectorApi(clients.inspector2, self._call, scope_arn, now)
+        self._api = InspectorApi(lambda: clients.inspector2, self._call, scope_arn, now)
         self._scope = scope_arn
         # NOTE: cached answers hold only for the partition, account, region and endpoint that gave them.
         self._cache = cache.for_scope(Scope.of(scope_arn, clients.inspector2.meta.region_name,
@@ -147,7 +147,7 @@ class InspectorEnricher:
         detail = f"{len(self._asked)} ids, {self._cache_hits} from cache; {made}"
         if self._cache is not None and self._cache.write_errors:
             detail += f"; {self._cache.write_errors} cache writes failed"
-        source = f"inspector2 {self._clients.inspector2.meta.region_name}"
+        source = f"inspector2 {self._clients.region}"
         return (FeedInfo(name="Amazon Inspector", source=source, as_of=self._api.last_response, detail=detail,
                          provides=tuple(sorted(self.provides))),)
 

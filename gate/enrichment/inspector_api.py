@@ -50,16 +50,23 @@ def _preference(finding: Mapping[str, Any]) -> tuple[bool, float]:
 
 
 class InspectorApi:
-    """Thread-safe wrappers over one inspector2 client; raise `AwsError` rather than answer partly."""
+    """Thread-safe wrappers over one inspector2 client; raise `AwsError` rather than answer partly.
 
-    def __init__(self, client: Any, caller: Caller, scope: str | None,
+    `client` gives the client when the first call needs it (it may still be being created).
+    """
+
+    def __init__(self, client: Callable[[], Any], caller: Caller, scope: str | None,
                  now: Callable[[], datetime] = utcnow) -> None:
-        self._client = client
+        self._client_of = client
         self._call = caller
         self._scope = scope
         self._now = now
         self._lock = threading.Lock()
         self.last_response: datetime | None = None
+
+    @property
+    def _client(self) -> Any:
+        return self._client_of()
 
     def stamp(self) -> datetime:
         as_of = self._now()

@@ -15,6 +15,7 @@ from gate.model import Action, PolicyException, RuleInfo
 from gate.policy import yamlsrc
 from gate.policy.compile import ExplainFunction, PolicyFunction, compile_policy
 from gate.policy.expr import Node, parse, suggest
+from gate.policy.schemacheck import certainly_valid
 from gate.timeutil import parse_age
 
 if TYPE_CHECKING:
@@ -120,6 +121,8 @@ def load_policy(name_or_path: str) -> Policy:
 
 
 def _schema_errors(doc: yamlsrc.Document) -> list[PolicyError]:
+    if certainly_valid(doc.value, policy_schema()):
+        return []  # NOTE: jsonschema costs more than the rest of loading; it is needed only to explain errors
     import jsonschema  # noqa: PLC0415 - only loading a policy needs it, not `gate policy schema`
 
     validator = jsonschema.Draft202012Validator(

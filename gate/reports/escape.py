@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
 
-import markupsafe
+if TYPE_CHECKING:
+    import markupsafe
+
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -54,6 +57,8 @@ def clip(text: str, limit: int) -> str:
 
 def html(text: str) -> markupsafe.Markup:
     """HTML-escape (markupsafe), after scrubbing; Jinja applies this to every interpolated string."""
+    import markupsafe  # noqa: PLC0415 - only HTML needs it; every command loads this module for stderr
+
     return markupsafe.escape(neutralise(text, keep_newlines=True))
 
 

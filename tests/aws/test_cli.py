@@ -17,8 +17,8 @@ from gate.errors import UsageError
 from gate.inputs import build_cache, open_live
 from gate.snapshot import load_snapshot
 from gate.timeutil import parse_duration
-from tests.aws.feed_server import Site, site
 from tests.emulator import Emulator, Faults, image_arn, image_scan_finding, pipeline_arn
+from tests.enrichment.feed_server import Site, site
 
 __all__ = ["site"]
 

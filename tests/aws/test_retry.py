@@ -15,7 +15,7 @@ from botocore.exceptions import (
 
 from gate.aws.retry import Backoff, Caller, translate
 from gate.errors import AwsCallError, AwsError, ExitCode
-from tests.aws.conftest import FakeTime
+from tests.aws.fixtures import FakeTime
 
 
 def _client_error(code: str, status: int, message: str = "it went wrong") -> ClientError:

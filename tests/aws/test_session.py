@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import boto3
 import pytest
+from botocore.utils import parse_timestamp
 
-from gate.aws.session import make_clients, make_session
+from gate.aws.session import epoch_timestamp, make_clients, make_session
+from gate.enrichment.inspector import InspectorEnricher
 from gate.errors import AwsError, ExitCode, UsageError
+from gate.run import Plan, gather
 from gate.sources.imagebuilder import ImageBuilderSource
-from tests.emulator import Emulator, image_arn
+from tests.emulator import Emulator, image_arn, image_scan_finding
 
 
 @pytest.fixture
@@ -88,3 +94,54 @@ def test_an_unreachable_endpoint_is_an_aws_error(no_aws: Path, monkeypatch: pyte
             list(source.pages())
     finally:
         clients.close()
+
+
+def test_epoch_timestamps_are_read_as_the_same_instant_in_utc() -> None:
+    read = epoch_timestamp(1736942400.25)
+    assert read == datetime(2025, 1, 15, 12, 0, 0, 250000, tzinfo=UTC)
+    assert read.tzinfo is UTC
+    assert epoch_timestamp(1736942400) == parse_timestamp(1736942400)  # botocore's own: local time, same instant
+    assert epoch_timestamp("2025-01-15T12:00:00Z") == read.replace(microsecond=0)  # strings: botocore's parser
+
+
+@pytest.mark.parametrize("value", [1e20, -1e20, float("inf"), float("nan")])
+def test_a_timestamp_out_of_range_fails_as_botocore_fails(value: float) -> None:
+    with pytest.raises((RuntimeError, ValueError)) as ours:
+        epoch_timestamp(value)
+    with pytest.raises((RuntimeError, ValueError)) as theirs:
+        parse_timestamp(value)
+    assert (type(ours.value), str(ours.value)) == (type(theirs.value), str(theirs.value))
+
+
+def test_clients_read_wire_timestamps_as_utc(aws_env: Emulator) -> None:
+    aws_env.add_image(image_arn(), [image_scan_finding("CVE-2024-1000")])
+    plain: Any = boto3.client("imagebuilder")
+    clients = make_clients(make_session(None, None))
+    try:
+        by_image = [{"name": "imageBuildVersionArn", "values": [image_arn()]}]
+        ours = clients.imagebuilder.list_image_scan_findings(filters=by_image)["findings"][0]["firstObservedAt"]
+        theirs = plain.list_image_scan_findings(filters=by_image)["findings"][0]["firstObservedAt"]
+    finally:
+        clients.close()
+        plain.close()
+    assert ours == theirs
+    assert ours.tzinfo is UTC  # botocore's default gives dateutil's tzlocal()
+
+
+def test_an_inspector_client_that_cannot_be_made_is_a_usage_error_at_its_first_use(
+        aws_env: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Inspector client is made in a thread while Image Builder lists; its failure must still stop the run.
+    aws_env.add_image(image_arn(), [image_scan_finding("CVE-2024-1000")])
+    monkeypatch.setenv("AWS_ENDPOINT_URL_INSPECTOR2", "not a url")
+    clients = make_clients(make_session(None, None))
+    enricher = InspectorEnricher(clients, scope_arn=image_arn(), cache=None)
+    plan = Plan(source=ImageBuilderSource(clients, image_build_version_arn=image_arn()), live=enricher,
+                closers=[clients.close])
+    try:
+        with pytest.raises(UsageError, match="cannot create the Inspector client: Invalid endpoint") as err:
+            gather(plan)
+    finally:
+        plan.close()
+    assert err.value.exit_code == ExitCode.USAGE
+    assert aws_env.count("GetImage") == 1
+    assert aws_env.count("ListFindings") == 0

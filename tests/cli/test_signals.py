@@ -14,7 +14,7 @@ import pytest
 
 from gate.cli.main import CLOSED_PIPE, main
 from gate.errors import ExitCode
-from tests.aws.conftest import aws_env
+from tests.aws.fixtures import aws_env
 from tests.cli.actions_runner import assert_only_gate_annotations
 from tests.cli.hostile import FEEDS
 from tests.conftest import EXAMPLES

@@ -12,7 +12,7 @@ from gate.cli import streams
 from gate.cli.main import main
 from gate.errors import ExitCode
 from gate.reports.registry import Format
-from tests.aws.conftest import aws_env
+from tests.aws.fixtures import aws_env
 from tests.cli.actions_runner import Runner, assert_only_gate_annotations, parse
 from tests.cli.hostile import FEEDS, MARK, PAYLOAD, RAW_CONTROL, hostile_finding, write_findings
 from tests.conftest import EXAMPLES

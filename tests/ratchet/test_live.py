@@ -10,7 +10,7 @@ import pytest
 
 from gate.cli.main import main
 from gate.errors import ExitCode
-from tests.aws.conftest import aws_env
+from tests.aws.fixtures import aws_env
 from tests.emulator import Emulator, image_arn
 from tests.ratchet.builds import BUILDS, CREATED, GLIBC, OPENSSL, PIPELINE, WEBP, ZLIB, findings, seed
 from tests.ratchet.test_chain import FEEDS, by_id

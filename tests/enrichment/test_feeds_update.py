@@ -13,8 +13,8 @@ from gate.enrichment.feeds import cached_feed_paths, update_feeds
 from gate.enrichment.feedstore import EpssIndex, KevIndex, open_epss, open_kev
 from gate.enrichment.kev import KevCatalog
 from gate.errors import FeedError
-from tests.aws.feed_data import EPSS, EPSS_SMALL, KEV
-from tests.aws.feed_server import Served, Site, site
+from tests.enrichment.feed_data import EPSS, EPSS_SMALL, KEV
+from tests.enrichment.feed_server import Served, Site, site
 
 __all__ = ["site"]
 

@@ -16,7 +16,7 @@ from gate.enrichment.cache import Cache
 from gate.enrichment.inspector import InspectorEnricher
 from gate.errors import AwsError
 from gate.model import Enrichment
-from tests.aws.conftest import FakeTime, open_clients
+from tests.aws.fixtures import FakeTime, open_clients
 from tests.emulator import DetailFault, Emulator, Faults, image_arn
 
 SCOPE = image_arn()

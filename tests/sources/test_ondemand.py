@@ -14,7 +14,7 @@ from gate.live import LiveSource, open_live_source
 from gate.model import Finding
 from gate.sources.imagebuilder import ImageBuilderSource
 from gate.sources.ondemand import OnDemandSource
-from tests.aws.conftest import FakeTime
+from tests.aws.fixtures import FakeTime
 from tests.emulator import Emulator, Faults, image_arn, image_finding, image_scan_finding
 
 IMAGE = image_arn()

@@ -13,7 +13,7 @@ from gate.errors import AwsError, ExitCode, IncompleteError, ScanNotReadyError
 from gate.model import Finding
 from gate.run import Plan, gather
 from gate.sources.imagebuilder import ImageBuilderSource, newest_build
-from tests.aws.conftest import FakeTime, open_clients
+from tests.aws.fixtures import FakeTime, open_clients
 from tests.emulator import Emulator, Faults, image_arn, image_scan_finding, pipeline_arn
 
 IMAGE = image_arn()

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.aws.feed_data import EPSS_SMALL, KEV
+from tests.enrichment.feed_data import EPSS_SMALL, KEV
 
 
 @dataclass

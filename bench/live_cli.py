@@ -1,0 +1,123 @@
+"""Time `gate check` on a live build as CI runs it (a fresh process) beside a bare boto3 listing process.
+
+Uses `bench/aws_flow.py`'s seeded emulator (2,000 findings, 800 CVEs, 50 ms a call) in a child
+process. Each timed process runs under the same small wrapper, which notes (wall clock) when its first
+request is sent and when the last `ListImageScanFindings` page has arrived, so the script reports:
+start-up to the first request, the whole process, and what follows the last page (evaluation,
+reports, exit). gate runs cold (a fresh cache folder each time) and warm (the cache of its previous run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from aws_flow import CVES, FINDINGS, IMAGE, LATENCY, SEED, ProcessHost, make_data, point_boto3_at
+from harness import machine
+
+from tests.emulator import Faults
+
+WRAPPER = """
+import json, sys, time
+import botocore.endpoint
+marks = {"first": None, "last_page": None}
+send = botocore.endpoint.Endpoint._send
+def timed_send(self, request):
+    marks["first"] = marks["first"] or time.time()
+    try:
+        return send(self, request)
+    finally:
+        if request.url.rstrip("/").endswith("/ListImageScanFindings"):
+            marks["last_page"] = time.time()
+botocore.endpoint.Endpoint._send = timed_send
+try:
+    if sys.argv[1] == "bare":
+        import boto3
+        client = boto3.client("imagebuilder")
+        image = sys.argv[2]
+        client.get_image(imageBuildVersionArn=image)
+        by_image = [{"name": "imageBuildVersionArn", "values": [image]}]
+        for _ in client.get_paginator("list_image_scan_findings").paginate(filters=by_image, maxResults=25):
+            pass
+        client.list_image_scan_finding_aggregations(filter=by_image[0])
+        code = 0
+    else:
+        from gate.cli.main import main
+        code = main(sys.argv[2:])
+finally:
+    with open(sys.argv[0] + ".marks", "w") as out:
+        json.dump(marks, out)
+sys.exit(code)
+"""
+TARGET_COLD, TARGET_WARM, TARGET_STARTUP_S, TARGET_AFTER_S = 1.1, 1.03, 0.1, 0.1
+
+
+def timed(kind: str, args: list[str], env: dict[str, str], scratch: Path) -> dict[str, float]:
+    script = scratch / f"wrapper-{kind}.py"
+    script.write_text(WRAPPER)
+    began = time.time()
+    done = subprocess.run([sys.executable, str(script), kind, *args], env=env, capture_output=True, check=False)
+    ended = time.time()
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{kind} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()[-400:]}")
+    marks = json.loads(Path(str(script) + ".marks").read_text())
+    return {"wall": ended - began, "startup": marks["first"] - began, "after": ended - marks["last_page"]}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved runs of each; the best is kept")
+    parser.add_argument("--latency", type=float, default=LATENCY)
+    parser.add_argument("--compare-with", type=Path, metavar="DIR",
+                        help="also time the gate package in DIR (e.g. `git archive main` unpacked), interleaved")
+    args = parser.parse_args(argv)
+    print(machine())
+    data = make_data(SEED, FINDINGS, CVES)
+    host = ProcessHost(data, False)
+    trees = {"this tree": None, **({str(args.compare_with): str(args.compare_with)} if args.compare_with else {})}
+    runs: dict[str, list[dict[str, float]]] = {}
+    try:
+        with tempfile.TemporaryDirectory(prefix="gate-bench-live-") as tmp:
+            scratch = Path(tmp)
+            point_boto3_at(host, scratch)
+            host.set_faults(Faults(seed=SEED, latency=args.latency))
+            base = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "GITHUB_ACTIONS")}
+            check = ["check", "--image-build-version-arn", IMAGE, "--report", f"json={scratch / 'report.json'}",
+                     "--no-cached-feeds"]
+            timed("bare", [IMAGE], base, scratch)  # warm-up: bytecode and page cache
+            for n in range(args.repeat):
+                runs.setdefault("bare boto3 listing", []).append(timed("bare", [IMAGE], base, scratch))
+                for tree, path in trees.items():
+                    env = dict(base, **({"PYTHONPATH": path} if path else {}))
+                    cache = scratch / f"cache-{tree.replace('/', '_')}-{n}"
+                    for label in ("cold", "warm"):
+                        runs.setdefault(f"gate, {label} [{tree}]", []).append(
+                            timed("gate", check, dict(env, GATE_CACHE_DIR=str(cache)), scratch))
+    finally:
+        host.close()
+    best = {name: {k: min(r[k] for r in rs) for k in rs[0]} for name, rs in runs.items()}
+    bare = best["bare boto3 listing"]
+    print(f"\nbest of {args.repeat} interleaved processes; {FINDINGS} findings, {CVES} CVEs, "
+          f"{args.latency * 1000:.0f} ms a call\n")
+    print("| process | wall s | / bare | start-up to first request s | after the last page s |")
+    print("|---|---:|---:|---:|---:|")
+    for name, b in best.items():
+        print(f"| {name} | {b['wall']:.3f} | {b['wall'] / bare['wall']:.2f}× | {b['startup']:.3f} | {b['after']:.3f} |")
+    for tree in trees:
+        cold, warm = best[f"gate, cold [{tree}]"], best[f"gate, warm [{tree}]"]
+        print(f"\n[{tree}] cold {cold['wall'] / bare['wall']:.2f}× (target ≤ {TARGET_COLD}), "
+              f"warm {warm['wall'] / bare['wall']:.2f}× (target ≤ {TARGET_WARM}); start-up "
+              f"+{cold['startup'] - bare['startup']:.3f} s over bare (target ≤ +{TARGET_STARTUP_S}); after the "
+              f"last page {cold['after']:.3f} s cold, {warm['after']:.3f} s warm (target < {TARGET_AFTER_S}; "
+              f"bare: {bare['after']:.3f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
