@@ -18,10 +18,10 @@ import pytest
 import yaml
 
 from tests.action_sim import ACTION, ROOT, Run, Runner
-from tests.aws.feed_server import Site, site
 from tests.conftest import DATA, EXAMPLES
 from tests.e2e.seed import seed_example
 from tests.emulator import Emulator
+from tests.enrichment.feed_server import Site, site
 
 __all__ = ["site"]
 

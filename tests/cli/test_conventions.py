@@ -15,8 +15,8 @@ from gate.cli.main import main
 from gate.enrichment.feeds import update_feeds
 from gate.errors import ExitCode
 from gate.policy.loader import shipped_policies
-from tests.aws.feed_data import EPSS_SMALL, KEV
-from tests.aws.feed_server import Served, Site, site
+from tests.enrichment.feed_data import EPSS_SMALL, KEV
+from tests.enrichment.feed_server import Served, Site, site
 
 __all__ = ["site"]
 
