@@ -115,7 +115,8 @@ def demo_page(tmp_path_factory: pytest.TempPathFactory) -> Path:
                  "--finding-details", str(EXAMPLES / "inspector-findings.json"),
                  "--finding-details", str(EXAMPLES / "finding-details.json"),
                  "--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
-                 "--no-cached-feeds", "--as-of", "2026-11-21", "--report", f"html={out}"])
+                 "--no-cached-feeds", "--as-of", "2026-11-21", "--max-feed-age", "460d",  # feeds of 2025-08
+                 "--report", f"html={out}"])
     assert code == 1
     return out
 
