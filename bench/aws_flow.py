@@ -34,7 +34,8 @@ from gate.enrichment.inspector_shapes import from_finding_detail, from_inspector
 from gate.enrichment.interface import combine
 from gate.errors import GateError
 from gate.inputs import DEFAULT_WORKERS, Inputs, build_cache
-from gate.model import Enrichment, Evaluation
+from gate.model import Enrichment
+from gate.outcome import Evaluation
 from gate.policy.engine import judge as evaluate
 from gate.policy.loader import Policy, load_policy
 from gate.run import Plan, gather

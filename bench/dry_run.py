@@ -40,7 +40,8 @@ from harness import (
 from gate.enrichment.epss import EpssEnricher
 from gate.enrichment.feedstore import open_epss, open_kev
 from gate.enrichment.kev import KevEnricher
-from gate.model import Evaluation, Finding
+from gate.model import Finding
+from gate.outcome import Evaluation
 from gate.policy.engine import judge as evaluate
 from gate.policy.loader import load_policy
 from gate.reports.interface import ReportOptions

@@ -16,7 +16,8 @@ from typing import Any
 
 from gate.errors import InputError, ShapeError
 from gate.files import read_bytes
-from gate.model import BaselineInfo, Finding, FixedFinding, Gathered, identity
+from gate.model import Finding, Gathered, identity
+from gate.outcome import BaselineInfo, FixedFinding
 from gate.snapshot import FORMAT as SNAPSHOT_FORMAT
 from gate.snapshot import snapshot_from_json
 from gate.timeutil import to_utc

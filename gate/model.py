@@ -1,11 +1,10 @@
-"""The domain: findings as Image Builder reports them, their enrichment, and the gate's decisions."""
+"""The domain of what is judged: findings as the scans report them, their enrichment, and what a run gathered."""
 
 from __future__ import annotations
 
-import enum
 import functools
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 
 SEVERITY_ORDER: tuple[str, ...] = (
@@ -236,179 +235,6 @@ class Enrichment:
         )
 
 
-class Decision(enum.StrEnum):
-    """What the policy says about one finding."""
-
-    FAIL = "fail"
-    WARN = "warn"
-    EXCEPTED = "excepted"
-    PASS = "pass"
-
-
-class Verdict(enum.StrEnum):
-    """The gate's answer for the whole image."""
-
-    PASS = "pass"
-    FAIL = "fail"
-    ERROR = "error"
-    """Could not complete: never a pass."""
-
-
-class Action(enum.StrEnum):
-    FAIL = "fail"
-    WARN = "warn"
-
-
-@dataclass(frozen=True)
-class RuleMatch:
-    """A rule whose condition held for a finding, and the values that made it hold."""
-
-    rule_id: str
-    action: Action
-    reasons: tuple[str, ...]
-    """E.g. `epss 0.94 > 0.5`, `kev is true`."""
-    excepted_by: str | None = None
-    """The id of the exception that covers this match, if any."""
-
-
-@dataclass(frozen=True)
-class PolicyException:
-    """A policy's exception (a waiver): what it covers, why, whose it is, and when it ends."""
-
-    id: str
-    vulnerability: str
-    reason: str
-    expires: date
-    owner: str | None = None
-    rules: tuple[str, ...] = ()
-    packages: tuple[str, ...] = ()
-    until: str | None = None
-    """A `when` expression: once it holds for a finding, the exception no longer covers that finding."""
-
-
-@dataclass(frozen=True)
-class Revocation:
-    """An exception that would have covered a finding but revoked itself: its `until` held."""
-
-    exception_id: str
-    reasons: tuple[str, ...]
-    """E.g. `epss 0.41 > 0.3`: the values that made `until` hold."""
-
-
-@dataclass(frozen=True)
-class VexStatement:
-    """One OpenVEX statement as read from a document, with what is needed to cite it."""
-
-    document: str
-    """The file it was read from."""
-    document_id: str
-    author: str
-    index: int
-    """0-based position in the document's `statements`."""
-    vulnerability: str
-    aliases: tuple[str, ...]
-    products: tuple[str, ...]
-    """One entry per product: its identifiers (`@id`, then `identifiers.purl`) joined by a newline."""
-    subcomponents: tuple[tuple[str, ...], ...]
-    """Per product, in `products` order: its subcomponents, each as newline-joined identifiers (empty: the
-    statement is about the whole product)."""
-    status: str
-    timestamp: datetime
-    statement_id: str | None = None
-    justification: str | None = None
-    impact_statement: str | None = None
-    action_statement: str | None = None
-    status_notes: str | None = None
-    line: int | None = None
-
-    @property
-    def covers(self) -> bool:
-        """`not_affected` and `fixed` cover a finding; `affected` and `under_investigation` never do."""
-        return self.status in ("not_affected", "fixed")
-
-    @property
-    def cover_id(self) -> str:
-        """What `RuleMatch.excepted_by` holds when this statement covers (a space: no policy id has one)."""
-        return f"VEX {self.ref}"
-
-    @property
-    def ref(self) -> str:
-        """`vex.json#2`: the document and the statement's 1-based number in it."""
-        return f"{self.document}#{self.index + 1}"
-
-    @property
-    def why(self) -> str:
-        """`not_affected (vulnerable_code_not_present)`: the status and its stated reason."""
-        reason = self.justification or self.impact_statement or self.action_statement
-        return f"{self.status} ({reason})" if reason else self.status
-
-
-class BaselineState(enum.StrEnum):
-    """A finding compared with the baseline (SARIF's `baselineState` values)."""
-
-    NEW = "new"
-    UNCHANGED = "unchanged"
-    ABSENT = "absent"
-    """In the baseline, gone from this build: fixed."""
-
-
-@dataclass(frozen=True)
-class FixedFinding:
-    """A finding of the baseline that this build no longer has."""
-
-    vulnerability_id: str
-    packages: tuple[str, ...]
-    severity: str
-    first_seen: date
-
-
-@dataclass(frozen=True)
-class BaselineInfo:
-    """The earlier build a run was compared with, and what that comparison found."""
-
-    source: str
-    """What the user passed: a file, or the previous build's ARN."""
-    target: str | None
-    pipeline: str | None
-    first_seen: Mapping[str, date]
-    """`Finding.identity` -> the day it was first seen, for every finding of the baseline."""
-    fixed: tuple[FixedFinding, ...] = ()
-
-
-@dataclass(frozen=True)
-class FindingResult:
-    """One finding, its enrichment and the policy's decision on it."""
-
-    finding: Finding
-    enrichment: Enrichment
-    decision: Decision
-    matches: tuple[RuleMatch, ...] = ()
-    expired_exceptions: tuple[str, ...] = ()
-    """Ids of exceptions that would have covered a match but have expired."""
-    first_seen: date | None = None
-    """The baseline's first sighting if it had this finding, else this build's first observation."""
-    baseline: BaselineState | None = None
-    """NEW or UNCHANGED against the baseline; None when the run had no baseline."""
-    revoked: tuple[Revocation, ...] = ()
-    """Exceptions that would have covered a match but whose `until` held for this finding."""
-    vex: VexStatement | None = None
-    """The VEX statement that applies to this finding (the latest), whether or not it covers it."""
-
-    @property
-    def blocking(self) -> tuple[RuleMatch, ...]:
-        return tuple(m for m in self.matches if m.action is Action.FAIL and not m.excepted_by)
-
-
-@dataclass(frozen=True)
-class RuleInfo:
-    """A policy rule as reports show it."""
-
-    id: str
-    action: Action
-    when: str
-    description: str | None = None
-
-
 @dataclass(frozen=True)
 class FeedInfo:
     """An enrichment source consulted in this run, and how old its data is."""
@@ -433,15 +259,6 @@ class Gathered:
     """Image Builder's own pass/fail condition for an on-demand AMI scan, when the image has one."""
     output_amis: tuple[str, ...] = ()
     """The build's output AMI ids when the source learned them (live runs): VEX products may name them."""
-
-
-@dataclass(frozen=True)
-class Summary:
-    total: int
-    failed: int
-    warned: int
-    excepted: int
-    passed: int
 
 
 CONDITION_LABELS: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH")
@@ -489,52 +306,3 @@ def image_builder_check(condition: ScanResultCondition, findings: Iterable[Findi
     exceeding = sum(1 for f in counted if f.severity in above)
     return ImageBuilderCheck(condition=condition, passed=exceeding == 0, counted=len(counted),
                              exceeding=exceeding)
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    """The outcome of one gate run: what reports render and what decides the exit code."""
-
-    verdict: Verdict
-    results: tuple[FindingResult, ...]
-    policy_name: str
-    policy_source: str
-    rules: tuple[RuleInfo, ...]
-    exceptions: tuple[PolicyException, ...] = ()
-    stale_exceptions: tuple[str, ...] = ()
-    """Active exceptions that covered nothing in this run."""
-    expired_exceptions: tuple[str, ...] = ()
-    expiring_exceptions: tuple[str, ...] = ()
-    """Active exceptions whose expiry falls within `expiring_within_days` of the evaluation date."""
-    revoked_exceptions: tuple[str, ...] = ()
-    """Exceptions whose `until` held for at least one finding they would have covered."""
-    expiring_within_days: int = 14
-    products: tuple[str, ...] = ()
-    """What names the judged image: its build version ARN, pipeline ARN and output AMI ids (for VEX)."""
-    feeds: tuple[FeedInfo, ...] = ()
-    target: str | None = None
-    """What was judged: an image build version ARN or the input file names."""
-    evaluated_at: datetime | None = None
-    errors: tuple[str, ...] = ()
-    notes: tuple[str, ...] = field(default=())
-    """Non-fatal observations worth a user's attention (e.g. stale feeds)."""
-    image_builder_check: ImageBuilderCheck | None = None
-    """For an on-demand AMI scan with a `scanResultCondition`: Image Builder's own decision, for comparison."""
-    pipeline: str | None = None
-    """The image pipeline the target was built by, when known: the next run's baseline is checked against it."""
-    build: str | None = None
-    """The image build version judged, when known (an export's target is its file names)."""
-    baseline: BaselineInfo | None = None
-
-    @property
-    def summary(self) -> Summary:
-        counts = dict.fromkeys(Decision, 0)
-        for r in self.results:
-            counts[r.decision] += 1
-        return Summary(
-            total=len(self.results),
-            failed=counts[Decision.FAIL],
-            warned=counts[Decision.WARN],
-            excepted=counts[Decision.EXCEPTED],
-            passed=counts[Decision.PASS],
-        )

@@ -15,7 +15,8 @@ from typing import Any
 
 from gate.errors import GateError, PolicyError, ShapeError
 from gate.fields import ALWAYS, FIELDS, Source, coerce
-from gate.model import Cvss, Decision, Enrichment, Finding, VulnerablePackage
+from gate.model import Cvss, Enrichment, Finding, VulnerablePackage
+from gate.outcome import Decision
 from gate.policy import yamlsrc
 from gate.policy.engine import Engine
 from gate.policy.loader import is_path, load_policy

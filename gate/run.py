@@ -18,7 +18,8 @@ from gate.enrichment.freshness import DEFAULT_MAX_AGE, require_fresh
 from gate.enrichment.interface import Enricher, IncrementalEnricher, combine
 from gate.errors import IncompleteError
 from gate.fields import ALWAYS, FIELDS, SUPPLY, Source
-from gate.model import Evaluation, Finding, Gathered, image_builder_check
+from gate.model import Finding, Gathered, image_builder_check
+from gate.outcome import Evaluation
 from gate.policy.compile import referenced
 from gate.sources.ec2_codec import unread_title
 from gate.sources.interface import FindingSource

@@ -14,7 +14,7 @@ from gate.cli import aws_options, config, streams
 from gate.cli.guard import ReportGuard
 from gate.cli.output import input_paths, parse_report_spec, prepare_reports, to_stream
 from gate.errors import ExitCode, UsageError
-from gate.model import Verdict
+from gate.outcome import Verdict
 from gate.reports.interface import ReportOptions
 from gate.reports.registry import Format, formatter
 from gate.timeutil import parse_age, parse_instant, utcnow

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import ExitCode, UsageError
-from gate.model import Evaluation, Verdict
+from gate.outcome import Evaluation, Verdict
 
 CONFIG_FILE = "gate.yaml"
 """Found in the working directory when neither `--config` nor `$GATE_CONFIG` names a file."""

@@ -11,7 +11,7 @@ from gate.cli import streams
 from gate.cli.output import ReportSpec, publish_to_github, replaceable, write_reports
 from gate.cli.signals import Cancelled
 from gate.errors import GateError
-from gate.model import Evaluation, RuleInfo, Verdict
+from gate.outcome import Evaluation, RuleInfo, Verdict
 from gate.reports.interface import ReportOptions
 
 

@@ -14,7 +14,7 @@ from typing import TextIO
 from gate.cli import streams
 from gate.errors import UnreadableInputError, UsageError
 from gate.files import atomic_output, atomic_write
-from gate.model import Evaluation
+from gate.outcome import Evaluation
 from gate.reports import github
 from gate.reports.interface import ReportOptions, StreamingFormat
 from gate.reports.registry import Format, formatter

@@ -9,15 +9,13 @@ from typing import Any
 
 from gate.errors import PolicyError
 from gate.fields import Context, facts_for, getters
-from gate.model import (
+from gate.model import Enrichment, FeedInfo, Finding
+from gate.outcome import (
     Action,
     BaselineInfo,
     BaselineState,
     Decision,
-    Enrichment,
     Evaluation,
-    FeedInfo,
-    Finding,
     FindingResult,
     PolicyException,
     Revocation,

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gate.errors import ExprError, PolicyError, PolicyErrors
-from gate.model import Action, PolicyException, RuleInfo
+from gate.outcome import Action, PolicyException, RuleInfo
 from gate.policy import yamlsrc
 from gate.policy.compile import ExplainFunction, PolicyFunction, compile_policy
 from gate.policy.expr import Node, parse, suggest

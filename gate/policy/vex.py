@@ -20,7 +20,8 @@ from urllib.parse import unquote
 
 from gate.errors import PolicyError, ShapeError
 from gate.files import read_bytes
-from gate.model import Finding, VexStatement, VulnerablePackage
+from gate.model import Finding, VulnerablePackage
+from gate.outcome import VexStatement
 from gate.policy import jsonsrc
 from gate.policy.loader import dotted
 from gate.policy.yamlsrc import Document

@@ -12,16 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from gate.model import (
-    Action,
-    Decision,
-    Enrichment,
-    Evaluation,
-    FindingResult,
-    PolicyException,
-    Provenance,
-    RuleInfo,
-)
+from gate.model import Enrichment, Provenance
+from gate.outcome import Action, Decision, Evaluation, FindingResult, PolicyException, RuleInfo
 from gate.reports import explain
 
 _CODE = re.compile(r"`([^`\n]+)`")

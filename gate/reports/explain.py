@@ -6,21 +6,8 @@ import math
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 
-from gate.model import (
-    SEVERITY_ORDER,
-    BaselineState,
-    Decision,
-    Enrichment,
-    Evaluation,
-    FeedInfo,
-    FindingResult,
-    Provenance,
-    RuleMatch,
-    Sourced,
-    VexStatement,
-    VulnerablePackage,
-    severity_rank,
-)
+from gate.model import SEVERITY_ORDER, Enrichment, FeedInfo, Provenance, Sourced, VulnerablePackage, severity_rank
+from gate.outcome import BaselineState, Decision, Evaluation, FindingResult, RuleMatch, VexStatement
 
 DECISION_ORDER: tuple[Decision, ...] = (
     Decision.FAIL,

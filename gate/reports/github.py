@@ -9,7 +9,7 @@ each are emitted, most severe first, plus one notice saying how many more the su
 import re
 from collections.abc import Mapping
 
-from gate.model import Decision, Evaluation, FindingResult
+from gate.outcome import Decision, Evaluation, FindingResult
 from gate.reports import escape, explain
 
 ANNOTATIONS_PER_KIND = 10

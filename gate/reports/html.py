@@ -21,7 +21,8 @@ from typing import Any
 import jinja2
 import markupsafe
 
-from gate.model import Decision, Evaluation, Finding, FindingResult, PolicyException, severity_rank
+from gate.model import Finding, severity_rank
+from gate.outcome import Decision, Evaluation, FindingResult, PolicyException
 from gate.reports import digest, escape, explain, svg
 from gate.reports.interface import ReportOptions
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from gate.model import Evaluation
+from gate.outcome import Evaluation
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from gate import __version__
-from gate.model import Evaluation, FindingResult, VexStatement
+from gate.outcome import Evaluation, FindingResult, VexStatement
 from gate.reports.interface import ReportOptions
 from gate.serialize import enrichment_to_json
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from gate.model import Decision, Evaluation, FindingResult, Verdict
+from gate.outcome import Decision, Evaluation, FindingResult, Verdict
 from gate.reports import escape, explain
 from gate.reports.interface import ReportOptions
 

@@ -12,7 +12,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from gate.model import Decision, Evaluation, FindingResult, Verdict
+from gate.outcome import Decision, Evaluation, FindingResult, Verdict
 from gate.reports import digest, escape, explain
 from gate.reports.interface import ReportOptions
 

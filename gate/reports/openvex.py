@@ -17,7 +17,8 @@ from typing import Any
 from urllib.parse import quote
 
 from gate import __version__
-from gate.model import Evaluation, FindingResult, PolicyException, VexStatement, VulnerablePackage
+from gate.model import VulnerablePackage
+from gate.outcome import Evaluation, FindingResult, PolicyException, VexStatement
 from gate.reports import explain
 from gate.reports.interface import ReportOptions
 

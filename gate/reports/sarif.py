@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gate import __version__
-from gate.model import Action, Decision, Evaluation, FindingResult, RuleInfo, Verdict
+from gate.outcome import Action, Decision, Evaluation, FindingResult, RuleInfo, Verdict
 from gate.reports import escape, explain
 from gate.reports.interface import ReportOptions
 

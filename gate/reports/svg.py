@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 import markupsafe
 
-from gate.model import Decision, FindingResult
+from gate.outcome import Decision, FindingResult
 from gate.reports import explain
 
 _E = markupsafe.escape

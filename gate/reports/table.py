@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gate.model import Decision, Evaluation, FindingResult, Verdict
+from gate.outcome import Decision, Evaluation, FindingResult, Verdict
 from gate.reports import digest, escape, explain
 from gate.reports.interface import ReportOptions
 

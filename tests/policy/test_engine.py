@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from gate.model import Decision, Enrichment, EpssScore, Finding, KevEntry, Verdict, VulnerablePackage
+from gate.model import Enrichment, EpssScore, Finding, KevEntry, VulnerablePackage
+from gate.outcome import Decision, Verdict
 from gate.policy.engine import judge as evaluate
 from gate.policy.loader import parse_policy
 

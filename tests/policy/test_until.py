@@ -8,7 +8,8 @@ import pytest
 
 from gate.errors import PolicyErrors
 from gate.fields import Source
-from gate.model import Decision, Enrichment, EpssScore, Finding, KevEntry, VulnerablePackage
+from gate.model import Enrichment, EpssScore, Finding, KevEntry, VulnerablePackage
+from gate.outcome import Decision
 from gate.policy.engine import judge
 from gate.policy.loader import parse_policy
 from gate.reports import explain

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from gate.model import Decision, Provenance
+from gate.model import Provenance
+from gate.outcome import Decision
 from gate.reports import explain
 from tests.reports.sample import CURL, EVALUATION, GLIBC, OPENSSL, PYTHON, SHADOW, XZ
 

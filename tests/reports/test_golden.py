@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gate.model import Evaluation
+from gate.outcome import Evaluation
 from gate.reports import github
 from gate.reports.html import HtmlReport
 from gate.reports.interface import ReportFormat, ReportOptions

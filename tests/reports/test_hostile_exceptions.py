@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 
-from gate.model import Action, Decision, PolicyException, Revocation, RuleMatch, VexStatement
+from gate.outcome import Action, Decision, PolicyException, Revocation, RuleMatch, VexStatement
 from gate.reports import github
 from gate.reports.html import HtmlReport
 from gate.reports.interface import ReportFormat, ReportOptions

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gate.cli.main import main
-from gate.model import Evaluation
+from gate.outcome import Evaluation
 from gate.reports.html import HtmlReport
 from gate.reports.interface import ReportOptions
 from tests.conftest import EXAMPLES

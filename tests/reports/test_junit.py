@@ -7,7 +7,7 @@ from typing import Any
 
 from lxml import etree
 
-from gate.model import Evaluation, Verdict
+from gate.outcome import Evaluation, Verdict
 from gate.reports.interface import ReportOptions
 from gate.reports.junit import JunitReport
 from tests.reports.sample import EVALUATION

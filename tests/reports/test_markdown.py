@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from gate.model import Decision, Finding, FindingResult, VulnerablePackage
+from gate.model import Finding, VulnerablePackage
+from gate.outcome import Decision, FindingResult
 from gate.reports.interface import ReportOptions
 from gate.reports.markdown import DEFAULT_MAX_BYTES, MarkdownReport
 from tests.reports.sample import CURL, EVALUATION, HOSTILE_BITS, OPENSSH, SHADOW

@@ -9,7 +9,8 @@ from typing import Any
 
 import jsonschema
 
-from gate.model import Decision, Finding, VulnerablePackage
+from gate.model import Finding, VulnerablePackage
+from gate.outcome import Decision
 from gate.policy.engine import judge
 from gate.policy.loader import parse_policy
 from gate.policy.vex import read_documents

@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from typing import Any
 
-from gate.model import Decision
+from gate.outcome import Decision
 from gate.reports.interface import ReportOptions
 from gate.reports.sarif import DEFAULT_LOCATION, SarifReport
 from tests.reports.sample import EVALUATION, RULES

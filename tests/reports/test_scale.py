@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gate.model import Decision, Evaluation, FindingResult
+from gate.outcome import Decision, Evaluation, FindingResult
 from gate.reports import sarif
 from gate.reports.interface import ReportOptions
 from gate.reports.json_report import JsonReport

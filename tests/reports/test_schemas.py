@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from lxml import etree
 
-from gate.model import Evaluation, Verdict
+from gate.outcome import Evaluation, Verdict
 from gate.reports.interface import ReportOptions
 from gate.reports.junit import JunitReport
 from gate.reports.sarif import SarifReport

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from gate.model import Decision, Enrichment, EpssScore, FindingResult, VulnerablePackage
+from gate.model import Enrichment, EpssScore, VulnerablePackage
+from gate.outcome import Decision, FindingResult
 from gate.reports.interface import ReportOptions
 from gate.reports.table import BLOCKING_LIMIT, TableReport
 from tests.reports.sample import CURL, EPSS, EVALUATION, HOSTILE_BITS, OPENSSH, SHADOW, XZ
