@@ -131,14 +131,6 @@ def to_stream(specs: Sequence[ReportSpec], name: streams.Stream) -> bool:
     return any(s.stream == name for s in specs)
 
 
-def use_color(stream: object) -> bool:
-    """Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    if os.environ.get("NO_COLOR"):
-        return False
-    isatty = getattr(stream, "isatty", None)
-    return bool(isatty and isatty())
-
-
 def write_reports(evaluation: Evaluation, specs: Sequence[ReportSpec], options: ReportOptions) -> dict[str, str]:
     """Render and write each requested report, files first; returns format → path for outputs."""
     written: dict[str, str] = {}
