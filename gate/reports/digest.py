@@ -15,6 +15,7 @@ from datetime import date, datetime
 from gate.model import Enrichment, Provenance
 from gate.outcome import Action, Decision, Evaluation, FindingResult, PolicyException, RuleInfo
 from gate.reports import explain
+from gate.timeutil import age_days, utc
 
 _CODE = re.compile(r"`([^`\n]+)`")
 
@@ -175,7 +176,7 @@ def excepted(evaluation: Evaluation, results: Sequence[FindingResult]) -> list[E
 
 def expiry_text(exception: PolicyException, now: datetime | None) -> str:
     """`expires 2026-01-31 (in 72 days)`: how long the exception still holds."""
-    days = explain.age_days(now, datetime.combine(exception.expires, datetime.min.time())) if now else None
+    days = age_days(now, datetime.combine(exception.expires, datetime.min.time())) if now else None
     if days is None:
         return f"expires {exception.expires.isoformat()}"
     when = "today" if days == 0 else f"in {days} days" if days > 0 else f"{-days} days ago"
@@ -225,7 +226,7 @@ def provenances(enrichment: Enrichment) -> tuple[tuple[str, date | None], ...]:
                   enrichment.cwes, enrichment.ttps, enrichment.tools):
         found.append(value.provenance if value else None)
     days = (
-        (p.source, explain.utc(p.as_of).date() if isinstance(p.as_of, datetime) else None) for p in found if p
+        (p.source, utc(p.as_of).date() if isinstance(p.as_of, datetime) else None) for p in found if p
     )
     return tuple(dict.fromkeys(days))
 

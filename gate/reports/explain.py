@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from gate.model import SEVERITY_ORDER, Enrichment, FeedInfo, Provenance, Sourced, VulnerablePackage, severity_rank
 from gate.outcome import BaselineState, Decision, Evaluation, FindingResult, RuleMatch, VexStatement
+from gate.timeutil import age_days, utc_day
 
 DECISION_ORDER: tuple[Decision, ...] = (
     Decision.FAIL,
@@ -16,25 +17,6 @@ DECISION_ORDER: tuple[Decision, ...] = (
     Decision.PASS,
 )
 """Reports list what blocks the release first, then what needs attention."""
-
-
-def _day(value: date | datetime) -> date:
-    """Calendar day in UTC; naive datetimes are taken to be UTC already."""
-    return utc(value).date() if isinstance(value, datetime) else value
-
-
-def utc(value: datetime) -> datetime:
-    """The same instant in UTC; naive datetimes are taken to be UTC already."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-def age_days(then: date | datetime | None, now: datetime | None) -> int | None:
-    """Whole days from `then` to `now`; None when either is unknown (never guessed from a clock)."""
-    if then is None or now is None:
-        return None
-    return (_day(now) - _day(then)).days
 
 
 def age_text(then: date | datetime | None, now: datetime | None) -> str:
@@ -48,7 +30,7 @@ def age_text(then: date | datetime | None, now: datetime | None) -> str:
 
 
 def day_text(value: date | datetime | None) -> str:
-    return _day(value).isoformat() if value is not None else "unknown date"
+    return utc_day(value).isoformat() if value is not None else "unknown date"
 
 
 def number(value: float) -> str:
@@ -241,7 +223,7 @@ def feed_text(feed: FeedInfo, now: datetime | None) -> str:
 def exception_alerts(evaluation: Evaluation) -> tuple[str, ...]:
     """Exceptions about to lapse or that revoked themselves: a person must act on these soon."""
     by_id = {e.id: e for e in evaluation.exceptions}
-    today = _day(evaluation.evaluated_at) if evaluation.evaluated_at else None
+    today = utc_day(evaluation.evaluated_at) if evaluation.evaluated_at else None
     lines = []
     for exc_id in evaluation.expiring_exceptions:
         exc = by_id[exc_id]

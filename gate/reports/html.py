@@ -25,6 +25,7 @@ from gate.model import Finding, severity_rank
 from gate.outcome import Decision, Evaluation, FindingResult, PolicyException
 from gate.reports import digest, escape, explain, svg
 from gate.reports.interface import ReportOptions
+from gate.timeutil import utc
 
 TITLE_LIMIT = 500
 """Characters of a title shown in the table; the full description sits behind a disclosure."""
@@ -158,7 +159,7 @@ class HtmlReport:
 def _stamp(evaluation: Evaluation) -> str | None:
     if evaluation.evaluated_at is None:
         return None
-    return explain.utc(evaluation.evaluated_at).strftime("%Y-%m-%d %H:%M UTC")
+    return utc(evaluation.evaluated_at).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _count(evaluation: Evaluation, decision: Decision) -> int:

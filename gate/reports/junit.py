@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from gate.outcome import Decision, Evaluation, FindingResult, Verdict
 from gate.reports import escape, explain
 from gate.reports.interface import ReportOptions
+from gate.timeutil import utc
 
 TEXT_LIMIT = 300
 """Characters of a package list or title kept in names and messages."""
@@ -40,7 +41,7 @@ class JunitReport:
             time="0",
         )
         if evaluation.evaluated_at is not None:
-            stamp = explain.utc(evaluation.evaluated_at)
+            stamp = utc(evaluation.evaluated_at)
             suite.set("timestamp", stamp.strftime("%Y-%m-%dT%H:%M:%S"))
         suite.set("hostname", "localhost")
         _properties(ET.SubElement(suite, "properties"), evaluation)

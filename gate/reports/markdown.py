@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from gate.outcome import Decision, Evaluation, FindingResult, Verdict
 from gate.reports import digest, escape, explain
 from gate.reports.interface import ReportOptions
+from gate.timeutil import utc
 
 DEFAULT_MAX_BYTES = 1024 * 1024 - 24 * 1024
 """GitHub's 1 MiB step-summary limit, less room for anything else the job appends."""
@@ -182,7 +183,7 @@ def _header(evaluation: Evaluation) -> list[str]:
     if evaluation.target:
         lines[-1] += f" · target {md(escape.clip(evaluation.target, TEXT_LIMIT))}"
     if evaluation.evaluated_at:
-        stamp = explain.utc(evaluation.evaluated_at).strftime("%Y-%m-%d %H:%M UTC")
+        stamp = utc(evaluation.evaluated_at).strftime("%Y-%m-%d %H:%M UTC")
         lines[-1] += f" · evaluated {stamp}"
     lines += [
         "",

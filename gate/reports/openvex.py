@@ -19,8 +19,8 @@ from urllib.parse import quote
 from gate import __version__
 from gate.model import VulnerablePackage
 from gate.outcome import Evaluation, FindingResult, PolicyException, VexStatement
-from gate.reports import explain
 from gate.reports.interface import ReportOptions
+from gate.timeutil import utc
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
 
@@ -40,7 +40,7 @@ def _image(evaluation: Evaluation) -> list[str]:
 
 
 def _stamp(evaluation: Evaluation) -> str:
-    when = explain.utc(evaluation.evaluated_at) if evaluation.evaluated_at else None
+    when = utc(evaluation.evaluated_at) if evaluation.evaluated_at else None
     return when.isoformat().replace("+00:00", "Z") if when else "1970-01-01T00:00:00Z"
 
 

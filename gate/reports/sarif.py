@@ -36,6 +36,7 @@ from gate import __version__
 from gate.outcome import Action, Decision, Evaluation, FindingResult, RuleInfo, Verdict
 from gate.reports import escape, explain
 from gate.reports.interface import ReportOptions
+from gate.timeutil import utc
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 DEFAULT_LOCATION = "image-recipe.yaml"
@@ -229,7 +230,7 @@ def _message(result: FindingResult, evaluation: Evaluation) -> str:
 def _invocation(evaluation: Evaluation, omitted: str | None) -> JsonObject:
     invocation: JsonObject = {"executionSuccessful": evaluation.verdict is not Verdict.ERROR}
     if evaluation.evaluated_at is not None:
-        stamp = explain.utc(evaluation.evaluated_at)
+        stamp = utc(evaluation.evaluated_at)
         invocation["endTimeUtc"] = stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     notices = [{"level": "error", "message": {"text": e}} for e in evaluation.errors]
     notices += [{"level": "note", "message": {"text": n}} for n in evaluation.notes]

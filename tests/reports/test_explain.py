@@ -7,17 +7,18 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from gate.model import Provenance
 from gate.outcome import Decision
 from gate.reports import explain
+from gate.timeutil import age_days
 from tests.reports.sample import CURL, EVALUATION, GLIBC, OPENSSL, PYTHON, SHADOW, XZ
 
 NOW = datetime(2025, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def test_ages_count_calendar_days_in_utc() -> None:
-    assert explain.age_days(date(2025, 11, 19), NOW) == 1
-    assert explain.age_days(datetime(2025, 8, 28, 23, 59, tzinfo=UTC), NOW) == 84
+    assert age_days(date(2025, 11, 19), NOW) == 1
+    assert age_days(datetime(2025, 8, 28, 23, 59, tzinfo=UTC), NOW) == 84
     east = timezone(timedelta(hours=9))
-    assert explain.age_days(datetime(2025, 11, 21, 1, 0, tzinfo=east), NOW) == 0
-    assert explain.age_days(datetime(2025, 11, 19, 12, 0), NOW) == 1
+    assert age_days(datetime(2025, 11, 21, 1, 0, tzinfo=east), NOW) == 0
+    assert age_days(datetime(2025, 11, 19, 12, 0), NOW) == 1
 
 
 def test_age_text() -> None:
