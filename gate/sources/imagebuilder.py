@@ -172,15 +172,21 @@ class ImageBuilderSource:
         return counted
 
 
-def newest_build(clients: Clients, pipeline_arn: str, *, caller: Caller | None = None,
-                 progress: Callable[[str], None] | None = None) -> str:
-    """The ARN of a pipeline's newest image build version (by creation time, then version)."""
+def _pipeline_images(clients: Clients, pipeline_arn: str, caller: Caller | None) -> list[Mapping[str, Any]]:
+    """Every image summary the pipeline lists, all pages."""
     call = caller or Caller(Backoff())
     params = {"imagePipelineArn": pipeline_arn, "maxResults": PAGE_SIZE}
     summaries: list[Mapping[str, Any]] = []
     for response in call.pages("imagebuilder:ListImagePipelineImages",
                                clients.imagebuilder.list_image_pipeline_images, params):
         summaries.extend(response.get("imageSummaryList") or [])
+    return summaries
+
+
+def newest_build(clients: Clients, pipeline_arn: str, *, caller: Caller | None = None,
+                 progress: Callable[[str], None] | None = None) -> str:
+    """The ARN of a pipeline's newest image build version (by creation time, then version)."""
+    summaries = _pipeline_images(clients, pipeline_arn, caller)
     usable = [s for s in summaries if isinstance(s.get("arn"), str) and s["arn"]]
     if not usable:
         raise ScanNotReadyError(f"image pipeline {pipeline_arn} has no image build versions",
@@ -209,12 +215,7 @@ def previous_build(clients: Clients, pipeline_arn: str, current_arn: str, *,
 
     Raises `UsageError` when the pipeline does not list `current_arn` at all.
     """
-    call = caller or Caller(Backoff())
-    params = {"imagePipelineArn": pipeline_arn, "maxResults": PAGE_SIZE}
-    summaries: list[Mapping[str, Any]] = []
-    for response in call.pages("imagebuilder:ListImagePipelineImages",
-                               clients.imagebuilder.list_image_pipeline_images, params):
-        summaries.extend(response.get("imageSummaryList") or [])
+    summaries = _pipeline_images(clients, pipeline_arn, caller)
     ordered = sorted((s for s in summaries if isinstance(s.get("arn"), str)), key=_order)
     position = next((i for i, s in enumerate(ordered) if s["arn"] == current_arn), None)
     if position is None:
