@@ -190,7 +190,7 @@ def test_live_run_against_the_emulator(emulator: Emulator, runner: Runner, tmp_p
 
 @pytest.mark.slow
 def test_baseline_input(emulator: Emulator, runner: Runner, tmp_path: Path) -> None:
-    from tests.ratchet.builds import GLIBC, PIPELINE, ZLIB, seed
+    from tests.baseline.builds import GLIBC, PIPELINE, ZLIB, seed
 
     seed(emulator, (1, 2))
     runner.extra_env |= emulator.env()

@@ -10,9 +10,9 @@ import pytest
 from gate.cli.main import main
 from gate.errors import ExitCode
 from gate.reports.registry import Format
+from tests.baseline.test_chain import FEEDS, check, export
 from tests.cli.actions_runner import assert_only_gate_annotations
 from tests.cli.hostile import MARK, PAYLOAD, RAW_CONTROL
-from tests.ratchet.test_chain import FEEDS, check, export
 
 
 @pytest.fixture

@@ -12,8 +12,7 @@ import pytest
 
 from gate.cli.main import main
 from gate.errors import ExitCode
-from tests.conftest import EXAMPLES
-from tests.ratchet.builds import (
+from tests.baseline.builds import (
     BUILDS,
     CURL,
     GLIBC,
@@ -25,6 +24,7 @@ from tests.ratchet.builds import (
     ZLIB,
     export,
 )
+from tests.conftest import EXAMPLES
 
 FEEDS = ["--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
          "--max-feed-age", "3650d"]  # the bundled feeds are of 2025-08; these tests are not about their age

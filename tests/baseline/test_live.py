@@ -11,9 +11,9 @@ import pytest
 from gate.cli.main import main
 from gate.errors import ExitCode
 from tests.aws.fixtures import aws_env
+from tests.baseline.builds import BUILDS, CREATED, GLIBC, OPENSSL, PIPELINE, WEBP, ZLIB, findings, seed
+from tests.baseline.test_chain import FEEDS, by_id
 from tests.emulator import Emulator, image_arn
-from tests.ratchet.builds import BUILDS, CREATED, GLIBC, OPENSSL, PIPELINE, WEBP, ZLIB, findings, seed
-from tests.ratchet.test_chain import FEEDS, by_id
 
 __all__ = ["aws_env"]
 
@@ -82,7 +82,7 @@ def test_previous_needs_a_pipeline(aws_env: Emulator, isolated_env: Path, capsys
 
 
 def test_previous_needs_a_live_run(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from tests.ratchet.builds import export
+    from tests.baseline.builds import export
 
     code, _ = live(isolated_env, "--findings", str(export(isolated_env / "e.json", 2)))
     assert code == ExitCode.USAGE

@@ -13,8 +13,8 @@ from gate.cli.main import main
 from gate.errors import ExitCode
 from gate.snapshot import snapshot_to_json
 from gate.sources.codec import parse_finding
-from tests.ratchet.builds import findings as build_findings
-from tests.ratchet.test_chain import check
+from tests.baseline.builds import findings as build_findings
+from tests.baseline.test_chain import check
 
 Edit = Callable[[dict[str, Any]], Any]
 
