@@ -7,10 +7,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from gate.cli.main import main
 from gate.errors import ExitCode
+from tests.cli.test_check import report_schema
 from tests.conftest import DATA, EXAMPLES
 from tests.enrichment.test_vulnrichment import api  # noqa: F401 - the local CVE record API fixture
 
@@ -73,6 +75,9 @@ def test_until_revokes_from_real_ssvc_and_vex_covers(tmp_path: Path, isolated_en
                       "--vex", str(vex(tmp_path)), "--report", f"json={out}", "--report", f"openvex={openvex}"))
     assert code == ExitCode.VIOLATION
     report = json.loads(out.read_text())
+    validator = jsonschema.Draft202012Validator(report_schema(),
+                                                format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    validator.validate(report)  # the schema describes revocations, VEX statements and expiring waivers
     by_id = {f["vulnerabilityId"]: f for f in report["findings"]}
     assert by_id["CVE-2024-3400"]["decision"] == "fail"
     revoked = [{"id": "waiver", "reasons": ['ssvc_exploitation active == "active"']}]
