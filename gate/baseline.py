@@ -16,8 +16,8 @@ from typing import Any
 
 from gate.errors import InputError, ShapeError
 from gate.files import read_bytes
-from gate.model import Finding, Gathered, identity
-from gate.outcome import BaselineInfo, FixedFinding
+from gate.model import Finding, Gathered
+from gate.outcome import BaselineInfo, PriorFinding
 from gate.snapshot import FORMAT as SNAPSHOT_FORMAT
 from gate.snapshot import snapshot_from_json
 from gate.timeutil import to_utc
@@ -32,20 +32,6 @@ OTHER_PIPELINE_HINT = ("pass the last report of this build's pipeline, or --base
 
 
 @dataclass(frozen=True)
-class Prior:
-    """A finding of the baseline, reduced to what the ratchet carries forward."""
-
-    vulnerability_id: str
-    packages: tuple[str, ...]
-    severity: str
-    first_seen: date
-
-    @property
-    def identity(self) -> str:
-        return identity(self.vulnerability_id, self.packages)
-
-
-@dataclass(frozen=True)
 class Baseline:
     source: str
     """What the user passed: a file name or the previous build's ARN."""
@@ -53,7 +39,7 @@ class Baseline:
     build: str | None
     """The image build version ARN it describes, when known."""
     pipeline: str | None
-    findings: tuple[Prior, ...]
+    findings: tuple[PriorFinding, ...]
     notes: tuple[str, ...] = ()
     as_of: datetime | None = None
     """When the baseline was judged or fetched: a baseline from after this run's evaluation is refused."""
@@ -90,7 +76,7 @@ def from_findings(findings: Iterable[Finding], *, source: str, target: str | Non
     """
     listed = tuple(findings)
     priors = tuple(
-        Prior(f.vulnerability_id, f.package_names, f.severity,
+        PriorFinding(f.vulnerability_id, f.package_names, f.severity,
               f.first_observed_at.date() if f.first_observed_at else fallback)
         for f in listed
     )
@@ -117,7 +103,7 @@ def _day(value: Any, where: str) -> date:
     raise ShapeError(f"{where} must be a YYYY-MM-DD date, not {str(value)[:40]!r}")
 
 
-def _prior(raw: Any, where: str, evaluated: date | None) -> Prior:
+def _prior(raw: Any, where: str, evaluated: date | None) -> PriorFinding:
     if not isinstance(raw, Mapping):
         raise ShapeError(f"{where} must be an object")
     packages = raw.get("packages")
@@ -132,7 +118,7 @@ def _prior(raw: Any, where: str, evaluated: date | None) -> Prior:
         if fallback is None:
             raise ShapeError(f"{where} has neither firstSeen nor firstObservedAt")
         seen = fallback
-    return Prior(_text(raw, "vulnerabilityId", where) or "", names, _text(raw, "severity", where) or "", seen)
+    return PriorFinding(_text(raw, "vulnerabilityId", where) or "", names, _text(raw, "severity", where) or "", seen)
 
 
 def from_report(doc: Mapping[str, Any], source: str) -> Baseline:
@@ -228,11 +214,11 @@ def compare(base: Baseline, gathered: Gathered, *, pipeline: str | None, any_pip
         seen = first_seen.get(key)
         first_seen[key] = prior.first_seen if seen is None else min(seen, prior.first_seen)
     present = {f.identity for f in gathered.findings}
-    fixed: dict[str, FixedFinding] = {}
+    fixed: dict[str, PriorFinding] = {}
     for prior in base.findings:
         key = prior.identity
         if key not in present and key not in fixed:
-            fixed[key] = FixedFinding(prior.vulnerability_id, tuple(sorted(set(prior.packages))), prior.severity,
+            fixed[key] = PriorFinding(prior.vulnerability_id, tuple(sorted(set(prior.packages))), prior.severity,
                                       first_seen[key])
     return BaselineInfo(source=base.source, target=base.build or base.target, pipeline=base.pipeline,
                         first_seen=first_seen, fixed=tuple(fixed.values()))

@@ -92,12 +92,6 @@ def offline_enrichers(inputs: Inputs) -> list[Enricher]:
     from gate.enrichment.kev import KevEnricher  # noqa: PLC0415
 
     enrichers: list[Enricher] = []
-    if inputs.findings:
-        from gate.sources.ondemand_export import EventEnrichment  # noqa: PLC0415
-
-        events = EventEnrichment(inputs.findings)  # what on-demand scan events say about exploits
-        if events.provides:
-            enrichers.append(events)
     if inputs.finding_details:
         enrichers.append(InspectorExport(inputs.finding_details))
     kev_path, epss_path = inputs.kev_catalog, inputs.epss_scores
@@ -165,12 +159,15 @@ def _open_plan(inputs: Inputs) -> Plan:
     if inputs.snapshot is not None:
         from gate.snapshot import open_snapshot  # noqa: PLC0415
 
-        source, replay = open_snapshot(inputs.snapshot)
-        return Plan(source=source, offline=[replay, *offline], vex=inputs.vex)
+        snapshot, replay = open_snapshot(inputs.snapshot)
+        return Plan(source=snapshot, offline=[replay, *offline], vex=inputs.vex)
     if inputs.findings:
         from gate.sources.export import ExportSource  # noqa: PLC0415
 
-        return Plan(source=ExportSource(inputs.findings), offline=offline, vex=inputs.vex)
+        export = ExportSource(inputs.findings)
+        # NOTE: the files are read here, once; on-demand scan events in them enrich first, like Inspector.
+        events = export.event_enricher()
+        return Plan(source=export, offline=[events, *offline] if events.provides else offline, vex=inputs.vex)
     plan = open_live(inputs, offline)
     plan.vex = inputs.vex
     return plan

@@ -12,6 +12,7 @@ from gate.model import (
     FeedInfo,
     Finding,
     ImageBuilderCheck,
+    identity,
 )
 
 
@@ -132,13 +133,17 @@ class BaselineState(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class FixedFinding:
-    """A finding of the baseline that this build no longer has."""
+class PriorFinding:
+    """A finding of the baseline, reduced to what the ratchet carries forward (and reports when fixed)."""
 
     vulnerability_id: str
     packages: tuple[str, ...]
     severity: str
     first_seen: date
+
+    @property
+    def identity(self) -> str:
+        return identity(self.vulnerability_id, self.packages)
 
 
 @dataclass(frozen=True)
@@ -151,7 +156,7 @@ class BaselineInfo:
     pipeline: str | None
     first_seen: Mapping[str, date]
     """`Finding.identity` -> the day it was first seen, for every finding of the baseline."""
-    fixed: tuple[FixedFinding, ...] = ()
+    fixed: tuple[PriorFinding, ...] = ()
 
 
 @dataclass(frozen=True)

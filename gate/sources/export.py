@@ -14,7 +14,7 @@ from gate.errors import InputError, ShapeError
 from gate.jsondocs import pages_of, read_documents, require_complete, require_unique
 from gate.model import Finding
 from gate.sources.codec import parse_finding
-from gate.sources.ondemand_export import OnDemandFiles, claims
+from gate.sources.ondemand_export import EventEnrichment, OnDemandFiles, claims
 
 WHAT = "the output of `aws imagebuilder list-image-scan-findings`"
 KIND = "an Image Builder scan findings export"
@@ -71,25 +71,37 @@ class ExportSource:
 
     def __init__(self, paths: Sequence[Path]) -> None:
         self.paths = tuple(paths)
+        self._read: tuple[dict[Path, list[Any]], OnDemandFiles, bool] | None = None
 
     @property
     def target(self) -> str:
         return ", ".join(str(p) for p in self.paths)
 
+    def _documents(self) -> tuple[dict[Path, list[Any]], OnDemandFiles, bool]:
+        """Each file read and sorted once: Image Builder pages, or on-demand scan output (EC2 or events)."""
+        if self._read is None:
+            loaded: dict[Path, list[Any]] = {}
+            claimed = False
+            ondemand = OnDemandFiles()  # EC2 `get-image-findings` output and on-demand scan events
+            for path in self.paths:
+                docs = read_documents(path, WHAT)
+                if claims(docs):
+                    ondemand.add(path, docs)
+                    claimed = True
+                else:
+                    loaded[path] = docs
+            if loaded and claimed:
+                raise InputError("--findings mixes Image Builder exports with EC2 on-demand scan output",
+                                 hint="gate judges one scan of one build: give the files of one of them")
+            self._read = (loaded, ondemand, claimed)
+        return self._read
+
+    def event_enricher(self) -> EventEnrichment:
+        """What on-demand scan events among these files say about exploits, from the same single read."""
+        return EventEnrichment(self._documents()[1])
+
     def pages(self) -> Iterator[list[Finding]]:
-        loaded: dict[Path, list[Any]] = {}
-        claimed = False
-        ondemand = OnDemandFiles()  # EC2 `get-image-findings` output and on-demand scan events
-        for path in self.paths:
-            docs = read_documents(path, WHAT)
-            if claims(docs):
-                ondemand.add(path, docs)
-                claimed = True
-            else:
-                loaded[path] = docs
-        if loaded and claimed:
-            raise InputError("--findings mixes Image Builder exports with EC2 on-demand scan output",
-                             hint="gate judges one scan of one build: give the files of one of them")
+        loaded, ondemand, _ = self._documents()
         if loaded:
             for _, page in read_export(list(loaded), loaded=loaded):
                 yield page

@@ -14,8 +14,6 @@ from typing import Any
 
 from gate.errors import IncompleteError, InputError, ScanNotReadyError, ShapeError
 from gate.fields import Source
-from gate.files import read_bytes
-from gate.jsondocs import read_documents
 from gate.model import Enrichment, FeedInfo, Finding
 from gate.sources.ec2_codec import event_scan_id, parse_event_finding, parse_image_finding
 from gate.timeutil import to_utc
@@ -62,6 +60,11 @@ class OnDemandFiles:
         self._ec2: list[tuple[Path, list[Finding]]] = []
         self._scans: dict[str, _Scan] = {}
         self._event_files: list[Path] = []
+
+    @property
+    def event_files(self) -> tuple[Path, ...]:
+        """The files that held EventBridge events."""
+        return tuple(self._event_files)
 
     def add(self, path: Path, docs: Sequence[Any]) -> None:
         items = [i for doc in docs for i in _items(doc)]
@@ -175,33 +178,24 @@ class OnDemandFiles:
             yield findings
 
 
-def _read(paths: Sequence[Path]) -> OnDemandFiles:
-    files = OnDemandFiles()
-    for path in paths:
-        docs = read_documents(path, f"{EC2_WHAT} or {EVENTS_WHAT}")
-        if claims(docs):
-            files.add(path, docs)
-    return files
-
-
 class EventEnrichment:
-    """An `Enricher` over the same `--findings` files: what on-demand finding events say about exploits.
+    """An `Enricher` over the `--findings` files' on-demand scan events: what they say about exploits.
 
-    It reads only files that can hold events (Image Builder exports, tens of MiB, are parsed once, by
-    the source), and only when first asked, after the source has read and checked the same files.
+    It shares the files the source read (`ExportSource.event_enricher`), so nothing is parsed twice.
     """
 
     name = "inspector-events"
 
-    def __init__(self, paths: Sequence[Path]) -> None:
-        self.paths = tuple(p for p in paths if b'"detail-type"' in read_bytes(p))
+    def __init__(self, files: OnDemandFiles) -> None:
+        self._files = files
+        self.paths = files.event_files
         self.provides: frozenset[str] = frozenset({Source.INSPECTOR_EVENTS}) if self.paths else frozenset()
         self._known: dict[str, Enrichment] | None = None
         self._notes: list[str] = []
 
     def _load(self) -> dict[str, Enrichment]:
         if self._known is None:
-            _, self._known, self._notes = _read(self.paths).result()
+            _, self._known, self._notes = self._files.result()
         return self._known
 
     def enrich(self, vulnerability_ids: Collection[str]) -> Mapping[str, Enrichment]:

@@ -15,7 +15,6 @@ from gate.model import Enrichment, Finding, Gathered, ScanResultCondition, Vulne
 from gate.snapshot import snapshot_from_json, snapshot_to_json
 from gate.sources.ec2_codec import parse_event_finding, parse_image_finding, split_title, unread_title
 from gate.sources.export import ExportSource
-from gate.sources.ondemand_export import EventEnrichment
 from gate.sources.scantype import ScanPath, scan_path, scan_result_condition
 from tests.conftest import DATA, EXAMPLES
 
@@ -221,7 +220,7 @@ def test_exploit_data_from_events_reaches_the_policy(tmp_path: Path, isolated_en
     assert main(["check", "--findings", str(events), "--policy", str(policy), *FEEDS,
                  "--report", f"json={report}"]) == ExitCode.VIOLATION
     assert json.loads(report.read_text())["findings"][0]["matchedRules"] == ["exploit"]
-    assert EventEnrichment([events]).enrich(["CVE-2024-1000", "CVE-1"]).keys() == {"CVE-2024-1000"}
+    assert ExportSource([events]).event_enricher().enrich(["CVE-2024-1000", "CVE-1"]).keys() == {"CVE-2024-1000"}
 
 
 def test_events_without_a_scan_complete_event_say_so(tmp_path: Path, isolated_env: Path) -> None:
