@@ -122,5 +122,5 @@ def run(args: argparse.Namespace) -> int:
         reports.publish(evaluation, written)
     code = config.exit_code(evaluation, args.fail_on)
     if code is ExitCode.PASS and evaluation.verdict is Verdict.FAIL:
-        print("gate: policy violations reported; exiting 0 (--fail-on never)", file=sys.stderr)
+        streams.note("policy violations reported; exiting 0 (--fail-on never)")
     return code
