@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gate.baseline import Baseline, BaselineSpec, build_of, compare, pipeline_of
-from gate.enrichment.freshness import DEFAULT_MAX_AGE, require_fresh
+from gate.enrichment.freshness import DEFAULT_MAX_AGE, age_notes, require_fresh
 from gate.enrichment.interface import Enricher, IncrementalEnricher, combine
 from gate.errors import IncompleteError
 from gate.fields import ALWAYS, FIELDS, SUPPLY, Source
@@ -23,12 +23,10 @@ from gate.outcome import Evaluation
 from gate.policy.compile import referenced
 from gate.sources.ec2_codec import unread_title
 from gate.sources.interface import FindingSource
-from gate.timeutil import age_days
 
 if TYPE_CHECKING:
     from gate.policy.loader import Policy
 
-STALE_FEED_DAYS = 7
 
 
 @dataclass
@@ -123,11 +121,7 @@ def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
     if unread:
         notes.append(f"{unread} findings have a title gate cannot split into vulnerability id and packages; "
                      "they are judged under their whole title")
-    for feed in gathered.feeds:
-        age = age_days(feed.as_of, now)
-        if age is not None and age > STALE_FEED_DAYS:
-            notes.append(f"{feed.name} data is {age} days old ({feed.as_of.date() if feed.as_of else '?'}); "
-                         "refresh it with `gate feeds update` or newer files")
+    notes.extend(age_notes(gathered.feeds, now))
     return tuple(notes)
 
 

@@ -11,11 +11,12 @@ from typing import Any
 from gate.cli import streams
 from gate.enrichment.cache import default_cache_dir
 from gate.enrichment.feeds import EPSS_FILE, KEV_FILE, feeds_dir
+from gate.enrichment.freshness import NOTE_AFTER_DAYS
 from gate.errors import ExitCode, ShapeError
 from gate.timeutil import to_utc
 
-FRESH_DAYS = 7
-"""Older data is stale: `gate check` says so in its notes (STALE_FEED_DAYS there)."""
+FRESH_DAYS = NOTE_AFTER_DAYS
+"""Older data is stale: `gate check` says so in its notes too."""
 
 
 def register(actions: Any) -> None:

@@ -1,4 +1,4 @@
-"""Refuse a run whose KEV or EPSS data is older than the allowed age, or undated, at the evaluation time."""
+"""How old a run's data may be: refuse KEV/EPSS data past the limit (or undated), note any data past a week."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ DEFAULT_MAX_AGE = timedelta(days=30)
 """CISA adds KEV entries several times a week and FIRST rescores EPSS daily: a month is already generous."""
 FUTURE_SLACK = timedelta(days=1)
 """Clock skew and time zones: a feed published 'tomorrow' somewhere is still real."""
+NOTE_AFTER_DAYS = 7
+"""Data older than this is worth a note in every report, well before the limit refuses it."""
 CHECKED = (kev.FEED_NAME, epss.FEED_NAME)
 """Feeds whose age bounds what a run may conclude; Inspector answers have their own cache TTL."""
 
@@ -48,3 +50,14 @@ def require_fresh(feeds: Iterable[FeedInfo], now: datetime, max_age: timedelta =
             raise FeedError(f"{feed.name} from {feed.source} is data of {utc(feed.as_of).date().isoformat()}, "
                             f"{shown} before the evaluation time {utc(now).date().isoformat()} "
                             f"(limit {_age_text(max_age)})", hint=fix)
+
+
+def age_notes(feeds: Iterable[FeedInfo], now: datetime) -> list[str]:
+    """One note per source whose data is more than a week old at `now`."""
+    notes: list[str] = []
+    for feed in feeds:
+        age = age_days(feed.as_of, now)
+        if feed.as_of is not None and age is not None and age > NOTE_AFTER_DAYS:
+            notes.append(f"{feed.name} data is {age} days old ({utc(feed.as_of).date()}); "
+                         "refresh it with `gate feeds update` or newer files")
+    return notes
