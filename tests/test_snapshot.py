@@ -156,3 +156,17 @@ def test_an_unwritable_path_is_reported(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(UnreadableInputError, match="cannot write the snapshot"):
         write_snapshot(tmp_path / "file" / "snapshot.json", _gathered())
+
+
+def test_a_snapshot_whose_feeds_name_no_kinds_cannot_answer_kev(tmp_path: Path, isolated_env: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    """Feeds that do not say what they provide (a snapshot older than `provides`) answer nothing: exit 3."""
+    path = tmp_path / "old.json"
+    write_snapshot(path, _gathered())
+    assert main(["check", "--snapshot", str(path), "--no-cached-feeds"]) == ExitCode.INCOMPLETE
+    assert "reads `kev`, which no source in this run can answer" in capsys.readouterr().err
+    told = _gathered()
+    told = Gathered(told.target, told.findings, told.enrichments,
+                    (FeedInfo("Amazon Inspector", "inspector2 us-east-1", WHEN, "2 ids", provides=("inspector",)),))
+    write_snapshot(path, told)
+    assert main(["check", "--snapshot", str(path), "--no-cached-feeds", "--as-of", "2026-11-21"]) == ExitCode.VIOLATION
