@@ -7,23 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-SEVERITY_ORDER: tuple[str, ...] = (
-    "CRITICAL",
-    "HIGH",
-    "MEDIUM",
-    "LOW",
-    "INFORMATIONAL",
-    "UNTRIAGED",
-)
-"""Known severities, most severe first; Image Builder's field is a free string, so others may occur."""
-
-
-def severity_rank(severity: str) -> int:
-    """Sort key: CRITICAL first, unknown severities last."""
-    try:
-        return SEVERITY_ORDER.index(severity)
-    except ValueError:
-        return len(SEVERITY_ORDER)
+from gate.vocab import identity
 
 
 @dataclass(frozen=True)
@@ -123,11 +107,6 @@ class Finding:
             f"{p.name}@{p.installed}/{p.arch or ''}/{p.file_path or ''}" for p in self.packages
         )
         return f"{self.vulnerability_id}|{','.join(parts)}"
-
-
-def identity(vulnerability_id: str, package_names: tuple[str, ...] | list[str]) -> str:
-    """`Finding.identity` from its parts, for findings read back from a report."""
-    return f"{vulnerability_id}|{','.join(sorted(set(package_names)))}"
 
 
 @dataclass(frozen=True)

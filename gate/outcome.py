@@ -6,14 +6,12 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from gate.model import (
-    Enrichment,
-    FeedInfo,
-    Finding,
-    ImageBuilderCheck,
-    identity,
-)
+from gate.vocab import identity
+
+if TYPE_CHECKING:
+    from gate.model import Enrichment, FeedInfo, Finding, ImageBuilderCheck
 
 
 class Decision(enum.StrEnum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING
 from urllib.parse import quote, urlsplit
@@ -106,8 +107,12 @@ def markdown_code(text: str) -> str:
     return f"{fence} {text} {fence}"
 
 
+@functools.lru_cache(maxsize=4096)
 def safe_url(url: str | None) -> str | None:
-    """An http(s) URL with every character that could end a Markdown link percent-encoded."""
+    """An http(s) URL with every character that could end a Markdown link percent-encoded.
+
+    Cached: findings of one CVE share their advisory URL, and urllib's split and quote are slow.
+    """
     if not url:
         return None
     url = neutralise(url).strip()

@@ -6,9 +6,10 @@ import math
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from gate.model import SEVERITY_ORDER, Enrichment, FeedInfo, Provenance, Sourced, VulnerablePackage, severity_rank
+from gate.model import Enrichment, FeedInfo, Provenance, Sourced, VulnerablePackage
 from gate.outcome import BaselineState, Decision, Evaluation, FindingResult, RuleMatch, VexStatement
 from gate.timeutil import age_days, utc_day
+from gate.vocab import SEVERITY_ORDER, severity_rank
 
 DECISION_ORDER: tuple[Decision, ...] = (
     Decision.FAIL,

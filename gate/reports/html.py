@@ -21,11 +21,12 @@ from typing import Any
 import markupsafe
 
 from gate.files import package_folder
-from gate.model import Finding, severity_rank
+from gate.model import Finding
 from gate.outcome import Decision, Evaluation, FindingResult, PolicyException
 from gate.reports import digest, escape, explain, html_page, svg
 from gate.reports.interface import ReportOptions
 from gate.timeutil import utc
+from gate.vocab import severity_rank
 
 TITLE_LIMIT = 500
 """Characters of a title shown in the table; the full description sits behind a disclosure."""
