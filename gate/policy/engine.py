@@ -7,21 +7,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from gate.declared import Action, PolicyException, VexStatement
 from gate.errors import PolicyError
 from gate.fields import Context, facts_for, getters
 from gate.model import Enrichment, FeedInfo, Finding
 from gate.outcome import (
-    Action,
     BaselineInfo,
     BaselineState,
     Decision,
     Evaluation,
     FindingResult,
-    PolicyException,
     Revocation,
     RuleMatch,
     Verdict,
-    VexStatement,
 )
 from gate.policy.compile import referenced
 from gate.policy.loader import Policy, Rule

@@ -9,9 +9,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gate.declared import Action, PolicyException, RuleInfo
 from gate.errors import ExprError, PolicyError, PolicyErrors
 from gate.files import package_folder
-from gate.outcome import Action, PolicyException, RuleInfo
 from gate.policy import yamlsrc
 from gate.policy.compile import ExplainFunction, PolicyFunction, compile_policy
 from gate.policy.expr import Node, parse, suggest

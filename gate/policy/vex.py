@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from gate.declared import VexStatement
 from gate.errors import PolicyError, ShapeError
 from gate.files import package_folder, read_bytes
 from gate.model import Finding, VulnerablePackage
-from gate.outcome import VexStatement
 from gate.policy import jsonsrc
 from gate.policy.loader import dotted
 from gate.policy.yamlsrc import Document

@@ -6,8 +6,9 @@ import math
 from collections.abc import Iterable
 from datetime import date, datetime
 
+from gate.declared import VexStatement
 from gate.model import Enrichment, FeedInfo, Provenance, Sourced, VulnerablePackage
-from gate.outcome import BaselineState, Decision, Evaluation, FindingResult, RuleMatch, VexStatement
+from gate.outcome import BaselineState, Decision, Evaluation, FindingResult, RuleMatch
 from gate.timeutil import age_days, utc_day
 from gate.vocab import SEVERITY_ORDER, severity_rank
 

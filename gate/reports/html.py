@@ -20,9 +20,10 @@ from typing import Any
 
 import markupsafe
 
+from gate.declared import PolicyException
 from gate.files import package_folder
 from gate.model import Finding
-from gate.outcome import Decision, Evaluation, FindingResult, PolicyException
+from gate.outcome import Decision, Evaluation, FindingResult
 from gate.reports import digest, escape, explain, html_page, svg
 from gate.reports.interface import ReportOptions
 from gate.timeutil import utc

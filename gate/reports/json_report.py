@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from gate import __version__
-from gate.outcome import Evaluation, FindingResult, VexStatement
+from gate.declared import VexStatement
+from gate.outcome import Evaluation, FindingResult
 from gate.reports.interface import ReportOptions
 from gate.serialize import enrichment_to_json
 

@@ -36,7 +36,8 @@ from typing import Any
 from urllib.parse import quote
 
 from gate import __version__
-from gate.outcome import Action, Decision, Evaluation, FindingResult, RuleInfo, Verdict
+from gate.declared import Action, RuleInfo
+from gate.outcome import Decision, Evaluation, FindingResult, Verdict
 from gate.reports import escape, explain
 from gate.reports.interface import ReportOptions
 from gate.timeutil import utc
