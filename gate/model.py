@@ -100,9 +100,12 @@ class Finding:
         """The finding across builds of one pipeline: the vulnerability and the package names (not versions)."""
         return identity(self.vulnerability_id, self.package_names)
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        """A stable identity for this finding: the vulnerability and the exact packages it names."""
+        """A stable identity for this finding: the vulnerability and the exact packages it names.
+
+        Cached (every report sorts and names findings by it); a frozen finding's key cannot change.
+        """
         parts = sorted(
             f"{p.name}@{p.installed}/{p.arch or ''}/{p.file_path or ''}" for p in self.packages
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from datetime import date, datetime
@@ -35,8 +36,12 @@ def day_text(value: date | datetime | None) -> str:
     return utc_day(value).isoformat() if value is not None else "unknown date"
 
 
+@functools.lru_cache(maxsize=8192)
 def number(value: float) -> str:
-    """Three significant digits written out in full (`0.00009`, `0.937`, `97`), never `9e-05`."""
+    """Three significant digits written out in full (`0.00009`, `0.937`, `97`), never `9e-05`.
+
+    Cached: every format writes the same few hundred scores, each several times.
+    """
     if not math.isfinite(value) or value == 0:
         return "0" if value == 0 else str(value)
     decimals = max(2 - math.floor(math.log10(abs(value))), 0)
