@@ -6,6 +6,7 @@ import functools
 import math
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
 from gate.declared import VexStatement
 from gate.model import Enrichment, FeedInfo, Provenance, Sourced, VulnerablePackage
@@ -272,3 +273,14 @@ def exception_lines(evaluation: Evaluation) -> tuple[str, ...]:
                 f"{label}: {exc.id} for {exc.vulnerability} ({verb} {exc.expires.isoformat()}{owner}): {exc.reason}"
             )
     return tuple(lines)
+
+
+def image_builder_check(evaluation: Evaluation) -> dict[str, Any] | None:
+    """What the image's own `scanResultCondition` decides for the same findings, as the JSON and SARIF
+    reports carry it; None when the scan type has no such condition."""
+    check = evaluation.image_builder_check
+    if check is None:
+        return None
+    return {"verdict": "pass" if check.passed else "fail",
+            "maximumSeverityLabel": check.condition.maximum_severity_label,
+            "fixAvailable": check.condition.fix_available, "counted": check.counted, "exceeding": check.exceeding}

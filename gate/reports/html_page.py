@@ -105,7 +105,10 @@ def _header(page: Page) -> list[Markup]:
         lines.append(_fill("· target <code>{}</code>", evaluation.target))
     if page.stamp:
         lines.append(_fill("· evaluated <time>{}</time>", page.stamp))
-    return [*lines, Markup("</p>"), Markup("</header>")]
+    lines.append(Markup("</p>"))
+    if evaluation.image_builder_check is not None:
+        lines.append(_fill('<p class="meta" id="image-builder-check">{}</p>', evaluation.image_builder_check.text))
+    return [*lines, Markup("</header>")]
 
 
 def _fixes(page: Page) -> list[Markup]:

@@ -265,6 +265,9 @@ def _run_properties(evaluation: Evaluation) -> JsonObject:
     }
     if evaluation.target:
         properties["target"] = evaluation.target
+    check = explain.image_builder_check(evaluation)
+    if check is not None:
+        properties["imageBuilderCheck"] = check
     if evaluation.baseline is not None:
         properties["baseline"] = evaluation.baseline.target or evaluation.baseline.source
         properties["fixed"] = [
