@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
@@ -183,3 +184,23 @@ def test_json_keeps_text_as_data() -> None:
     doc = json.loads(_render(JsonReport()))
     titles = [f["title"] for f in doc["findings"]]
     assert any(HOSTILE_BITS[0] in (t or "") for t in titles)
+
+
+_RAW_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+"""What `escape.neutralise` shows as `\\x1b`: none of it may reach a page raw (tab, LF and CR aside)."""
+
+
+def _outside_assets(page: str) -> str:
+    """The page without gate's own CSS and JS (trusted package data): everything drawn from data."""
+    return re.sub(r"<style>.*?</style>|<script>.*?</script>", "", page, flags=re.DOTALL)
+
+
+@pytest.mark.parametrize("severity", ["HIGH\x1b[5m|<b>", "\u202eHGIH\u2066", "LOW\x85next\u2028line", "LOW \ud800"])
+def test_html_shows_no_raw_control_character_anywhere(severity: str) -> None:
+    # EC2's SeverityLabel is free text (only upper-cased), and the severity chart labels its bars with it.
+    results = tuple(replace(r, finding=replace(r.finding, severity=severity)) for r in HOSTILE_EVALUATION.results)
+    page = HtmlReport().render(replace(HOSTILE_EVALUATION, results=results), ReportOptions())
+    page.encode("utf-8")  # a lone surrogate is replaced, or writing the report fails
+    found = [page[max(m.start() - 60, 0):m.start() + 5] for m in _RAW_CONTROL.finditer(_outside_assets(page))]
+    assert found == []
+    assert 'id="chart-decisions"' in page
