@@ -186,7 +186,8 @@ def test_json_keeps_text_as_data() -> None:
     assert any(HOSTILE_BITS[0] in (t or "") for t in titles)
 
 
-_RAW_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_RAW_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+                          "\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 """What `escape.neutralise` shows as `\\x1b`: none of it may reach a page raw (tab, LF and CR aside)."""
 
 
