@@ -28,7 +28,8 @@ _JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]|~$]")
 _MD_PUNCTUATION = "`*_[]|~$"
 """Escaped with a backslash after the backslash itself (so no escape of ours can be undone)."""
-_MD_LEADING = re.compile(r"^(\d*)([#+=.)-])")
+_MD_LEADING = re.compile(r"^([0-9]*)([#+=.)-])")
+"""A list number is ASCII digits (CommonMark); `\\d` would also take `١`, which `_MD_LEADERS` skips."""
 _MD_LEADERS = frozenset("0123456789#+=.)-")
 _MD_PING = re.compile(r"(?<![\w.])@(?=\w)")
 _URL_SAFE = ":/?#@!$&'*+,;=%-._~"
@@ -53,7 +54,9 @@ def _plain(text: str) -> bool:
 
 def neutralise(text: str, *, keep_newlines: bool = False) -> str:
     """Make control characters visible as `\\x1b` so they cannot drive a terminal or a parser."""
-    if _plain(text):  # NOTE: most text is; this is 10x faster than the substitutions below
+    # NOTE: most text is plain; this is 10x faster than the substitutions below. A str subclass
+    # (Markup, or anything with __html__) takes the full path, which returns a plain str like any other.
+    if type(text) is str and _plain(text):
         return text
     text = _CONTROL.sub(_visible, scrub(text))
     if keep_newlines:
