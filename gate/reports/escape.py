@@ -70,7 +70,7 @@ def clip(text: str, limit: int) -> str:
 
 
 def html(text: str) -> markupsafe.Markup:
-    """HTML-escape (markupsafe), after scrubbing; Jinja applies this to every interpolated string."""
+    """HTML-escape (markupsafe), after scrubbing; the HTML page applies this to every value it shows."""
     import markupsafe  # noqa: PLC0415 - only HTML needs it; every command loads this module for stderr
 
     return markupsafe.escape(neutralise(text, keep_newlines=True))
