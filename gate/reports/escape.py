@@ -23,7 +23,8 @@ _COMMAND_START = re.compile(r"^(\s*):(?=:)")
 """A workflow command: the runner trims leading whitespace and looks for `::`."""
 V1_COMMAND = "##["
 """The runner's older command prefix, honoured anywhere in a line, not only at its start."""
-_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]|##\\[")
+_JSON_UNSAFE_CHAR = re.compile("[\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+_JSON_UNSAFE = re.compile(f"{_JSON_UNSAFE_CHAR.pattern}|##\\[")
 """What json.dumps(ensure_ascii=False) leaves raw that a terminal, an encoder or the runner acts on."""
 _MD_SPECIAL = re.compile(r"[\\`*_\[\]|~$]")
 _MD_PUNCTUATION = "`*_[]|~$"
@@ -173,4 +174,6 @@ def json_text(text: str) -> str:
     bidi or line-separator character and no `##[`; those occur only inside strings, where
     `\\uXXXX` means the same. json.dumps already escapes C0 controls, so no line starts with `::`.
     """
+    if V1_COMMAND not in text and not _JSON_UNSAFE_CHAR.search(text):  # NOTE: a class alone scans 2-3x faster
+        return text
     return _JSON_UNSAFE.sub(_json_escape, text)

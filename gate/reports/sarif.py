@@ -126,6 +126,8 @@ def _escaped(text: str) -> str:
     line-separator characters and `##[` are spelled as escapes: the same value, which
     `streams.document` would otherwise escape on stdout only, after the budget was counted.
     """
+    if escape.json_text(text) is text:  # NOTE: nothing to escape, no surrogate either: the usual case, one scan
+        return text
     return escape.json_text(escape.scrub(text))
 
 

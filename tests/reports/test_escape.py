@@ -156,6 +156,12 @@ def test_json_text_is_the_same_value_without_raw_controls() -> None:
     assert "ü" in escaped  # ordinary text stays readable
 
 
+@given(TEXT)
+def test_json_text_fast_path_changes_nothing(text: str) -> None:
+    document = json.dumps({"k": text, "##[": [text]}, ensure_ascii=False)
+    assert escape.json_text(document) == escape._JSON_UNSAFE.sub(escape._json_escape, document)
+
+
 def test_workflow_escapes() -> None:
     assert escape.workflow_data("50%\r\nnext::x") == "50%25%0D%0Anext::x"
     assert escape.workflow_property("a:b,c%") == "a%3Ab%2Cc%25"
