@@ -144,3 +144,16 @@ def test_check_with_invalid_policy_exits_2_before_reading_findings(
 def test_schema_command_prints_the_shipped_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "schema"]) == 0
     assert '"title": "gate policy, version 1"' in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_policy_with_very_many_rules_loads_or_is_refused_in_one_line(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # Within the 1 MiB limit: the deciding function's rule bit 1 << 14300 has more than the 4,300
+    # digits Python writes out, which ended in 'internal error: ValueError' (exit 3).
+    count = 14_300
+    path = tmp_path / "wide.yaml"
+    path.write_text("version: 1\nrules:\n" + "".join(f"  - {{id: r{i}, when: kev, action: fail}}\n"
+                                                     for i in range(count)))
+    assert main(["policy", "validate", str(path)]) == ExitCode.PASS
+    assert capsys.readouterr().out == f"{path}: ok ({count} rules, 0 exceptions)\n"
