@@ -56,7 +56,8 @@ def read_bytes(path: Path) -> bytes:
 def read_raw(path: Path) -> bytes:
     """The file's bytes as stored (still compressed), bounded."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)  # NOTE: a pipe or /dev/zero never ends; one byte more says "too large"
     except FileNotFoundError as e:
         raise UnreadableInputError(f"{path}: no such file", hint="check the path") from e
     except IsADirectoryError as e:

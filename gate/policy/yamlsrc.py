@@ -76,8 +76,8 @@ def _hidden(text: str, path: str) -> None:
             continue  # NOTE: a byte order mark that starts the file, and CRLF line ends, are the encoding's
         if ord(char) < 0xA0 or char in "\ufffe\uffff" or _kind(char) in _HIDDEN_KINDS:
             line_start = text.rfind("\n", 0, at) + 1
-            raise PolicyError(f"U+{ord(char):04X} is not allowed: a policy holds no control, invisible or "
-                              "line-separator character (it would not read as it shows)",
+            raise PolicyError(f"U+{ord(char):04X} is not allowed: a file gate reads as YAML holds no control, "
+                              "invisible or line-separator character (it would not read as it shows)",
                               path=path, line=text.count("\n", 0, at) + 1, column=at - line_start + 1)
 
 
@@ -138,7 +138,7 @@ def _build(node: yaml.Node, where: JsonPath, doc: Document, ctor: _Constructor) 
     doc.marks[where] = (node.start_mark.line + 1, node.start_mark.column + 1)
     if node.tag != _PLAIN_TAGS.get(type(node), node.tag):
         # NOTE: read as a plain mapping or list, `!!set`, `!!omap` or `!!python/...` would be dropped unseen.
-        raise PolicyError(f"the tag {node.tag} is not supported (a policy holds plain mappings and lists)",
+        raise PolicyError(f"the tag {node.tag} is not supported (gate reads plain mappings and lists)",
                           path=doc.path, line=node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}

@@ -76,7 +76,7 @@ def test_hostile_policies(text: str, message: str, tmp_path: Path, isolated_env:
     assert _one_line(capsys) == f"{tmp_path}/{message}"
 
 
-HIDDEN = ("is not allowed: a policy holds no control, invisible or line-separator character "
+HIDDEN = ("is not allowed: a file gate reads as YAML holds no control, invisible or line-separator character "
           "(it would not read as it shows)")
 RULE = '  - {id: crit, when: severity == "CRITICAL", action: fail}\n'
 XZ_WAIVER = "exceptions: [{vulnerability: CVE-2024-3094, reason: x, expires: 2099-01-01}]"
@@ -100,10 +100,10 @@ XZ_WAIVER = "exceptions: [{vulnerability: CVE-2024-3094, reason: x, expires: 209
     # a tag on a list or mapping was dropped: this loaded as the plain list of rules
     ("version: 1\nrules: !!python/object/apply:os.system [{id: crit, when: kev, action: fail}]\n",
      "p.yaml:2: the tag tag:yaml.org,2002:python/object/apply:os.system is not supported "
-     "(a policy holds plain mappings and lists)"),
+     "(gate reads plain mappings and lists)"),
     ("version: 1\nrules:\n" + RULE + "exceptions:\n  - {vulnerability: CVE-2024-3094, packages: !!set {xz: null}, "
      "reason: x, expires: 2099-01-01}\n",
-     "p.yaml:5: the tag tag:yaml.org,2002:set is not supported (a policy holds plain mappings and lists)"),
+     "p.yaml:5: the tag tag:yaml.org,2002:set is not supported (gate reads plain mappings and lists)"),
 ])
 def test_policies_that_would_not_read_as_they_show(text: str, message: str, tmp_path: Path, isolated_env: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
