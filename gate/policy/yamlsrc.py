@@ -47,13 +47,14 @@ class Document:
 
 def read_text(path: Path) -> str:
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise PolicyError(f"file larger than {MAX_BYTES // 1024} KiB", path=str(path))
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)  # NOTE: bounded even where st_size says nothing (a FIFO)
     except FileNotFoundError as e:
         raise UnreadableInputError(f"{path}: no such file", hint="check the path") from e
     except OSError as e:
         raise UnreadableInputError(f"{path}: cannot read ({e.strerror or e})") from e
+    if len(data) > MAX_BYTES:
+        raise PolicyError(f"file larger than {MAX_BYTES // 1024} KiB", path=str(path))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from pathlib import Path
 
 import pytest
 
 from gate.cli.main import main
 from gate.errors import ExitCode, PolicyError
+from gate.policy import yamlsrc
 from gate.policy.loader import load_policy, parse_policy
 
 GOOD = """\
@@ -105,6 +109,27 @@ def test_huge_file_is_refused(tmp_path: Path) -> None:
     path.write_text("# " + "x" * (2 * 1024 * 1024))
     with pytest.raises(PolicyError, match="larger than"):
         load_policy(str(path))
+
+
+def test_an_endless_policy_test_file_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
+    # A FIFO says st_size 0, so the size check before reading passed and everything was read.
+    fifo = tmp_path / "p.test.yaml"
+    os.mkfifo(fifo)
+    written = 0
+
+    def produce() -> None:
+        nonlocal written
+        with contextlib.suppress(BrokenPipeError), fifo.open("wb") as out:
+            for _ in range(4096):  # 16 MiB, if anyone reads it all
+                out.write(b"#" * 4096)
+                written += 4096
+
+    writer = threading.Thread(target=produce)
+    writer.start()
+    with pytest.raises(PolicyError, match="larger than 1024 KiB"):
+        yamlsrc.read_text(fifo)
+    writer.join(timeout=30)
+    assert written < 4 * 1024 * 1024
 
 
 def test_missing_policy_file_is_a_usage_error(tmp_path: Path) -> None:
