@@ -95,10 +95,10 @@ sys.exit(code)
 TARGET_COLD, TARGET_WARM, TARGET_STARTUP_S, TARGET_AFTER_S = 1.1, 1.03, 0.1, 0.1
 
 
-STEPS = (("last_page", "gathered", "Inspector's last answers"), ("gathered", "judged", "judge"),
-         ("judged", "written", "reports"), ("written", "returned", "summary, rest of main"),
-         ("last_page", "returned", "(bare: the recount)"), ("returned", "ended", "interpreter exit"))
-"""The steps after the last page, between the wrapper's marks (a missing mark leaves its step out)."""
+STEPS = (("last_page", "gathered", "Inspector's last answers", "gate"), ("gathered", "judged", "judge", "gate"),
+         ("judged", "written", "reports", "gate"), ("written", "returned", "summary, rest of main", "gate"),
+         ("last_page", "returned", "the recount", "bare"), ("returned", "ended", "interpreter exit", "both"))
+"""The steps after the last page, between the wrapper's marks, and whose they are (a missing mark leaves one out)."""
 
 
 def timed(kind: str, args: list[str], env: dict[str, str], scratch: Path, host: ProcessHost) -> dict[str, float]:
@@ -114,8 +114,8 @@ def timed(kind: str, args: list[str], env: dict[str, str], scratch: Path, host: 
     marks["ended"] = ended
     out = {"wall": ended - began, "startup": marks["first"] - began, "after": ended - marks["last_page"],
            "emulator cpu": host.cpu() - emulator_cpu}
-    for start, end, label in STEPS:
-        if marks.get(start) and marks.get(end) and (label.startswith("(bare") == (kind == "bare")):
+    for start, end, label, whose in STEPS:
+        if marks.get(start) and marks.get(end) and whose in (kind, "both"):
             out[label] = marks[end] - marks[start]
     return out
 
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, b in best.items():
         print(f"| {name} | {b['wall']:.3f} | {b['wall'] / bare['wall']:.2f}× | {b['startup']:.3f} | {b['after']:.3f} |")
     # NOTE: each column's best separately (medians would hide the floor; noise only adds).
-    steps = [label for _, _, label in STEPS]
+    steps = [label for _, _, label, _ in STEPS]
     print("\nafter the last page, step by step (s, best of each); emulator CPU s per process (it shares the CPU)\n")
     print("| process | " + " | ".join(steps) + " | emulator CPU s |")
     print("|---|" + "---:|" * (len(steps) + 1))
