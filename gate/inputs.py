@@ -85,24 +85,30 @@ def build_cache(inputs: Inputs) -> Cache | None:
 
 def offline_enrichers(inputs: Inputs) -> list[Enricher]:
     """On-demand scan events, saved Inspector answers, then the KEV catalog and EPSS (given, or cached)."""
-    from gate.enrichment.epss import EpssEnricher  # noqa: PLC0415
-    from gate.enrichment.feeds import cached_feed_paths  # noqa: PLC0415
-    from gate.enrichment.feedstore import open_epss, open_kev  # noqa: PLC0415
-    from gate.enrichment.inspector_export import InspectorExport  # noqa: PLC0415
-    from gate.enrichment.kev import KevEnricher  # noqa: PLC0415
-
+    # NOTE: each module is imported only when the run uses it: a live run without feeds reaches its first
+    # AWS request sooner.
     enrichers: list[Enricher] = []
     if inputs.finding_details:
+        from gate.enrichment.inspector_export import InspectorExport  # noqa: PLC0415
+
         enrichers.append(InspectorExport(inputs.finding_details))
     kev_path, epss_path = inputs.kev_catalog, inputs.epss_scores
     if inputs.cached_feeds and (kev_path is None or epss_path is None):
+        from gate.enrichment.feeds import cached_feed_paths  # noqa: PLC0415
+
         cached_kev, cached_epss = cached_feed_paths(cache_dir(inputs))
         kev_path = kev_path or cached_kev
         epss_path = epss_path or cached_epss
     # NOTE: a feed is validated in full on its first use and indexed in the cache; later runs read its index.
     if kev_path:
+        from gate.enrichment.feedstore import open_kev  # noqa: PLC0415
+        from gate.enrichment.kev import KevEnricher  # noqa: PLC0415
+
         enrichers.append(KevEnricher(open_kev(kev_path, cache_dir(inputs))))
     if epss_path:
+        from gate.enrichment.epss import EpssEnricher  # noqa: PLC0415
+        from gate.enrichment.feedstore import open_epss  # noqa: PLC0415
+
         enrichers.append(EpssEnricher(open_epss(epss_path, cache_dir(inputs))))
     enrichers.extend(vulnrichment_enrichers(inputs))
     return enrichers
