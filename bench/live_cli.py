@@ -4,7 +4,9 @@ Uses `bench/aws_flow.py`'s seeded emulator (2,000 findings, 800 CVEs, 50 ms a ca
 process. Each timed process runs under the same small wrapper, which notes (wall clock) when its first
 request is sent and when the last `ListImageScanFindings` page has arrived, so the script reports:
 start-up to the first request, the whole process, and what follows the last page (evaluation,
-reports, exit). gate runs cold (a fresh cache folder each time) and warm (the cache of its previous run).
+reports, exit), with the steps after the last page. gate runs cold (a fresh cache folder each time) and
+warm (the cache of its previous run). `--floor` adds the bare listing plus gate's Inspector calls in plain
+boto3 threads: the cold run's floor for a one-process boto3 client.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from aws_flow import CVES, FINDINGS, IMAGE, LATENCY, SEED, ProcessHost, make_data, point_boto3_at
 from harness import machine
@@ -68,15 +72,34 @@ class MarkingFinder:
         return spec
 sys.meta_path.insert(0, MarkingFinder())
 try:
-    if sys.argv[1] == "bare":
+    if sys.argv[1] in ("bare", "floor"):
         import boto3
         client = boto3.client("imagebuilder")
         image = sys.argv[2]
+        if sys.argv[1] == "floor":
+            # The bare listing plus gate's Inspector calls (same operations and parameters), made by 8 plain boto3
+            # threads as the pages arrive: what any boto3 client doing this work in one process pays.
+            import threading
+            from concurrent.futures import Future, ThreadPoolExecutor
+            with open(sys.argv[3]) as f:
+                after_page = json.load(f)
+            made = Future()
+            threading.Thread(target=lambda: made.set_result(boto3.client("inspector2")), daemon=True).start()
+            pool = ThreadPoolExecutor(max_workers=8)
+            def call(operation, params):
+                getattr(made.result(), operation)(**params)
         client.get_image(imageBuildVersionArn=image)
         by_image = [{"name": "imageBuildVersionArn", "values": [image]}]
-        for _ in client.get_paginator("list_image_scan_findings").paginate(filters=by_image, maxResults=25):
-            pass
+        listing = client.get_paginator("list_image_scan_findings").paginate(filters=by_image, maxResults=25)
+        for page, _ in enumerate(listing):
+            if sys.argv[1] == "floor":
+                for operation, params in after_page.get(str(page), []):
+                    pool.submit(call, operation, params)
         client.list_image_scan_finding_aggregations(filter=by_image[0])
+        if sys.argv[1] == "floor":
+            for operation, params in after_page.get("end", []):
+                pool.submit(call, operation, params)
+            pool.shutdown(wait=True)
         marks["returned"] = time.time()
         code = 0
     else:
@@ -97,7 +120,8 @@ TARGET_COLD, TARGET_WARM, TARGET_STARTUP_S, TARGET_AFTER_S = 1.1, 1.03, 0.1, 0.1
 
 STEPS = (("last_page", "gathered", "Inspector's last answers", "gate"), ("gathered", "judged", "judge", "gate"),
          ("judged", "written", "reports", "gate"), ("written", "returned", "summary, rest of main", "gate"),
-         ("last_page", "returned", "the recount", "bare"), ("returned", "ended", "interpreter exit", "both"))
+         ("last_page", "returned", "the recount (floor: and its calls)", "bare"),
+         ("returned", "ended", "interpreter exit", "both"))
 """The steps after the last page, between the wrapper's marks, and whose they are (a missing mark leaves one out)."""
 
 
@@ -115,8 +139,24 @@ def timed(kind: str, args: list[str], env: dict[str, str], scratch: Path, host: 
     out = {"wall": ended - began, "startup": marks["first"] - began, "after": ended - marks["last_page"],
            "emulator cpu": host.cpu() - emulator_cpu}
     for start, end, label, whose in STEPS:
-        if marks.get(start) and marks.get(end) and whose in (kind, "both"):
+        if marks.get(start) and marks.get(end) and whose in ({kind, "both"} | ({"bare"} if kind == "floor" else set())):
             out[label] = marks[end] - marks[start]
+    return out
+
+
+def inspector_calls(host: ProcessHost) -> dict[str, list[tuple[str, Any]]]:
+    """The Inspector calls the host answered, by the listing page after which to make each (boto3 method names).
+
+    A call answered after j pages is made after page j-1 (one page early, so the floor is not late).
+    """
+    out: dict[str, list[tuple[str, Any]]] = {}
+    pages = 0
+    for call in host.calls():
+        if call.operation == "ListImageScanFindings":
+            pages += 1
+        elif call.service == "inspector2":
+            method = re.sub(r"(?<!^)(?=[A-Z])", "_", call.operation).lower()
+            out.setdefault(str(max(0, pages - 2)), []).append((method, call.params))
     return out
 
 
@@ -126,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency", type=float, default=LATENCY)
     parser.add_argument("--compare-with", type=Path, metavar="DIR",
                         help="also time the gate package in DIR (e.g. `git archive main` unpacked), interleaved")
+    parser.add_argument("--floor", action="store_true",
+                        help="also time the bare listing plus gate's Inspector calls in plain boto3 threads")
     args = parser.parse_args(argv)
     print(machine())
     data = make_data(SEED, FINDINGS, CVES)
@@ -141,8 +183,16 @@ def main(argv: list[str] | None = None) -> int:
             check = ["check", "--image-build-version-arn", IMAGE, "--report", f"json={scratch / 'report.json'}",
                      "--no-cached-feeds"]
             timed("bare", [IMAGE], base, scratch, host)  # warm-up: bytecode and page cache
+            # NOTE: gate's Inspector calls, recorded from one cold run, for the floor process to make too.
+            host.reset_calls()
+            timed("gate", check, dict(base, GATE_CACHE_DIR=str(scratch / "cache-record")), scratch, host)
+            calls = scratch / "inspector-calls.json"
+            calls.write_text(json.dumps(inspector_calls(host)))
             for n in range(args.repeat):
                 runs.setdefault("bare boto3 listing", []).append(timed("bare", [IMAGE], base, scratch, host))
+                if args.floor:
+                    runs.setdefault("bare listing + gate's Inspector calls", []).append(
+                        timed("floor", [IMAGE, str(calls)], base, scratch, host))
                 for tree, path in trees.items():
                     env = dict(base, **({"PYTHONPATH": path} if path else {}))
                     cache = scratch / f"cache-{tree.replace('/', '_')}-{n}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections import Counter
@@ -69,7 +70,7 @@ AHEAD = 2
 """Responses fetched ahead of the reader at most (bounds memory if the reader is slow)."""
 
 
-def prefetched(pages: Iterator[T]) -> Iterator[T]:
+def prefetched(pages: Iterator[T]) -> Generator[T, None, None]:
     """`pages`, each next page requested (in a thread) as soon as the one before has arrived.
 
     The bare pagination loop only asks for the next page; gate also turns each response into
@@ -113,18 +114,20 @@ def prefetched(pages: Iterator[T]) -> Iterator[T]:
 
 
 def _one_pass(listing: Listing, yielded: Counter[str], skip: Counter[str]) -> Iterator[list[Finding]]:
-    for response in prefetched(listing.pages()):
-        fresh: list[Finding] = []
-        try:
-            found = list(listing.findings(response))
-        except ShapeError as e:
-            raise AwsError(f"{listing.action} returned a finding gate cannot read: {e}",
-                           hint="report this to the gate maintainers with the finding") from e
-        for finding in found:
-            if skip[finding.key] > 0:
-                skip[finding.key] -= 1
-                continue
-            fresh.append(finding)
-        yielded.update(f.key for f in fresh)
-        if fresh:
-            yield fresh
+    # NOTE: closed on the way out, whatever the way: the fetching thread stops at once, not when garbage collected.
+    with contextlib.closing(prefetched(listing.pages())) as responses:
+        for response in responses:
+            fresh: list[Finding] = []
+            try:
+                found = list(listing.findings(response))
+            except ShapeError as e:
+                raise AwsError(f"{listing.action} returned a finding gate cannot read: {e}",
+                               hint="report this to the gate maintainers with the finding") from e
+            for finding in found:
+                if skip[finding.key] > 0:
+                    skip[finding.key] -= 1
+                    continue
+                fresh.append(finding)
+            yielded.update(f.key for f in fresh)
+            if fresh:
+                yield fresh

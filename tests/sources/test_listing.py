@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 
-from gate.errors import AwsError
-from gate.sources.listing import AHEAD, prefetched
+from gate.errors import AwsError, ShapeError
+from gate.model import Finding
+from gate.sources.listing import AHEAD, Listing, prefetched, restartable
 
 
 class Pages:
@@ -74,3 +76,20 @@ def test_closing_early_stops_the_thread() -> None:
     reader.close()
     assert pages.done.wait(5)  # the thread left the listing (its generator was closed)
     assert len(pages.requested) < 1000
+
+
+def test_a_page_gate_cannot_read_stops_the_fetching_at_once() -> None:
+    pages = _free(Pages(1000))
+
+    def findings(response: Mapping[str, Any]) -> list[Finding]:
+        if response["n"] == 2:
+            raise ShapeError("no vulnerability id")
+        return []
+
+    listing = Listing(action="test:List", service="Test", cursor="nextToken", bad_tokens=(),
+                      pages=lambda: ({"n": n} for n in pages), findings=findings)
+    with pytest.raises(AwsError, match="returned a finding gate cannot read") as caught:
+        list(restartable(listing, progress=lambda _: None))
+    assert caught.value is not None  # NOTE: the traceback (and its frames) are still alive here
+    assert pages.done.wait(5)  # yet the thread has left the listing
+    assert len(pages.requested) <= 3 + AHEAD + 1
