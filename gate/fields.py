@@ -12,9 +12,12 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gate.model import SEVERITY_ORDER, Enrichment, Finding
+from gate.vocab import SEVERITY_ORDER
+
+if TYPE_CHECKING:
+    from gate.model import Enrichment, Finding
 
 
 class Type(enum.Enum):
@@ -78,7 +81,7 @@ class Context:
         return min(earlier, observed) if earlier is not None else observed
 
 
-Getter = Callable[[Finding, Enrichment, Context], Any]
+Getter = Callable[["Finding", "Enrichment", "Context"], Any]
 
 
 @dataclass(frozen=True)

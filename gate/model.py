@@ -7,23 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-SEVERITY_ORDER: tuple[str, ...] = (
-    "CRITICAL",
-    "HIGH",
-    "MEDIUM",
-    "LOW",
-    "INFORMATIONAL",
-    "UNTRIAGED",
-)
-"""Known severities, most severe first; Image Builder's field is a free string, so others may occur."""
-
-
-def severity_rank(severity: str) -> int:
-    """Sort key: CRITICAL first, unknown severities last."""
-    try:
-        return SEVERITY_ORDER.index(severity)
-    except ValueError:
-        return len(SEVERITY_ORDER)
+from gate.vocab import identity
 
 
 @dataclass(frozen=True)
@@ -116,18 +100,16 @@ class Finding:
         """The finding across builds of one pipeline: the vulnerability and the package names (not versions)."""
         return identity(self.vulnerability_id, self.package_names)
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
-        """A stable identity for this finding: the vulnerability and the exact packages it names."""
+        """A stable identity for this finding: the vulnerability and the exact packages it names.
+
+        Cached (every report sorts and names findings by it); a frozen finding's key cannot change.
+        """
         parts = sorted(
             f"{p.name}@{p.installed}/{p.arch or ''}/{p.file_path or ''}" for p in self.packages
         )
         return f"{self.vulnerability_id}|{','.join(parts)}"
-
-
-def identity(vulnerability_id: str, package_names: tuple[str, ...] | list[str]) -> str:
-    """`Finding.identity` from its parts, for findings read back from a report."""
-    return f"{vulnerability_id}|{','.join(sorted(set(package_names)))}"
 
 
 @dataclass(frozen=True)

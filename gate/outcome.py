@@ -6,14 +6,13 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from gate.model import (
-    Enrichment,
-    FeedInfo,
-    Finding,
-    ImageBuilderCheck,
-    identity,
-)
+from gate.declared import Action, PolicyException, RuleInfo, VexStatement
+from gate.vocab import identity
+
+if TYPE_CHECKING:
+    from gate.model import Enrichment, FeedInfo, Finding, ImageBuilderCheck
 
 
 class Decision(enum.StrEnum):
@@ -34,11 +33,6 @@ class Verdict(enum.StrEnum):
     """Could not complete: never a pass."""
 
 
-class Action(enum.StrEnum):
-    FAIL = "fail"
-    WARN = "warn"
-
-
 @dataclass(frozen=True)
 class RuleMatch:
     """A rule whose condition held for a finding, and the values that made it hold."""
@@ -52,75 +46,12 @@ class RuleMatch:
 
 
 @dataclass(frozen=True)
-class PolicyException:
-    """A policy's exception (a waiver): what it covers, why, whose it is, and when it ends."""
-
-    id: str
-    vulnerability: str
-    reason: str
-    expires: date
-    owner: str | None = None
-    rules: tuple[str, ...] = ()
-    packages: tuple[str, ...] = ()
-    until: str | None = None
-    """A `when` expression: once it holds for a finding, the exception no longer covers that finding."""
-
-
-@dataclass(frozen=True)
 class Revocation:
     """An exception that would have covered a finding but revoked itself: its `until` held."""
 
     exception_id: str
     reasons: tuple[str, ...]
     """E.g. `epss 0.41 > 0.3`: the values that made `until` hold."""
-
-
-@dataclass(frozen=True)
-class VexStatement:
-    """One OpenVEX statement as read from a document, with what is needed to cite it."""
-
-    document: str
-    """The file it was read from."""
-    document_id: str
-    author: str
-    index: int
-    """0-based position in the document's `statements`."""
-    vulnerability: str
-    aliases: tuple[str, ...]
-    products: tuple[str, ...]
-    """One entry per product: its identifiers (`@id`, then `identifiers.purl`) joined by a newline."""
-    subcomponents: tuple[tuple[str, ...], ...]
-    """Per product, in `products` order: its subcomponents, each as newline-joined identifiers (empty: the
-    statement is about the whole product)."""
-    status: str
-    timestamp: datetime
-    statement_id: str | None = None
-    justification: str | None = None
-    impact_statement: str | None = None
-    action_statement: str | None = None
-    status_notes: str | None = None
-    line: int | None = None
-
-    @property
-    def covers(self) -> bool:
-        """`not_affected` and `fixed` cover a finding; `affected` and `under_investigation` never do."""
-        return self.status in ("not_affected", "fixed")
-
-    @property
-    def cover_id(self) -> str:
-        """What `RuleMatch.excepted_by` holds when this statement covers (a space: no policy id has one)."""
-        return f"VEX {self.ref}"
-
-    @property
-    def ref(self) -> str:
-        """`vex.json#2`: the document and the statement's 1-based number in it."""
-        return f"{self.document}#{self.index + 1}"
-
-    @property
-    def why(self) -> str:
-        """`not_affected (vulnerable_code_not_present)`: the status and its stated reason."""
-        reason = self.justification or self.impact_statement or self.action_statement
-        return f"{self.status} ({reason})" if reason else self.status
 
 
 class BaselineState(enum.StrEnum):
@@ -181,16 +112,6 @@ class FindingResult:
     @property
     def blocking(self) -> tuple[RuleMatch, ...]:
         return tuple(m for m in self.matches if m.action is Action.FAIL and not m.excepted_by)
-
-
-@dataclass(frozen=True)
-class RuleInfo:
-    """A policy rule as reports show it."""
-
-    id: str
-    action: Action
-    when: str
-    description: str | None = None
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 GATE = Path(__file__).resolve().parents[1] / "gate"
-BASE = {"gate", "gate.errors", "gate.model", "gate.outcome", "gate.fields", "gate.timeutil", "gate.files",
-        "gate.jsondocs", "gate.serialize"}
+BASE = {"gate", "gate.errors", "gate.vocab", "gate.model", "gate.declared", "gate.outcome", "gate.fields",
+        "gate.timeutil", "gate.files", "gate.jsondocs", "gate.serialize"}
 ASSEMBLY = {"gate.run", "gate.baseline", "gate.inputs", "gate.live", "gate.snapshot", "gate.policytests"}
 
 

@@ -79,7 +79,7 @@ def inputs_from(args: argparse.Namespace) -> Inputs:
     def get(name: str, default: Any = None) -> Any:
         return getattr(args, name, default)
 
-    return Inputs(
+    inputs = Inputs(
         findings=tuple(get("findings") or ()),
         snapshot=get("snapshot"),
         image_build_version_arn=get("image_build_version_arn"),
@@ -103,3 +103,6 @@ def inputs_from(args: argparse.Namespace) -> Inputs:
         baseline=get("baseline"),
         baseline_any_pipeline=get("baseline_any_pipeline", False),
     )
+    if inputs.live:  # NOTE: boto3, botocore and urllib3 log; their warnings may quote AWS text
+        streams.route_library_logs()
+    return inputs

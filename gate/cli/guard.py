@@ -10,8 +10,9 @@ from types import TracebackType
 from gate.cli import streams
 from gate.cli.output import ReportSpec, publish_to_github, replaceable, write_reports
 from gate.cli.signals import Cancelled
+from gate.declared import RuleInfo
 from gate.errors import GateError
-from gate.outcome import Evaluation, RuleInfo, Verdict
+from gate.outcome import Evaluation, Verdict
 from gate.reports.interface import ReportOptions
 
 

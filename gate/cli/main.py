@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import gc
 import importlib
-import logging
 import signal
 import sys
 from collections.abc import Sequence
@@ -95,8 +94,8 @@ def _report(error: GateError) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # NOTE: Python's last-resort handler would print library warnings raw; they may quote AWS text.
-    logging.lastResort = streams.InertLogHandler(logging.WARNING)
+    if "logging" in sys.modules:  # NOTE: a library that may log is loaded already (an embedding program)
+        streams.route_library_logs()
     args_in, verbose = split_verbose(list(sys.argv[1:] if argv is None else argv))
     try:
         with cancellable():

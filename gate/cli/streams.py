@@ -12,11 +12,8 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import logging
 import os
-import secrets
 import sys
-import traceback
 from collections.abc import Mapping
 from typing import Literal, TextIO
 
@@ -77,6 +74,8 @@ def lines(text: str, stream: Stream = "stderr") -> None:
 
 def exception_trace() -> None:
     """The current exception's traceback (for `-v`), each line made inert: messages quote data."""
+    import traceback  # noqa: PLC0415 - only with -v, after an error
+
     lines(traceback.format_exc(), "stderr")
 
 
@@ -108,9 +107,9 @@ def fenced(text: str, stream: Stream = "stdout") -> None:
     always starts a new line (a document without a final newline gets one), or the runner would
     never resume and gate's own annotations would be ignored.
     """
-    token = secrets.token_hex(16)
+    token = os.urandom(16).hex()  # NOTE: what secrets.token_hex does, without importing secrets
     while token in text:  # NOTE: 2**-128 per try; cheap insurance, never expected to loop
-        token = secrets.token_hex(16)
+        token = os.urandom(16).hex()
     body = text if text.endswith(("\n", "\r")) else text + "\n"
     _write(stream, f"::stop-commands::{token}\n{body}::{token}::\n")
 
@@ -124,12 +123,24 @@ def summary(text: str, stream: Stream = "stdout", env: Mapping[str, str] | None 
         _write(stream, text)
 
 
-class InertLogHandler(logging.Handler):
-    """Log records no handler took (a botocore or urllib3 warning) go out like any diagnostic."""
+def route_library_logs() -> None:
+    """Make Python's last-resort log handler (records no handler took: a botocore or urllib3
+    warning, which may quote AWS text) write through `note`, like any diagnostic.
 
-    def emit(self, record: logging.LogRecord) -> None:
-        with contextlib.suppress(StreamClosed):
-            note(self.format(record))
+    Called by the commands that load such libraries, and by `main` when one is loaded already:
+    importing `logging` costs offline commands about 10 ms they never need.
+    """
+    import logging  # noqa: PLC0415 - see above
+
+    class InertLogHandler(logging.Handler):
+        gate_inert = True
+
+        def emit(self, record: logging.LogRecord) -> None:
+            with contextlib.suppress(StreamClosed):
+                note(self.format(record))
+
+    if not getattr(logging.lastResort, "gate_inert", False):
+        logging.lastResort = InertLogHandler(logging.WARNING)
 
 
 def silence_closed_streams() -> None:

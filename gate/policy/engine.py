@@ -5,27 +5,27 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from gate.declared import Action, PolicyException, VexStatement
 from gate.errors import PolicyError
 from gate.fields import Context, facts_for, getters
 from gate.model import Enrichment, FeedInfo, Finding
 from gate.outcome import (
-    Action,
     BaselineInfo,
     BaselineState,
     Decision,
     Evaluation,
     FindingResult,
-    PolicyException,
     Revocation,
     RuleMatch,
     Verdict,
-    VexStatement,
 )
 from gate.policy.compile import referenced
 from gate.policy.loader import Policy, Rule
-from gate.policy.vex import VexIndex
+
+if TYPE_CHECKING:
+    from gate.policy.vex import VexIndex
 
 DEFAULT_EXPIRING_DAYS = 14
 
@@ -165,7 +165,12 @@ def judge(
     as expiring. `products` name the judged image (build version ARN, pipeline ARN, AMI ids) for `vex`.
     """
     image = tuple(sorted({p.strip() for p in products if p and p.strip()}))
-    engine = Engine(policy, now, baseline, VexIndex(vex, image) if vex else None)
+    vex_index = None
+    if vex:
+        from gate.policy.vex import VexIndex  # noqa: PLC0415 - only runs with VEX documents read it (~9 ms)
+
+        vex_index = VexIndex(vex, image)
+    engine = Engine(policy, now, baseline, vex_index)
     results = tuple(
         engine.decide(f, enrichments.get(f.vulnerability_id) or Enrichment(f.vulnerability_id))
         for f in findings

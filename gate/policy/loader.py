@@ -6,12 +6,12 @@ import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gate.declared import Action, PolicyException, RuleInfo
 from gate.errors import ExprError, PolicyError, PolicyErrors
-from gate.outcome import Action, PolicyException, RuleInfo
+from gate.files import package_folder
 from gate.policy import yamlsrc
 from gate.policy.compile import ExplainFunction, PolicyFunction, compile_policy
 from gate.policy.expr import Node, parse, suggest
@@ -60,16 +60,16 @@ class Policy:
 
 @cache
 def policy_schema() -> dict[str, Any]:
-    text = resources.files("gate").joinpath("schemas/policy-v1.schema.json").read_text("utf-8")
+    text = (package_folder("gate.schemas") / "policy-v1.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 
 
 def shipped_policies() -> dict[str, Path]:
     """Shipped policy names → files (package data, so they exist in an installed wheel)."""
-    folder = resources.files("gate.policies")
+    folder = package_folder("gate.policies")
     return {
-        entry.name.removesuffix(".yaml"): Path(str(entry))
+        entry.name.removesuffix(".yaml"): entry
         for entry in folder.iterdir()
         if entry.name.endswith(".yaml") and not entry.name.endswith(".test.yaml")
     }

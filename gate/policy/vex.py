@@ -13,15 +13,14 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from gate.declared import VexStatement
 from gate.errors import PolicyError, ShapeError
-from gate.files import read_bytes
+from gate.files import package_folder, read_bytes
 from gate.model import Finding, VulnerablePackage
-from gate.outcome import VexStatement
 from gate.policy import jsonsrc
 from gate.policy.loader import dotted
 from gate.policy.yamlsrc import Document
@@ -34,7 +33,7 @@ MAX_BYTES = 16 * 1024 * 1024
 @cache
 def openvex_schema() -> dict[str, Any]:
     """The OpenVEX project's own JSON Schema for v0.2.0 (openvex/spec, shipped verbatim)."""
-    text = resources.files("gate").joinpath("schemas/openvex-0.2.0.schema.json").read_text("utf-8")
+    text = (package_folder("gate.schemas") / "openvex-0.2.0.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema
 

@@ -12,8 +12,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from gate.declared import Action, PolicyException, RuleInfo
 from gate.model import Enrichment, Provenance
-from gate.outcome import Action, Decision, Evaluation, FindingResult, PolicyException, RuleInfo
+from gate.outcome import Decision, Evaluation, FindingResult
 from gate.reports import explain
 from gate.timeutil import age_days, utc
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
-from gate.model import SEVERITY_ORDER, Enrichment, FeedInfo, Provenance, Sourced, VulnerablePackage, severity_rank
-from gate.outcome import BaselineState, Decision, Evaluation, FindingResult, RuleMatch, VexStatement
+from gate.declared import VexStatement
+from gate.model import Enrichment, FeedInfo, Provenance, Sourced, VulnerablePackage
+from gate.outcome import BaselineState, Decision, Evaluation, FindingResult, RuleMatch
 from gate.timeutil import age_days, utc_day
+from gate.vocab import SEVERITY_ORDER, severity_rank
 
 DECISION_ORDER: tuple[Decision, ...] = (
     Decision.FAIL,
@@ -33,8 +37,12 @@ def day_text(value: date | datetime | None) -> str:
     return utc_day(value).isoformat() if value is not None else "unknown date"
 
 
+@functools.lru_cache(maxsize=8192)
 def number(value: float) -> str:
-    """Three significant digits written out in full (`0.00009`, `0.937`, `97`), never `9e-05`."""
+    """Three significant digits written out in full (`0.00009`, `0.937`, `97`), never `9e-05`.
+
+    Cached: every format writes the same few hundred scores, each several times.
+    """
     if not math.isfinite(value) or value == 0:
         return "0" if value == 0 else str(value)
     decimals = max(2 - math.floor(math.log10(abs(value))), 0)
@@ -265,3 +273,14 @@ def exception_lines(evaluation: Evaluation) -> tuple[str, ...]:
                 f"{label}: {exc.id} for {exc.vulnerability} ({verb} {exc.expires.isoformat()}{owner}): {exc.reason}"
             )
     return tuple(lines)
+
+
+def image_builder_check(evaluation: Evaluation) -> dict[str, Any] | None:
+    """What the image's own `scanResultCondition` decides for the same findings, as the JSON and SARIF
+    reports carry it; None when the scan type has no such condition."""
+    check = evaluation.image_builder_check
+    if check is None:
+        return None
+    return {"verdict": "pass" if check.passed else "fail",
+            "maximumSeverityLabel": check.condition.maximum_severity_label,
+            "fixAvailable": check.condition.fix_available, "counted": check.counted, "exceeding": check.exceeding}

@@ -2,7 +2,8 @@
 
 The page needs no network: CSS and JS are inlined from package data, and a Content-Security-Policy
 allows exactly those two blocks (by hash) and nothing else, so even a value that escaped escaping
-could not run a script or load anything. The header is rendered by Jinja (autoescaped); findings
+could not run a script or load anything. The page around the table is `html_page` (every value
+escaped by markupsafe); findings
 travel as one inert JSON block (`<`, `>` and `&` written as `\\u003c`…) that the script pages through,
 writing cells with `textContent` only, so 100,000 findings cost one JSON encoding and the browser
 lays out one page at a time.
@@ -15,17 +16,18 @@ import functools
 import hashlib
 import json
 import math
-from importlib import resources
 from typing import Any
 
-import jinja2
 import markupsafe
 
-from gate.model import Finding, severity_rank
-from gate.outcome import Decision, Evaluation, FindingResult, PolicyException
-from gate.reports import digest, escape, explain, svg
+from gate.declared import PolicyException
+from gate.files import package_folder
+from gate.model import Finding
+from gate.outcome import Decision, Evaluation, FindingResult
+from gate.reports import digest, escape, explain, html_page, svg
 from gate.reports.interface import ReportOptions
 from gate.timeutil import utc
+from gate.vocab import severity_rank
 
 TITLE_LIMIT = 500
 """Characters of a title shown in the table; the full description sits behind a disclosure."""
@@ -34,46 +36,10 @@ GROUP_LIMIT = 30
 """Package groups and warning rules listed in the header; the table holds every finding."""
 
 
-def _finalize(value: object) -> object:
-    """Jinja hook run on every `{{ }}` value: strings are scrubbed and HTML-escaped here."""
-    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
-        return escape.html(value)
-    return value
-
-
-LONG_WORD = 60
-"""Longer "words" are not ones a person reads (hostile padding): they may break, the others never do."""
-
-
-def _words(text: str) -> markupsafe.Markup:
-    """Each word in a no-wrap span, so a line breaks between words and never inside one (not at a hyphen)."""
-    spans = (
-        markupsafe.Markup('<span class="w{}">{}</span>').format(" long" if len(word) > LONG_WORD else "",
-                                                               escape.html(word))
-        for word in escape.neutralise(text).split()
-    )
-    return markupsafe.Markup(" ").join(spans)
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    environment = jinja2.Environment(
-        loader=jinja2.PackageLoader("gate.reports", "templates"),
-        autoescape=True,
-        finalize=_finalize,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    environment.filters["words"] = _words
-    return environment
-
-
 @functools.cache
 def _asset(name: str) -> markupsafe.Markup:
     """Trusted CSS or JS shipped with gate; refuses text that could close its `<style>`/`<script>`."""
-    text = (resources.files("gate.reports") / "templates" / name).read_text(encoding="utf-8")
+    text = (package_folder("gate.reports.templates") / name).read_text(encoding="utf-8")
     if "</" in text or "<!--" in text:
         raise ValueError(f"{name} must not contain '</' or '<!--'")
     return markupsafe.Markup(text)  # noqa: S704 -- package data, not finding text
@@ -124,23 +90,19 @@ class HtmlReport:
 
     def render(self, evaluation: Evaluation, options: ReportOptions) -> str:
         css, js = _asset("report.css"), _asset("report.js")
-        template = _environment().get_template("report.html.j2")
         results = explain.sorted_results(evaluation.results)
         strings = _Strings()
         per_vulnerability: dict[int, tuple[list[int], list[int]]] = {}
         rows = [_row(r, evaluation, strings, per_vulnerability) for r in results]
         groups = digest.fix_groups(results, limit=GROUP_LIMIT)
-        group_count = digest.count_fix_groups(results)
         counts = explain.severity_counts(evaluation)
-        return template.render(
+        return html_page.render(html_page.Page(
             evaluation=evaluation,
             summary=evaluation.summary,
             stamp=_stamp(evaluation),
             decisions=[(d.value, _count(evaluation, d)) for d in explain.DECISION_ORDER],
-            severity_counts=list(counts.items()),
-            decision_order=explain.DECISION_ORDER,
             groups=groups,
-            more_groups=group_count - len(groups),
+            more_groups=digest.count_fix_groups(results) - len(groups),
             tallies=digest.warning_tallies(evaluation, results)[:GROUP_LIMIT],
             bars=svg.decision_bars(counts) if counts else None,
             scatter=svg.epss_cvss(results),
@@ -153,7 +115,7 @@ class HtmlReport:
             css=css,
             js=js,
             csp=f"default-src 'none'; style-src {_csp_hash(css)}; script-src {_csp_hash(js)}",
-        )
+        ))
 
 
 def _stamp(evaluation: Evaluation) -> str | None:

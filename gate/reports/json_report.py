@@ -13,7 +13,9 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 from gate import __version__
-from gate.outcome import Evaluation, FindingResult, VexStatement
+from gate.declared import VexStatement
+from gate.outcome import Evaluation, FindingResult
+from gate.reports import explain
 from gate.reports.interface import ReportOptions
 from gate.serialize import enrichment_to_json
 
@@ -111,7 +113,7 @@ def _fields(evaluation: Evaluation) -> Iterator[tuple[str, Any]]:
     ]
     yield "notes", list(evaluation.notes)
     yield "errors", list(evaluation.errors)
-    yield "imageBuilderCheck", _check(evaluation)
+    yield "imageBuilderCheck", explain.image_builder_check(evaluation)
     yield from _baseline(evaluation).items()
 
 
@@ -140,15 +142,6 @@ def report_document(evaluation: Evaluation) -> dict[str, Any]:
     doc = dict(_fields(evaluation))
     doc["findings"] = [_result(r) for r in evaluation.results]
     return doc
-
-
-def _check(evaluation: Evaluation) -> dict[str, Any] | None:
-    check = evaluation.image_builder_check
-    if check is None:
-        return None
-    return {"verdict": "pass" if check.passed else "fail",
-            "maximumSeverityLabel": check.condition.maximum_severity_label,
-            "fixAvailable": check.condition.fix_available, "counted": check.counted, "exceeding": check.exceeding}
 
 
 class JsonReport:

@@ -185,6 +185,8 @@ def _header(evaluation: Evaluation) -> list[str]:
     if evaluation.evaluated_at:
         stamp = utc(evaluation.evaluated_at).strftime("%Y-%m-%d %H:%M UTC")
         lines[-1] += f" · evaluated {stamp}"
+    if evaluation.image_builder_check is not None:
+        lines += ["", md(evaluation.image_builder_check.text)]
     lines += [
         "",
         "| Findings | Fail | Warn | Excepted | Pass |",

@@ -17,8 +17,9 @@ from typing import Any
 from urllib.parse import quote
 
 from gate import __version__
+from gate.declared import PolicyException, VexStatement
 from gate.model import VulnerablePackage
-from gate.outcome import Evaluation, FindingResult, PolicyException, VexStatement
+from gate.outcome import Evaluation, FindingResult
 from gate.reports.interface import ReportOptions
 from gate.timeutil import utc
 

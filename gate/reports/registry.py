@@ -23,7 +23,7 @@ class Format(enum.StrEnum):
 def formatter(fmt: Format) -> ReportFormat:
     """The renderer for `fmt`; a new member without a branch here fails type checking.
 
-    Formats are imported on use: Jinja2 (HTML) costs start-up time a run without HTML should not pay.
+    Formats are imported on use: each costs start-up time (markupsafe, hashlib, xml) a run without it should not pay.
     """
     if fmt is Format.JSON:
         from gate.reports.json_report import JsonReport  # noqa: PLC0415 - import a format only when it is used

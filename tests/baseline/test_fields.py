@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from gate.fields import FIELDS, Context, Source
-from gate.model import Enrichment, Finding, VulnerablePackage, identity
+from gate.model import Enrichment, Finding, VulnerablePackage
+from gate.vocab import identity
 
 
 def finding(*packages: tuple[str, str], observed: date | None = date(2026, 10, 1)) -> Finding:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+from gate.declared import Action, PolicyException, RuleInfo
 from gate.model import Cvss, Enrichment, EpssScore, FeedInfo, Finding, KevEntry, Provenance, Sourced, VulnerablePackage
-from gate.outcome import Action, Decision, Evaluation, FindingResult, PolicyException, RuleInfo, RuleMatch, Verdict
+from gate.outcome import Decision, Evaluation, FindingResult, RuleMatch, Verdict
 
 EVALUATED_AT = datetime(2025, 11, 20, 12, 0, tzinfo=UTC)
 KEV = Provenance("cisa-kev", datetime(2025, 8, 25, 17, 4, tzinfo=UTC))

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gate.reports import escape
+
+# Text that mixes what the fast paths skip (printable ASCII) with everything they must not:
+# controls, CR/LF, C1, bidi overrides, line separators, surrogates, Markdown punctuation.
+TEXT = st.text(alphabet=st.sampled_from(
+    [*"aZ09 -.#+=)@_*`|~$[]\\&<>:", "\t", "\n", "\r", "\x1b", "\x85", "\u2028", "\u202e", "\ud800", "é"]))
 
 
 def test_neutralise_shows_controls() -> None:
@@ -38,6 +46,28 @@ def test_neutralise_shows_controls() -> None:
 )
 def test_markdown(text: str, expected: str) -> None:
     assert escape.markdown(text) == expected
+
+
+def _markdown_by_rule(text: str) -> str:
+    """What escape.markdown must equal: each rule of its docstring as a plain substitution."""
+    text = escape.neutralise(text).strip()
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = re.sub(r"([\\`*_\[\]|~$])", r"\\\1", text)
+    text = re.sub(r"^(\d*)([#+=.)-])", r"\1\\\2", text)
+    return re.sub(r"(?<![\w.])@(?=\w)", "@\u2060", text)
+
+
+@given(TEXT)
+def test_markdown_fast_paths_change_nothing(text: str) -> None:
+    assert escape.markdown(text) == _markdown_by_rule(text)
+
+
+@given(TEXT)
+def test_neutralise_fast_path_changes_nothing(text: str) -> None:
+    for keep in (False, True):
+        slow = escape._CONTROL.sub(escape._visible, escape.scrub(text))
+        slow = slow.replace("\r\n", "\n").replace("\r", "\n") if keep else re.sub(r"[\t\r\n]+", " ", slow)
+        assert escape.neutralise(text, keep_newlines=keep) == slow
 
 
 def test_markdown_code_fence_outlasts_backticks() -> None:

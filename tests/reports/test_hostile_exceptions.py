@@ -9,7 +9,8 @@ from datetime import date
 
 import pytest
 
-from gate.outcome import Action, Decision, PolicyException, Revocation, RuleMatch, VexStatement
+from gate.declared import Action, PolicyException, VexStatement
+from gate.outcome import Decision, Revocation, RuleMatch
 from gate.reports import github
 from gate.reports.html import HtmlReport
 from gate.reports.interface import ReportFormat, ReportOptions
