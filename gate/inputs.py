@@ -12,12 +12,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gate.baseline import FIRST, PREVIOUS, Baseline, BaselineSpec, load_baseline
 from gate.enrichment.interface import Enricher
 from gate.errors import UsageError
 from gate.run import Plan
 
 if TYPE_CHECKING:
+    from gate.baseline import BaselineSpec
     from gate.enrichment.cache import Cache
 
 DEFAULT_WAIT = timedelta(minutes=15)
@@ -54,6 +54,15 @@ class Inputs:
     baseline: str | None = None
     """An earlier build's JSON report or snapshot, or `previous` (the pipeline's previous build, live)."""
     baseline_any_pipeline: bool = False
+
+    @property
+    def previous_baseline(self) -> bool:
+        """`--baseline previous`: the pipeline's previous build, read live."""
+        if self.baseline is None:
+            return False
+        from gate.baseline import PREVIOUS  # noqa: PLC0415 - runs without a baseline never import it
+
+        return self.baseline == PREVIOUS
 
     @property
     def live(self) -> bool:
@@ -138,7 +147,11 @@ def vulnrichment_enrichers(inputs: Inputs) -> list[Enricher]:
 
 def baseline_spec(inputs: Inputs) -> BaselineSpec | None:
     """A baseline file's loader (the live factory answers `previous`)."""
-    if inputs.baseline is None or inputs.baseline == PREVIOUS:
+    if inputs.baseline is None:
+        return None
+    from gate.baseline import FIRST, PREVIOUS, Baseline, BaselineSpec, load_baseline  # noqa: PLC0415
+
+    if inputs.baseline == PREVIOUS:
         return None
     if inputs.baseline == FIRST:
         return BaselineSpec(load=lambda: Baseline(source=FIRST, target=None, build=None, pipeline=None, findings=(),
@@ -150,7 +163,7 @@ def baseline_spec(inputs: Inputs) -> BaselineSpec | None:
 def open_plan(inputs: Inputs) -> Plan:
     """The source and enrichers for the inputs; the caller hands the plan to `gate.run.run` (which closes it)."""
     inputs.check_one_target()
-    if inputs.baseline == PREVIOUS and not inputs.live:
+    if inputs.previous_baseline and not inputs.live:
         raise UsageError("--baseline previous reads the pipeline's previous build from AWS, so it needs "
                          "--image-build-version-arn or --image-pipeline-arn",
                          hint="offline, pass the previous build's JSON report: --baseline FILE")

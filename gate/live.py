@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from gate.aws.retry import Backoff, Caller
 from gate.aws.session import Clients, make_clients, make_session
-from gate.baseline import PREVIOUS, Baseline, BaselineSpec, from_findings
 from gate.enrichment.inspector import InspectorEnricher
 from gate.enrichment.interface import Enricher
 from gate.errors import ShapeError, UsageError
@@ -20,6 +19,7 @@ from gate.sources.scantype import ScanPath, scan_path
 from gate.timeutil import to_utc, utcnow
 
 if TYPE_CHECKING:
+    from gate.baseline import Baseline, BaselineSpec
     from gate.enrichment.cache import Cache
     from gate.inputs import Inputs
     from gate.sources.ondemand import OnDemandSource
@@ -89,7 +89,7 @@ def open_live_plan(inputs: Inputs, offline: list[Enricher], cache: Cache | None)
                                      search_only=not isinstance(source, ImageBuilderSource))
         pipeline = pipeline_arn.strip() if pipeline_arn else None
         baseline = None
-        if inputs.baseline == PREVIOUS:
+        if inputs.previous_baseline:
             pipeline = pipeline or build_pipeline(clients, arn)
             baseline = previous_baseline(clients, pipeline, arn, inputs)
     except BaseException:
@@ -101,6 +101,8 @@ def open_live_plan(inputs: Inputs, offline: list[Enricher], cache: Cache | None)
 
 def previous_baseline(clients: Clients, pipeline: str | None, arn: str, inputs: Inputs) -> BaselineSpec:
     """`--baseline previous`: the findings of the pipeline's build before `arn` (the run's enrichment applies)."""
+    from gate.baseline import PREVIOUS, Baseline, BaselineSpec, from_findings  # noqa: PLC0415
+
     if pipeline is None:
         raise UsageError(f"--baseline previous: {arn} was not built by an image pipeline, so it has no previous build",
                          hint="pass an earlier build's JSON report: --baseline FILE")
