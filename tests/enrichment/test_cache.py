@@ -305,8 +305,9 @@ def _write_many(directory: str, writer: int, rounds: int) -> None:
         raise SystemExit(f"writer {writer}: {cache.write_errors} errors, {cache.problem}")
 
 
+@pytest.mark.slow
 def test_concurrent_runs_sharing_the_cache_never_corrupt_it(tmp_path: Path) -> None:
-    rounds = 40
+    rounds = 100  # each writer's transactions span about half a second, so the two overlap
     context = multiprocessing.get_context("spawn")
     _stored(_cache(tmp_path), "CVE-2024-0001", VALUE)
     writers = [context.Process(target=_write_many, args=(str(tmp_path), n, rounds)) for n in (1, 2)]
@@ -339,6 +340,7 @@ def test_concurrent_runs_sharing_the_cache_never_corrupt_it(tmp_path: Path) -> N
     assert all(found[vid].enrichment == _value(vid) for vid in ids)
 
 
+@pytest.mark.slow
 def test_two_runs_creating_the_database_at_once(tmp_path: Path) -> None:
     context = multiprocessing.get_context("spawn")
     writers = [context.Process(target=_write_many, args=(str(tmp_path), n, 3)) for n in (1, 2, 3)]
