@@ -138,6 +138,10 @@ class Cache:
         self.put_many([(vulnerability_id, enrichment)], scope=scope)
 
     def put_many(self, answers: Iterable[tuple[str, Enrichment | None]], *, scope: str | None = None) -> None:
+        if self.db.problem is not None:  # NOTE: given up on for this run: not worth encoding what cannot be kept
+            with self._lock:
+                self.write_errors += len(list(answers))
+            return
         stored_at = self._clock().isoformat()
         rows = [(vid, stored_at, self._document(vid, enrichment, scope, stored_at)) for vid, enrichment in answers]
         with self._lock:
