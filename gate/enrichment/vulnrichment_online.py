@@ -121,11 +121,19 @@ class VulnrichmentOnline:
         answers = self._cache.get_many(self.base_url, cves) if self._cache is not None else {}
         self.cache_hits += len(answers)
         missing = [vid for vid in cves if vid not in answers]
+        fetched: dict[str, _Answer] = {}
+        failed: BaseException | None = None
         with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="gate-vulnrichment") as pool:
-            fetched = dict(zip(missing, pool.map(self._answer, missing), strict=True))
+            for vid, future in [(vid, pool.submit(self._answer, vid)) for vid in missing]:
+                try:
+                    fetched[vid] = future.result()
+                except BaseException as e:  # NOTE: raised below, once the answers that did arrive are kept
+                    failed = failed or e
         if self._cache is not None:
             self._cache.put_many(self.base_url, fetched)
             self._cache.db.close()
+        if failed is not None:
+            raise failed
         answers.update(fetched)
         return {vid: Enrichment(vulnerability_id=vid, ssvc=answers[vid].ssvc) for vid in cves
                 if answers[vid].ssvc is not None}

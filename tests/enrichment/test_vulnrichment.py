@@ -192,6 +192,18 @@ def test_an_unusable_cache_file_costs_only_requests(api: Any, tmp_path: Path) ->
     assert f"{len(EXPECTED)} cache writes failed; cache not used: " in detail and str(tmp_path / FILE) in detail
 
 
+def test_answers_that_arrived_are_kept_when_another_cve_stops_the_run(api: Any, tmp_path: Path) -> None:
+    others = [vid for vid in EXPECTED if vid != "CVE-2024-6000"]
+    api.failures["CVE-2024-6000"] = [503, 503, 503]
+    with pytest.raises(GateError, match="could not answer"):
+        VulnrichmentOnline(api.url, cache=RecordCache(tmp_path, ttl=timedelta(hours=1)),
+                           sleep=lambda _: None).enrich(list(EXPECTED))
+    asked = len(api.seen)
+    again = VulnrichmentOnline(api.url, cache=RecordCache(tmp_path, ttl=timedelta(hours=1)), sleep=lambda _: None)
+    again.enrich(others)
+    assert len(api.seen) == asked and again.cache_hits == len(others)
+
+
 def test_retries_then_gives_up_with_exit_3(api: Any) -> None:
     api.failures["CVE-2024-6003"] = [503, 500]
     answers = VulnrichmentOnline(api.url, sleep=lambda _: None).enrich(["CVE-2024-6003"])
