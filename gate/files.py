@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from gate.errors import UnreadableInputError
+from gate.errors import GateError, UnreadableInputError
 
 MAX_BYTES = 512 * 1024 * 1024
 """Refuse inputs above this size (uncompressed) rather than exhaust memory."""
@@ -26,10 +26,11 @@ def package_folder(package: str) -> Path:
     gate is installed as files (a wheel or an editable checkout), never zipped, so a path is
     enough; `importlib.resources` would add about 14 ms of imports to every command.
     """
-    folders = list(getattr(importlib.import_module(package), "__path__", []))
-    if len(folders) != 1:
-        raise RuntimeError(f"{package} is not one folder: {folders}")
-    return Path(folders[0])
+    folders = [Path(f) for f in getattr(importlib.import_module(package), "__path__", [])]
+    if len(folders) != 1 or not folders[0].is_dir():  # NOTE: in a zip archive, the "folder" is inside a file
+        raise GateError(f"{package}: gate's package data is not one folder ({', '.join(map(str, folders))})",
+                        hint="install gate with pip, as a wheel or an editable checkout, not from a zip archive")
+    return folders[0]
 
 
 def gunzip(data: bytes, origin: str) -> bytes:
@@ -55,7 +56,8 @@ def read_bytes(path: Path) -> bytes:
 def read_raw(path: Path) -> bytes:
     """The file's bytes as stored (still compressed), bounded."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)  # NOTE: a pipe or /dev/zero never ends; one byte more says "too large"
     except FileNotFoundError as e:
         raise UnreadableInputError(f"{path}: no such file", hint="check the path") from e
     except IsADirectoryError as e:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import threading
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from gate import files
 from gate.cli.signals import Cancelled
-from gate.files import atomic_write
+from gate.errors import ExitCode, GateError, UnreadableInputError
+from gate.files import atomic_write, package_folder
 
 
 @pytest.fixture
@@ -70,3 +74,59 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(error: BaseEx
         atomic_write(path, b"new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
     assert path.read_bytes() == b"old"
+
+
+def test_package_data_is_found_in_its_folder() -> None:
+    assert (package_folder("gate.schemas") / "policy-v1.schema.json").is_file()
+    assert (package_folder("gate.policies") / "default.yaml").is_file()
+
+
+def _package(root: Path, name: str) -> None:
+    (root / name).mkdir(parents=True)
+    (root / name / "__init__.py").write_text("")
+
+
+def test_package_data_that_is_not_one_folder_is_one_clear_error(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # gate run from a zip archive (a zipapp, a zipped egg): the package's "folder" is inside a file.
+    archive = tmp_path / "gate.pyz"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("zipped_gate/__init__.py", "")
+        z.writestr("zipped_gate/policies/__init__.py", "")
+        z.writestr("zipped_gate/policies/default.yaml", "version: 1\n")
+    # A namespace package spread over two folders (no __init__.py): which folder's files are gate's?
+    for part in ("a", "b"):
+        (tmp_path / part / "spread_gate").mkdir(parents=True)
+    monkeypatch.syspath_prepend(str(archive))
+    monkeypatch.syspath_prepend(str(tmp_path / "a"))
+    monkeypatch.syspath_prepend(str(tmp_path / "b"))
+    for package in ("zipped_gate.policies", "spread_gate"):
+        with pytest.raises(GateError) as error:
+            package_folder(package)
+        assert error.value.exit_code == ExitCode.INCOMPLETE
+        assert error.value.diagnostics().startswith(f"{package}: gate's package data is not one folder (")
+        assert error.value.diagnostics().endswith("(install gate with pip, as a wheel or an editable checkout, "
+                                                  "not from a zip archive)")
+
+
+def test_an_endless_input_is_read_only_up_to_the_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `--findings /dev/stdin` from a producer that never stops, a FIFO, /dev/zero: the size check came
+    # after reading everything, so such an input exhausted memory ('internal error: MemoryError').
+    monkeypatch.setattr(files, "MAX_BYTES", 1000)
+    fifo = tmp_path / "findings.json"
+    os.mkfifo(fifo)
+    written = 0
+
+    def produce() -> None:
+        nonlocal written
+        with contextlib.suppress(BrokenPipeError), fifo.open("wb") as out:
+            for _ in range(2560):  # 10 MiB, if anyone reads it all
+                out.write(b"[" * 4096)
+                written += 4096
+
+    writer = threading.Thread(target=produce)
+    writer.start()
+    with pytest.raises(UnreadableInputError, match="larger than"):
+        files.read_raw(fifo)
+    writer.join(timeout=30)
+    assert written < 1024 * 1024  # the pipe's buffer at most, not the 10 MiB on offer

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import EXAMPLES, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +32,8 @@ def test_wheel_contains_package_data_and_validates_a_shipped_policy(tmp_path: Pa
     for needed in ("gate/policies/default.yaml", "gate/policies/strict.yaml", "gate/policies/kev-only.yaml",
                    "gate/policies/ratchet.yaml",
                    "gate/schemas/policy-v1.schema.json", "gate/schemas/report-v1.schema.json",
-                   "gate/reports/templates/report.html.j2", "gate/py.typed"):
+                   "gate/schemas/openvex-0.2.0.schema.json", "gate/reports/templates/report.css",
+                   "gate/reports/templates/report.js", "gate/py.typed"):
         assert needed in names, f"{needed} missing from {wheel.name}"
     # A fresh virtualenv that sees this machine's packages for dependencies, but gate only from the wheel.
     env_dir = tmp_path / "venv"
@@ -46,3 +48,20 @@ def test_wheel_contains_package_data_and_validates_a_shipped_policy(tmp_path: Pa
     assert done.returncode == 0, done.stderr
     assert "default.yaml: ok" in done.stdout
     assert str(ROOT) not in done.stdout  # the policy came from the installed wheel, not the checkout
+    # Every kind of package data is found where the wheel put it (gate.files.package_folder): the
+    # page's CSS and JS, the OpenVEX schema a --vex document is checked against, a shipped policy.
+    vex = tmp_path / "platform.vex.json"
+    vex.write_text(json.dumps({"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/1",
+                               "author": "Platform", "timestamp": "2026-11-01T00:00:00Z", "version": 1,
+                               "statements": []}))
+    page = tmp_path / "report.html"
+    judged = run([str(env_dir / "bin" / "gate"), "check", "--as-of", "2026-11-21", "--max-feed-age", "460d",
+                  "--findings", str(EXAMPLES / "findings.json"),
+                  "--finding-details", str(EXAMPLES / "inspector-findings.json"),
+                  "--finding-details", str(EXAMPLES / "finding-details.json"),
+                  "--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
+                  "--vex", str(vex), "--report", f"html={page}"], tmp_path)
+    assert judged.returncode == 1, judged.stderr  # the example image fails the default policy
+    html = page.read_text(encoding="utf-8")
+    css = (ROOT / "gate" / "reports" / "templates" / "report.css").read_text(encoding="utf-8")
+    assert f"<style>{css}</style>" in html

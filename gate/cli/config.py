@@ -120,15 +120,17 @@ def load_config(path: Path | None, *, required: bool) -> tuple[str, dict[str, An
         path = Path(CONFIG_FILE)
         if not path.is_file():
             return CONFIG_FILE, {}
-    import yaml  # noqa: PLC0415 - only when there is a file to read; keeps `gate --help` fast
+    # NOTE: only when there is a file to read; keeps `gate --help` fast. The policy's reader: a
+    # pull request can add gate.yaml, so aliases, tags and hidden line breaks are refused here too.
+    from gate.policy import yamlsrc  # noqa: PLC0415
 
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yamlsrc.load(path.read_text(encoding="utf-8"), str(path)).value
     except OSError as e:
         if required or path.exists():
             raise UsageError(f"{path}: cannot read the config file ({e.strerror or e})") from e
         return str(path), {}
-    except (yaml.YAMLError, UnicodeDecodeError) as e:
+    except UnicodeDecodeError as e:
         raise UsageError(f"{path}: not valid YAML ({e})".replace("\n", " ")) from e
     if doc is None:
         return str(path), {}

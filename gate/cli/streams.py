@@ -14,6 +14,7 @@ import contextlib
 import errno
 import os
 import sys
+import warnings
 from collections.abc import Mapping
 from typing import Literal, TextIO
 
@@ -125,7 +126,8 @@ def summary(text: str, stream: Stream = "stdout", env: Mapping[str, str] | None 
 
 def route_library_logs() -> None:
     """Make Python's last-resort log handler (records no handler took: a botocore or urllib3
-    warning, which may quote AWS text) write through `note`, like any diagnostic.
+    warning, which may quote AWS text) and the `warnings` module write through `note`, like any
+    diagnostic.
 
     Called by the commands that load such libraries, and by `main` when one is loaded already:
     importing `logging` costs offline commands about 10 ms they never need.
@@ -141,6 +143,14 @@ def route_library_logs() -> None:
 
     if not getattr(logging.lastResort, "gate_inert", False):
         logging.lastResort = InertLogHandler(logging.WARNING)
+    warnings.showwarning = _inert_warning  # NOTE: urllib3 and botocore also warn through `warnings`
+
+
+def _inert_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,  # noqa: PLR0917
+                   file: TextIO | None = None, line: str | None = None) -> None:  # (warnings.showwarning's own)
+    """`warnings.showwarning`, which would print the (possibly AWS-quoting) message raw, made a note."""
+    with contextlib.suppress(StreamClosed):
+        note(warnings.formatwarning(message, category, filename, lineno, line).rstrip("\n"))
 
 
 def silence_closed_streams() -> None:

@@ -160,7 +160,8 @@ def compile_policy(conditions: Sequence[Node]) -> tuple[PolicyFunction, tuple[Ex
     gen = _Codegen()
     lines = ["def _policy(f):", "    m = 0"]
     for i, node in enumerate(conditions):
-        lines.append(f"    if {gen.cond(node)}: m |= {1 << i}")
+        # NOTE: `1 << i` in the source, not its value: Python refuses to write an int of 4,300+ digits.
+        lines.append(f"    if {gen.cond(node)}: m |= 1 << {i}")
     lines.append("    return m")
     for i, node in enumerate(conditions):
         lines.append(f"def _why{i}(f):")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,13 @@ MAX_DEPTH = 50
 """A policy is about five levels deep; PyYAML's composer recurses (and slows) on deep nesting."""
 _LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML was built with it (every wheel on PyPI is): about 10x faster, same marks."""
+
+_UNUSUAL = re.compile("[^\t\n\r\x20-\x7e]")
+"""Anything but printable ASCII and tab/LF/CR: checked one by one, which a policy (nearly all ASCII) makes rare."""
+_HIDDEN_KINDS = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+"""Controls, invisible formatting (zero-width spaces, bidi overrides), surrogates, line and paragraph separators."""
+_PLAIN_TAGS: dict[type[yaml.Node], str] = {yaml.MappingNode: "tag:yaml.org,2002:map",
+                                           yaml.SequenceNode: "tag:yaml.org,2002:seq"}
 
 JsonPath = tuple[str | int, ...]
 
@@ -39,15 +47,45 @@ class Document:
 
 def read_text(path: Path) -> str:
     try:
-        if path.stat().st_size > MAX_BYTES:
-            raise PolicyError(f"file larger than {MAX_BYTES // 1024} KiB", path=str(path))
-        return path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            data = stream.read(MAX_BYTES + 1)  # NOTE: bounded even where st_size says nothing (a FIFO)
     except FileNotFoundError as e:
         raise UnreadableInputError(f"{path}: no such file", hint="check the path") from e
-    except UnicodeDecodeError as e:
-        raise PolicyError("not UTF-8 text", path=str(path)) from e
     except OSError as e:
         raise UnreadableInputError(f"{path}: cannot read ({e.strerror or e})") from e
+    if len(data) > MAX_BYTES:
+        raise PolicyError(f"file larger than {MAX_BYTES // 1024} KiB", path=str(path))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise PolicyError(f"not UTF-8 text (byte 0x{data[e.start]:02x})", path=str(path),
+                          line=data.count(b"\n", 0, e.start) + 1) from e
+    return text.replace("\r\n", "\n").replace("\r", "\n")  # NOTE: the line ends Path.read_text gave
+
+
+def _hidden(text: str, path: str) -> None:
+    """Refuse a character that makes the file read differently from how an editor or a diff shows it.
+
+    YAML ends a line at NEL, LS and PS, which `cat`, terminals and many editors do not show (a
+    comment could hide a waiver after one); a zero-width or bidi character changes a value or the
+    order a line is shown in; controls and U+FFFE/U+FFFF libyaml refuses without saying the line.
+    Reported at the first one, whose line is the same for YAML and for an editor.
+    """
+    for match in _UNUSUAL.finditer(text):
+        char, at = match.group(), match.start()
+        if (char == "\ufeff" and at == 0) or (char == "\r" and text.startswith("\n", at + 1)):
+            continue  # NOTE: a byte order mark that starts the file, and CRLF line ends, are the encoding's
+        if ord(char) < 0xA0 or char in "\ufffe\uffff" or _kind(char) in _HIDDEN_KINDS:
+            line_start = text.rfind("\n", 0, at) + 1
+            raise PolicyError(f"U+{ord(char):04X} is not allowed: a file gate reads as YAML holds no control, "
+                              "invisible or line-separator character (it would not read as it shows)",
+                              path=path, line=text.count("\n", 0, at) + 1, column=at - line_start + 1)
+
+
+def _kind(char: str) -> str:
+    import unicodedata  # noqa: PLC0415 - only for a policy with text beyond ASCII
+
+    return unicodedata.category(char)
 
 
 class _Constructor(yaml.constructor.SafeConstructor):
@@ -64,6 +102,7 @@ _Constructor.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text) 
 
 def load(text: str, path: str) -> Document:
     """Parse one YAML document; aliases are refused outright, so an alias bomb costs nothing."""
+    _hidden(text, path)
     try:
         depth = 0
         # NOTE: events stream lazily, so a hostile file is refused after reading only its first levels.
@@ -98,6 +137,10 @@ def load(text: str, path: str) -> Document:
 
 def _build(node: yaml.Node, where: JsonPath, doc: Document, ctor: _Constructor) -> Any:
     doc.marks[where] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    if node.tag != _PLAIN_TAGS.get(type(node), node.tag):
+        # NOTE: read as a plain mapping or list, `!!set`, `!!omap` or `!!python/...` would be dropped unseen.
+        raise PolicyError(f"the tag {node.tag} is not supported (gate reads plain mappings and lists)",
+                          path=doc.path, line=node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[str, Any] = {}
         for key_node, value_node in node.value:

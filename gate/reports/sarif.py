@@ -100,8 +100,7 @@ class SarifReport:
             omitted = _omitted(len(texts), shown)
             run["invocations"] = [_invocation(evaluation, omitted["note"])]
             run["properties"]["omitted"] = omitted
-        # NOTE: scrubbing the text replaces lone surrogates, which strict JSON readers reject.
-        return escape.scrub(_dump(run, texts, len(texts))) + "\n"
+        return _dump(run, texts, len(texts)) + "\n"
 
 
 _PLACEHOLDER = "\x00gate-results\x00"
@@ -110,14 +109,26 @@ _PLACEHOLDER = "\x00gate-results\x00"
 def _dump(run: JsonObject, texts: Sequence[object], count: int) -> str:
     """json.dumps(log, indent=2) of the log, with the results' texts (already indented) in their place."""
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
-    head = json.dumps(log, indent=2, ensure_ascii=False)
+    head = _escaped(json.dumps(log, indent=2, ensure_ascii=False))
     if count == 0:
         return head.replace(f'[\n{_INDENT}"\\u0000gate-results\\u0000"\n      ]', "[]")
     return head.replace(f'{_INDENT}"\\u0000gate-results\\u0000"', ",\n".join(str(t) for t in texts[:count]))
 
 
 def _indented(result: JsonObject) -> str:
-    return _INDENT + _ENCODE(result)
+    return _escaped(_INDENT + _ENCODE(result))
+
+
+def _escaped(text: str) -> str:
+    """JSON text as written to a file and to stdout alike, so the size budget counts what is written.
+
+    Lone surrogates are replaced (strict JSON readers reject them), then raw C1, bidi and
+    line-separator characters and `##[` are spelled as escapes: the same value, which
+    `streams.document` would otherwise escape on stdout only, after the budget was counted.
+    """
+    if escape.json_text(text) is text:  # NOTE: nothing to escape, no surrogate either: the usual case, one scan
+        return text
+    return escape.json_text(escape.scrub(text))
 
 
 def _omitted(kept: int, shown: list[FindingResult]) -> JsonObject:

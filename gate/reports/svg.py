@@ -3,7 +3,7 @@
 Their size does not grow with the findings: bars are one per severity, and the EPSS-against-CVSS
 scatter draws one mark per occupied cell of a fixed grid (its size says how many findings share
 it), so 100,000 findings cost no more markup than 1,000. Every label that comes from a finding is
-HTML-escaped here.
+HTML-escaped here (and its control characters shown, as everywhere else in the page).
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections.abc import Sequence
 import markupsafe
 
 from gate.outcome import Decision, FindingResult
-from gate.reports import explain
+from gate.reports import escape, explain
 
-_E = markupsafe.escape
+_E = escape.html
 EPSS_FLOOR = 1e-5
 """The smallest EPSS FIRST publishes is of this order; the scatter's log axis starts here."""
 _COLUMNS, _ROWS = 50, 40

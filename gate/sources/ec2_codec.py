@@ -14,7 +14,7 @@ from typing import Any
 
 from gate.errors import ShapeError
 from gate.model import Enrichment, EpssScore, Finding, Provenance, Sourced, VulnerablePackage
-from gate.sources.codec import parse_finding
+from gate.sources.codec import SEVERITIES, parse_finding
 from gate.timeutil import to_utc
 
 EVENT_SOURCE = "inspector:OnDemandScanEvent"
@@ -78,13 +78,16 @@ def parse_image_finding(raw: Mapping[str, Any], *, image_build_version_arn: str 
     paths = _paths(raw)
     split = split_title(title)
     vid, names = split if split else (title, ())
+    label = (severity or "UNTRIAGED").strip().upper()
+    if label not in SEVERITIES:  # NOTE: as for Image Builder's findings: an unknown label would match no rule
+        raise ShapeError(f"{vid}: SeverityLabel {repr(severity)[:40]} is not one of {', '.join(SEVERITIES)}")
     description = None
     if paths and len(names) != 1:
         # NOTE: paths cannot be tied to one of several packages; keep them where reports show them.
         description = "Affected paths: " + ", ".join(paths)
     return Finding(
         vulnerability_id=vid,
-        severity=(severity or "UNTRIAGED").strip().upper(),
+        severity=label,
         title=title,
         description=description,
         fix_available=None if fix is None else ("YES" if fix else "NO"),

@@ -55,6 +55,26 @@ def test_a_broken_config_file_is_exit_2(workdir: Path, text: str, capsys: pytest
     assert capsys.readouterr().err.startswith("gate: error: gate.yaml:")
 
 
+_LOL = "[" + ", ".join(["lol"] * 9) + "]"
+_BOMB = "vex: [&a " + _LOL + "".join(f", &{n} [" + ", ".join([f"*{p}"] * 9) + "]"
+                                     for p, n in zip("abcdefgh", "bcdefghi", strict=True)) + "]\n"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    # gate.yaml comes with the repository: a pull request can add one. Nine levels of aliases stood for
+    # 9**9 strings, each item of `vex` written out in full before any was found missing (about 6 GB).
+    (_BOMB, "gate.yaml:1: YAML aliases (*name) are not supported"),
+    # `cat gate.yaml` shows one comment line; YAML (and gate) read `fail-on: never` after the NEL.
+    ("policy: strict  # reviewed by security\x85fail-on: never\n", "gate.yaml:1:39: U+0085 is not allowed"),
+])
+def test_a_config_file_is_read_as_carefully_as_a_policy(workdir: Path, text: str, message: str,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    (workdir / "gate.yaml").write_text(text, encoding="utf-8")
+    assert main(FINDINGS) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert err.startswith(f"gate: error: {message}") and len(err.splitlines()) == 1, err[:300]
+
+
 def test_a_missing_config_file_is_exit_2(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([*FINDINGS, "--config", "nothere.yaml"]) == ExitCode.USAGE
     assert "--config 'nothere.yaml': no such file" in capsys.readouterr().err

@@ -76,6 +76,58 @@ def test_hostile_policies(text: str, message: str, tmp_path: Path, isolated_env:
     assert _one_line(capsys) == f"{tmp_path}/{message}"
 
 
+HIDDEN = ("is not allowed: a file gate reads as YAML holds no control, invisible or line-separator character "
+          "(it would not read as it shows)")
+RULE = '  - {id: crit, when: severity == "CRITICAL", action: fail}\n'
+XZ_WAIVER = "exceptions: [{vulnerability: CVE-2024-3094, reason: x, expires: 2099-01-01}]"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    # YAML (and libyaml) end a line at NEL, LS and PS; a terminal, `cat` and many editors show one line:
+    # here a comment that hides a waiver for the xz backdoor.
+    ("version: 1\nrules:\n" + RULE + "# none in production\x85" + XZ_WAIVER + "\n", f"p.yaml:4:21: U+0085 {HIDDEN}"),
+    ("version: 1\nrules:\n" + RULE + "# none in production\u2028" + XZ_WAIVER + "\n", f"p.yaml:4:21: U+2028 {HIDDEN}"),
+    ("version: 1\nrules:\n" + RULE + "# none in production\u2029" + XZ_WAIVER + "\n", f"p.yaml:4:21: U+2029 {HIDDEN}"),
+    # an invisible character makes a rule that reads `severity == "CRITICAL"` match nothing
+    ('version: 1\nrules:\n  - {id: crit, when: severity == "CRITICAL\u200b", action: fail}\n',
+     f"p.yaml:3:43: U+200B {HIDDEN}"),
+    ("version: 1\nrules:\n" + RULE + XZ_WAIVER.replace("3094", "3094\u2060") + "\n", f"p.yaml:4:43: U+2060 {HIDDEN}"),
+    ("version: 1\nrules:\n" + RULE + "# \u202e" + XZ_WAIVER[::-1] + "\n", f"p.yaml:4:3: U+202E {HIDDEN}"),
+    ("version: 1\nname: a\x00b\n" + "rules:\n" + RULE, f"p.yaml:2:8: U+0000 {HIDDEN}"),
+    ("version: 1\nname: \x1b]0;title\x07\n" + "rules:\n" + RULE, f"p.yaml:2:7: U+001B {HIDDEN}"),
+    ("version: 1\n\ufeffrules:\n" + RULE, f"p.yaml:2:1: U+FEFF {HIDDEN}"),
+    ("version: 1\nname: \ufffe\nrules:\n" + RULE, f"p.yaml:2:7: U+FFFE {HIDDEN}"),
+    # a tag on a list or mapping was dropped: this loaded as the plain list of rules
+    ("version: 1\nrules: !!python/object/apply:os.system [{id: crit, when: kev, action: fail}]\n",
+     "p.yaml:2: the tag tag:yaml.org,2002:python/object/apply:os.system is not supported "
+     "(gate reads plain mappings and lists)"),
+    ("version: 1\nrules:\n" + RULE + "exceptions:\n  - {vulnerability: CVE-2024-3094, packages: !!set {xz: null}, "
+     "reason: x, expires: 2099-01-01}\n",
+     "p.yaml:5: the tag tag:yaml.org,2002:set is not supported (gate reads plain mappings and lists)"),
+])
+def test_policies_that_would_not_read_as_they_show(text: str, message: str, tmp_path: Path, isolated_env: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    assert main([*CHECK, "--policy", str(path)]) == ExitCode.USAGE
+    assert _one_line(capsys) == f"{tmp_path}/{message}"
+
+
+def test_a_policy_with_a_leading_bom_and_crlf_lines_still_loads(tmp_path: Path, isolated_env: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_bytes(("\ufeffversion: 1\r\nname: caf\u00e9 \u6f22\u5b57\r\nrules:\r\n" + RULE).encode())
+    assert main(["policy", "validate", str(path)]) == ExitCode.PASS
+    assert capsys.readouterr().out == f"{path}: ok (1 rules, 0 exceptions)\n"
+
+
+def test_invalid_utf8_names_its_line(tmp_path: Path, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "p.yaml"
+    path.write_bytes(b"version: 1\r\nrules:\n" + RULE.encode() + b"name: caf\xe9\n")
+    assert main([*CHECK, "--policy", str(path)]) == ExitCode.USAGE
+    assert _one_line(capsys) == f"{path}:4: not UTF-8 text (byte 0xe9)"
+
+
 def test_a_file_named_like_a_shipped_policy_never_replaces_it(
     isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

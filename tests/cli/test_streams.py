@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -207,3 +210,28 @@ def test_library_warnings_are_inert(actions: Path, capsys: pytest.CaptureFixture
     assert MARK in err
     assert_only_gate_annotations(out, err)
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv", [
+    ["check", "--image-build-version-arn", "not an arn"],
+    ["check", "--image-pipeline-arn", "not an arn", "--baseline", "previous"],
+    ["fetch", "--image-build-version-arn", "not an arn", "-o", "findings.json"],
+], ids=["check", "baseline-previous", "fetch"])
+def test_library_python_warnings_are_inert_too(argv: list[str], tmp_path: Path) -> None:
+    # urllib3 and botocore also speak through the warnings module (urllib3's InsecureRequestWarning
+    # quotes the host), which Python prints raw, one line of the message after another. A fresh
+    # interpreter: pytest records warnings itself, and has loaded logging already.
+    code = ("import sys, warnings\n"
+            "from gate.cli.main import main\n"
+            "assert 'logging' not in sys.modules\n"
+            f"assert main({argv!r}) == 2\n"
+            "import urllib3\n"
+            f"warnings.warn({PAYLOAD!r}, urllib3.exceptions.InsecureRequestWarning)\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=False,
+                          timeout=60, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert MARK in done.stderr and "InsecureRequestWarning" in done.stderr
+    assert not RAW_CONTROL.search(done.stderr)
+    assert_only_gate_annotations(done.stdout, done.stderr)
+    assert len(done.stderr.splitlines()) == 2  # the usage error, then the warning: one line each

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import threading
 from pathlib import Path
 
 import pytest
 
 from gate.cli.main import main
 from gate.errors import ExitCode, PolicyError
+from gate.policy import yamlsrc
 from gate.policy.loader import load_policy, parse_policy
 
 GOOD = """\
@@ -107,6 +111,27 @@ def test_huge_file_is_refused(tmp_path: Path) -> None:
         load_policy(str(path))
 
 
+def test_an_endless_policy_test_file_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
+    # A FIFO says st_size 0, so the size check before reading passed and everything was read.
+    fifo = tmp_path / "p.test.yaml"
+    os.mkfifo(fifo)
+    written = 0
+
+    def produce() -> None:
+        nonlocal written
+        with contextlib.suppress(BrokenPipeError), fifo.open("wb") as out:
+            for _ in range(4096):  # 16 MiB, if anyone reads it all
+                out.write(b"#" * 4096)
+                written += 4096
+
+    writer = threading.Thread(target=produce)
+    writer.start()
+    with pytest.raises(PolicyError, match="larger than 1024 KiB"):
+        yamlsrc.read_text(fifo)
+    writer.join(timeout=30)
+    assert written < 4 * 1024 * 1024
+
+
 def test_missing_policy_file_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match=r"nope\.yaml: no such file") as err:
         load_policy(str(tmp_path / "nope.yaml"))
@@ -144,3 +169,16 @@ def test_check_with_invalid_policy_exits_2_before_reading_findings(
 def test_schema_command_prints_the_shipped_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["policy", "schema"]) == 0
     assert '"title": "gate policy, version 1"' in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_a_policy_with_very_many_rules_loads_or_is_refused_in_one_line(tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    # Within the 1 MiB limit: the deciding function's rule bit 1 << 14300 has more than the 4,300
+    # digits Python writes out, which ended in 'internal error: ValueError' (exit 3).
+    count = 14_300
+    path = tmp_path / "wide.yaml"
+    path.write_text("version: 1\nrules:\n" + "".join(f"  - {{id: r{i}, when: kev, action: fail}}\n"
+                                                     for i in range(count)))
+    assert main(["policy", "validate", str(path)]) == ExitCode.PASS
+    assert capsys.readouterr().out == f"{path}: ok ({count} rules, 0 exceptions)\n"

@@ -8,13 +8,21 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from markupsafe import Markup
 
 from gate.reports import escape
 
 # Text that mixes what the fast paths skip (printable ASCII) with everything they must not:
 # controls, CR/LF, C1, bidi overrides, line separators, surrogates, Markdown punctuation.
-TEXT = st.text(alphabet=st.sampled_from(
-    [*"aZ09 -.#+=)@_*`|~$[]\\&<>:", "\t", "\n", "\r", "\x1b", "\x85", "\u2028", "\u202e", "\ud800", "é"]))
+# Every C0 and C1 control, each line separator and bidi control, digits and spaces that only Unicode
+# calls so (`\\d` and str.split() see them, CommonMark does not), then any text at all.
+TEXT = st.one_of(
+    st.text(alphabet=st.sampled_from(
+        [*"aZ09 -.#+=)@_*`|~$[]\\&<>:", *map(chr, range(0x20)), *map(chr, range(0x7F, 0xA0)), "\u2028", "\u2029",
+         "\u200e", "\u200f", *map(chr, range(0x202A, 0x202F)), *map(chr, range(0x2066, 0x206A)), "\ufeff", "\ud800",
+         "\udfff", "é", "\u0661", "\uff11", "\u00a0", "\u3000", "\u200b"])),
+    st.text(),
+)
 
 
 def test_neutralise_shows_controls() -> None:
@@ -42,6 +50,9 @@ def test_neutralise_shows_controls() -> None:
         ("ping @team", "ping @\u2060team"),
         ("mail a@b.c", "mail a@b.c"),
         ("CVE-2024-3094", "CVE-2024-3094"),
+        ("12) not a list", "12\\) not a list"),
+        ("\u0661. not a list either", "\u0661. not a list either"),  # Arabic-Indic one: not a list number
+        ("1\u0661. nor this", "1\u0661. nor this"),
     ],
 )
 def test_markdown(text: str, expected: str) -> None:
@@ -53,7 +64,7 @@ def _markdown_by_rule(text: str) -> str:
     text = escape.neutralise(text).strip()
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     text = re.sub(r"([\\`*_\[\]|~$])", r"\\\1", text)
-    text = re.sub(r"^(\d*)([#+=.)-])", r"\1\\\2", text)
+    text = re.sub(r"^([0-9]*)([#+=.)-])", r"\1\\\2", text)  # CommonMark's list numbers are ASCII digits
     return re.sub(r"(?<![\w.])@(?=\w)", "@\u2060", text)
 
 
@@ -68,6 +79,24 @@ def test_neutralise_fast_path_changes_nothing(text: str) -> None:
         slow = escape._CONTROL.sub(escape._visible, escape.scrub(text))
         slow = slow.replace("\r\n", "\n").replace("\r", "\n") if keep else re.sub(r"[\t\r\n]+", " ", slow)
         assert escape.neutralise(text, keep_newlines=keep) == slow
+
+
+class _Sneaky(str):
+    """A str whose `__html__` claims to be markup: escaping must not take its word for it."""
+
+    def __html__(self) -> str:
+        return "<script>alert(1)</script>"
+
+
+@pytest.mark.parametrize("make", [str, Markup, _Sneaky], ids=["str", "Markup", "str-with-__html__"])
+@pytest.mark.parametrize("text", ["<b>x</b> & y", "<b>é</b> & y"], ids=["ascii", "non-ascii"])
+def test_escaping_treats_str_subclasses_as_text(make: type[str], text: str) -> None:
+    # The printable-ASCII fast path must give what the full path gives, whatever the str's class.
+    value = make(text)
+    assert type(escape.neutralise(value)) is str
+    assert escape.html(value) == escape.html(str(text))
+    assert "<" not in escape.html(value)
+    assert escape.markdown(value) == escape.markdown(str(text))
 
 
 def test_markdown_code_fence_outlasts_backticks() -> None:
@@ -125,6 +154,12 @@ def test_json_text_is_the_same_value_without_raw_controls() -> None:
     assert json.loads(escaped) == value
     assert "##[" not in escaped and "\x9b" not in escaped and "\u2028" not in escaped
     assert "ü" in escaped  # ordinary text stays readable
+
+
+@given(TEXT)
+def test_json_text_fast_path_changes_nothing(text: str) -> None:
+    document = json.dumps({"k": text, "##[": [text]}, ensure_ascii=False)
+    assert escape.json_text(document) == escape._JSON_UNSAFE.sub(escape._json_escape, document)
 
 
 def test_workflow_escapes() -> None:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
+from gate.model import FeedInfo
+from gate.outcome import Evaluation
 from gate.reports import escape, github
 from gate.reports.html import HtmlReport
 from gate.reports.interface import ReportFormat, ReportOptions
@@ -17,7 +22,7 @@ from gate.reports.junit import JunitReport
 from gate.reports.markdown import MarkdownReport
 from gate.reports.sarif import SarifReport
 from gate.reports.table import TableReport
-from tests.reports.sample import HOSTILE, HOSTILE_BITS, HOSTILE_EVALUATION, HUGE
+from tests.reports.sample import EVALUATED_AT, EVALUATION, HOSTILE, HOSTILE_BITS, HOSTILE_EVALUATION, HUGE
 
 FORMATS: list[ReportFormat] = [
     SarifReport(), JunitReport(), MarkdownReport(), HtmlReport(), TableReport(), JsonReport(),
@@ -183,3 +188,67 @@ def test_json_keeps_text_as_data() -> None:
     doc = json.loads(_render(JsonReport()))
     titles = [f["title"] for f in doc["findings"]]
     assert any(HOSTILE_BITS[0] in (t or "") for t in titles)
+
+
+_RAW_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+                          "\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+"""What `escape.neutralise` shows as `\\x1b`: none of it may reach a page raw (tab, LF and CR aside)."""
+
+
+def _outside_assets(page: str) -> str:
+    """The page without gate's own CSS and JS (trusted package data): everything drawn from data."""
+    return re.sub(r"<style>.*?</style>|<script>.*?</script>", "", page, flags=re.DOTALL)
+
+
+@pytest.mark.parametrize("severity", ["HIGH\x1b[5m|<b>", "\u202eHGIH\u2066", "LOW\x85next\u2028line", "LOW \ud800"])
+def test_html_shows_no_raw_control_character_anywhere(severity: str) -> None:
+    # EC2's SeverityLabel is free text (only upper-cased), and the severity chart labels its bars with it.
+    results = tuple(replace(r, finding=replace(r.finding, severity=severity)) for r in HOSTILE_EVALUATION.results)
+    page = HtmlReport().render(replace(HOSTILE_EVALUATION, results=results), ReportOptions())
+    page.encode("utf-8")  # a lone surrogate is replaced, or writing the report fails
+    found = [page[max(m.start() - 60, 0):m.start() + 5] for m in _RAW_CONTROL.finditer(_outside_assets(page))]
+    assert found == []
+    assert 'id="chart-decisions"' in page
+
+
+def _everywhere(text: str) -> Evaluation:
+    """The sample run with `text` in every string the HTML page shows around (and in) the table."""
+    results = tuple(
+        replace(r, finding=replace(
+            r.finding, vulnerability_id=f"CVE-1 {text}", severity=f"HIGH {text}", title=text, description=text,
+            remediation_text=text, source_url=f"https://x/{text}",
+            packages=tuple(replace(p, name=f"p {text}", version=text, fixed_in_version=text)
+                           for p in r.finding.packages)),
+            matches=tuple(replace(m, rule_id=text, reasons=(text,)) for m in r.matches))
+        for r in EVALUATION.results)
+    return replace(
+        EVALUATION, results=results, policy_name=text, policy_source=text, target=text, notes=(text, f"`{text}`"),
+        errors=(text,), stale_exceptions=(text,), expired_exceptions=(text,),
+        feeds=(FeedInfo(text, text, EVALUATED_AT, text),),
+        rules=tuple(replace(rule, id=text, when=text, description=text) for rule in EVALUATION.rules),
+        exceptions=tuple(replace(e, id=text, vulnerability=text, reason=text, owner=text)
+                         for e in EVALUATION.exceptions))
+
+
+def _markup(page: str) -> set[tuple[str, str]]:
+    """Each element and attribute name the page holds (an injected one would add to these)."""
+    parser = _Collector()
+    parser.feed(page)
+    parser.close()
+    return {(tag, "") for tag, _ in parser.tags} | {(tag, name) for tag, attrs in parser.tags for name, _ in attrs}
+
+
+_PLAIN_MARKUP = _markup(HtmlReport().render(_everywhere("x"), ReportOptions())) | {("code", "")}
+_PIECES = st.sampled_from(["<", ">", "&", '"', "'", "`", "{", "}", "{0}", "{0.__class__}", "%s", "\x00", "\x1b", "\x85",
+                           "\u2028", "\u202e", "\ud800", "\ufeff", "\r", "\n", "\t", " ", "a", "é", "]]>", "<!--",
+                           "</script>", "<b>", "<img src=x onerror=alert(1)>", 'x" onclick="y', "-->", "\\", "##[",
+                           "::", "w" * 70])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_no_text_anywhere_adds_markup_or_raw_controls(text: str) -> None:
+    page = HtmlReport().render(_everywhere(text), ReportOptions())
+    page.encode("utf-8")
+    assert _markup(page) <= _PLAIN_MARKUP
+    assert not _RAW_CONTROL.search(_outside_assets(page))

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from gate.cli import streams
+from gate.model import VulnerablePackage
 from gate.outcome import Decision, Evaluation, FindingResult
 from gate.reports import sarif
 from gate.reports.interface import ReportOptions
@@ -101,3 +103,23 @@ def test_json_writes_a_lone_surrogate_as_an_escape() -> None:
     raw = out.getvalue()
     raw.decode("utf-8")  # strict: encodable
     assert b"lone \\ud800 surrogate" in raw
+
+
+def test_sarif_on_stdout_stays_under_the_size_limit(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    # `--report sarif=-` writes the log through streams.document, which spells each raw C1, bidi or
+    # line-separator character and each `##[` as an escape (up to 6 bytes for 2): the budget must count
+    # what is written, or a hostile scan makes an upload GitHub rejects.
+    inflating = "##[\x85\u202e" * 60
+    packages = tuple(VulnerablePackage(f"{inflating}{n}", "1.0") for n in range(40))
+    results = tuple(replace(XZ, finding=replace(XZ.finding, vulnerability_id=f"CVE-2099-{i:05d}", title=inflating,
+                                                packages=packages)) for i in range(300))
+    monkeypatch.setattr(sarif, "MAX_BYTES", 400_000)
+    text = SarifReport().render(replace(EVALUATION, results=results), ReportOptions())
+    streams.document(text, json=True)
+    written = capsys.readouterr().out
+    assert len(written.encode()) <= sarif.MAX_BYTES
+    run = json.loads(written)["runs"][0]
+    assert 0 < len(run["results"]) < len(results)  # the budget, not the result count, cut the list
+    assert run["properties"]["omitted"]["results"] == len(results) - len(run["results"])
+    assert inflating in run["results"][0]["message"]["text"]  # the same text, only spelled as escapes

@@ -95,6 +95,11 @@ def test_an_unreadable_title_is_kept_whole() -> None:
     (_ec2(Score="7.5"), "finite number"),
     (_ec2(FixAvailable="true"), "FixAvailable must be true or false"),
     (_ec2(SeverityLabel=3), "SeverityLabel must be a string"),
+    # Image Builder's findings with an unknown severity are refused; EC2's must be too, or
+    # `severity == "CRITICAL"` silently misses a finding whose label only looks like CRITICAL.
+    (_ec2(SeverityLabel="severe"), "SeverityLabel 'severe' is not one of CRITICAL, HIGH"),
+    (_ec2(SeverityLabel="critical\u200b"), "SeverityLabel 'critical\\\\u200b' is not one of"),
+    (_ec2(SeverityLabel="\u202ehigh"), "SeverityLabel '\\\\u202ehigh' is not one of"),
     (_ec2(Paths="/a"), "Paths must be a list"),
     (_ec2(FirstObservedAt="yesterday"), "bad timestamp"),
 ])
