@@ -12,12 +12,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gate.baseline import FIRST, PREVIOUS, Baseline, BaselineSpec, load_baseline
 from gate.enrichment.interface import Enricher
 from gate.errors import UsageError
 from gate.run import Plan
 
 if TYPE_CHECKING:
+    from gate.baseline import BaselineSpec
     from gate.enrichment.cache import Cache
 
 DEFAULT_WAIT = timedelta(minutes=15)
@@ -56,6 +56,15 @@ class Inputs:
     baseline_any_pipeline: bool = False
 
     @property
+    def previous_baseline(self) -> bool:
+        """`--baseline previous`: the pipeline's previous build, read live."""
+        if self.baseline is None:
+            return False
+        from gate.baseline import PREVIOUS  # noqa: PLC0415 - runs without a baseline never import it
+
+        return self.baseline == PREVIOUS
+
+    @property
     def live(self) -> bool:
         return bool(self.image_build_version_arn or self.image_pipeline_arn)
 
@@ -85,24 +94,30 @@ def build_cache(inputs: Inputs) -> Cache | None:
 
 def offline_enrichers(inputs: Inputs) -> list[Enricher]:
     """On-demand scan events, saved Inspector answers, then the KEV catalog and EPSS (given, or cached)."""
-    from gate.enrichment.epss import EpssEnricher  # noqa: PLC0415
-    from gate.enrichment.feeds import cached_feed_paths  # noqa: PLC0415
-    from gate.enrichment.feedstore import open_epss, open_kev  # noqa: PLC0415
-    from gate.enrichment.inspector_export import InspectorExport  # noqa: PLC0415
-    from gate.enrichment.kev import KevEnricher  # noqa: PLC0415
-
+    # NOTE: each module is imported only when the run uses it: a live run without feeds reaches its first
+    # AWS request sooner.
     enrichers: list[Enricher] = []
     if inputs.finding_details:
+        from gate.enrichment.inspector_export import InspectorExport  # noqa: PLC0415
+
         enrichers.append(InspectorExport(inputs.finding_details))
     kev_path, epss_path = inputs.kev_catalog, inputs.epss_scores
     if inputs.cached_feeds and (kev_path is None or epss_path is None):
+        from gate.enrichment.feeds import cached_feed_paths  # noqa: PLC0415
+
         cached_kev, cached_epss = cached_feed_paths(cache_dir(inputs))
         kev_path = kev_path or cached_kev
         epss_path = epss_path or cached_epss
     # NOTE: a feed is validated in full on its first use and indexed in the cache; later runs read its index.
     if kev_path:
+        from gate.enrichment.feedstore import open_kev  # noqa: PLC0415
+        from gate.enrichment.kev import KevEnricher  # noqa: PLC0415
+
         enrichers.append(KevEnricher(open_kev(kev_path, cache_dir(inputs))))
     if epss_path:
+        from gate.enrichment.epss import EpssEnricher  # noqa: PLC0415
+        from gate.enrichment.feedstore import open_epss  # noqa: PLC0415
+
         enrichers.append(EpssEnricher(open_epss(epss_path, cache_dir(inputs))))
     enrichers.extend(vulnrichment_enrichers(inputs))
     return enrichers
@@ -132,7 +147,11 @@ def vulnrichment_enrichers(inputs: Inputs) -> list[Enricher]:
 
 def baseline_spec(inputs: Inputs) -> BaselineSpec | None:
     """A baseline file's loader (the live factory answers `previous`)."""
-    if inputs.baseline is None or inputs.baseline == PREVIOUS:
+    if inputs.baseline is None:
+        return None
+    from gate.baseline import FIRST, PREVIOUS, Baseline, BaselineSpec, load_baseline  # noqa: PLC0415
+
+    if inputs.baseline == PREVIOUS:
         return None
     if inputs.baseline == FIRST:
         return BaselineSpec(load=lambda: Baseline(source=FIRST, target=None, build=None, pipeline=None, findings=(),
@@ -144,7 +163,7 @@ def baseline_spec(inputs: Inputs) -> BaselineSpec | None:
 def open_plan(inputs: Inputs) -> Plan:
     """The source and enrichers for the inputs; the caller hands the plan to `gate.run.run` (which closes it)."""
     inputs.check_one_target()
-    if inputs.baseline == PREVIOUS and not inputs.live:
+    if inputs.previous_baseline and not inputs.live:
         raise UsageError("--baseline previous reads the pipeline's previous build from AWS, so it needs "
                          "--image-build-version-arn or --image-pipeline-arn",
                          hint="offline, pass the previous build's JSON report: --baseline FILE")

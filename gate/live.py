@@ -6,23 +6,23 @@ import re
 import time
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeAlias
 
 from gate.aws.retry import Backoff, Caller
 from gate.aws.session import Clients, make_clients, make_session
-from gate.baseline import PREVIOUS, Baseline, BaselineSpec, from_findings
 from gate.enrichment.inspector import InspectorEnricher
 from gate.enrichment.interface import Enricher
 from gate.errors import ShapeError, UsageError
 from gate.run import Plan
 from gate.sources.imagebuilder import ImageBuilderSource, build_pipeline, newest_build, previous_build
-from gate.sources.ondemand import OnDemandSource
 from gate.sources.scantype import ScanPath, scan_path
 from gate.timeutil import to_utc, utcnow
 
 if TYPE_CHECKING:
+    from gate.baseline import Baseline, BaselineSpec
     from gate.enrichment.cache import Cache
     from gate.inputs import Inputs
+    from gate.sources.ondemand import OnDemandSource
 
 _ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):[0-9]{12}:(?P<kind>image|image-pipeline)/\S+")
 
@@ -37,7 +37,7 @@ def arn_region(arn: str, option: str, kind: str) -> str:
     return match["region"]
 
 
-LiveSource = ImageBuilderSource | OnDemandSource
+LiveSource: TypeAlias = "ImageBuilderSource | OnDemandSource"
 
 
 def open_live_source(
@@ -59,6 +59,9 @@ def open_live_source(
     image = call("imagebuilder:GetImage", partial(clients.imagebuilder.get_image,
                                                    imageBuildVersionArn=arn)).get("image") or {}
     if scan_path(image, arn) is ScanPath.ON_DEMAND:
+        # NOTE: imported only for such builds: EC2's codec is not needed before (or in) most runs.
+        from gate.sources.ondemand import OnDemandSource  # noqa: PLC0415
+
         return OnDemandSource(clients, image_build_version_arn=arn, image=image, wait_timeout=wait_timeout,
                               progress=progress, sleep=sleep, clock=clock, caller=call)
     return ImageBuilderSource(clients, image_build_version_arn=arn, image=image, wait_timeout=wait_timeout,
@@ -83,10 +86,10 @@ def open_live_plan(inputs: Inputs, offline: list[Enricher], cache: Cache | None)
         source = open_live_source(clients, arn, wait_timeout=inputs.wait_timeout.total_seconds(),
                                   progress=inputs.progress)
         enricher = InspectorEnricher(clients, scope_arn=arn, cache=cache, max_workers=inputs.max_workers,
-                                     search_only=isinstance(source, OnDemandSource))
+                                     search_only=not isinstance(source, ImageBuilderSource))
         pipeline = pipeline_arn.strip() if pipeline_arn else None
         baseline = None
-        if inputs.baseline == PREVIOUS:
+        if inputs.previous_baseline:
             pipeline = pipeline or build_pipeline(clients, arn)
             baseline = previous_baseline(clients, pipeline, arn, inputs)
     except BaseException:
@@ -98,6 +101,8 @@ def open_live_plan(inputs: Inputs, offline: list[Enricher], cache: Cache | None)
 
 def previous_baseline(clients: Clients, pipeline: str | None, arn: str, inputs: Inputs) -> BaselineSpec:
     """`--baseline previous`: the findings of the pipeline's build before `arn` (the run's enrichment applies)."""
+    from gate.baseline import PREVIOUS, Baseline, BaselineSpec, from_findings  # noqa: PLC0415
+
     if pipeline is None:
         raise UsageError(f"--baseline previous: {arn} was not built by an image pipeline, so it has no previous build",
                          hint="pass an earlier build's JSON report: --baseline FILE")

@@ -13,18 +13,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from gate.baseline import Baseline, BaselineSpec, build_of, compare, pipeline_of
-from gate.enrichment.freshness import DEFAULT_MAX_AGE, age_notes, require_fresh
 from gate.enrichment.interface import Enricher, IncrementalEnricher, combine
 from gate.errors import IncompleteError
 from gate.fields import ALWAYS, FIELDS, SUPPLY, Source
 from gate.model import Finding, Gathered, image_builder_check
 from gate.outcome import Evaluation
 from gate.policy.compile import referenced
-from gate.sources.ec2_codec import unread_title
 from gate.sources.interface import FindingSource
 
 if TYPE_CHECKING:
+    from gate.baseline import Baseline, BaselineSpec
     from gate.declared import VexStatement
     from gate.policy.loader import Policy
 
@@ -117,6 +115,9 @@ def image_products(gathered: Gathered) -> frozenset[str]:
 
 
 def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
+    from gate.enrichment.freshness import age_notes  # noqa: PLC0415
+    from gate.sources.ec2_codec import unread_title  # noqa: PLC0415
+
     notes: list[str] = []
     unread = sum(1 for f in gathered.findings if unread_title(f))
     if unread:
@@ -132,6 +133,9 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
 
     `max_feed_age`: how old KEV/EPSS data may be at `now`; None takes the policy's, else 30 days.
     """
+    # NOTE: imported here, not at the top: a live run reaches its first AWS request without them.
+    from gate.baseline import build_of, compare, pipeline_of  # noqa: PLC0415
+    from gate.enrichment.freshness import DEFAULT_MAX_AGE, require_fresh  # noqa: PLC0415
     from gate.policy.engine import judge  # noqa: PLC0415 - `gate --help` should not load the policy stack
 
     try:

@@ -1,4 +1,4 @@
-"""A per-vulnerability on-disk cache of Inspector answers, negative ones included, safe under concurrent runs.
+"""A per-vulnerability cache of Inspector answers, negative ones included, in the shared answer database.
 
 Trust: the cache directory is as trusted as the policy (whoever can write it can change verdicts).
 Each entry names the partition, account, region and endpoint it was answered for, its source and
@@ -10,15 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from gate.enrichment.answerdb import AnswerDb
 from gate.errors import ShapeError
-from gate.files import atomic_write
 from gate.jsondocs import loads_strict
 from gate.model import Enrichment
 from gate.serialize import enrichment_from_json, enrichment_to_json
@@ -27,7 +27,9 @@ from gate.timeutil import to_utc
 SCHEMA_VERSION = 2
 """Bump when the entry format or the meaning of its values changes: old entries then read as misses."""
 DEFAULT_TTL = timedelta(hours=24)
-_SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,120}")
+KIND = "inspector"
+FLUSH_EVERY = 200
+"""Answers kept in memory before they are written in one transaction (a run of 800 CVEs: 4 transactions)."""
 
 
 def default_cache_dir() -> Path:
@@ -86,7 +88,10 @@ class CacheEntry:
 
 
 class Cache:
-    """One JSON file per id under `<directory>/inspector/v<schema>/<scope digest>/`; odd entries are misses."""
+    """Inspector's answers for one scope, rows of kind `inspector` in the answer database; odd entries are misses.
+
+    Answers are written in batches (`FLUSH_EVERY`, and the rest at `flush`), not one file each.
+    """
 
     def __init__(
         self,
@@ -94,33 +99,83 @@ class Cache:
         ttl: timedelta = DEFAULT_TTL,
         clock: Callable[[], datetime] = _utcnow,
         where: Scope = Scope(),
+        db: AnswerDb | None = None,
     ) -> None:
         self.directory = directory
         self.ttl = ttl
         self.where = where
         self._clock = clock
-        self.root = directory / "inspector" / f"v{SCHEMA_VERSION}" / where.digest
+        self.db = db or AnswerDb(directory)
+        self._pending: list[tuple[str, str, str]] = []
+        self._lock = threading.Lock()
         self.write_errors = 0
         """Entries that could not be stored; the cache is an optimisation, so this is not fatal."""
 
     def for_scope(self, where: Scope) -> Cache:
-        """The same cache directory and TTL, reading and writing only entries of `where`."""
-        return Cache(self.directory, self.ttl, self._clock, where)
+        """The same database and TTL, reading and writing only entries of `where`."""
+        return Cache(self.directory, self.ttl, self._clock, where, self.db)
 
-    def path_for(self, vulnerability_id: str) -> Path:
-        if _SAFE_NAME.fullmatch(vulnerability_id):
-            name = vulnerability_id
-        else:
-            name = "sha256-" + hashlib.sha256(vulnerability_id.encode("utf-8")).hexdigest()
-        return self.root / f"{name}.json"
+    @property
+    def problem(self) -> str | None:
+        """Why the database was not used in this run, if it was not."""
+        return self.db.problem
 
     def get(self, vulnerability_id: str, *, scope: str | None = None) -> CacheEntry | None:
         """A fresh, well-formed entry for the id, or None (absent, expired, corrupt, other version)."""
+        return self.get_many([vulnerability_id], scope=scope).get(vulnerability_id)
+
+    def get_many(self, ids: Collection[str], *, scope: str | None = None) -> dict[str, CacheEntry]:
+        """The fresh, well-formed entries among `ids`, in one query."""
+        found: dict[str, CacheEntry] = {}
+        for vid, text in self.db.get_many(KIND, self.where.digest, ids).items():
+            entry = self._checked(vid, text, scope)
+            if entry is not None:
+                found[vid] = entry
+        return found
+
+    def put(self, vulnerability_id: str, enrichment: Enrichment | None, *, scope: str | None = None) -> None:
+        """Store an answer (None: nothing known) with the next batch; failures only count in `write_errors`."""
+        self.put_many([(vulnerability_id, enrichment)], scope=scope)
+
+    def put_many(self, answers: Iterable[tuple[str, Enrichment | None]], *, scope: str | None = None) -> None:
+        if self.db.problem is not None:  # NOTE: given up on for this run: not worth encoding what cannot be kept
+            with self._lock:
+                self.write_errors += len(list(answers))
+            return
+        stored_at = self._clock().isoformat()
+        rows = [(vid, stored_at, self._document(vid, enrichment, scope, stored_at)) for vid, enrichment in answers]
+        with self._lock:
+            self._pending.extend(rows)
+            full = len(self._pending) >= FLUSH_EVERY
+        if full:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the answers not yet written, in one transaction."""
+        with self._lock:
+            rows, self._pending = self._pending, []
+        if rows and not self.db.put_many(KIND, self.where.digest, rows, now=self._clock()):
+            with self._lock:
+                self.write_errors += len(rows)
+
+    def _document(self, vid: str, enrichment: Enrichment | None, scope: str | None, stored_at: str) -> str:
+        doc = {
+            "schema": SCHEMA_VERSION,
+            "vulnerabilityId": vid,
+            "storedAt": stored_at,
+            "scope": scope,
+            "where": self.where.as_json(),
+            "source": f"inspector2 {self.where.endpoint}".strip(),
+            "found": enrichment is not None,
+            "enrichment": enrichment_to_json(enrichment) if enrichment is not None else None,
+        }
+        return json.dumps(doc, sort_keys=True)
+
+    def _checked(self, vulnerability_id: str, text: str, scope: str | None) -> CacheEntry | None:
         try:
-            doc = loads_strict(self.path_for(vulnerability_id).read_bytes().decode("utf-8"))
-            entry = self._entry(doc)
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, ArithmeticError):
-            # NOTE: ShapeError, JSONDecodeError and UnicodeDecodeError are ValueErrors: a bad entry is a miss.
+            entry = self._entry(loads_strict(text))
+        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, RecursionError):
+            # NOTE: ShapeError and JSONDecodeError are ValueErrors: a bad entry is a miss.
             return None
         if entry.vulnerability_id != vulnerability_id:
             return None
@@ -130,25 +185,6 @@ class Cache:
         if entry.enrichment is None and entry.scope != scope:
             return None
         return entry
-
-    def put(
-        self, vulnerability_id: str, enrichment: Enrichment | None, *, scope: str | None = None
-    ) -> None:
-        """Store an answer (None: nothing known); failures only count in `write_errors`."""
-        doc = {
-            "schema": SCHEMA_VERSION,
-            "vulnerabilityId": vulnerability_id,
-            "storedAt": self._clock().isoformat(),
-            "scope": scope,
-            "where": self.where.as_json(),
-            "source": f"inspector2 {self.where.endpoint}".strip(),
-            "found": enrichment is not None,
-            "enrichment": enrichment_to_json(enrichment) if enrichment is not None else None,
-        }
-        try:
-            atomic_write(self.path_for(vulnerability_id), json.dumps(doc, sort_keys=True).encode())
-        except OSError:
-            self.write_errors += 1
 
     def _entry(self, doc: Any) -> CacheEntry:
         if not isinstance(doc, dict) or doc.get("schema") != SCHEMA_VERSION:

@@ -94,8 +94,9 @@ class InspectorEnricher:
             self._asked.update(fresh)
         misses: list[str] = []
         hits: dict[str, Enrichment | None] = {}
+        entries = self._cache.get_many(fresh, scope=self._scope) if self._cache and fresh else {}
         for vid in fresh:
-            entry = self._cache.get(vid, scope=self._scope) if self._cache else None
+            entry = entries.get(vid)
             if entry is not None and not self._search_only and entry.scope == SEARCH_SCOPE:
                 entry = None
             if entry is None:
@@ -129,6 +130,8 @@ class InspectorEnricher:
             wait(futures, return_when=FIRST_EXCEPTION)
             self._raise_if_failed()
         self._raise_if_failed()
+        if self._cache is not None:
+            self._cache.flush()
         with self._lock:
             answers = {vid: p.answer(vid) for vid, p in self._partial.items()}
         found = {vid: a for vid, a in answers.items() if a is not None}
@@ -140,6 +143,10 @@ class InspectorEnricher:
             return
         self._closed = True
         self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._cache is not None:
+            # NOTE: answers settled before a failure are still final answers; keep them for the next run.
+            self._cache.flush()
+            self._cache.db.close()
 
     def feeds(self) -> tuple[FeedInfo, ...]:
         calls = self.calls()
@@ -147,6 +154,8 @@ class InspectorEnricher:
         detail = f"{len(self._asked)} ids, {self._cache_hits} from cache; {made}"
         if self._cache is not None and self._cache.write_errors:
             detail += f"; {self._cache.write_errors} cache writes failed"
+        if self._cache is not None and self._cache.problem:
+            detail += f"; cache not used: {self._cache.problem}"
         source = f"inspector2 {self._clients.region}"
         return (FeedInfo(name="Amazon Inspector", source=source, as_of=self._api.last_response, detail=detail,
                          provides=tuple(sorted(self.provides))),)
@@ -238,8 +247,7 @@ class InspectorEnricher:
             return
         with self._lock:
             answers = [(vid, self._partial[vid].answer(vid)) for vid in settled]
-        for vid, answer in answers:
-            self._cache.put(vid, answer, scope=self._scope)
+        self._cache.put_many(answers, scope=self._scope)
 
     def _raise_if_failed(self) -> None:
         with self._lock:

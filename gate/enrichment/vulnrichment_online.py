@@ -1,4 +1,4 @@
-"""CISA's SSVC points looked up per CVE in the CVE Services record API, cached on disk like Inspector answers.
+"""CISA's SSVC points looked up per CVE in the CVE Services record API, cached like Inspector answers.
 
 The CVE record API (`https://cveawg.mitre.org/api/cve/CVE-…`) is the authoritative copy: CISA publishes its
 ADP container to the CVE record, and the cisagov/vulnrichment repository mirrors it ("downstream consumers
@@ -13,17 +13,18 @@ import json
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from gate.enrichment.answerdb import AnswerDb
 from gate.enrichment.vulnrichment import CVE_ID, ssvc_from_record
-from gate.errors import IncompleteError, InputError, ShapeError
+from gate.errors import IncompleteError, InputError
 from gate.fields import Source
-from gate.files import atomic_write
+from gate.jsondocs import loads_strict
 from gate.model import Enrichment, FeedInfo, Ssvc
 from gate.serialize import ssvc_from_json, ssvc_to_json
 from gate.timeutil import to_utc, utcnow
@@ -31,6 +32,7 @@ from gate.timeutil import to_utc, utcnow
 DEFAULT_URL = "https://cveawg.mitre.org/api/cve/"
 SOURCE = "cve-record-api"
 SCHEMA_VERSION = 1
+KIND = "vulnrichment"
 MAX_RESPONSE = 8 * 1024 * 1024
 RETRIES = 3
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -43,28 +45,37 @@ class _Answer:
 
 
 class RecordCache:
-    """One JSON file per CVE under `<directory>/vulnrichment/v<schema>/`; odd, old or foreign entries are misses."""
+    """Answers of kind `vulnrichment` in the answer database, scoped to the API's URL; odd or old ones are misses."""
 
-    def __init__(self, directory: Path, ttl: timedelta, clock: Callable[[], datetime] = utcnow) -> None:
-        self.root = directory / "vulnrichment" / f"v{SCHEMA_VERSION}"
+    def __init__(self, directory: Path, ttl: timedelta, clock: Callable[[], datetime] = utcnow,
+                 db: AnswerDb | None = None) -> None:
+        self.db = db or AnswerDb(directory)
         self.ttl = ttl
         self._clock = clock
         self.write_errors = 0
 
-    def _path(self, vid: str, url: str) -> Path:
+    @staticmethod
+    def _scope(base_url: str) -> str:
         # NOTE: keyed by the endpoint too, so answers from a test server never stand in for the real API.
-        digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:16]
-        return self.root / digest / f"{vid}.json"
+        return hashlib.sha256(base_url.encode("utf-8")).hexdigest()[:16]
 
-    def get(self, vid: str, url: str) -> _Answer | None:
+    def get_many(self, base_url: str, vids: Collection[str]) -> dict[str, _Answer]:
+        found: dict[str, _Answer] = {}
+        for vid, text in self.db.get_many(KIND, self._scope(base_url), vids).items():
+            answer = self._checked(text, vid, base_url + vid.upper())
+            if answer is not None:
+                found[vid] = answer
+        return found
+
+    def _checked(self, text: str, vid: str, url: str) -> _Answer | None:
         try:
-            doc = json.loads(self._path(vid, url).read_bytes())
+            doc = loads_strict(text)
             if doc.get("schema") != SCHEMA_VERSION or doc.get("vulnerabilityId") != vid or doc.get("url") != url:
                 return None
             stored_at = to_utc(doc["storedAt"])
             ssvc = ssvc_from_json(doc["ssvc"])
-        except (OSError, ValueError, KeyError, TypeError, AttributeError, ShapeError):
-            return None
+        except (ValueError, KeyError, TypeError, AttributeError, ArithmeticError, RecursionError):
+            return None  # NOTE: ShapeError and JSONDecodeError are ValueErrors
         if stored_at is None:
             return None
         age = self._clock() - stored_at
@@ -72,13 +83,15 @@ class RecordCache:
             return None
         return _Answer(ssvc, stored_at)
 
-    def put(self, vid: str, url: str, answer: _Answer) -> None:
-        doc = {"schema": SCHEMA_VERSION, "vulnerabilityId": vid, "url": url,
-               "storedAt": answer.stored_at.isoformat(), "ssvc": ssvc_to_json(answer.ssvc)}
-        try:
-            atomic_write(self._path(vid, url), json.dumps(doc, sort_keys=True).encode())
-        except OSError:
-            self.write_errors += 1
+    def put_many(self, base_url: str, answers: Mapping[str, _Answer]) -> None:
+        """Store the answers in one transaction; failures only count in `write_errors`."""
+        rows = []
+        for vid, answer in answers.items():
+            doc = {"schema": SCHEMA_VERSION, "vulnerabilityId": vid, "url": base_url + vid.upper(),
+                   "storedAt": answer.stored_at.isoformat(), "ssvc": ssvc_to_json(answer.ssvc)}
+            rows.append((vid, answer.stored_at.isoformat(), json.dumps(doc, sort_keys=True)))
+        if rows and not self.db.put_many(KIND, self._scope(base_url), rows, now=self._clock()):
+            self.write_errors += len(rows)
 
 
 class VulnrichmentOnline:
@@ -105,27 +118,34 @@ class VulnrichmentOnline:
     def enrich(self, vulnerability_ids: Collection[str]) -> dict[str, Enrichment]:
         cves = [v for v in dict.fromkeys(vulnerability_ids) if CVE_ID.fullmatch(v.upper())]
         self._asked_at = self._now()
+        answers = self._cache.get_many(self.base_url, cves) if self._cache is not None else {}
+        self.cache_hits += len(answers)
+        missing = [vid for vid in cves if vid not in answers]
+        fetched: dict[str, _Answer] = {}
+        failed: BaseException | None = None
         with ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="gate-vulnrichment") as pool:
-            answers = list(pool.map(self._answer, cves))
-        return {vid: Enrichment(vulnerability_id=vid, ssvc=a.ssvc) for vid, a in zip(cves, answers, strict=True)
-                if a.ssvc is not None}
+            for vid, future in [(vid, pool.submit(self._answer, vid)) for vid in missing]:
+                try:
+                    fetched[vid] = future.result()
+                except BaseException as e:  # NOTE: raised below, once the answers that did arrive are kept
+                    failed = failed or e
+        if self._cache is not None:
+            self._cache.put_many(self.base_url, fetched)
+            self._cache.db.close()
+        if failed is not None:
+            raise failed
+        answers.update(fetched)
+        return {vid: Enrichment(vulnerability_id=vid, ssvc=answers[vid].ssvc) for vid in cves
+                if answers[vid].ssvc is not None}
 
     def _answer(self, vid: str) -> _Answer:
         url = self.base_url + vid.upper()
-        if self._cache is not None:
-            cached = self._cache.get(vid, url)
-            if cached is not None:
-                self.cache_hits += 1
-                return cached
         record = self._fetch(url)
         try:
             ssvc = ssvc_from_record(record, vid, url, SOURCE) if record is not None else None
         except InputError as e:  # the service answered something that is not a readable record
             raise IncompleteError(e.message, hint="retry later, or pass --vulnrichment DIR") from e
-        answer = _Answer(ssvc, self._now())
-        if self._cache is not None:
-            self._cache.put(vid, url, answer)
-        return answer
+        return _Answer(ssvc, self._now())
 
     def _fetch(self, url: str) -> Any:
         """The record's JSON; None for 404 (no such record); `IncompleteError` when it cannot be had."""
@@ -160,5 +180,9 @@ class VulnrichmentOnline:
 
     def feeds(self) -> tuple[FeedInfo, ...]:
         detail = f"{self.requests} requests, {self.cache_hits} cached answers"
+        if self._cache is not None and self._cache.write_errors:
+            detail += f"; {self._cache.write_errors} cache writes failed"
+        if self._cache is not None and self._cache.db.problem:
+            detail += f"; cache not used: {self._cache.db.problem}"
         return (FeedInfo(name="CISA Vulnrichment (CVE record API)", source=self.base_url, as_of=self._asked_at,
                          detail=detail, provides=(Source.VULNRICHMENT,)),)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from gate.errors import AwsCallError, AwsError, IncompleteError, ShapeError
 from gate.model import Finding
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -60,19 +65,69 @@ def restartable(listing: Listing, progress: Callable[[str], None]) -> Generator[
         return sum(yielded.values())
 
 
-def _one_pass(listing: Listing, yielded: Counter[str], skip: Counter[str]) -> Iterator[list[Finding]]:
-    for response in listing.pages():
-        fresh: list[Finding] = []
-        try:
-            found = list(listing.findings(response))
-        except ShapeError as e:
-            raise AwsError(f"{listing.action} returned a finding gate cannot read: {e}",
-                           hint="report this to the gate maintainers with the finding") from e
-        for finding in found:
-            if skip[finding.key] > 0:
-                skip[finding.key] -= 1
+_END = object()
+AHEAD = 2
+"""Responses fetched ahead of the reader at most (bounds memory if the reader is slow)."""
+
+
+def prefetched(pages: Iterator[T]) -> Generator[T, None, None]:
+    """`pages`, each next page requested (in a thread) as soon as the one before has arrived.
+
+    The bare pagination loop only asks for the next page; gate also turns each response into
+    findings and hands new ids to the enricher. Doing that while the next request is in flight
+    takes it off the sequential path. Items and the first error arrive in order; closing the
+    iterator early lets the thread stop after at most the page in flight.
+    """
+    ready: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=AHEAD)
+    stop = threading.Event()
+
+    def put(item: tuple[Any, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
                 continue
-            fresh.append(finding)
-        yielded.update(f.key for f in fresh)
-        if fresh:
-            yield fresh
+        return False
+
+    def fetch() -> None:
+        try:
+            for page in pages:
+                if not put((page, None)):
+                    return
+        except BaseException as e:  # NOTE: handed to the reader, where it is raised in order
+            put((_END, e))
+            return
+        put((_END, None))
+
+    threading.Thread(target=fetch, name="gate-pages", daemon=True).start()
+    try:
+        while True:
+            page, error = ready.get()
+            if error is not None:
+                raise error
+            if page is _END:
+                return
+            yield page
+    finally:
+        stop.set()
+
+
+def _one_pass(listing: Listing, yielded: Counter[str], skip: Counter[str]) -> Iterator[list[Finding]]:
+    # NOTE: closed on the way out, whatever the way: the fetching thread stops at once, not when garbage collected.
+    with contextlib.closing(prefetched(listing.pages())) as responses:
+        for response in responses:
+            fresh: list[Finding] = []
+            try:
+                found = list(listing.findings(response))
+            except ShapeError as e:
+                raise AwsError(f"{listing.action} returned a finding gate cannot read: {e}",
+                               hint="report this to the gate maintainers with the finding") from e
+            for finding in found:
+                if skip[finding.key] > 0:
+                    skip[finding.key] -= 1
+                    continue
+                fresh.append(finding)
+            yielded.update(f.key for f in fresh)
+            if fresh:
+                yield fresh

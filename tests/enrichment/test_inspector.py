@@ -12,6 +12,7 @@ import pytest
 
 from gate.aws.retry import Caller
 from gate.aws.session import Clients
+from gate.enrichment.answerdb import FILE
 from gate.enrichment.cache import Cache
 from gate.enrichment.inspector import InspectorEnricher
 from gate.errors import AwsError
@@ -243,6 +244,17 @@ def test_a_second_run_with_the_cache_makes_no_inspector_call(emu: Emulator, make
     assert enricher.cache_hits == len(IDS)
     assert enricher.calls() == {}
     assert "5 from cache" in (enricher.feeds()[0].detail or "")
+
+
+def test_an_unusable_cache_file_is_only_a_slower_run(emu: Emulator, make: Any, tmp_path: Path) -> None:
+    first = _run(make(None))
+    calls = len(emu.calls)
+    (tmp_path / FILE).write_bytes(b"\x00garbage" * 512)  # not a database: every lookup is a miss
+    enricher = make(Cache(tmp_path))
+    assert _run(enricher) == first
+    assert len(emu.calls) == 2 * calls and enricher.cache_hits == 0
+    detail = enricher.feeds()[0].detail or ""
+    assert "cache writes failed; cache not used: " in detail and "\n" not in detail
 
 
 def test_negative_answers_are_scoped(emu: Emulator, make: Any, tmp_path: Path) -> None:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import sqlite3
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -13,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from gate.enrichment.answerdb import FILE
 from gate.enrichment.vulnrichment import VulnrichmentDirectory, ssvc_from_record
 from gate.enrichment.vulnrichment_online import RecordCache, VulnrichmentOnline
 from gate.errors import ExitCode, GateError, InputError
@@ -172,10 +175,33 @@ def test_cache_entries_expire_and_are_scoped_to_the_endpoint(api: Any, tmp_path:
     clock[0] += timedelta(hours=2)
     VulnrichmentOnline(api.url, cache=cache, now=lambda: clock[0]).enrich(["CVE-2024-6003"])
     assert api.seen == ["CVE-2024-6003", "CVE-2024-6003"]
-    entry = next((tmp_path / "vulnrichment").rglob("CVE-2024-6003.json"))
-    entry.write_text("{corrupt", encoding="utf-8")  # a bad entry is a miss, never trusted
+    assert set(cache.get_many(api.url, ["CVE-2024-6003"])) == {"CVE-2024-6003"}
+    assert cache.get_many(api.url.replace("127.0.0.1", "localhost"), ["CVE-2024-6003"]) == {}  # another endpoint
+    with contextlib.closing(sqlite3.connect(tmp_path / FILE)) as con, con:
+        assert con.execute("UPDATE answers SET doc = '{corrupt' WHERE kind = 'vulnrichment'").rowcount == 1
     VulnrichmentOnline(api.url, cache=cache, now=lambda: clock[0]).enrich(["CVE-2024-6003"])
-    assert len(api.seen) == 3
+    assert len(api.seen) == 3  # a bad entry is a miss, never trusted
+    assert cache.write_errors == 0 and cache.db.problem is None
+
+
+def test_an_unusable_cache_file_costs_only_requests(api: Any, tmp_path: Path) -> None:
+    (tmp_path / FILE).write_bytes(b"not a database" * 100)
+    enricher = VulnrichmentOnline(api.url, cache=RecordCache(tmp_path, ttl=timedelta(hours=1)))
+    check(enricher.enrich(list(EXPECTED)), "cve-record-api")
+    detail = enricher.feeds()[0].detail or ""
+    assert f"{len(EXPECTED)} cache writes failed; cache not used: " in detail and str(tmp_path / FILE) in detail
+
+
+def test_answers_that_arrived_are_kept_when_another_cve_stops_the_run(api: Any, tmp_path: Path) -> None:
+    others = [vid for vid in EXPECTED if vid != "CVE-2024-6000"]
+    api.failures["CVE-2024-6000"] = [503, 503, 503]
+    with pytest.raises(GateError, match="could not answer"):
+        VulnrichmentOnline(api.url, cache=RecordCache(tmp_path, ttl=timedelta(hours=1)),
+                           sleep=lambda _: None).enrich(list(EXPECTED))
+    asked = len(api.seen)
+    again = VulnrichmentOnline(api.url, cache=RecordCache(tmp_path, ttl=timedelta(hours=1)), sleep=lambda _: None)
+    again.enrich(others)
+    assert len(api.seen) == asked and again.cache_hits == len(others)
 
 
 def test_retries_then_gives_up_with_exit_3(api: Any) -> None:
