@@ -12,7 +12,7 @@ import pytest
 from gate.cli import streams
 from gate.model import VulnerablePackage
 from gate.outcome import Decision, Evaluation, FindingResult
-from gate.reports import sarif
+from gate.reports import json_report, sarif
 from gate.reports.interface import ReportOptions
 from gate.reports.json_report import JsonReport
 from gate.reports.sarif import SarifReport
@@ -95,6 +95,22 @@ def test_json_streams_the_bytes_it_renders_one_finding_a_line(evaluation: Evalua
     finding_lines = [line for line in lines if line.startswith('{"key": ')]
     assert [json.loads(line.rstrip(","))["key"] for line in finding_lines] == [r.finding.key
                                                                              for r in evaluation.results]
+
+
+@pytest.mark.parametrize("evaluation", [EVALUATION, HOSTILE_EVALUATION], ids=["sample", "hostile"])
+def test_json_lines_are_what_the_encoder_writes_for_each_finding(evaluation: Evaluation) -> None:
+    # Each enrichment's text is made once and spliced into every line of its CVE's findings: the line
+    # must still be exactly the standard encoding of the finding's whole dictionary.
+    shared = replace(evaluation, results=evaluation.results + tuple(
+        replace(r, finding=replace(r.finding, vulnerability_id=r.finding.vulnerability_id + "-again"))
+        for r in evaluation.results))
+    text = JsonReport().render(shared, ReportOptions())
+    finding_lines = [line.rstrip(",") for line in text.splitlines() if line.startswith('{"key": ')]
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    # NOTE: render writes a lone surrogate as an escape (see below); so must the expectation.
+    expected = [encode(json_report._result(r)).encode("utf-8", "backslashreplace").decode() for r in shared.results]
+    assert finding_lines == expected
+    assert len({id(r.enrichment) for r in shared.results}) < len(shared.results)  # some lines did share
 
 
 def test_json_writes_a_lone_surrogate_as_an_escape() -> None:
