@@ -138,10 +138,13 @@ def _dispatch(argv: list[str], verbose: bool) -> int:
         return ExitCode.INCOMPLETE
 
 
+COLLECTOR_THRESHOLDS = (100_000, 50, 100)
+"""The cyclic collector's thresholds for the `gate` command: a short-lived CLI holding tens of thousands of
+findings spends much of its time in the collector re-scanning them (bench/dry_run.py), so collect less often."""
+
+
 def entrypoint() -> None:
-    # NOTE: a short-lived CLI holding tens of thousands of findings spends much of its time in
-    # the cyclic collector re-scanning them (measured in bench/dry_run.py); collect less often.
-    gc.set_threshold(100_000, 50, 100)
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
     code = main()
     if code == CLOSED_PIPE:
         streams.silence_closed_streams()
