@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -40,3 +42,27 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GATE_CACHE_DIR", str(tmp_path / "cache"))
     return tmp_path
+
+
+class EndlessFifo:
+    """A FIFO at `path` that a thread fills with `count` chunks of `chunk` until the reader goes away:
+    an input whose size says 0 and that never ends (a pipe, /dev/stdin)."""
+
+    def __init__(self, path: Path, chunk: bytes, count: int) -> None:
+        os.mkfifo(path)
+        self.path, self.written = path, 0
+        # NOTE: a daemon: if the reader never opens the FIFO, the writer blocks in open() forever
+        self._thread = threading.Thread(target=self._produce, args=(chunk, count), daemon=True)
+
+    def _produce(self, chunk: bytes, count: int) -> None:
+        with contextlib.suppress(BrokenPipeError), self.path.open("wb") as out:
+            for _ in range(count):
+                out.write(chunk)
+                self.written += len(chunk)
+
+    def __enter__(self) -> EndlessFifo:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._thread.join(timeout=30)

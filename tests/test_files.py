@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import stat
 import threading
@@ -16,6 +15,7 @@ from gate import files
 from gate.cli.signals import Cancelled
 from gate.errors import ExitCode, GateError, UnreadableInputError
 from gate.files import atomic_write, package_folder
+from tests.conftest import EndlessFifo
 
 
 @pytest.fixture
@@ -113,20 +113,8 @@ def test_an_endless_input_is_read_only_up_to_the_limit(tmp_path: Path, monkeypat
     # `--findings /dev/stdin` from a producer that never stops, a FIFO, /dev/zero: the size check came
     # after reading everything, so such an input exhausted memory ('internal error: MemoryError').
     monkeypatch.setattr(files, "MAX_BYTES", 1000)
-    fifo = tmp_path / "findings.json"
-    os.mkfifo(fifo)
-    written = 0
-
-    def produce() -> None:
-        nonlocal written
-        with contextlib.suppress(BrokenPipeError), fifo.open("wb") as out:
-            for _ in range(2560):  # 10 MiB, if anyone reads it all
-                out.write(b"[" * 4096)
-                written += 4096
-
-    writer = threading.Thread(target=produce)
-    writer.start()
-    with pytest.raises(UnreadableInputError, match="larger than"):
-        files.read_raw(fifo)
-    writer.join(timeout=30)
-    assert written < 1024 * 1024  # the pipe's buffer at most, not the 10 MiB on offer
+    # NOTE: 10 MiB on offer, if anyone read it all
+    with (EndlessFifo(tmp_path / "findings.json", b"[" * 4096, 2560) as fifo,
+          pytest.raises(UnreadableInputError, match="larger than")):
+        files.read_raw(fifo.path)
+    assert fifo.written < 1024 * 1024  # the pipe's buffer at most, not the 10 MiB on offer

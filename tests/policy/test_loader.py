@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
 from pathlib import Path
 
 import pytest
@@ -13,6 +10,7 @@ from gate.cli.main import main
 from gate.errors import ExitCode, PolicyError
 from gate.policy import yamlsrc
 from gate.policy.loader import load_policy, parse_policy
+from tests.conftest import EndlessFifo
 
 GOOD = """\
 version: 1
@@ -113,23 +111,11 @@ def test_huge_file_is_refused(tmp_path: Path) -> None:
 
 def test_an_endless_policy_test_file_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
     # A FIFO says st_size 0, so the size check before reading passed and everything was read.
-    fifo = tmp_path / "p.test.yaml"
-    os.mkfifo(fifo)
-    written = 0
-
-    def produce() -> None:
-        nonlocal written
-        with contextlib.suppress(BrokenPipeError), fifo.open("wb") as out:
-            for _ in range(4096):  # 16 MiB, if anyone reads it all
-                out.write(b"#" * 4096)
-                written += 4096
-
-    writer = threading.Thread(target=produce)
-    writer.start()
-    with pytest.raises(PolicyError, match="larger than 1024 KiB"):
-        yamlsrc.read_text(fifo)
-    writer.join(timeout=30)
-    assert written < 4 * 1024 * 1024
+    # NOTE: 16 MiB on offer, if anyone read it all
+    with (EndlessFifo(tmp_path / "p.test.yaml", b"#" * 4096, 4096) as fifo,
+          pytest.raises(PolicyError, match="larger than 1024 KiB")):
+        yamlsrc.read_text(fifo.path)
+    assert fifo.written < 4 * 1024 * 1024
 
 
 def test_missing_policy_file_is_a_usage_error(tmp_path: Path) -> None:
