@@ -16,6 +16,7 @@ from gate.model import Finding
 from gate.sources.codec import parse_finding
 from gate.sources.listing import Listing, restartable
 from gate.sources.scantype import ScanPath, scan_path
+from gate.sources.waiting import patience
 from gate.timeutil import to_utc
 
 PAGE_SIZE = 25
@@ -78,11 +79,7 @@ class ImageBuilderSource:
         """`image`: a `GetImage` `image` already read (to choose this path); the first check uses it."""
         self._client = clients.imagebuilder
         self._arn = image_build_version_arn
-        self._wait_timeout = max(0.0, wait_timeout)
-        self._poll_interval = max(0.0, poll_interval)
-        self._progress = progress or (lambda _message: None)
-        self._sleep = sleep
-        self._clock = clock
+        self._patience = patience(wait_timeout, poll_interval, progress, sleep, clock)
         self._call = caller or Caller(Backoff(sleep=sleep, clock=clock))
         self._image = image
         self.output_amis: tuple[str, ...] = ()
@@ -112,7 +109,7 @@ class ImageBuilderSource:
             )
 
     def _await_scan(self, arn: str) -> None:
-        deadline = self._clock() + self._wait_timeout
+        deadline = self._patience.deadline()
         while True:
             image: Mapping[str, Any] = self._image or self._call(
                 "imagebuilder:GetImage", partial(self._client.get_image, imageBuildVersionArn=arn)
@@ -142,16 +139,9 @@ class ImageBuilderSource:
                     f"the image scan of {arn} ended {status}{because}: its findings are incomplete",
                     hint="rebuild the image (or re-run its scan) and gate the new build",
                 )
-            remaining = deadline - self._clock()
-            if remaining <= 0:
-                waited = f" after waiting {self._wait_timeout:g}s" if self._wait_timeout else ""
-                hint = ("raise --wait-timeout, or run gate again once the scan is COMPLETED" if waited
-                        else "let gate wait for the scan: pass --wait-timeout 15m")
-                raise ScanNotReadyError(
-                    f"the image scan of {arn} is {status}{because}, not COMPLETED{waited}", hint=hint)
-            pause = min(self._poll_interval, remaining)
-            self._progress(f"image scan is {status}{because}; checking again in {pause:g}s")
-            self._sleep(pause)
+            self._patience.pause(deadline, state=f"image scan is {status}{because}",
+                                 refusal=f"the image scan of {arn} is {status}{because}, not COMPLETED",
+                                 ready="COMPLETED")
 
     def _listing(self, arn: str) -> Generator[list[Finding], None, int]:
         params = {"filters": [{"name": "imageBuildVersionArn", "values": [arn]}], "maxResults": PAGE_SIZE}
@@ -159,7 +149,7 @@ class ImageBuilderSource:
             action=LIST, service="Image Builder", cursor="nextToken", bad_tokens=(BAD_TOKEN,),
             pages=partial(self._call.pages, LIST, self._client.list_image_scan_findings, params),
             findings=lambda response: [parse_finding(raw) for raw in response.get("findings") or []],
-        ), self._progress)
+        ), self._patience.progress)
 
     def _count(self, arn: str) -> int:
         counted = 0

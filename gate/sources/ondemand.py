@@ -22,6 +22,7 @@ from gate.model import Finding, ScanResultCondition
 from gate.sources.ec2_codec import parse_image_finding
 from gate.sources.listing import Listing, restartable
 from gate.sources.scantype import ScanPath, scan_path, scan_result_condition
+from gate.sources.waiting import patience
 from gate.timeutil import to_utc
 
 PAGE_SIZE = 1000
@@ -80,11 +81,7 @@ class OnDemandSource:
         self._inspector: Any = clients.inspector2
         self._arn = image_build_version_arn
         self._image = image
-        self._wait_timeout = max(0.0, wait_timeout)
-        self._poll_interval = max(0.0, poll_interval)
-        self._progress = progress or (lambda _message: None)
-        self._sleep = sleep
-        self._clock = clock
+        self._patience = patience(wait_timeout, poll_interval, progress, sleep, clock)
         self._call = caller or Caller(Backoff(sleep=sleep, clock=clock))
         if scan_path(image, image_build_version_arn) is not ScanPath.ON_DEMAND:
             raise ScanNotReadyError(f"{image_build_version_arn} was not scanned with ON_DEMAND_AMI_CVE",
@@ -115,25 +112,19 @@ class OnDemandSource:
 
     # -- readiness ---------------------------------------------------------------------------
     def _await_scan(self) -> str:
-        deadline = self._clock() + self._wait_timeout
+        deadline = self._patience.deadline()
         image = self._image
         while True:
             try:
                 return self._check(image)
-            except _NotYet as waiting:
-                remaining = deadline - self._clock()
-                if remaining <= 0:
-                    waited = f" after waiting {self._wait_timeout:g}s" if self._wait_timeout else ""
-                    hint = ("raise --wait-timeout, or run gate again once the scan is SUCCESSFUL" if waited
-                            else "let gate wait for the scan: pass --wait-timeout 15m")
-                    raise ScanNotReadyError(f"{waiting}{waited}", hint=hint) from None
-                pause = min(self._poll_interval, remaining)
-                self._progress(f"{waiting}; checking again in {pause:g}s")
-                self._sleep(pause)
-                if self._scan is None:
-                    response = self._call("imagebuilder:GetImage", partial(
-                        self._clients.imagebuilder.get_image, imageBuildVersionArn=self._arn))
-                    image = response.get("image") or {}
+            except _NotYet as not_yet:
+                waiting = str(not_yet)
+            # NOTE: outside the handler, so a refusal does not carry _NotYet as its context
+            self._patience.pause(deadline, state=waiting, refusal=waiting, ready="SUCCESSFUL")
+            if self._scan is None:
+                response = self._call("imagebuilder:GetImage", partial(
+                    self._clients.imagebuilder.get_image, imageBuildVersionArn=self._arn))
+                image = response.get("image") or {}
 
     def _check(self, image: Mapping[str, Any]) -> str:
         """The AMI once its newest scan SUCCEEDED; `_NotYet` while waiting makes sense; else an error."""
@@ -204,4 +195,4 @@ class OnDemandSource:
                           retry_codes=NO_RETRY, cursor_name="NextToken"),
             findings=lambda response: [parse_image_finding(raw, image_build_version_arn=self._arn)
                                        for raw in response.get("ImageFindings") or []],
-        ), self._progress)
+        ), self._patience.progress)
