@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from harness import machine
+from harness import machine, timed_process
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -30,18 +27,6 @@ def command(kev: Path, epss: Path, report: Path) -> list[str]:
             "--finding-details", str(EXAMPLES / "finding-details.json"),
             "--kev-catalog", str(kev), "--epss-scores", str(epss), "--as-of", AS_OF,
             "--report", f"json={report}"]
-
-
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall seconds and CPU seconds (user + system) of one gate process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
-    elapsed = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"gate exited {done.returncode}: {done.stderr.decode(errors='replace').strip()}")
-    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,13 +50,13 @@ def main(argv: list[str] | None = None) -> int:
         real = command(*REAL, Path(tmp) / "real.json")
         runs: dict[tuple[str, str], list[tuple[float, float]]] = {}
         for name, env in envs.items():
-            first = timed(real, env)  # the first use of a file may index it; later runs read the index
+            first = timed_process(real, env)[:2]  # the first use of a file may index it; later runs read the index
             print(f"{name}: first run with the real feeds (indexes them where gate does so): {first[0]:.3f} s")
             runs[name, "small"], runs[name, "real"] = [], []
         for _ in range(args.repeat):
             for name, env in envs.items():
-                runs[name, "small"].append(timed(small, env))
-                runs[name, "real"].append(timed(real, env))
+                runs[name, "small"].append(timed_process(small, env)[:2])
+                runs[name, "real"].append(timed_process(real, env)[:2])
         for name in envs:
             print(f"\n{name}:")
             for feeds, files in (("small", SMALL), ("real", REAL)):

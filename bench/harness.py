@@ -1,10 +1,13 @@
-"""What the benchmarks share: the fixed clock, synthetic-data tables, CPU pinning and the machine line."""
+"""What the benchmarks share: the fixed clock, synthetic-data tables, CPU pinning, the machine line, timed processes."""
 
 from __future__ import annotations
 
 import os
 import platform
 import random
+import resource
+import subprocess
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -82,3 +85,15 @@ def machine() -> str:
     return (f"Python {platform.python_version()} ({platform.python_implementation()}) on "
             f"{platform.system()} {platform.release()} {platform.machine()}, {cpu_model()}, "
             f"nproc {os.cpu_count()}, load average {load:.2f} at start")
+
+
+def timed_process(cmd: list[str], env: dict[str, str]) -> tuple[float, float, bytes]:
+    """Wall seconds, CPU seconds (user + system) and stdout of one process, which must exit 0 or 1."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, check=False)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode not in (0, 1):
+        raise SystemExit(f"{cmd[:3]} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()}")
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.stdout

@@ -10,14 +10,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from harness import machine
+from harness import machine, timed_process
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -34,18 +32,6 @@ def demo_args(out: Path) -> list[str]:
             "--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
             "--report", f"json={out / 'report.json'}", "--report", f"html={out / 'report.html'}",
             "--report", f"sarif={out / 'report.sarif'}", "--report", f"markdown={out / 'summary.md'}"]
-
-
-def timed(cmd: list[str], env: dict[str, str]) -> tuple[float, float, bytes]:
-    """Wall seconds, CPU seconds (user + system) and stdout of one process."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    done = subprocess.run(cmd, env=env, capture_output=True, check=False)
-    elapsed = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode not in (0, 1):
-        raise SystemExit(f"{cmd[:3]} exited {done.returncode}: {done.stderr.decode(errors='replace').strip()}")
-    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), done.stdout
 
 
 def imported(args: list[str], env: dict[str, str]) -> list[str]:
@@ -86,10 +72,10 @@ def main(argv: list[str] | None = None) -> int:
             cases[f"gate policy validate default [{tree}]"] = ([gate, "policy", "validate", "default"], env)
             cases[f"gate demo [{tree}]"] = ([gate, *demo_args(out)], env)
         for cmd, env in cases.values():  # warm up: bytecode caches, page cache
-            timed(cmd, env)
-        hand = dict(line.rsplit(" ", 1) for line in timed(*cases["hand-written demo"])[2].decode().splitlines())
+            timed_process(cmd, env)
+        hand = dict(line.rsplit(" ", 1) for line in timed_process(*cases["hand-written demo"])[2].decode().splitlines())
         for tree in trees:
-            timed(*cases[f"gate demo [{tree}]"])
+            timed_process(*cases[f"gate demo [{tree}]"])
             report = json.loads((out / "report.json").read_text())
             ours = {f["key"]: f["decision"] for f in report["findings"]}
             if ours != hand:
@@ -100,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         runs: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
         for _ in range(args.repeat):
             for name, (cmd, env) in cases.items():
-                wall, cpu, _ = timed(cmd, env)
+                wall, cpu, _ = timed_process(cmd, env)
                 runs[name].append((wall, cpu))
         best = {name: (min(w for w, _ in r), min(c for _, c in r)) for name, r in runs.items()}
         print(f"\nbest of {args.repeat} interleaved runs, fresh process each\n")

@@ -6,7 +6,6 @@ import os
 import stat
 import threading
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,13 +15,6 @@ from gate.cli.signals import Cancelled
 from gate.errors import ExitCode, GateError, UnreadableInputError
 from gate.files import atomic_write, package_folder
 from tests.conftest import EndlessFifo
-
-
-@pytest.fixture
-def umask() -> Iterator[None]:
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
 
 
 @pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])

@@ -6,7 +6,6 @@ import json
 import os
 import stat
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,13 +22,6 @@ from tests.cli.hostile import FEEDS
 from tests.conftest import EXAMPLES
 
 FINDINGS = ["check", "--findings", str(EXAMPLES / "findings.json"), "--as-of", "2026-11-21", *FEEDS]
-
-
-@pytest.fixture
-def umask() -> Iterator[None]:
-    old = os.umask(0o022)
-    yield
-    os.umask(old)
 
 
 @pytest.mark.parametrize(("mask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
