@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from gate.errors import InputError, ShapeError, UnreadableInputError
 from gate.fields import Source
@@ -98,6 +98,20 @@ def _feed(obj: object) -> FeedInfo:
                     provides=tuple(provides))
 
 
+T = TypeVar("T")
+
+
+def _each(name: str, raws: list[Any], parse: Callable[[Any], T]) -> list[T]:
+    """Every entry of the list `name` parsed; a bad one is named by its index (`findings[3]: …`)."""
+    out = []
+    for i, raw in enumerate(raws):
+        try:
+            out.append(parse(raw))
+        except ShapeError as e:
+            raise ShapeError(f"{name}[{i}]: {e}") from e
+    return out
+
+
 def snapshot_from_json(doc: Any) -> Gathered:
     """Inverse of `snapshot_to_json`; raises `ShapeError` naming the first thing that is wrong."""
     if not isinstance(doc, Mapping) or doc.get("format") != FORMAT:
@@ -112,27 +126,13 @@ def snapshot_from_json(doc: Any) -> Gathered:
         raise ShapeError("snapshot without fetchedAt")
     if not isinstance(findings, list) or not isinstance(enrichments, list) or not isinstance(feeds, list):
         raise ShapeError("findings, enrichments and feeds must be lists")
-    parsed = []
-    for i, raw in enumerate(findings):
-        try:
-            parsed.append(parse_finding(raw))
-        except ShapeError as e:
-            raise ShapeError(f"findings[{i}]: {e}") from e
+    parsed = _each("findings", findings, parse_finding)
     values = {}
-    for i, raw in enumerate(enrichments):
-        try:
-            value = enrichment_from_json(raw)
-        except ShapeError as e:
-            raise ShapeError(f"enrichments[{i}]: {e}") from e
+    for i, value in enumerate(_each("enrichments", enrichments, enrichment_from_json)):
         if value.vulnerability_id in values:
             raise ShapeError(f"enrichments[{i}]: {value.vulnerability_id} appears twice")
         values[value.vulnerability_id] = value
-    infos = []
-    for i, raw in enumerate(feeds):
-        try:
-            infos.append(_feed(raw))
-        except ShapeError as e:
-            raise ShapeError(f"feeds[{i}]: {e}") from e
+    infos = _each("feeds", feeds, _feed)
     check_findings(target, parsed)
     check_enrichments(parsed, values)
     check_feeds(infos)
