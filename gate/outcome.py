@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -158,8 +159,9 @@ class Evaluation:
     """The image build version judged, when known (an export's target is its file names)."""
     baseline: BaselineInfo | None = None
 
-    @property
+    @functools.cached_property
     def summary(self) -> Summary:
+        """Counted once: every report reads it, some several times, and the results never change."""
         counts = dict.fromkeys(Decision, 0)
         for r in self.results:
             counts[r.decision] += 1
