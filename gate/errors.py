@@ -106,6 +106,10 @@ class AwsError(IncompleteError):
     """An AWS call failed after retries, or was denied."""
 
 
+class ActionError(IncompleteError):
+    """An action after the verdict (workflow step, watermark, signature) failed: the verdict stands, the run exits 3."""
+
+
 class FeedError(IncompleteError):
     """A KEV/EPSS feed could not be downloaded or validated."""
 

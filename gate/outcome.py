@@ -124,6 +124,34 @@ class Summary:
     passed: int
 
 
+class ActionStatus(enum.StrEnum):
+    """What became of one step of an action after the verdict."""
+
+    DONE = "done"
+    """Carried out (a step resumed or stopped, a mark attached or detached, a file signed)."""
+    SKIPPED = "skipped"
+    """Deliberately not done, with the reason (an AMI another account owns cannot carry our mark)."""
+    PLANNED = "planned"
+    """Would be done, but the run was asked only to say so (`gate sweep` without `--apply`)."""
+    FAILED = "failed"
+    """Tried and failed: the run exits 3 whatever the verdict."""
+
+
+@dataclass(frozen=True)
+class ActionRecord:
+    """One thing an action did, or did not do, after the verdict: reports show each one."""
+
+    action: str
+    """The action's name: `workflow-step`, `watermark`, `attest`, …"""
+    target: str
+    """What it acted on: a step execution id, `REGION AMI-ID`, a file."""
+    operation: str
+    """What it did or would do: `RESUME`, `STOP`, `attach`, `detach`, `sign`, …"""
+    status: ActionStatus
+    detail: str = ""
+    """Why, in words: the reason sent, the mark's key, why it was skipped, the error."""
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """The outcome of one gate run: what reports render and what decides the exit code."""
@@ -158,6 +186,8 @@ class Evaluation:
     build: str | None = None
     """The image build version judged, when known (an export's target is its file names)."""
     baseline: BaselineInfo | None = None
+    actions: tuple[ActionRecord, ...] = ()
+    """What was done after the verdict (workflow step, watermarks, signature); never changes the verdict."""
 
     @functools.cached_property
     def summary(self) -> Summary:

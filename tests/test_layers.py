@@ -10,7 +10,7 @@ import pytest
 GATE = Path(__file__).resolve().parents[1] / "gate"
 BASE = {"gate", "gate.errors", "gate.vocab", "gate.model", "gate.declared", "gate.outcome", "gate.fields",
         "gate.timeutil", "gate.files", "gate.jsondocs", "gate.serialize"}
-ASSEMBLY = {"gate.run", "gate.baseline", "gate.inputs", "gate.live", "gate.snapshot", "gate.policytests"}
+ASSEMBLY = {"gate.run", "gate.decide", "gate.baseline", "gate.inputs", "gate.live", "gate.snapshot", "gate.policytests"}
 
 
 def layer(module: str) -> str:
@@ -28,9 +28,10 @@ ALLOWED: dict[str, set[str]] = {
     "sources": {"base", "aws", "sources"},
     "enrichment": {"base", "aws", "enrichment"},
     "policy": {"base", "policy"},
-    "assembly": {"base", "aws", "sources", "enrichment", "policy", "assembly"},
+    "actions": {"base", "aws", "actions"},
+    "assembly": {"base", "aws", "sources", "enrichment", "policy", "actions", "assembly"},
     "reports": {"base", "reports"},
-    "cli": {"base", "aws", "sources", "enrichment", "policy", "assembly", "reports", "cli"},
+    "cli": {"base", "aws", "sources", "enrichment", "policy", "actions", "assembly", "reports", "cli"},
     "gate.__main__": {"cli"},
 }
 

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from gate.cli import aws_options, config, streams
+from gate.cli.actions import actions_from, add_action_arguments
 from gate.cli.guard import ReportGuard
 from gate.cli.output import input_paths, parse_report_spec, prepare_reports, to_stream
-from gate.errors import ExitCode, UsageError
-from gate.outcome import Verdict
+from gate.errors import ExitCode, IncompleteError, UsageError
+from gate.outcome import ActionRecord, Evaluation, Verdict
 from gate.reports.interface import ReportOptions
 from gate.reports.registry import Format, formatter
 from gate.timeutil import parse_age, parse_instant, utcnow
@@ -76,6 +77,7 @@ def register(sub: Any) -> None:
                      help="list every finding in the terminal summary, and show tracebacks for errors")
     out.add_argument("--config", metavar="FILE", help=f"options from this YAML file (default: $GATE_CONFIG, "
                      f"or {config.CONFIG_FILE} in the working directory); every option is also GATE_<OPTION>")
+    add_action_arguments(p)
     p.set_defaults(func=run)
     config.defer(p)
 
@@ -94,7 +96,8 @@ def _max_age(text: str) -> timedelta:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gate.inputs import open_plan  # noqa: PLC0415 - keep `gate --help` light
+    from gate.decide import decide  # noqa: PLC0415 - keep `gate --help` light
+    from gate.inputs import open_plan  # noqa: PLC0415
     from gate.policy.loader import load_policy  # noqa: PLC0415
     from gate.run import run as run_gate  # noqa: PLC0415
 
@@ -109,18 +112,36 @@ def run(args: argparse.Namespace) -> int:
     specs = prepare_reports(args.report, [*input_paths(args), args.policy, *([args.baseline] if args.baseline else [])])
     options = ReportOptions(color=config.color(sys.stdout, os.environ, disabled=args.no_color),
                             sarif_location=args.sarif_location, verbose=bool(getattr(args, "verbose", False)))
+    actions = actions_from(args, inputs, now=now)
     with ReportGuard(specs, options, os.environ, now=now, policy_name=args.policy) as reports:
-        policy = load_policy(args.policy)
-        reports.describe_policy(policy.name, policy.source, tuple(r.info for r in policy.rules))
-        evaluation = run_gate(open_plan(inputs), policy, now=now,
-                              allow_unanswerable=args.allow_unanswerable,
-                              expiring_within_days=args.expiring_within, max_feed_age=args.max_feed_age)
+
+        def judge() -> Evaluation:
+            policy = load_policy(args.policy)
+            reports.describe_policy(policy.name, policy.source, tuple(r.info for r in policy.rules))
+            return run_gate(open_plan(inputs), policy, now=now, allow_unanswerable=args.allow_unanswerable,
+                            expiring_within_days=args.expiring_within, max_feed_age=args.max_feed_age)
+
+        decided = decide(judge, actions, fail_on_warn=args.fail_on is config.FailOn.WARN)
+        _say_actions(decided.actions)
+        if decided.error is not None or decided.evaluation is None:
+            reports.record_actions(decided.actions)
+            raise decided.error or IncompleteError("no verdict")
+        evaluation = decided.evaluation
         written = reports.write(evaluation)
         to_stdout = to_stream(specs, "stdout")
         summary = formatter(Format.TABLE).render(evaluation, replace(options, color=False) if to_stdout else options)
         streams.summary(summary, "stderr" if to_stdout else "stdout")
         reports.publish(evaluation, written)
+    failed_action = decided.action_error()
+    if failed_action is not None:  # NOTE: after the reports: they keep the verdict and say what failed
+        raise failed_action
     code = config.exit_code(evaluation, args.fail_on)
     if code is ExitCode.PASS and evaluation.verdict is Verdict.FAIL:
         streams.note("policy violations reported; exiting 0 (--fail-on never)")
     return code
+
+
+def _say_actions(records: tuple[ActionRecord, ...]) -> None:
+    """One line on stderr per thing done after the verdict, so a CI log shows it without opening a report."""
+    for r in records:
+        streams.note(f"{r.action}: {r.operation} {r.target}: {r.status.value}" + (f" ({r.detail})" if r.detail else ""))

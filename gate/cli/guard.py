@@ -12,7 +12,7 @@ from gate.cli.output import ReportSpec, publish_to_github, replaceable, write_re
 from gate.cli.signals import Cancelled
 from gate.declared import RuleInfo
 from gate.errors import GateError
-from gate.outcome import Evaluation, Verdict
+from gate.outcome import ActionRecord, Evaluation, Verdict
 from gate.reports.interface import ReportOptions
 
 
@@ -54,11 +54,16 @@ class ReportGuard:
         self.env = env
         self.now = now
         self._policy: tuple[str, str, tuple[RuleInfo, ...]] = (policy_name, "", ())
+        self._actions: tuple[ActionRecord, ...] = ()
         self._written = False
 
     def describe_policy(self, name: str, source: str, rules: tuple[RuleInfo, ...]) -> None:
         """What the error reports name as the policy, once it has loaded."""
         self._policy = (name, source, rules)
+
+    def record_actions(self, actions: tuple[ActionRecord, ...]) -> None:
+        """What was done after a run that ended without a verdict (a stopped step): its error reports say it."""
+        self._actions = actions
 
     def _error_evaluation(self, message: str) -> Evaluation:
         name, source, rules = self._policy
@@ -70,6 +75,7 @@ class ReportGuard:
             rules=rules,
             evaluated_at=self.now,
             errors=(message,),
+            actions=self._actions,
         )
 
     def __enter__(self) -> ReportGuard:

@@ -284,3 +284,9 @@ def image_builder_check(evaluation: Evaluation) -> dict[str, Any] | None:
     return {"verdict": "pass" if check.passed else "fail",
             "maximumSeverityLabel": check.condition.maximum_severity_label,
             "fixAvailable": check.condition.fix_available, "counted": check.counted, "exceeding": check.exceeding}
+
+
+def action_lines(evaluation: Evaluation) -> tuple[str, ...]:
+    """What was done after the verdict, a line each: `workflow-step RESUME step-…: done (reason)`."""
+    return tuple(f"{r.action} {r.operation} {r.target}: {r.status.value}" + (f" ({r.detail})" if r.detail else "")
+                 for r in evaluation.actions)

@@ -110,6 +110,7 @@ class HtmlReport:
             exceptions=explain.exception_lines(evaluation),
             baseline=explain.baseline_lines(evaluation),
             feeds=[explain.feed_text(f, evaluation.evaluated_at) for f in evaluation.feeds],
+            actions=explain.action_lines(evaluation),
             notes=[digest.code_spans(n) for n in evaluation.notes],
             errors=[digest.code_spans(e) for e in evaluation.errors],
             css=css,

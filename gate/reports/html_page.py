@@ -45,6 +45,7 @@ class Page:
     exceptions: Sequence[str]
     baseline: Sequence[str]
     feeds: list[str]
+    actions: Sequence[str]
     notes: list[Prose]
     errors: list[Prose]
     css: Markup
@@ -223,6 +224,8 @@ def render(page: Page) -> str:
         *(_list(Markup('<section id="exceptions">'), "Exceptions to review", map(_fill_text, page.exceptions))
           if page.exceptions else []),
         *(_list(Markup('<section id="feeds">'), "Data sources", map(_fill_text, page.feeds)) if page.feeds else []),
+        *(_list(Markup('<section id="actions">'), "After the verdict", map(_fill_text, page.actions))
+          if page.actions else []),
         _fill('<script type="application/json" id="data">{}</script>', page.data),
         _fill("<script>{}</script>", page.js),
         Markup("</body>"), Markup("</html>"), Markup(""),

@@ -133,6 +133,8 @@ def _fields(evaluation: Evaluation) -> Iterator[tuple[str, Any]]:
     yield "notes", list(evaluation.notes)
     yield "errors", list(evaluation.errors)
     yield "imageBuilderCheck", explain.image_builder_check(evaluation)
+    yield "actions", [{"action": r.action, "target": r.target, "operation": r.operation, "status": r.status.value,
+                       "detail": r.detail} for r in evaluation.actions]
     yield from _baseline(evaluation).items()
 
 

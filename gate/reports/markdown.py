@@ -203,6 +203,7 @@ def _header(evaluation: Evaluation) -> list[str]:
         lines.append("")
     lines += _bullets("Errors", evaluation.errors)
     lines += _bullets("Notes", evaluation.notes)
+    lines += _bullets("After the verdict", explain.action_lines(evaluation))
     lines += _bullets("Since the baseline", explain.baseline_lines(evaluation))
     return lines
 

@@ -76,6 +76,7 @@ class TableReport:
         now = evaluation.evaluated_at
         lines += _section("Data sources", tuple(explain.feed_text(f, now) for f in evaluation.feeds), paint, limit)
         lines += _section("Notes", evaluation.notes, paint, limit)
+        lines += _section("After the verdict", explain.action_lines(evaluation), paint, None)
         lines += ["", _verdict_line(evaluation, paint)]
         return "\n".join(lines) + "\n"
 

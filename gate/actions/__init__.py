@@ -1,0 +1,1 @@
+"""What gate does after a verdict: hold or release the build, mark AMIs, sign the decision."""

@@ -1,0 +1,136 @@
+"""The owner of a decision: judge one build or many, then carry out the actions its verdict calls for.
+
+`gate check` is the one-build case of `decide_each`: one policy, one set of feeds and one answer cache
+serve every build, and each build's actions see only its own outcome.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from gate.actions.interface import Outcome, VerdictAction
+from gate.errors import ActionError, GateError
+from gate.outcome import ActionRecord, ActionStatus, Evaluation
+
+if TYPE_CHECKING:
+    from gate.policy.loader import Policy
+    from gate.run import Plan
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How every build of one decision is judged: the same clock and limits for all of them."""
+
+    now: datetime
+    allow_unanswerable: bool = False
+    expiring_within_days: int | None = None
+    max_feed_age: timedelta | None = None
+    fail_on_warn: bool = False
+    """`--fail-on warn`: actions treat a warning as blocking too."""
+
+
+@dataclass(frozen=True)
+class Decided:
+    """One build's verdict (or the error that left it without one) and what its actions did."""
+
+    evaluation: Evaluation | None
+    """The verdict, with `actions` filled in; None when the run could not complete."""
+    error: GateError | None
+    actions: tuple[ActionRecord, ...] = ()
+
+    @property
+    def failed_actions(self) -> tuple[ActionRecord, ...]:
+        return tuple(r for r in self.actions if r.status is ActionStatus.FAILED)
+
+    def action_error(self) -> ActionError | None:
+        """The exit-3 error a failed action makes of an otherwise complete run; None when every action held."""
+        failed = self.failed_actions
+        if not failed:
+            return None
+        first = failed[0]
+        more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
+        return ActionError(f"{first.action} {first.operation} on {first.target} failed after the verdict: "
+                           f"{first.detail}{more}", hint="the reports carry the verdict and what was done")
+
+
+def decide(judge: Callable[[], Evaluation], actions: Sequence[VerdictAction] = (), *,
+           fail_on_warn: bool = False) -> Decided:
+    """Prepare every action (before anything is fetched), judge, then run each action in order.
+
+    An error from `prepare` propagates: nothing was fetched and nothing acted. An error from `judge` is
+    kept: the actions still run (a waiting step is stopped when gate could not decide).
+    """
+    for action in actions:
+        action.prepare()
+    evaluation: Evaluation | None = None
+    error: GateError | None = None
+    try:
+        evaluation = judge()
+    except GateError as e:
+        error = e
+    done: list[ActionRecord] = []
+    for action in actions:
+        outcome = Outcome(evaluation, error, tuple(done), fail_on_warn=fail_on_warn)
+        try:
+            done.extend(action.act(outcome))
+        except GateError as e:  # NOTE: an action that raised is one failed step; later actions still run
+            done.append(ActionRecord(action=action.name, target="", operation="act", status=ActionStatus.FAILED,
+                                     detail=e.diagnostics()))
+    if evaluation is not None and done:
+        evaluation = replace(evaluation, actions=tuple(done))
+    return Decided(evaluation=evaluation, error=error, actions=tuple(done))
+
+
+def judge_plan(plan: Plan, policy: Policy, settings: Settings) -> Evaluation:
+    """`gate.run.run` with the decision's settings."""
+    from gate.run import run  # noqa: PLC0415 - the policy stack loads only when a build is judged
+
+    return run(plan, policy, now=settings.now, allow_unanswerable=settings.allow_unanswerable,
+               expiring_within_days=settings.expiring_within_days, max_feed_age=settings.max_feed_age)
+
+
+@dataclass(frozen=True)
+class Each(Generic[T]):
+    """One target of `decide_each` and its decision."""
+
+    target: T
+    decided: Decided
+
+
+def decide_each(targets: Iterable[T], open_plan: Callable[[T], Plan], policy: Policy, settings: Settings, *,
+                actions_for: Callable[[T], Sequence[VerdictAction]] | None = None,
+                concurrency: int = 1) -> Iterator[Each[T]]:
+    """Judge every target with one policy and settings, in the targets' order, at most `concurrency` at once.
+
+    Targets are read as they are needed and each decision is yielded as soon as it and those before it are
+    done, so memory holds at most `concurrency` builds whatever the fleet's size. An error opening one
+    target's plan is that target's decision (exit 3 for it), never the end of the others.
+    """
+
+    def one(target: T) -> Each[T]:
+        actions = actions_for(target) if actions_for is not None else ()
+        try:
+            decided = decide(lambda: judge_plan(open_plan(target), policy, settings), actions,
+                             fail_on_warn=settings.fail_on_warn)
+        except GateError as e:  # NOTE: an action's prepare refused this target
+            decided = Decided(evaluation=None, error=e)
+        return Each(target, decided)
+
+    if concurrency <= 1:
+        yield from map(one, targets)
+        return
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="gate-build") as pool:
+        window: deque[Future[Each[T]]] = deque()
+        for target in targets:
+            window.append(pool.submit(one, target))
+            if len(window) >= concurrency:
+                yield window.popleft().result()
+        while window:
+            yield window.popleft().result()
