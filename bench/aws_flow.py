@@ -474,7 +474,7 @@ def run_gate(name: str, host: Host, policy: Policy, cache_dir: Path, workers: in
     source = ImageBuilderSource(clients, image_build_version_arn=IMAGE, wait_timeout=0)
     enricher = InspectorEnricher(clients, scope_arn=source.target, cache=build_cache(options),
                                  max_workers=workers)
-    plan = Plan(source=source, live=enricher, closers=[clients.close])
+    plan = Plan(source=source, live=enricher, closers=(clients.close,))
     cpu, emulator_cpu = time.process_time(), host.cpu()
     run.start = time.perf_counter()
     run.setup = run.start - began

@@ -41,7 +41,7 @@ from gate.cli.main import COLLECTOR_THRESHOLDS
 from gate.enrichment.epss import EpssEnricher
 from gate.enrichment.feedstore import open_epss, open_kev
 from gate.enrichment.kev import KevEnricher
-from gate.model import Finding
+from gate.model import Finding, ScanSummary
 from gate.outcome import Evaluation
 from gate.policy.engine import judge as evaluate
 from gate.policy.loader import load_policy
@@ -209,6 +209,9 @@ class _TimedSource:
     def pages(self) -> Iterator[list[Finding]]:
         yield from self.source.pages()
         self.exhausted = time.perf_counter()
+
+    def summary(self) -> ScanSummary:
+        return self.source.summary()
 
 
 def run_gate(inputs: Inputs, out: Path) -> tuple[dict[str, float], Evaluation]:

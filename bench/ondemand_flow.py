@@ -92,7 +92,7 @@ def run_ondemand(name: str, host: ProcessHost, policy: Policy, cache_dir: Path, 
         source = open_live_source(clients, ONDEMAND_IMAGE, wait_timeout=0)
         enricher = InspectorEnricher(clients, scope_arn=source.target, max_workers=workers, search_only=True,
                                      cache=build_cache(Inputs(cache_dir=cache_dir, cache_ttl=timedelta(hours=24))))
-        plan = Plan(source=source, live=enricher, closers=[clients.close])
+        plan = Plan(source=source, live=enricher, closers=(clients.close,))
         try:
             gathered = gather(plan)
         finally:

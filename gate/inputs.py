@@ -7,7 +7,7 @@ run owner asks for pages, except resolving a pipeline to its newest build (one e
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -168,9 +168,7 @@ def open_plan(inputs: Inputs) -> Plan:
                          "--image-build-version-arn or --image-pipeline-arn",
                          hint="offline, pass the previous build's JSON report: --baseline FILE")
     plan = _open_plan(inputs)
-    if plan.baseline is None:
-        plan.baseline = baseline_spec(inputs)
-    return plan
+    return plan if plan.baseline is not None else replace(plan, baseline=baseline_spec(inputs))
 
 
 def _open_plan(inputs: Inputs) -> Plan:
@@ -187,9 +185,7 @@ def _open_plan(inputs: Inputs) -> Plan:
         # NOTE: the files are read here, once; on-demand scan events in them enrich first, like Inspector.
         events = export.event_enricher()
         return Plan(source=export, offline=[events, *offline] if events.provides else offline, vex=inputs.vex)
-    plan = open_live(inputs, offline)
-    plan.vex = inputs.vex
-    return plan
+    return replace(open_live(inputs, offline), vex=inputs.vex)
 
 
 def open_live(inputs: Inputs, offline: list[Enricher] | None = None) -> Plan:

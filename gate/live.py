@@ -95,7 +95,7 @@ def open_live_plan(inputs: Inputs, offline: list[Enricher], cache: Cache | None)
     except BaseException:
         clients.close()
         raise
-    return Plan(source=source, live=enricher, offline=offline, closers=[clients.close], baseline=baseline,
+    return Plan(source=source, live=enricher, offline=offline, closers=(clients.close,), baseline=baseline,
                 pipeline=pipeline)
 
 

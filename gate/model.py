@@ -230,6 +230,18 @@ class FeedInfo:
 
 
 @dataclass(frozen=True)
+class ScanSummary:
+    """What a source knows of the scan besides its findings, asked once its last page has been read."""
+
+    scan_result_condition: ScanResultCondition | None = None
+    """Image Builder's own pass/fail condition for an on-demand AMI scan, when the image has one."""
+    output_amis: tuple[str, ...] = ()
+    """The build's output AMI ids when the source learned them: VEX products may name them."""
+    notes: tuple[str, ...] = ()
+    """What the reports should say about the scan (a deprecated image, a scan state not checked)."""
+
+
+@dataclass(frozen=True)
 class Gathered:
     """Every finding of the target with the enrichment of each distinct vulnerability id."""
 
@@ -241,6 +253,8 @@ class Gathered:
     """Image Builder's own pass/fail condition for an on-demand AMI scan, when the image has one."""
     output_amis: tuple[str, ...] = ()
     """The build's output AMI ids when the source learned them (live runs): VEX products may name them."""
+    notes: tuple[str, ...] = ()
+    """The source's notes about the scan (`ScanSummary.notes`)."""
 
 
 CONDITION_LABELS: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH")

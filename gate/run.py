@@ -8,7 +8,7 @@ once.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     """What one run reads: a finding source, a live enricher that works while pages arrive, offline ones.
 
@@ -38,7 +38,7 @@ class Plan:
     source: FindingSource
     live: IncrementalEnricher | None = None
     offline: Sequence[Enricher] = ()
-    closers: list[Callable[[], None]] = field(default_factory=list)
+    closers: tuple[Callable[[], None], ...] = ()
     baseline: BaselineSpec | None = None
     pipeline: str | None = None
     """The target's image pipeline when resolving the target told it (otherwise the findings name it)."""
@@ -84,9 +84,18 @@ def gather(plan: Plan) -> Gathered:
     ids = list(seen)
     answers.extend(e.enrich(ids) for e in plan.offline)
     feeds = (live.feeds() if live is not None else ()) + tuple(info for e in plan.offline for info in e.feeds())
+    scan = plan.source.summary()
     return Gathered(target=plan.source.target, findings=tuple(findings), enrichments=combine(ids, answers),
-                    feeds=feeds, scan_result_condition=getattr(plan.source, "scan_result_condition", None),
-                    output_amis=tuple(getattr(plan.source, "output_amis", ())))
+                    feeds=feeds, scan_result_condition=scan.scan_result_condition, output_amis=scan.output_amis,
+                    notes=scan.notes)
+
+
+def fetch(plan: Plan) -> Gathered:
+    """Gather without judging (`gate fetch`), closing the plan whatever happens."""
+    try:
+        return gather(plan)
+    finally:
+        plan.close()
 
 
 def unanswerable(policy: Policy, provided: frozenset[str]) -> list[str]:
@@ -118,7 +127,7 @@ def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
     from gate.enrichment.freshness import age_notes  # noqa: PLC0415
     from gate.sources.ec2_codec import unread_title  # noqa: PLC0415
 
-    notes: list[str] = []
+    notes: list[str] = list(gathered.notes)
     unread = sum(1 for f in gathered.findings if unread_title(f))
     if unread:
         notes.append(f"{unread} findings have a title gate cannot split into vulnerability id and packages; "

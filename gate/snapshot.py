@@ -17,7 +17,7 @@ from gate.errors import InputError, ShapeError, UnreadableInputError
 from gate.fields import Source
 from gate.files import atomic_write, read_bytes
 from gate.jsondocs import loads_strict
-from gate.model import CONDITION_LABELS, Enrichment, FeedInfo, Finding, Gathered, ScanResultCondition
+from gate.model import CONDITION_LABELS, Enrichment, FeedInfo, Finding, Gathered, ScanResultCondition, ScanSummary
 from gate.serialize import enrichment_from_json, enrichment_to_json
 from gate.sources.codec import finding_to_api, parse_finding
 from gate.timeutil import iso, to_utc
@@ -210,6 +210,10 @@ class SnapshotSource:
 
     def pages(self) -> Iterator[Sequence[Finding]]:
         yield self._gathered.findings
+
+    def summary(self) -> ScanSummary:
+        g = self._gathered
+        return ScanSummary(scan_result_condition=g.scan_result_condition, output_amis=g.output_amis, notes=g.notes)
 
 
 class SnapshotEnricher:

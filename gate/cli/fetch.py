@@ -27,17 +27,13 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from gate.inputs import open_live  # noqa: PLC0415 - boto3 only when a command needs it
-    from gate.run import gather  # noqa: PLC0415
+    from gate.run import fetch  # noqa: PLC0415
     from gate.snapshot import snapshot_text, write_snapshot  # noqa: PLC0415
 
     args = config.resolve(args, os.environ)
     inputs = aws_options.inputs_from(args)
     inputs.check_one_target()
-    plan = open_live(inputs)
-    try:
-        gathered = gather(plan)
-    finally:
-        plan.close()
+    gathered = fetch(open_live(inputs))
     stream = output.stream_for(str(args.output))
     if stream:  # NOTE: `-o /dev/stdout` goes through streams, inert to the CI runner like any report
         streams.document(snapshot_text(gathered), json=True, stream=stream)

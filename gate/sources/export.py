@@ -12,7 +12,7 @@ from typing import Any
 
 from gate.errors import InputError, ShapeError
 from gate.jsondocs import pages_of, read_documents, require_complete, require_unique
-from gate.model import Finding
+from gate.model import Finding, ScanSummary
 from gate.sources.codec import parse_finding
 from gate.sources.ondemand_export import EventEnrichment, OnDemandFiles, claims
 
@@ -106,3 +106,6 @@ class ExportSource:
             for _, page in read_export(list(loaded), loaded=loaded):
                 yield page
         yield from ondemand.pages()
+
+    def summary(self) -> ScanSummary:
+        return ScanSummary()

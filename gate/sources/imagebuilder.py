@@ -12,7 +12,7 @@ from typing import Any
 from gate.aws.retry import Backoff, Caller, one_line
 from gate.aws.session import Clients
 from gate.errors import IncompleteError, ScanNotReadyError, ShapeError, UsageError
-from gate.model import Finding
+from gate.model import Finding, ScanSummary
 from gate.sources.codec import parse_finding
 from gate.sources.listing import Listing, restartable
 from gate.sources.scantype import ScanPath, scan_path
@@ -89,6 +89,9 @@ class ImageBuilderSource:
     def target(self) -> str:
         """The image build version ARN."""
         return self._arn
+
+    def summary(self) -> ScanSummary:
+        return ScanSummary()
 
     def calls(self) -> dict[str, int]:
         return self._call.counts()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from gate.model import Finding
+from gate.model import Finding, ScanSummary
 
 
 class FindingSource(Protocol):
@@ -20,3 +20,7 @@ class FindingSource(Protocol):
         ...
 
     def pages(self) -> Iterator[Sequence[Finding]]: ...
+
+    def summary(self) -> ScanSummary:
+        """What the source learned of the scan besides its findings; asked after the last page."""
+        ...

@@ -18,7 +18,7 @@ from typing import Any
 from gate.aws.retry import Backoff, Caller, one_line
 from gate.aws.session import Clients
 from gate.errors import ScanNotReadyError, ShapeError
-from gate.model import Finding, ScanResultCondition
+from gate.model import Finding, ScanResultCondition, ScanSummary
 from gate.sources.ec2_codec import parse_image_finding
 from gate.sources.listing import Listing, restartable
 from gate.sources.scantype import ScanPath, scan_path, scan_result_condition
@@ -102,6 +102,9 @@ class OnDemandSource:
         found = [self.ami] if self.ami else []
         found += [str(a["image"]) for a in amis if isinstance(a, Mapping) and a.get("image")]
         return tuple(dict.fromkeys(found))
+
+    def summary(self) -> ScanSummary:
+        return ScanSummary(scan_result_condition=self.scan_result_condition, output_amis=self.output_amis)
 
     def calls(self) -> dict[str, int]:
         return self._call.counts()

@@ -136,7 +136,7 @@ def test_an_inspector_client_that_cannot_be_made_is_a_usage_error_at_its_first_u
     clients = make_clients(make_session(None, None))
     enricher = InspectorEnricher(clients, scope_arn=image_arn(), cache=None)
     plan = Plan(source=ImageBuilderSource(clients, image_build_version_arn=image_arn()), live=enricher,
-                closers=[clients.close])
+                closers=(clients.close,))
     try:
         with pytest.raises(UsageError, match="cannot create the Inspector client: Invalid endpoint") as err:
             gather(plan)
