@@ -65,3 +65,13 @@ def test_wheel_contains_package_data_and_validates_a_shipped_policy(tmp_path: Pa
     html = page.read_text(encoding="utf-8")
     css = (ROOT / "gate" / "reports" / "templates" / "report.css").read_text(encoding="utf-8")
     assert f"<style>{css}</style>" in html
+
+
+def test_every_package_is_in_the_wheel_list() -> None:
+    """A new subpackage left out of pyproject's `packages` installs as a missing module (seen with gate.actions)."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "gate").rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)
