@@ -91,7 +91,7 @@ class ImageBuilderSource:
         return self._arn
 
     def summary(self) -> ScanSummary:
-        return ScanSummary()
+        return ScanSummary(output_amis=self.output_amis)
 
     def calls(self) -> dict[str, int]:
         return self._call.counts()
