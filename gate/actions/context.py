@@ -19,7 +19,7 @@ class AwsContext:
     `caller` is gate's retry layer, shared so every action's calls are counted and translated alike.
     """
 
-    def __init__(self, region: str, profile: str | None, caller: Caller | None = None) -> None:
+    def __init__(self, region: str | None, profile: str | None, caller: Caller | None = None) -> None:
         self.region = region
         self.profile = profile
         self.call = caller or Caller()
@@ -29,15 +29,17 @@ class AwsContext:
 
     def client(self, service: str, region: str | None = None) -> Any:
         where = region or self.region
-        key = (service, where)
+        key = (service, where or "")
         if key not in self._clients:
             if self._session is None:
                 self._session = make_session(self.region, self.profile)
             try:
-                self._clients[key] = self._session.client(
-                    service, region_name=where, config=client_config(max_pool=2, retry_mode="standard", max_attempts=6))
+                config = client_config(max_pool=2, retry_mode="standard", max_attempts=6)
+                self._clients[key] = self._session.client(service, region_name=where or self._session.region_name,
+                                                          config=config)
             except ValueError as e:  # NOTE: botocore's words for a region or endpoint it cannot use
-                raise UsageError(f"cannot create the {service} client for {where}: {e}",
+                named = where or "the default region"
+                raise UsageError(f"cannot create the {service} client for {named}: {e}",
                                  hint="check the region and the AWS_* environment variables") from e
         return self._clients[key]
 
