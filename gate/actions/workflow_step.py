@@ -26,6 +26,8 @@ MAX_REASON = 1024
 TOKEN_NAMESPACE = uuid.UUID("5f0c8a54-2f5e-4d49-9b8c-6a1f0d7e3c21")
 """gate's own namespace for clientTokens: a token is `uuid5(TOKEN_NAMESPACE, step id)`."""
 SHOWN_CVES = 20
+PAGE_SIZE = 25
+"""The published ListWaitingWorkflowSteps page allows 1..25 (the model 100): 25 is valid under both."""
 
 
 def client_token(step_id: str) -> str:
@@ -73,7 +75,7 @@ class WorkflowStep:
         """Every waiting step of this build (the API has no filter: all pages, then keep ours)."""
         client = self.context.client("imagebuilder")
         found: list[WaitingStep] = []
-        for page in self.context.call.pages(LIST, client.list_waiting_workflow_steps, {"maxResults": 100}):
+        for page in self.context.call.pages(LIST, client.list_waiting_workflow_steps, {"maxResults": PAGE_SIZE}):
             for item in records(page, "steps", call=LIST, required=False):
                 if member(item, "imageBuildVersionArn", str, call=LIST) != self.build_arn:
                     continue
