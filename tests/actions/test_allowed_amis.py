@@ -56,23 +56,6 @@ def test_existing_criteria_are_kept_and_an_earlier_run_replaced(tmp_path: Path,
     assert valid_input(doc) == []
 
 
-@pytest.mark.parametrize("settings", [
-    {"ImageCriteria": [{"ImageProviders": [f"1234567890{n:02d}"]} for n in range(10)]},
-    {"ImageCriteria": [{"ImageWatermarks": [{"WatermarkKey": f"1234567890{n:02d}:x"} for n in range(51)]}]},
-    {"ImageCriteria": [{"ImageProviders": "amazon"}]},
-    {"ImageCriteria": [{"ImageProvider": ["amazon"]}]},
-    {"ImageCriteria": {"ImageProviders": ["amazon"]}},
-    {"Images": []},
-    [],
-], ids=["eleven-criteria", "fifty-one-marks", "providers-not-list", "unknown-member", "criteria-not-list",
-        "not-settings", "not-object"])
-def test_existing_settings_that_cannot_be_kept_are_exit_2(tmp_path: Path, settings: object) -> None:
-    path = tmp_path / "settings.json"
-    path.write_text(json.dumps(settings))
-    assert main(["allowed-amis", "criteria", "--watermark", "gate-passed", "--account", "123456789012",
-                 "--existing", str(path)]) == ExitCode.USAGE
-
-
 @pytest.mark.parametrize("args", [["--account", "12345"], ["--max-age", "0d"], ["--max-age", "30h"],
                                   ["--max-age", "9999d"], ["--watermark", "x*"]],
                          ids=["short-account", "zero-age", "hours", "too-old", "bad-name"])

@@ -250,3 +250,21 @@ def test_the_report_json_lists_each_ami_once(aws_env: Emulator, isolated_env: Pa
     assert main(check(build, "--watermark", "gate-passed", "--report", f"json={out}")) == ExitCode.PASS
     targets = [a["target"] for a in json.loads(out.read_text())["actions"]]
     assert sorted(targets) == sorted({f"us-east-1 {build.ami}", f"eu-west-1 {build.copy}"})
+
+
+# -- the Allowed AMIs criteria -----------------------------------------------------------------------
+@pytest.mark.parametrize("settings", [
+    {"ImageCriteria": [{"ImageProviders": [f"1234567890{n:02d}"]} for n in range(10)]},
+    {"ImageCriteria": [{"ImageWatermarks": [{"WatermarkKey": f"1234567890{n:02d}:x"} for n in range(51)]}]},
+    {"ImageCriteria": [{"ImageProviders": "amazon"}]},
+    {"ImageCriteria": [{"ImageProvider": ["amazon"]}]},
+    {"ImageCriteria": {"ImageProviders": ["amazon"]}},
+    {"Images": []},
+    [],
+], ids=["eleven-criteria", "fifty-one-marks", "providers-not-list", "unknown-member", "criteria-not-list",
+        "not-settings", "not-object"])
+def test_existing_settings_that_cannot_be_kept_are_exit_2(tmp_path: Path, settings: object) -> None:
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps(settings))
+    assert main(["allowed-amis", "criteria", "--watermark", "gate-passed", "--account", "123456789012",
+                 "--existing", str(path)]) == ExitCode.USAGE
