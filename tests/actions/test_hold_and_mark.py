@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,23 @@ def test_a_second_run_on_an_actioned_step_sends_nothing(aws_env: Emulator, isola
     assert aws_env.count("SendWorkflowStepAction") == sent
     assert aws_env.count("ListImageScanFindings") == 1  # the later runs stopped before any fetch
     assert aws_env.step(build.step).action == "STOP"
+
+
+def test_the_actions_reach_the_github_outputs(aws_env: Emulator, isolated_env: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    build = seed(aws_env, isolated_env)
+    outputs = isolated_env / "github-output"
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    monkeypatch.setenv("GITHUB_OUTPUT", str(outputs))
+    assert main(check(build, "--workflow-step", "auto", "--watermark", "gate-passed")) == ExitCode.PASS
+    text = outputs.read_text()
+    start = text.index("actions<<")
+    delimiter = text[start + len("actions<<"):].split("\n", 1)[0]
+    value = text[start:].split("\n", 2)[1]
+    assert text[start:].split("\n")[2] == delimiter
+    records = json.loads(value)
+    assert {(r["action"], r["operation"], r["status"]) for r in records} == {
+        ("watermark", "attach", "done"), ("workflow-step", "RESUME", "done")}
+    assert {r["target"] for r in records if r["action"] == "watermark"} == {
+        f"us-east-1 {build.ami}", f"eu-west-1 {build.copy}"}
+    assert all(KEY in r["detail"] for r in records if r["action"] == "watermark")
