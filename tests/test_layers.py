@@ -10,7 +10,8 @@ import pytest
 GATE = Path(__file__).resolve().parents[1] / "gate"
 BASE = {"gate", "gate.errors", "gate.vocab", "gate.model", "gate.declared", "gate.outcome", "gate.fields",
         "gate.timeutil", "gate.files", "gate.jsondocs", "gate.serialize"}
-ASSEMBLY = {"gate.run", "gate.decide", "gate.baseline", "gate.inputs", "gate.live", "gate.snapshot", "gate.policytests"}
+ASSEMBLY = {"gate.run", "gate.decide", "gate.lambda_handler", "gate.baseline", "gate.inputs", "gate.live",
+            "gate.snapshot", "gate.policytests"}
 
 
 def layer(module: str) -> str:

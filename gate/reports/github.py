@@ -6,6 +6,7 @@ command. GitHub shows only 10 error and 10 warning annotations per step, so at m
 each are emitted, most severe first, plus one notice saying how many more the summary lists.
 """
 
+import json
 import re
 from collections.abc import Mapping
 
@@ -87,4 +88,10 @@ def outputs(evaluation: Evaluation, report_paths: Mapping[str, str]) -> str:
     text += _output("total", str(summary.total))
     for fmt, path in report_paths.items():
         text += _output(f"report-{fmt}", path, multiline=True)
+    if evaluation.actions:
+        # NOTE: per step (region and AMI, step id): what was done and why; ASCII JSON on one line, so no value
+        # can break out of the heredoc or carry a control character.
+        done = [{"action": r.action, "target": r.target, "operation": r.operation, "status": r.status.value,
+                 "detail": r.detail} for r in evaluation.actions]
+        text += _output("actions", json.dumps(done, ensure_ascii=True), multiline=True)
     return text

@@ -18,6 +18,8 @@ SCAN_FINDING_FILTERS = frozenset({"imageBuildVersionArn", "imagePipelineArn", "v
 # NOTE: the published ListImageScanFindings page says 1..25 while the model says 1..100;
 # only 25 is valid under both, so the emulator holds callers to the stricter one.
 SCAN_FINDINGS_MAX_RESULTS = 25
+WAITING_STEPS_MAX_RESULTS = 25
+"""ListWaitingWorkflowSteps: the published page says 1..25, the model 1..100."""
 
 
 @cache
@@ -97,6 +99,8 @@ def documented_constraints(operation: str, params: Mapping[str, Any]) -> list[st
                     problems.append("filters.values: exactly one value is allowed")
         if params.get("maxResults", 1) > SCAN_FINDINGS_MAX_RESULTS:
             problems.append(f"maxResults: {params['maxResults']}, valid range: 1..{SCAN_FINDINGS_MAX_RESULTS}")
+    elif operation == "ListWaitingWorkflowSteps" and params.get("maxResults", 1) > WAITING_STEPS_MAX_RESULTS:
+        problems.append(f"maxResults: {params['maxResults']}, valid range: 1..{WAITING_STEPS_MAX_RESULTS}")
     elif operation == "SearchVulnerabilities":
         ids = params["filterCriteria"]["vulnerabilityIds"]
         if len(ids) != 1:
