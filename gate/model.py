@@ -241,6 +241,8 @@ class Gathered:
     """Image Builder's own pass/fail condition for an on-demand AMI scan, when the image has one."""
     output_amis: tuple[str, ...] = ()
     """The build's output AMI ids when the source learned them (live runs): VEX products may name them."""
+    notes: tuple[str, ...] = ()
+    """What the source has to say about the image in every report (e.g. that it is DEPRECATED)."""
 
 
 CONDITION_LABELS: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH")

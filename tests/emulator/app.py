@@ -110,7 +110,7 @@ class App:
             reply = Reply(
                 200,
                 {"Content-Type": "application/json", "x-amzn-RequestId": request_id},
-                json.dumps(document).encode(),
+                self.state.faults.damaged(operation, json.dumps(document).encode()),
             )
         except DecodeError as exc:
             error = invalid_request(service, [str(exc)])
@@ -129,9 +129,11 @@ class App:
             op, params = ec2.decode(body)
             operation = op.name
             document = self._serve(service, op, params, request_id)
-            reply = Reply(200, {"Content-Type": "text/xml;charset=UTF-8"}, ec2.to_xml(document, op, request_id))
-            if self.check_responses and ec2.read_back(reply.body, op) != self._parsed(document):
+            body = ec2.to_xml(document, op, request_id)
+            if self.check_responses and ec2.read_back(body, op) != self._parsed(document):
                 self.violation(service, operation, "response", "the XML answer does not read back as the document")
+            reply = Reply(200, {"Content-Type": "text/xml;charset=UTF-8"},
+                          self.state.faults.damaged(operation, body, xml=True))
         except DecodeError as exc:
             reply = self._fail(service, operation, invalid_request(service, [str(exc)]), request_id)
         except ApiError as error:
