@@ -66,8 +66,8 @@ class Faults:
     damaged_body: Mapping[str, str] = field(default_factory=dict)
     """Operation -> how every 200 answer's body is damaged on the wire: ``cut`` (its first half),
     ``html`` (a proxy's error page, not JSON or XML) or ``empty`` (``{}``, or an empty XML response)."""
-    answer_for: Mapping[str, str] = field(default_factory=dict)
-    """A value the caller filters on -> the value the emulator answers for instead (a service answering
+    answer_for: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Operation -> {a value the caller filters on: the value answered for instead} (a service answering
     about the wrong resource): ListImageScanFindings' filter value, ListFindings' resourceTags values."""
 
 
@@ -131,9 +131,9 @@ class FaultState:
             return service_error(service, "server", message)
         return None
 
-    def answered_for(self, value: str) -> str:
-        """The value a filter on ``value`` is answered for (itself, unless ``answer_for`` swaps it)."""
-        return self.faults.answer_for.get(value, value)
+    def answered_for(self, operation: str, value: str) -> str:
+        """The value ``operation``'s filter on ``value`` is answered for (itself, unless ``answer_for`` swaps it)."""
+        return self.faults.answer_for.get(operation, {}).get(value, value)
 
     def damaged(self, operation: str, body: bytes, *, xml: bool = False) -> bytes:
         """The 200 body of ``operation`` as the caller receives it."""

@@ -101,7 +101,7 @@ def list_findings(state: State, params: dict[str, Any]) -> dict[str, Any]:
     """ListFindings: filterCriteria (AND across fields), sortCriteria, 25 per page."""
     criteria = dict(params.get("filterCriteria", {}))
     if "resourceTags" in criteria:
-        criteria["resourceTags"] = [{**f, "value": state.faults.answered_for(f["value"])} if "value" in f else f
+        criteria["resourceTags"] = [{**f, "value": state.faults.answered_for("ListFindings", f["value"])} if "value" in f else f
                                     for f in criteria["resourceTags"]]
     with state.store.lock:
         findings = [rec.finding for rec in state.store.inspector.values()]
