@@ -98,7 +98,8 @@ def test_a_damaged_list_findings_answer_is_could_not_complete(
     ("ListImageScanFindingAggregations", "imagebuilder:ListImageScanFindingAggregations", ARN),
     ("BatchGetFindingDetails", "inspector2:BatchGetFindingDetails", ARN),
     ("SearchVulnerabilities", "inspector2:SearchVulnerabilities", ARN),
-])
+], ids=["GetImage", "ListImagePipelineImages", "ListImageScanFindings", "ListImageScanFindingAggregations",
+        "BatchGetFindingDetails", "SearchVulnerabilities"])
 def test_any_damaged_answer_is_could_not_complete(aws_env: Emulator, policy: Path, operation: str, action: str,
                                                   target: str, capsys: pytest.CaptureFixture[str]) -> None:
     _kev_only_in_inspector_details(aws_env)
@@ -114,7 +115,8 @@ def test_any_damaged_answer_is_could_not_complete(aws_env: Emulator, policy: Pat
     ("ListOnDemandScans", "cut", "inspector2:ListOnDemandScans", "answered 200 but its answer has no `items`"),
     ("SearchVulnerabilities", "cut", "inspector2:SearchVulnerabilities",
      "answered 200 but its answer has no `vulnerabilities`"),
-])
+], ids=["GetImageFindings-html", "GetImageFindings-empty", "GetImageFindings-cut", "ListOnDemandScans-cut",
+        "SearchVulnerabilities-cut"])
 def test_a_damaged_on_demand_answer_is_could_not_complete(
         aws_env: Emulator, policy: Path, operation: str, how: str, action: str, message: str,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -247,7 +249,7 @@ def test_a_gone_on_demand_build_is_could_not_complete(aws_env: Emulator, policy:
 @pytest.mark.parametrize(("state", "note"), [
     ("DEPRECATED", f"{ARN} is DEPRECATED: judged all the same"),
     ("TESTING", f"{ARN} is TESTING, not yet AVAILABLE: judged only because its scan is complete"),
-])
+], ids=["DEPRECATED", "TESTING"])
 def test_a_deprecated_or_unfinished_build_with_a_complete_scan_is_judged_with_a_note(
         aws_env: Emulator, policy: Path, state: str, note: str) -> None:
     aws_env.add_image(ARN, [image_scan_finding(PLAIN_CVE, "LOW")], status=state)

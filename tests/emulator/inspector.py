@@ -101,8 +101,9 @@ def list_findings(state: State, params: dict[str, Any]) -> dict[str, Any]:
     """ListFindings: filterCriteria (AND across fields), sortCriteria, 25 per page."""
     criteria = dict(params.get("filterCriteria", {}))
     if "resourceTags" in criteria:
-        criteria["resourceTags"] = [{**f, "value": state.faults.answered_for("ListFindings", f["value"])} if "value" in f else f
-                                    for f in criteria["resourceTags"]]
+        criteria["resourceTags"] = [
+            {**f, "value": state.faults.answered_for("ListFindings", f["value"])} if "value" in f else f
+            for f in criteria["resourceTags"]]
     with state.store.lock:
         findings = [rec.finding for rec in state.store.inspector.values()]
     findings = [f for f in findings if _matches(f, criteria)]
