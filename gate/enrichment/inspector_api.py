@@ -173,10 +173,16 @@ class InspectorApi:
         response = self._call(SEARCH, partial(self._client.search_vulnerabilities, **kwargs),
                               retry_codes=NO_RETRY)
         as_of = self.stamp()
-        for vulnerability in response.get("vulnerabilities") or []:
+        found = response["vulnerabilities"]
+        for vulnerability in found:
             if str(vulnerability.get("id", "")).upper() == vid.upper():
                 try:
                     return from_vulnerability({**vulnerability, "id": vid}, as_of)
                 except ShapeError as e:
                     raise _unreadable(SEARCH, f"data for {vid}", e) from e
+        if found:
+            # NOTE: an answer about another CVE is no answer about this one ("knows nothing" could pass it).
+            other = one_line(found[0].get("id"), 60)
+            raise AwsError(f"{SEARCH} for {vid} answered about another vulnerability ({other})",
+                           hint="Inspector answered another question; run gate again")
         return None

@@ -164,6 +164,18 @@ def test_inspector_findings_outside_the_scope_asked_are_could_not_complete(
     assert f"inspector2:ListFindings answered a finding of another resource than {ARN} ({foreign})" in err
 
 
+def test_a_search_answer_about_another_cve_is_could_not_complete(aws_env: Emulator, policy: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Today Inspector's answer about another CVE read as "Inspector knows nothing about this one": pass."""
+    _ondemand(aws_env, [image_finding(KEV_CVE, "low")])
+    aws_env.add_vulnerability(KEV_CVE, {"source": "NVD", "cisaData": CISA})
+    aws_env.add_vulnerability(PLAIN_CVE, {"source": "NVD"})
+    aws_env.faults = Faults(answer_for={"SearchVulnerabilities": {KEV_CVE: PLAIN_CVE}})
+    assert live(policy) == ExitCode.INCOMPLETE
+    assert f"inspector2:SearchVulnerabilities for {KEV_CVE} answered about another vulnerability ({PLAIN_CVE})" \
+        in one_error_line(capsys)
+
+
 # -- 3. a missing or null severity ----------------------------------------------------------------
 def test_a_live_finding_without_a_severity_is_could_not_complete(aws_env: Emulator, policy: Path,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:

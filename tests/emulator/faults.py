@@ -68,7 +68,8 @@ class Faults:
     ``html`` (a proxy's error page, not JSON or XML) or ``empty`` (``{}``, or an empty XML response)."""
     answer_for: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     """Operation -> {a value the caller filters on: the value answered for instead} (a service answering
-    about the wrong resource): ListImageScanFindings' filter value, ListFindings' resourceTags values."""
+    about the wrong resource): ListImageScanFindings' filter value, ListFindings' resourceTags values,
+    SearchVulnerabilities' CVE id."""
 
 
 def _rate(rate: Rate, operation: str) -> float:

@@ -143,7 +143,8 @@ def batch_get_finding_details(state: State, params: dict[str, Any]) -> dict[str,
 
 def search_vulnerabilities(state: State, params: dict[str, Any]) -> dict[str, Any]:
     """SearchVulnerabilities: the one CVE asked for, or an empty list."""
-    vulnerability_id = params["filterCriteria"]["vulnerabilityIds"][0]
+    asked = params["filterCriteria"]["vulnerabilityIds"][0]
+    vulnerability_id = state.faults.answered_for("SearchVulnerabilities", asked)
     with state.store.lock:
         record = state.store.vulnerabilities.get(vulnerability_id)
     page, _ = state.pager.page(
