@@ -130,8 +130,8 @@ def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
     notes: list[str] = list(gathered.notes)
     unread = sum(1 for f in gathered.findings if unread_title(f))
     if unread:
-        notes.append(f"{unread} findings have a title gate cannot split into vulnerability id and packages; "
-                     "they are judged under their whole title")
+        notes.append(f"{unread} findings have a title that names no packages gate can read after the vulnerability "
+                     "id; they are judged without packages")
     notes.extend(age_notes(gathered.feeds, now))
     return tuple(notes)
 

@@ -24,7 +24,9 @@ from botocore.exceptions import (
     ReadTimeoutError,
     TokenRetrievalError,
 )
+from botocore.parsers import ResponseParserError
 
+from gate.aws.shapes import check_answer
 from gate.errors import AwsCallError
 
 T = TypeVar("T")
@@ -157,7 +159,7 @@ class Caller:
     def __call__(
         self, action: str, fn: Callable[[], T], *, retry_codes: Collection[str] = RATE_LIMITED
     ) -> T:
-        """`fn()` with retries; any failure comes out as an `AwsCallError` naming `action`."""
+        """`fn()` with retries; any failure, or an answer without a member gate reads, is an `AwsCallError`."""
         pauses = self.backoff.delays()
         attempts = 0
         while True:
@@ -165,7 +167,12 @@ class Caller:
             with self._lock:
                 self._counts[action] += 1
             try:
-                return fn()
+                response = fn()
+            except ResponseParserError as e:
+                # NOTE: not a BotoCoreError: a body cut mid-XML (EC2) raises this rather than reading short.
+                raise AwsCallError(f"{action} answered with a body botocore cannot parse ({one_line(e, 160)})",
+                                   action=action, code="DamagedAnswer",
+                                   hint="a proxy or the network damaged the answer; run gate again") from e
             except ClientError as e:
                 code = error_code(e)
                 if code not in retry_codes:
@@ -181,6 +188,9 @@ class Caller:
                 self.backoff.sleep(pause)
             except BotoCoreError as e:
                 raise translate(e, action) from e
+            else:
+                check_answer(action, response)
+                return response
 
     def pages(
         self,

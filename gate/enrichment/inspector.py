@@ -61,6 +61,10 @@ class InspectorEnricher:
         (on-demand AMI scans); answers are cached under their own scope, so a run that wants
         `ListFindings` and details never takes a search-only answer for a complete one."""
         self._search_only = search_only
+        # NOTE: cached answers hold only for the partition, account, region and endpoint that gave them;
+        # the build's ARN names the partition and account on either path (search answers included).
+        where = Scope.of(scope_arn, clients.inspector2.meta.region_name,
+                         clients.inspector2.meta.endpoint_url) if cache else None
         if search_only:
             scope_arn = SEARCH_SCOPE
             self.provides = frozenset({Source.INSPECTOR_SEARCH})
@@ -68,9 +72,7 @@ class InspectorEnricher:
         self._call = caller or Caller(Backoff())
         self._api = InspectorApi(lambda: clients.inspector2, self._call, scope_arn, now)
         self._scope = scope_arn
-        # NOTE: cached answers hold only for the partition, account, region and endpoint that gave them.
-        self._cache = cache.for_scope(Scope.of(scope_arn, clients.inspector2.meta.region_name,
-                                               clients.inspector2.meta.endpoint_url)) if cache else None
+        self._cache = cache.for_scope(where) if cache and where else None
         self._pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="gate-inspector")
         self._lock = threading.Lock()
         self._asked: set[str] = set()

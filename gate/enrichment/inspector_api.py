@@ -40,6 +40,14 @@ def _unreadable(action: str, what: str, error: ShapeError) -> AwsError:
                     hint="report this to the gate maintainers")
 
 
+def _tagged(finding: Mapping[str, Any], scope: str) -> bool:
+    """Whether one of the finding's resources carries the tag the listing was scoped by."""
+    resources = finding.get("resources")
+    return isinstance(resources, list) and any(
+        isinstance(r, Mapping) and isinstance(r.get("tags"), Mapping) and r["tags"].get(SCOPE_TAG) == scope
+        for r in resources)
+
+
 def _preference(finding: Mapping[str, Any]) -> tuple[bool, float]:
     """Prefer an ACTIVE finding, then the most recently updated: its details are the likeliest kept."""
     try:
@@ -89,7 +97,12 @@ class InspectorApi:
         params = {"filterCriteria": criteria, "maxResults": 100}
         for response in self._call.pages(LIST, self._client.list_findings, params, retry_codes=NO_RETRY):
             as_of = self.stamp()
-            for finding in response.get("findings") or []:
+            for finding in response["findings"]:
+                if self._scope and not _tagged(finding, self._scope):
+                    # NOTE: another build's finding would lend this build its (clean) details.
+                    raise AwsError(f"{LIST} answered a finding of another resource than {self._scope} "
+                                   f"({one_line(finding.get('findingArn'), 200)}): it has no tag {SCOPE_TAG} "
+                                   "naming this build", hint="Inspector answered outside the scope asked; retry later")
                 try:
                     value = from_inspector_finding(finding, as_of)
                 except ShapeError as e:
@@ -160,10 +173,16 @@ class InspectorApi:
         response = self._call(SEARCH, partial(self._client.search_vulnerabilities, **kwargs),
                               retry_codes=NO_RETRY)
         as_of = self.stamp()
-        for vulnerability in response.get("vulnerabilities") or []:
+        found = response["vulnerabilities"]
+        for vulnerability in found:
             if str(vulnerability.get("id", "")).upper() == vid.upper():
                 try:
                     return from_vulnerability({**vulnerability, "id": vid}, as_of)
                 except ShapeError as e:
                     raise _unreadable(SEARCH, f"data for {vid}", e) from e
+        if found:
+            # NOTE: an answer about another CVE is no answer about this one ("knows nothing" could pass it).
+            other = one_line(found[0].get("id"), 60)
+            raise AwsError(f"{SEARCH} for {vid} answered about another vulnerability ({other})",
+                           hint="Inspector answered another question; run gate again")
         return None

@@ -46,6 +46,15 @@ def _short(value: object) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
+def _severity(obj: Mapping[str, Any], vuln_id: str) -> str:
+    """The finding's severity, which must be there: a missing one is no reason to judge it UNTRIAGED."""
+    severity = _choice(obj, "severity", SEVERITIES, vuln_id)
+    if severity is None:
+        raise ShapeError(f"{vuln_id}: severity is {'null' if 'severity' in obj else 'missing'} "
+                         f"(expected one of {', '.join(SEVERITIES)})")
+    return severity
+
+
 def _choice(obj: Mapping[str, Any], key: str, allowed: tuple[str, ...], vuln_id: str) -> str | None:
     """Upper-cased `obj[key]`, which must be one of `allowed` (any case); None when absent."""
     value = _str(obj, key)
@@ -121,7 +130,7 @@ def parse_finding(raw: Mapping[str, Any]) -> Finding:
     vuln_id = vuln_id.strip()
     return Finding(
         vulnerability_id=vuln_id,
-        severity=_choice(raw, "severity", SEVERITIES, vuln_id) or "UNTRIAGED",
+        severity=_severity(raw, vuln_id),
         title=_str(raw, "title"),
         description=_str(raw, "description"),
         fix_available=_choice(raw, "fixAvailable", FIX_VALUES, vuln_id),

@@ -1,8 +1,10 @@
 """Turn on-demand AMI scan findings into `Finding`s: EC2's `ImageFinding` and Inspector's EventBridge finding.
 
 EC2's finding has no vulnerability id and no package field: both come from its title
-(`CVE-2022-3171 - com.google.protobuf:protobuf-java`). A title gate cannot read is kept whole as the
-vulnerability id, with no packages, so the finding is still judged and shown (`unread_title`).
+(`CVE-2022-3171 - com.google.protobuf:protobuf-java`). The id is the title's first word, whatever
+follows it; a first word that is not a vulnerability id stops the run (a title kept whole as an id
+would match no KEV entry, no exception and no VEX statement). What follows the id is read as packages
+only when its first line is ` - name, name`; anything else stays inert title text (`unread_title`).
 """
 
 from __future__ import annotations
@@ -19,24 +21,46 @@ from gate.timeutil import to_utc
 
 EVENT_SOURCE = "inspector:OnDemandScanEvent"
 """Provenance of what an `OnDemand AMI Scan Findings` event says about exploits."""
-_TITLE = re.compile(r"(?P<id>[A-Za-z][A-Za-z0-9]*-[A-Za-z0-9][A-Za-z0-9._:-]*) - (?P<packages>\S.*)")
+VULNERABILITY_ID = re.compile(
+    r"CVE-[0-9]{4}-[0-9]{1,19}"
+    r"|(?!CVE-)[A-Z][A-Z0-9]*-(?:[A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._:-]{0,126}[A-Za-z0-9])")
+"""A vulnerability id as Inspector names them: `CVE-2024-3094`, `GHSA-…`, `ALAS2023-2024-500`, `ALASKERNEL-5.10-…`.
+
+An upper-case prefix, a dash, and a tail ending in a letter or digit (so `CVE-1:` or `Kernel` is none).
+"""
+_PACKAGES = re.compile(r" - (?P<packages>\S[^\r\n]*)")
 _ONDEMAND_ARN = re.compile(r"arn:[^:]+:inspector2:[^:]*:[0-9]*:finding/ondemand/(?P<scan>[a-z0-9]+)/[^/]+")
 
 
 def split_title(title: str) -> tuple[str, tuple[str, ...]] | None:
-    """(vulnerability id, package names) from an Inspector title, or None when it is not that form."""
-    match = _TITLE.fullmatch(title.strip())
+    """(vulnerability id, package names) of an Inspector title; None when its first word is not an id.
+
+    The id is the first whitespace-delimited word (newlines included). Package names come from the
+    rest only when its first line is ` - a, b`; otherwise there are none.
+    """
+    words = title.split(maxsplit=1)
+    if not words or VULNERABILITY_ID.fullmatch(words[0]) is None:
+        return None
+    vid = words[0]
+    rest = title.lstrip()[len(vid):]
+    lines = rest.splitlines()
+    match = _PACKAGES.fullmatch(lines[0].rstrip()) if lines else None
     if match is None:
-        return None
+        return vid, ()
     names = tuple(n.strip() for n in match["packages"].split(", "))
-    if not all(names):
-        return None
-    return match["id"], names
+    return (vid, names) if all(names) else (vid, ())
 
 
 def unread_title(finding: Finding) -> bool:
-    """True for a finding whose title gate could not split: it is judged under its whole title."""
-    return not finding.packages and finding.title is not None and finding.vulnerability_id == finding.title
+    """True for a finding whose title names no packages gate can read after its id: judged without packages."""
+    if finding.packages or finding.title is None:
+        return False
+    split = split_title(finding.title)
+    return split is not None and split[0] == finding.vulnerability_id and not split[1]
+
+
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:57]) + "…"
 
 
 def _number(raw: Mapping[str, Any], key: str) -> float | None:
@@ -69,16 +93,22 @@ def parse_image_finding(raw: Mapping[str, Any], *, image_build_version_arn: str 
     title = raw.get("Title")
     if not isinstance(title, str) or not title.strip():
         raise ShapeError("image finding without a Title (the only place its vulnerability id is)")
+    split = split_title(title)
+    if split is None:
+        first = title.split(maxsplit=1)[0]
+        raise ShapeError(f"the finding titled {_short(title)}: its first word {_short(first)} is not a vulnerability "
+                         "id (CVE-…, GHSA-…, ALAS…)")
+    vid, names = split
     severity = raw.get("SeverityLabel")
-    if severity is not None and not isinstance(severity, str):
-        raise ShapeError("SeverityLabel must be a string")
+    if severity is None:
+        raise ShapeError(f"{vid}: SeverityLabel is missing (expected one of {', '.join(SEVERITIES)})")
+    if not isinstance(severity, str):
+        raise ShapeError(f"{vid}: SeverityLabel must be a string")
     fix = raw.get("FixAvailable")
     if fix is not None and not isinstance(fix, bool):
         raise ShapeError(f"FixAvailable must be true or false, not {fix!r}")
     paths = _paths(raw)
-    split = split_title(title)
-    vid, names = split if split else (title, ())
-    label = (severity or "UNTRIAGED").strip().upper()
+    label = severity.strip().upper()
     if label not in SEVERITIES:  # NOTE: as for Image Builder's findings: an unknown label would match no rule
         raise ShapeError(f"{vid}: SeverityLabel {repr(severity)[:40]} is not one of {', '.join(SEVERITIES)}")
     description = None

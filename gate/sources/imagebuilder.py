@@ -14,14 +14,14 @@ from gate.aws.session import Clients
 from gate.errors import IncompleteError, ScanNotReadyError, ShapeError, UsageError
 from gate.model import Finding, ScanSummary
 from gate.sources.codec import parse_finding
+from gate.sources.imagestate import check_image
 from gate.sources.listing import Listing, restartable
-from gate.sources.scantype import ScanPath, scan_path
+from gate.sources.scantype import ScanPath
 from gate.sources.waiting import patience
 from gate.timeutil import to_utc
 
 PAGE_SIZE = 25
 """Valid under both the published limit (25) and the current model's (100)."""
-ENDED_BADLY = frozenset({"ABANDONED", "FAILED", "TIMED_OUT"})
 LIST = "imagebuilder:ListImageScanFindings"
 COUNT = "imagebuilder:ListImageScanFindingAggregations"
 BAD_TOKEN = "InvalidPaginationTokenException"
@@ -84,6 +84,8 @@ class ImageBuilderSource:
         self._image = image
         self.output_amis: tuple[str, ...] = ()
         """The build's output AMI ids (every region), known once the scan is complete: VEX products name them."""
+        self.notes: tuple[str, ...] = ()
+        """What the reports should say about the image (e.g. that it is DEPRECATED), known with the scan."""
 
     @property
     def target(self) -> str:
@@ -91,7 +93,7 @@ class ImageBuilderSource:
         return self._arn
 
     def summary(self) -> ScanSummary:
-        return ScanSummary(output_amis=self.output_amis)
+        return ScanSummary(output_amis=self.output_amis, notes=self.notes)
 
     def calls(self) -> dict[str, int]:
         return self._call.counts()
@@ -114,36 +116,20 @@ class ImageBuilderSource:
     def _await_scan(self, arn: str) -> None:
         deadline = self._patience.deadline()
         while True:
-            image: Mapping[str, Any] = self._image or self._call(
-                "imagebuilder:GetImage", partial(self._client.get_image, imageBuildVersionArn=arn)
-            ).get("image") or {}
+            image = self._image or self._call(
+                "imagebuilder:GetImage", partial(self._client.get_image, imageBuildVersionArn=arn)).get("image")
             self._image = None
-            if scan_path(image, arn) is not ScanPath.IMAGE_BUILDER:
+            state = check_image(image, arn)
+            if state.path is not ScanPath.IMAGE_BUILDER:
                 # NOTE: ListImageScanFindings is empty for such a build: an empty listing here is no verdict.
                 raise ScanNotReadyError(f"{arn} was scanned with ON_DEMAND_AMI_CVE: its findings are not in "
                                         f"{LIST}", hint="read it through gate's on-demand path (gate check picks it)")
-            config: Mapping[str, Any] = image.get("imageScanningConfiguration") or {}
-            state: Mapping[str, Any] = image.get("scanState") or {}
-            enabled = config.get("imageScanningEnabled")
-            if enabled is False or (enabled is None and not state):
-                raise ScanNotReadyError(
-                    f"image scanning is disabled for {arn}: there are no findings to judge",
-                    hint="enable imageScanningConfiguration.imageScanningEnabled on the pipeline and rebuild",
-                )
-            status = str(state.get("status") or "UNKNOWN")
-            reason = one_line(state.get("reason") or "")
-            because = f" ({reason})" if reason else ""
-            if status == "COMPLETED":
-                amis = (image.get("outputResources") or {}).get("amis") or []
-                self.output_amis = tuple(str(a["image"]) for a in amis if isinstance(a, Mapping) and a.get("image"))
+            if state.complete:
+                self.output_amis = state.output_amis
+                self.notes = state.notes
                 return
-            if status in ENDED_BADLY:
-                raise ScanNotReadyError(
-                    f"the image scan of {arn} ended {status}{because}: its findings are incomplete",
-                    hint="rebuild the image (or re-run its scan) and gate the new build",
-                )
-            self._patience.pause(deadline, state=f"image scan is {status}{because}",
-                                 refusal=f"the image scan of {arn} is {status}{because}, not COMPLETED",
+            self._patience.pause(deadline, state=f"image scan is {state.waiting}",
+                                 refusal=f"the image scan of {arn} is {state.waiting}, not COMPLETED",
                                  ready="COMPLETED")
 
     def _listing(self, arn: str) -> Generator[list[Finding], None, int]:
@@ -151,8 +137,19 @@ class ImageBuilderSource:
         return restartable(Listing(
             action=LIST, service="Image Builder", cursor="nextToken", bad_tokens=(BAD_TOKEN,),
             pages=partial(self._call.pages, LIST, self._client.list_image_scan_findings, params),
-            findings=lambda response: [parse_finding(raw) for raw in response.get("findings") or []],
+            findings=lambda response: [self._own(parse_finding(raw)) for raw in response["findings"]],
         ), self._patience.progress)
+
+    def _own(self, finding: Finding) -> Finding:
+        """The finding, if it is of the build asked about and its account: never judge another build's as this one's."""
+        arn = self.target
+        account = arn.split(":")[4] if arn.count(":") >= 5 else None
+        if finding.image_build_version_arn != arn or finding.aws_account_id != account:
+            build = one_line(finding.image_build_version_arn or "no build", 200)
+            owner = one_line(finding.aws_account_id or "no account", 40)
+            raise IncompleteError(f"{LIST} for {arn} answered {finding.vulnerability_id} of {build} in {owner}",
+                                  hint="Image Builder answered about another build; run gate again")
+        return finding
 
     def _count(self, arn: str) -> int:
         counted = 0

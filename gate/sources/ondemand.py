@@ -20,6 +20,7 @@ from gate.aws.session import Clients
 from gate.errors import ScanNotReadyError, ShapeError
 from gate.model import Finding, ScanResultCondition, ScanSummary
 from gate.sources.ec2_codec import parse_image_finding
+from gate.sources.imagestate import check_image
 from gate.sources.listing import Listing, restartable
 from gate.sources.scantype import ScanPath, scan_path, scan_result_condition
 from gate.sources.waiting import patience
@@ -90,6 +91,8 @@ class OnDemandSource:
         self.ami: str | None = None
         self.scan_id: str | None = None
         self._scan: Mapping[str, Any] | None = None
+        self.notes: tuple[str, ...] = ()
+        """What the reports should say about the image (e.g. that it is DEPRECATED)."""
 
     @property
     def target(self) -> str:
@@ -104,7 +107,8 @@ class OnDemandSource:
         return tuple(dict.fromkeys(found))
 
     def summary(self) -> ScanSummary:
-        return ScanSummary(scan_result_condition=self.scan_result_condition, output_amis=self.output_amis)
+        return ScanSummary(scan_result_condition=self.scan_result_condition, output_amis=self.output_amis,
+                           notes=self.notes)
 
     def calls(self) -> dict[str, int]:
         return self._call.counts()
@@ -131,11 +135,9 @@ class OnDemandSource:
 
     def _check(self, image: Mapping[str, Any]) -> str:
         """The AMI once its newest scan SUCCEEDED; `_NotYet` while waiting makes sense; else an error."""
-        config = image.get("imageScanningConfiguration") or {}
-        if config.get("imageScanningEnabled") is False:
-            raise ScanNotReadyError(f"image scanning is disabled for {self._arn}: there are no findings to judge",
-                                    hint="enable imageScanningConfiguration.imageScanningEnabled and rebuild")
-        state = str((image.get("state") or {}).get("status") or "UNKNOWN")
+        checked = check_image(image, self._arn)
+        self.notes = checked.notes
+        state = checked.status
         building = state in BUILDING
         ami = self.ami or self._find_ami(image, building, state)
         scan = self._scan

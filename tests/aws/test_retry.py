@@ -45,15 +45,16 @@ def test_backoff_stops_before_exceeding_the_total_time(fake_time: FakeTime) -> N
 
 def test_the_caller_retries_rate_limiting_then_succeeds(fake_time: FakeTime) -> None:
     caller = Caller(Backoff(base=0.1, random=lambda: 0.5, sleep=fake_time.sleep, clock=fake_time.clock))
-    outcomes: list[Any] = [_client_error("CallRateLimitExceededException", 429)] * 2 + ["ok"]
+    answer = {"image": {"arn": "ok"}}
+    outcomes: list[Any] = [_client_error("CallRateLimitExceededException", 429)] * 2 + [answer]
 
-    def call() -> str:
+    def call() -> Any:
         outcome = outcomes.pop(0)
         if isinstance(outcome, Exception):
             raise outcome
-        return str(outcome)
+        return outcome
 
-    assert caller("imagebuilder:GetImage", call) == "ok"
+    assert caller("imagebuilder:GetImage", call) == answer
     assert fake_time.sleeps == [0.05, 0.1]
     assert caller.counts() == {"imagebuilder:GetImage": 3}
 

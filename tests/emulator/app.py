@@ -128,7 +128,7 @@ class App:
             reply = Reply(
                 200,
                 {"Content-Type": "application/json", "x-amzn-RequestId": request_id},
-                json.dumps(document).encode(),
+                self.state.faults.damaged(operation, json.dumps(document).encode()),
             )
         except DecodeError as exc:
             error = invalid_request(service, [str(exc)])
@@ -150,9 +150,11 @@ class App:
             op, params = ec2.decode(body, service, protocol.VERSION)
             operation = op.name
             document = self._serve(service, op, params, request_id)
-            reply = Reply(200, {"Content-Type": "text/xml;charset=UTF-8"}, protocol.to_xml(document, op, request_id))
-            if self.check_responses and protocol.read_back(reply.body, op) != _parsed(document, op.output_shape):
+            body = protocol.to_xml(document, op, request_id)
+            if self.check_responses and protocol.read_back(body, op) != _parsed(document, op.output_shape):
                 self.violation(service, operation, "response", "the XML answer does not read back as the document")
+            reply = Reply(200, {"Content-Type": "text/xml;charset=UTF-8"},
+                          self.state.faults.damaged(operation, body, xml=True))
         except DecodeError as exc:
             reply = self._fail(service, operation, invalid_request(service, [str(exc)]), request_id)
         except ApiError as error:

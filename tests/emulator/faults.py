@@ -63,10 +63,28 @@ class Faults:
     """Replaces the message of every injected error (throttle, server, forbidden): hostile text."""
     detail_errors: Mapping[str, DetailFault | str] = field(default_factory=dict)
     """Finding ARN -> error in BatchGetFindingDetails (a bare code means a permanent error)."""
+    damaged_body: Mapping[str, str] = field(default_factory=dict)
+    """Operation -> how every 200 answer's body is damaged on the wire: ``cut`` (its first half),
+    ``html`` (a proxy's error page, not JSON or XML) or ``empty`` (``{}``, or an empty XML response)."""
+    answer_for: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    """Operation -> {a value the caller filters on: the value answered for instead} (a service answering
+    about the wrong resource): ListImageScanFindings' filter value, ListFindings' resourceTags values,
+    SearchVulnerabilities' CVE id."""
 
 
 def _rate(rate: Rate, operation: str) -> float:
     return rate.get(operation, 0.0) if isinstance(rate, Mapping) else rate
+
+
+def damage(body: bytes, how: str, operation: str, *, xml: bool = False) -> bytes:
+    """``body`` damaged as ``Faults.damaged_body`` says."""
+    if how == "cut":
+        return body[: len(body) // 2]
+    if how == "html":
+        return b"<html><body><h1>502 Bad Gateway</h1></body></html>"
+    if how == "empty":
+        return f"<{operation}Response></{operation}Response>".encode() if xml else b"{}"
+    raise ValueError(f"unknown damage {how!r}")
 
 
 class FaultState:
@@ -113,6 +131,15 @@ class FaultState:
                 return service_error(service, "unavailable", message)
             return service_error(service, "server", message)
         return None
+
+    def answered_for(self, operation: str, value: str) -> str:
+        """The value ``operation``'s filter on ``value`` is answered for (itself, unless ``answer_for`` swaps it)."""
+        return self.faults.answer_for.get(operation, {}).get(value, value)
+
+    def damaged(self, operation: str, body: bytes, *, xml: bool = False) -> bytes:
+        """The 200 body of ``operation`` as the caller receives it."""
+        how = self.faults.damaged_body.get(operation)
+        return body if how is None else damage(body, how, operation, xml=xml)
 
     def token_rejected(self, operation: str, page: int) -> bool:
         """Whether a nextToken minted on ``page`` of ``operation`` is refused this time."""

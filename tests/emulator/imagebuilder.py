@@ -53,7 +53,8 @@ def list_image_scan_findings(state: State, params: dict[str, Any]) -> dict[str, 
     filters = params.get("filters") or []
     images = _images(state)
     if filters:
-        findings = _select(images, filters[0]["name"], filters[0]["values"][0])
+        value = state.faults.answered_for("ListImageScanFindings", filters[0]["values"][0])
+        findings = _select(images, filters[0]["name"], value)
     else:
         findings = [f for rec in images for f in rec.findings]
     page, token = state.pager.page(

@@ -99,7 +99,11 @@ def _matches(finding: Finding, criteria: Mapping[str, Any]) -> bool:
 
 def list_findings(state: State, params: dict[str, Any]) -> dict[str, Any]:
     """ListFindings: filterCriteria (AND across fields), sortCriteria, 25 per page."""
-    criteria = params.get("filterCriteria", {})
+    criteria = dict(params.get("filterCriteria", {}))
+    if "resourceTags" in criteria:
+        criteria["resourceTags"] = [
+            {**f, "value": state.faults.answered_for("ListFindings", f["value"])} if "value" in f else f
+            for f in criteria["resourceTags"]]
     with state.store.lock:
         findings = [rec.finding for rec in state.store.inspector.values()]
     findings = [f for f in findings if _matches(f, criteria)]
@@ -139,7 +143,8 @@ def batch_get_finding_details(state: State, params: dict[str, Any]) -> dict[str,
 
 def search_vulnerabilities(state: State, params: dict[str, Any]) -> dict[str, Any]:
     """SearchVulnerabilities: the one CVE asked for, or an empty list."""
-    vulnerability_id = params["filterCriteria"]["vulnerabilityIds"][0]
+    asked = params["filterCriteria"]["vulnerabilityIds"][0]
+    vulnerability_id = state.faults.answered_for("SearchVulnerabilities", asked)
     with state.store.lock:
         record = state.store.vulnerabilities.get(vulnerability_id)
     page, _ = state.pager.page(

@@ -73,8 +73,13 @@ def test_severity_is_upper_cased_and_timestamps_are_utc(tmp_path: Path) -> None:
         ('[{"a": 1}]', "not an Image Builder scan findings export"),
         ('{"findings": [{"findingArn": "arn:aws:inspector2:x"}]}', "Inspector `list-findings` output"),
         ('{"findings": [{"severity": "HIGH"}]}', "page 1, finding 1: finding without packageVulnerabilityDetails"),
-        ('{"findings": [{"packageVulnerabilityDetails": {"vulnerabilityId": "CVE-1"}, "firstObservedAt": "soon"}]}',
+        ('{"findings": [{"packageVulnerabilityDetails": {"vulnerabilityId": "CVE-1"}, "severity": "HIGH",'
+         ' "firstObservedAt": "soon"}]}',
          "bad timestamp"),
+        ('{"findings": [{"packageVulnerabilityDetails": {"vulnerabilityId": "CVE-1"}, "severity": null}]}',
+         "page 1, finding 1: CVE-1: severity is null"),
+        ('{"findings": [{"packageVulnerabilityDetails": {"vulnerabilityId": "CVE-1"}}]}',
+         "page 1, finding 1: CVE-1: severity is missing"),
     ],
 )
 def test_bad_findings_files_are_input_errors(tmp_path: Path, content: str, message: str) -> None:

@@ -245,13 +245,12 @@ def test_latency_changes_nothing(aws_env: Emulator, clients: Clients, fake_time:
     assert aws_env.latency_served[FINDINGS] > 0
 
 
-def test_a_title_gate_cannot_read_is_kept_whole(aws_env: Emulator, clients: Clients, fake_time: FakeTime,
-                                                caller: Caller) -> None:
+def test_a_title_whose_first_word_is_no_id_stops_the_run(aws_env: Emulator, clients: Clients, fake_time: FakeTime,
+                                                         caller: Caller) -> None:
     hostile = "::error::pwned\r\n\u202eno dash here"
     _seed(aws_env, [image_finding("CVE-2024-9", "critical", title=hostile)])
-    (finding,) = _all(_open(clients, fake_time, caller))
-    assert finding.vulnerability_id == hostile and finding.packages == ()
-    assert finding.severity == "CRITICAL"
+    with pytest.raises(AwsError, match=r"first word '::error::pwned' is not a vulnerability id"):
+        _all(_open(clients, fake_time, caller))
 
 
 def test_server_errors_are_retried_by_botocore(aws_env: Emulator, clients: Clients, fake_time: FakeTime,

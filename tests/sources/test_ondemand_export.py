@@ -64,8 +64,12 @@ def test_title_split() -> None:
     assert split_title("CVE-2023-4911 - glibc, glibc-common") == ("CVE-2023-4911", ("glibc", "glibc-common"))
     assert split_title("GHSA-abcd-efgh-ijkl - lodash") == ("GHSA-abcd-efgh-ijkl", ("lodash",))
     assert split_title("ALAS2023-2024-500 - kernel") == ("ALAS2023-2024-500", ("kernel",))
-    for unreadable in ("CVE-2022-3171", "no dash here", "CVE-2022-3171 -  ", " - openssl", "CVE-1 - a, , b"):
-        assert split_title(unreadable) is None
+    # The id is the first word whatever follows; packages only from a first line ` - a, b`.
+    assert split_title("CVE-2011-4163 - git\n::error::x") == ("CVE-2011-4163", ("git",))
+    for no_packages in ("CVE-2022-3171", "CVE-2022-3171 -  ", "CVE-2022-3171 - a, , b", "CVE-2022-3171\n - git"):
+        assert split_title(no_packages) == ("CVE-2022-3171", ())
+    for no_id in ("no dash here", " - openssl", "CVE-1 - a", "CVE-2022-3171: x", "cve-2022-3171 - x", "Kernel-x y"):
+        assert split_title(no_id) is None
 
 
 def test_an_ec2_finding_becomes_a_gate_finding() -> None:
@@ -78,14 +82,19 @@ def test_an_ec2_finding_becomes_a_gate_finding() -> None:
     several = parse_image_finding(_ec2("CVE-2023-4911 - glibc, glibc-common", Paths=["/lib/x"], FixAvailable=False))
     assert several.package_names == ("glibc", "glibc-common") and several.fix_available == "NO"
     assert several.description == "Affected paths: /lib/x"
-    assert parse_image_finding({"Title": "CVE-1-2 - x"}).severity == "UNTRIAGED"
+    with pytest.raises(ShapeError, match="CVE-2024-2: SeverityLabel is missing"):
+        parse_image_finding({"Title": "CVE-2024-2 - x"})
 
 
-def test_an_unreadable_title_is_kept_whole() -> None:
-    f = parse_image_finding(_ec2("Kernel livepatch advisory\r\n::error::x", SeverityLabel="critical"))
-    assert f.vulnerability_id == f.title == "Kernel livepatch advisory\r\n::error::x"
-    assert f.packages == () and unread_title(f)
-    assert not unread_title(parse_image_finding(_ec2()))
+def test_a_title_is_read_up_to_its_first_word() -> None:
+    f = parse_image_finding(_ec2("CVE-2011-4163 - git\r\n::error::x", SeverityLabel="critical"))
+    assert (f.vulnerability_id, f.package_names) == ("CVE-2011-4163", ("git",))
+    assert f.title == "CVE-2011-4163 - git\r\n::error::x"
+    bare = parse_image_finding(_ec2("CVE-2011-4163\n::error::x"))
+    assert bare.vulnerability_id == "CVE-2011-4163" and bare.packages == () and unread_title(bare)
+    assert not unread_title(f) and not unread_title(parse_image_finding(_ec2()))
+    with pytest.raises(ShapeError, match="first word 'Kernel' is not a vulnerability id"):
+        parse_image_finding(_ec2("Kernel livepatch advisory\r\n::error::x", SeverityLabel="critical"))
 
 
 @pytest.mark.parametrize(("raw", "message"), [
@@ -303,7 +312,7 @@ def test_a_cut_export_is_refused(tmp_path: Path, isolated_env: Path) -> None:
 
 def test_a_hostile_title_stays_inert_on_the_terminal(tmp_path: Path, isolated_env: Path,
                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    hostile = "x\r::error::pwned\n::warning file=a::b \x1b[2J"
+    hostile = "CVE-2024-7 x\r::error::pwned\n::warning file=a::b \x1b[2J"
     path = _write(tmp_path / "h.json", json.dumps({"ImageFindings": [_ec2(hostile, SeverityLabel="critical")]}))
     report = tmp_path / "r.json"
     assert main(["check", "--findings", str(path), *FEEDS, "--report", f"json={report}"]) == ExitCode.VIOLATION
@@ -311,5 +320,5 @@ def test_a_hostile_title_stays_inert_on_the_terminal(tmp_path: Path, isolated_en
     lines = [line for chunk in out.split("\n") for line in chunk.split("\r")]
     assert not any(line.lstrip().startswith("::") for line in lines) and "\x1b[2J" not in out
     doc = json.loads(report.read_text())
-    assert doc["findings"][0]["vulnerabilityId"] == hostile
-    assert any("title gate cannot split" in n for n in doc["notes"])
+    assert doc["findings"][0]["vulnerabilityId"] == "CVE-2024-7"
+    assert any("names no packages gate can read" in n for n in doc["notes"])
