@@ -227,6 +227,8 @@ class FeedInfo:
     detail: str | None = None
     provides: tuple[str, ...] = ()
     """The kinds of data it answers (`gate.fields.Source` values): what rules it lets a run answer."""
+    notes: tuple[str, ...] = ()
+    """What every report should say about this source that did not stop the run (a CVE listed twice alike)."""
 
 
 @dataclass(frozen=True)

@@ -124,6 +124,7 @@ def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
         notes.append(f"{unread} findings have a title gate cannot split into vulnerability id and packages; "
                      "they are judged under their whole title")
     notes.extend(age_notes(gathered.feeds, now))
+    notes.extend(note for feed in gathered.feeds for note in feed.notes)
     return tuple(notes)
 
 

@@ -39,7 +39,7 @@ def snapshot_to_json(gathered: Gathered, fetched_at: datetime) -> dict[str, Any]
         "enrichments": [enrichment_to_json(e) for e in gathered.enrichments.values()],
         "feeds": [
             {"name": f.name, "source": f.source, "asOf": iso(f.as_of), "detail": f.detail,
-             "provides": list(f.provides)}
+             "provides": list(f.provides), "notes": list(f.notes)}
             for f in gathered.feeds
         ],
         "scanResultCondition": _condition_json(gathered.scan_result_condition),
@@ -94,8 +94,11 @@ def _feed(obj: object) -> FeedInfo:
     unknown = sorted(set(provides) - {s.value for s in Source})
     if unknown:
         raise ShapeError(f"feed provides unknown kinds of data: {', '.join(map(repr, unknown))}")
+    notes = obj.get("notes") or []
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise ShapeError("feed notes must be a list of strings")
     return FeedInfo(name=name, source=source, as_of=to_utc(obj.get("asOf")), detail=detail,
-                    provides=tuple(provides))
+                    provides=tuple(provides), notes=tuple(notes))
 
 
 T = TypeVar("T")

@@ -1,0 +1,253 @@
+"""Issue 19, the input side: each answer that looked fine at a glance and passed, now refused with its exit code.
+
+Conflicting intelligence (EPSS, KEV, Vulnrichment), VEX from the future, a baseline gate did not write,
+a gate.yaml the policy's reader would refuse, a Vulnrichment folder with nothing in it, and a dry run
+that cannot tell whether the build was scanned. Every case runs through the CLI, as a pipeline would.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.cli.main import main
+from gate.errors import ExitCode
+from tests.conftest import DATA
+from tests.emulator import image_arn, image_scan_finding, pipeline_arn
+
+BUILD = image_arn("web", "1.0.0", 3)
+PIPELINE = pipeline_arn("web")
+CVE = "CVE-2024-3400"
+AS_OF = "2026-11-21"
+OBSERVED = "2026-11-20T10:00:00+00:00"
+
+
+def export(tmp: Path, *findings: dict[str, Any], name: str = "findings.json", arn: str = BUILD) -> Path:
+    """`list-image-scan-findings` output with the image ARNs Image Builder adds to each finding."""
+    path = tmp / name
+    listed = [{**f, "imageBuildVersionArn": arn, "imagePipelineArn": PIPELINE} for f in findings]
+    path.write_text(json.dumps({"findings": listed}), encoding="utf-8")
+    return path
+
+
+def finding(vid: str = CVE, severity: str = "MEDIUM", **extra: Any) -> dict[str, Any]:
+    return image_scan_finding(vid, severity, observed=OBSERVED, **extra)
+
+
+def policy(tmp: Path, when: str, name: str = "policy.yaml") -> Path:
+    path = tmp / name
+    path.write_text(f"version: 1\nname: edge\nrules:\n  - id: edge\n    when: {when}\n    action: fail\n",
+                    encoding="utf-8")
+    return path
+
+
+def run(tmp: Path, *argv: str, findings: Path | None = None) -> int:
+    """`gate check` on the export (one MEDIUM finding of CVE-2024-3400 unless given), as of the day after its scan."""
+    source = findings or export(tmp, finding())
+    return main(["check", "--findings", str(source), "--no-cached-feeds", "--as-of", AS_OF, *argv])
+
+
+def error(capsys: pytest.CaptureFixture[str]) -> str:
+    """The one line gate wrote to stderr, without its prefix."""
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("gate: error: "), err
+    assert "internal error" not in err
+    return err.removeprefix("gate: error: ").rstrip("\n")
+
+
+def notes(report: Path) -> list[str]:
+    loaded: list[str] = json.loads(report.read_text(encoding="utf-8"))["notes"]
+    return loaded
+
+
+# -- 4. conflicting intelligence ------------------------------------------------------------------------
+
+EPSS_HEAD = "#model_version:v2025.03.14,score_date:2026-11-20T12:55:00Z\ncve,epss,percentile\n"
+
+
+def epss(tmp: Path, rows: str) -> Path:
+    path = tmp / "epss.csv.gz"
+    path.write_bytes(gzip.compress((EPSS_HEAD + rows).encode(), mtime=0))
+    return path
+
+
+def test_epss_listing_a_cve_twice_with_different_scores_is_refused(
+        isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # NOTE: today the last row wins: 0.1 passes a rule that the 0.9 row fails.
+    scores = epss(isolated_env, f"{CVE},0.9,0.99\nCVE-2024-1,0.2,0.5\n{CVE},0.1,0.5\n")
+    code = run(isolated_env, "--epss-scores", str(scores), "--policy", str(policy(isolated_env, "epss > 0.5")))
+    assert code == ExitCode.USAGE
+    assert error(capsys) == (f"{scores}: {CVE} is listed twice with different values, at line 3 and at line 5: "
+                             "gate will not pick one (pass FIRST's epss_scores-YYYY-MM-DD.csv.gz, or run "
+                             "`gate feeds update`)")
+
+
+def test_epss_conflict_is_refused_even_when_an_index_of_it_exists(
+        isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The check is at validation; a second run, which would read the index, must meet the same refusal."""
+    scores = epss(isolated_env, f"{CVE},0.9,0.99\n{CVE},0.1,0.5\n")
+    rule = str(policy(isolated_env, "epss > 0.5"))
+    for _ in range(2):
+        assert run(isolated_env, "--epss-scores", str(scores), "--policy", rule) == ExitCode.USAGE
+        assert f"{CVE} is listed twice with different values" in error(capsys)
+
+
+def test_epss_listing_a_cve_twice_alike_is_read_once_with_a_note(isolated_env: Path) -> None:
+    scores = epss(isolated_env, f"{CVE},0.9,0.99\n{CVE},0.90,0.990\n")
+    report = isolated_env / "report.json"
+    rule = str(policy(isolated_env, "epss > 0.5"))
+    for _ in range(2):  # NOTE: the first run indexes the file; the second reads the note from the index
+        code = run(isolated_env, "--epss-scores", str(scores), "--policy", rule, "--report", f"json={report}")
+        assert code == ExitCode.VIOLATION
+        assert (f"FIRST EPSS {scores} lists 1 CVE twice with identical values ({CVE} at line 3 and line 4); "
+                "each was read once") in notes(report)
+
+
+def kev(tmp: Path, *entries: dict[str, Any]) -> Path:
+    path = tmp / "kev.json"
+    listed = [{"cveID": CVE, "vendorProject": "Palo Alto Networks", "product": "PAN-OS", "dateAdded": "2024-04-12",
+               "dueDate": "2024-04-19", "requiredAction": "Apply mitigations", **e} for e in entries]
+    path.write_text(json.dumps({"title": "CISA Catalog of Known Exploited Vulnerabilities", "catalogVersion":
+                                "2026.11.20", "dateReleased": "2026-11-20T17:04:19.9796Z", "count": len(listed),
+                                "vulnerabilities": listed}), encoding="utf-8")
+    return path
+
+
+def test_kev_catalog_with_two_different_entries_for_a_cve_is_refused(
+        isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # NOTE: today the last entry wins, so "Unknown" hides the ransomware use the first entry records.
+    catalog = kev(isolated_env, {"knownRansomwareCampaignUse": "Known"}, {"knownRansomwareCampaignUse": "Unknown"})
+    code = run(isolated_env, "--kev-catalog", str(catalog),
+               "--policy", str(policy(isolated_env, "kev and kev_ransomware")))
+    assert code == ExitCode.USAGE
+    assert error(capsys).startswith(f"{catalog}: {CVE} is listed twice with different values, at "
+                                    "vulnerabilities[0] and at vulnerabilities[1]: gate will not pick one")
+
+
+def test_kev_catalog_with_the_same_entry_twice_is_read_once_with_a_note(isolated_env: Path) -> None:
+    catalog = kev(isolated_env, {"knownRansomwareCampaignUse": "Known"}, {"knownRansomwareCampaignUse": "Known",
+                                                                          "cveID": f" {CVE.lower()}"})
+    report = isolated_env / "report.json"
+    code = run(isolated_env, "--kev-catalog", str(catalog), "--report", f"json={report}",
+               "--policy", str(policy(isolated_env, "kev and kev_ransomware")))
+    assert code == ExitCode.VIOLATION
+    assert (f"CISA KEV {catalog} lists 1 CVE twice with identical values ({CVE} at vulnerabilities[0] and "
+            "vulnerabilities[1]); each was read once") in notes(report)
+
+
+def _ssvc_record(exploitation: str) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads((DATA / "vulnrichment" / f"{CVE}.json").read_text(encoding="utf-8"))
+    for adp in record["containers"]["adp"]:
+        for metric in adp.get("metrics", []):
+            if metric.get("other", {}).get("type") == "ssvc":
+                metric["other"]["content"]["options"][0] = {"Exploitation": exploitation}
+    return record
+
+
+def _records(tmp: Path, flat: dict[str, Any], nested: dict[str, Any]) -> Path:
+    folder = tmp / "vulnrichment"
+    (folder / "2024" / "3xxx").mkdir(parents=True)
+    (folder / f"{CVE}.json").write_text(json.dumps(flat), encoding="utf-8")
+    (folder / "2024" / "3xxx" / f"{CVE}.json").write_text(json.dumps(nested, indent=2), encoding="utf-8")
+    return folder
+
+
+def test_two_different_vulnrichment_records_for_a_cve_are_refused(
+        isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # NOTE: today the flat copy is read first, and its "none" passes the `ssvc` policy over CISA's "active".
+    folder = _records(isolated_env, _ssvc_record("none"), _ssvc_record("active"))
+    code = run(isolated_env, "--vulnrichment", str(folder), "--policy", "ssvc")
+    assert code == ExitCode.USAGE
+    assert error(capsys).startswith(f"{folder}: {CVE} is listed twice with different values, at {CVE}.json and "
+                                    f"at 2024/3xxx/{CVE}.json: gate will not pick one")
+
+
+def test_two_identical_vulnrichment_records_are_read_once_with_a_note(isolated_env: Path) -> None:
+    folder = _records(isolated_env, _ssvc_record("active"), _ssvc_record("active"))
+    report = isolated_env / "report.json"
+    code = run(isolated_env, "--vulnrichment", str(folder), "--policy", "ssvc", "--report", f"json={report}")
+    assert code == ExitCode.VIOLATION
+    assert (f"CISA Vulnrichment {folder} lists 1 CVE twice with identical values ({CVE} at {CVE}.json and "
+            f"2024/3xxx/{CVE}.json); each was read once") in notes(report)
+
+
+# -- 7. gate.yaml is read like a policy ------------------------------------------------------------------
+
+def test_gate_yaml_larger_than_a_policy_may_be_is_refused(
+        isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(isolated_env)
+    rule = policy(isolated_env, 'severity == "CRITICAL"')
+    (isolated_env / "gate.yaml").write_text(f"policy: {rule}\n" + "# padding\n" * 120_000, encoding="utf-8")
+    assert run(isolated_env) == ExitCode.USAGE
+    assert error(capsys) == "gate.yaml: file larger than 1024 KiB"
+
+
+@pytest.mark.parametrize("text", [
+    "policy: {rule}\nreport: !!seq\n  - json=out.json\n",
+    "--- !!map\npolicy: {rule}\nfail-on: never\n",
+    "policy: {rule}\nfail-on: never\nreport: !!seq [json=out.json]\n",
+])
+def test_gate_yaml_with_tags_on_lists_or_mappings_is_refused(
+        text: str, isolated_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(isolated_env)
+    rule = policy(isolated_env, 'severity == "CRITICAL"')
+    (isolated_env / "gate.yaml").write_text(text.format(rule=rule), encoding="utf-8")
+    assert run(isolated_env) == ExitCode.USAGE
+    tag = "seq" if "seq" in text else "map"
+    assert error(capsys).endswith(f"the tag tag:yaml.org,2002:{tag} is not supported (gate reads plain mappings "
+                                  "and lists)")
+
+
+def test_policy_rules_tagged_seq_is_refused(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = isolated_env / "p.yaml"
+    path.write_text('version: 1\nrules: !!seq\n  - {id: crit, when: \'severity == "MEDIUM"\', action: fail}\n',
+                    encoding="utf-8")
+    assert run(isolated_env, "--policy", str(path)) == ExitCode.USAGE
+    assert error(capsys) == (f"{path}:2: the tag tag:yaml.org,2002:seq is not supported (gate reads plain mappings "
+                             "and lists)")
+
+
+# -- 9. a Vulnrichment folder that holds nothing to read --------------------------------------------------
+
+def _folder(tmp: Path, files: dict[str, str]) -> Path:
+    folder = tmp / "vulnrichment"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("files", [
+    {},
+    {"README.md": "# vulnrichment\n", ".git/HEAD": "ref: refs/heads/develop\n"},
+    {"CVE-2024-3400.json": '{"containers": '},
+    {"CVE-2024-3400.json": "[]", "2024/3xxx/CVE-2024-3401.json": '{"cveMetadata": {"cveId": "CVE-2024-3401"}}'},
+    {"2024/CVE-2024-3400.json": "{}", "records/CVE-2024-3400.json": "{}"},
+], ids=["empty", "other-files", "cut-record", "not-records", "wrong-places"])
+def test_a_vulnrichment_folder_without_a_readable_record_is_refused(
+        files: dict[str, str], isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = _folder(isolated_env, files)
+    assert run(isolated_env, "--vulnrichment", str(folder), "--policy", "ssvc") == ExitCode.INCOMPLETE
+    assert error(capsys) == (f"--vulnrichment {folder}: holds no readable CVE record (CVE-….json, flat or in "
+                             "YYYY/NNxxx/ folders) (pass a clone of cisagov/vulnrichment or a folder of CVE-….json "
+                             "files)")
+
+
+def test_a_missing_vulnrichment_folder_is_refused(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gone = isolated_env / "gone"
+    assert run(isolated_env, "--vulnrichment", str(gone), "--policy", "ssvc") == ExitCode.INCOMPLETE
+    assert error(capsys).startswith(f"--vulnrichment {gone}: not a folder of CVE records")
+
+
+def test_a_cve_cisa_has_not_assessed_still_passes(isolated_env: Path) -> None:
+    """A folder of real records that lacks this CVE's: unknown SSVC fields, as documented (the `ssvc` policy passes)."""
+    folder = isolated_env / "vulnrichment"
+    (folder / "2024" / "1xxx").mkdir(parents=True)
+    shutil.copy(DATA / "vulnrichment" / "CVE-2024-1709.json", folder / "2024" / "1xxx")
+    assert run(isolated_env, "--vulnrichment", str(folder), "--policy", "ssvc") == ExitCode.PASS
