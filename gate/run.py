@@ -141,7 +141,7 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
 
     try:
         # NOTE: VEX is read before anything is fetched: a bad document stops the run before AWS is asked.
-        vex = _read_vex([*policy.vex, *plan.vex])
+        vex = _read_vex([*policy.vex, *plan.vex], now)
         notes: list[str] = []
         missing = unanswerable(policy, plan.provides())
         if missing and not allow_unanswerable:
@@ -173,10 +173,11 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
     return replace(evaluation, image_builder_check=image_builder_check(condition, gathered.findings))
 
 
-def _read_vex(paths: Sequence[str | Path]) -> tuple[VexStatement, ...]:
-    """The statements of every VEX document; the reader (about 9 ms of imports) only when there are any."""
+def _read_vex(paths: Sequence[str | Path], now: datetime) -> tuple[VexStatement, ...]:
+    """The statements of every VEX document, none dated after `now`; the reader (about 9 ms of imports) only
+    when there are any."""
     if not paths:
         return ()
     from gate.policy.vex import read_documents  # noqa: PLC0415
 
-    return read_documents(paths)
+    return read_documents(paths, now=now)

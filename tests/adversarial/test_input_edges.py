@@ -251,3 +251,50 @@ def test_a_cve_cisa_has_not_assessed_still_passes(isolated_env: Path) -> None:
     (folder / "2024" / "1xxx").mkdir(parents=True)
     shutil.copy(DATA / "vulnrichment" / "CVE-2024-1709.json", folder / "2024" / "1xxx")
     assert run(isolated_env, "--vulnrichment", str(folder), "--policy", "ssvc") == ExitCode.PASS
+
+
+# -- 5. nothing from the future ----------------------------------------------------------------------------
+
+def vex(tmp: Path, *, doc_time: str = "2026-11-01T10:00:00Z", **statement: Any) -> Path:
+    path = tmp / "vex.json"
+    body = {"vulnerability": {"name": CVE}, "products": [{"@id": BUILD}], "status": "not_affected",
+            "justification": "vulnerable_code_not_in_execute_path", **statement}
+    doc = {"@context": "https://openvex.dev/ns/v0.2.0", "@id": "https://example.com/vex/edge",
+           "author": "Platform Security <sec@example.com>", "timestamp": doc_time, "version": 1,
+           "statements": [body]}
+    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    return path
+
+
+FAILS_MEDIUM = 'severity == "MEDIUM"'
+
+
+@pytest.mark.parametrize(("edit", "where", "line"), [
+    ({"timestamp": "2099-01-01T00:00:00Z"}, "statements[0].timestamp 2099-01-01T00:00:00+00:00", 19),
+    ({"doc_time": "2099-01-01T00:00:00Z"}, "timestamp 2099-01-01T00:00:00+00:00", 5),
+    ({"last_updated": "2099-01-01T00:00:00Z"}, "statements[0].last_updated 2099-01-01T00:00:00+00:00", 19),
+    ({"timestamp": "2026-11-21T00:05:01Z"}, "statements[0].timestamp 2026-11-21T00:05:01+00:00", 19),
+], ids=["statement", "document", "last-updated", "past-the-skew"])
+def test_a_vex_timestamp_after_the_evaluation_time_is_refused(
+        edit: dict[str, str], where: str, line: int, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # NOTE: today a not_affected dated 2099 covers the finding (and outranks every real later statement).
+    path = vex(isolated_env, **edit)
+    code = run(isolated_env, "--vex", str(path), "--policy", str(policy(isolated_env, FAILS_MEDIUM)))
+    assert code == ExitCode.USAGE
+    assert error(capsys) == (f"{path}:{line}: {where} is after the evaluation time 2026-11-21T00:00:00+00:00: a VEX "
+                             "statement cannot speak for the future (correct the timestamp, or judge as of a later "
+                             "time with --as-of)")
+
+
+def test_a_vex_timestamp_within_the_clock_skew_is_accepted(isolated_env: Path) -> None:
+    path = vex(isolated_env, timestamp="2026-11-21T00:05:00Z")
+    code = run(isolated_env, "--vex", str(path), "--policy", str(policy(isolated_env, FAILS_MEDIUM)))
+    assert code == ExitCode.PASS
+
+
+def test_a_future_vex_in_the_policy_is_refused_too(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = vex(isolated_env, timestamp="2099-01-01T00:00:00Z")
+    rules = policy(isolated_env, FAILS_MEDIUM)
+    rules.write_text(rules.read_text(encoding="utf-8") + f"vex: [{path.name}]\n", encoding="utf-8")
+    assert run(isolated_env, "--policy", str(rules)) == ExitCode.USAGE
+    assert "statements[0].timestamp 2099-01-01T00:00:00+00:00 is after the evaluation time" in error(capsys)
