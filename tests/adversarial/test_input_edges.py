@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,12 @@ import pytest
 
 from gate.cli.main import main
 from gate.errors import ExitCode
+from gate.model import Enrichment, Gathered
+from gate.snapshot import snapshot_to_json
+from gate.sources.codec import parse_finding
+from tests.baseline.builds import BUILDS
+from tests.baseline.builds import findings as build_findings
+from tests.baseline.test_chain import check
 from tests.conftest import DATA
 from tests.emulator import image_arn, image_scan_finding, pipeline_arn
 
@@ -298,3 +305,92 @@ def test_a_future_vex_in_the_policy_is_refused_too(isolated_env: Path, capsys: p
     rules.write_text(rules.read_text(encoding="utf-8") + f"vex: [{path.name}]\n", encoding="utf-8")
     assert run(isolated_env, "--policy", str(rules)) == ExitCode.USAGE
     assert "statements[0].timestamp 2099-01-01T00:00:00+00:00 is after the evaluation time" in error(capsys)
+
+
+# -- 6. a baseline is a document gate wrote ----------------------------------------------------------------
+
+def _report(tmp: Path) -> Path:
+    """Build 2's JSON report, judged against build 1's: OPENSSL's firstSeen is carried from 2026-09-01."""
+    code, first = check(tmp, 1, "first")
+    assert code == ExitCode.VIOLATION
+    code, second = check(tmp, 2, str(first))
+    assert code == ExitCode.VIOLATION
+    return second
+
+
+def _edit_findings(doc: dict[str, Any], vid: str, **values: Any) -> dict[str, Any]:
+    for f in doc["findings"]:
+        if f["vulnerabilityId"] == vid:
+            f.update(values)
+    return doc
+
+
+def _recount(doc: dict[str, Any], **counts: int) -> dict[str, Any]:
+    doc["summary"].update(counts)
+    return doc
+
+
+def _repeat_first(doc: dict[str, Any]) -> dict[str, Any]:
+    doc["findings"].append(doc["findings"][0])
+    decision = {"fail": "failed", "warn": "warned", "excepted": "excepted", "pass": "passed"}
+    doc["summary"]["total"] += 1
+    doc["summary"][decision[doc["findings"][0]["decision"]]] += 1
+    return doc
+
+
+OPENSSL = "CVE-2099-1001"
+BASELINE_EDITS: dict[str, tuple[Any, str]] = {
+    "firstSeen in 2099": (lambda d: _edit_findings(d, OPENSSL, firstSeen="2099-01-01"),
+                          "findings[0].firstSeen 2099-01-01 is after the report's own evaluation (2026-10-01): "
+                          "it was edited"),
+    "firstSeen after firstObservedAt": (
+        lambda d: _edit_findings(d, OPENSSL, firstObservedAt="2026-08-01T10:00:00+00:00"),
+        "findings[0].firstSeen 2026-09-01 is after the finding's own firstObservedAt (2026-08-01): it was edited"),
+    "summary moves a failure to passed": (
+        lambda d: _recount(d, failed=d["summary"]["failed"] - 1, passed=d["summary"]["passed"] + 1),
+        "its summary says failed 1 but 2 findings are failed: it was edited"),
+    "a finding repeated and counted": (_repeat_first, "findings[4] repeats findings[0] (key "),
+    "verdict pass over failures": (lambda d: {**d, "verdict": "pass"},
+                                   "verdict pass does not follow from 2 failed findings: it was edited"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BASELINE_EDITS))
+def test_a_baseline_gate_did_not_write_is_refused(case: str, isolated_env: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    report = _report(isolated_env)
+    edit, message = BASELINE_EDITS[case]
+    report.write_text(json.dumps(edit(json.loads(report.read_text(encoding="utf-8")))), encoding="utf-8")
+    capsys.readouterr()
+    code, _ = check(isolated_env, 3, str(report))
+    assert code == ExitCode.USAGE
+    line = error(capsys)
+    assert line.startswith(f"--baseline {report}: not a usable gate report or snapshot ("), line
+    assert message in line
+
+
+def test_a_baseline_with_a_duplicate_key_is_refused(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`{"findings": [], ...}` before the real list: a reader taking the first copy sees no findings at all."""
+    report = _report(isolated_env)
+    text = report.read_text(encoding="utf-8")
+    report.write_text(text.replace('"findings": [', '"findings": [], "findings": [', 1), encoding="utf-8")
+    capsys.readouterr()
+    code, _ = check(isolated_env, 3, str(report))
+    assert code == ExitCode.USAGE
+    assert error(capsys).startswith(f"--baseline {report}: not a document gate wrote (duplicate key ")
+
+
+def test_a_snapshot_baseline_observed_after_it_was_fetched_is_refused(
+        isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    listed = [{**f, "imageBuildVersionArn": BUILDS[2], "imagePipelineArn": pipeline_arn("web")}
+              for f in build_findings(2)]
+    listed[0]["firstObservedAt"] = "2099-01-01T00:00:00+00:00"
+    findings = tuple(parse_finding(f) for f in listed)
+    gathered = Gathered(target=BUILDS[2], findings=findings, feeds=(),
+                        enrichments={f.vulnerability_id: Enrichment(f.vulnerability_id) for f in findings})
+    snapshot = isolated_env / "build2.snapshot.json"
+    snapshot.write_text(json.dumps(snapshot_to_json(gathered, datetime(2026, 10, 1, 11, tzinfo=UTC))))
+    code, _ = check(isolated_env, 3, str(snapshot))
+    assert code == ExitCode.USAGE
+    assert ("findings[0].firstObservedAt 2099-01-01T00:00:00+00:00 is after the snapshot's fetchedAt "
+            "2026-10-01T11:00:00+00:00: it was edited") in error(capsys)
