@@ -9,20 +9,18 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from gate.aws.retry import Backoff, Caller, one_line
+from gate.aws.retry import Backoff, Caller
 from gate.aws.session import Clients
 from gate.errors import IncompleteError, ScanNotReadyError, ShapeError, UsageError
 from gate.model import Finding
 from gate.sources.codec import parse_finding
 from gate.sources.listing import Listing, restartable
-from gate.sources.scantype import ScanPath, scan_path
+from gate.sources.scantype import LIST, image_builder_scan, output_amis
 from gate.sources.waiting import patience
 from gate.timeutil import to_utc
 
 PAGE_SIZE = 25
 """Valid under both the published limit (25) and the current model's (100)."""
-ENDED_BADLY = frozenset({"ABANDONED", "FAILED", "TIMED_OUT"})
-LIST = "imagebuilder:ListImageScanFindings"
 COUNT = "imagebuilder:ListImageScanFindingAggregations"
 BAD_TOKEN = "InvalidPaginationTokenException"
 
@@ -84,6 +82,8 @@ class ImageBuilderSource:
         self._image = image
         self.output_amis: tuple[str, ...] = ()
         """The build's output AMI ids (every region), known once the scan is complete: VEX products name them."""
+        self.image: Mapping[str, Any] | None = None
+        """The `GetImage` `image` that found the scan complete: snapshots record it."""
 
     @property
     def target(self) -> str:
@@ -115,32 +115,13 @@ class ImageBuilderSource:
                 "imagebuilder:GetImage", partial(self._client.get_image, imageBuildVersionArn=arn)
             ).get("image") or {}
             self._image = None
-            if scan_path(image, arn) is not ScanPath.IMAGE_BUILDER:
-                # NOTE: ListImageScanFindings is empty for such a build: an empty listing here is no verdict.
-                raise ScanNotReadyError(f"{arn} was scanned with ON_DEMAND_AMI_CVE: its findings are not in "
-                                        f"{LIST}", hint="read it through gate's on-demand path (gate check picks it)")
-            config: Mapping[str, Any] = image.get("imageScanningConfiguration") or {}
-            state: Mapping[str, Any] = image.get("scanState") or {}
-            enabled = config.get("imageScanningEnabled")
-            if enabled is False or (enabled is None and not state):
-                raise ScanNotReadyError(
-                    f"image scanning is disabled for {arn}: there are no findings to judge",
-                    hint="enable imageScanningConfiguration.imageScanningEnabled on the pipeline and rebuild",
-                )
-            status = str(state.get("status") or "UNKNOWN")
-            reason = one_line(state.get("reason") or "")
-            because = f" ({reason})" if reason else ""
-            if status == "COMPLETED":
-                amis = (image.get("outputResources") or {}).get("amis") or []
-                self.output_amis = tuple(str(a["image"]) for a in amis if isinstance(a, Mapping) and a.get("image"))
+            waiting = image_builder_scan(image, arn)
+            if waiting is None:
+                self.image = image
+                self.output_amis = output_amis(image)
                 return
-            if status in ENDED_BADLY:
-                raise ScanNotReadyError(
-                    f"the image scan of {arn} ended {status}{because}: its findings are incomplete",
-                    hint="rebuild the image (or re-run its scan) and gate the new build",
-                )
-            self._patience.pause(deadline, state=f"image scan is {status}{because}",
-                                 refusal=f"the image scan of {arn} is {status}{because}, not COMPLETED",
+            self._patience.pause(deadline, state=f"image scan is {waiting}",
+                                 refusal=f"the image scan of {arn} is {waiting}, not COMPLETED",
                                  ready="COMPLETED")
 
     def _listing(self, arn: str) -> Generator[list[Finding], None, int]:

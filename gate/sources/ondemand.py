@@ -21,7 +21,7 @@ from gate.errors import ScanNotReadyError, ShapeError
 from gate.model import Finding, ScanResultCondition
 from gate.sources.ec2_codec import parse_image_finding
 from gate.sources.listing import Listing, restartable
-from gate.sources.scantype import ScanPath, scan_path, scan_result_condition
+from gate.sources.scantype import ScanPath, output_amis, scan_path, scan_result_condition, scanning_disabled
 from gate.sources.waiting import patience
 from gate.timeutil import to_utc
 
@@ -98,10 +98,13 @@ class OnDemandSource:
     @property
     def output_amis(self) -> tuple[str, ...]:
         """Every output AMI of the build, the scanned one first: VEX statements may name any of them."""
-        amis = (self._image.get("outputResources") or {}).get("amis") or []
         found = [self.ami] if self.ami else []
-        found += [str(a["image"]) for a in amis if isinstance(a, Mapping) and a.get("image")]
-        return tuple(dict.fromkeys(found))
+        return tuple(dict.fromkeys([*found, *output_amis(self._image)]))
+
+    @property
+    def image(self) -> Mapping[str, Any]:
+        """The `GetImage` `image` gate last read: snapshots record it."""
+        return self._image
 
     def calls(self) -> dict[str, int]:
         return self._call.counts()
@@ -124,14 +127,11 @@ class OnDemandSource:
             if self._scan is None:
                 response = self._call("imagebuilder:GetImage", partial(
                     self._clients.imagebuilder.get_image, imageBuildVersionArn=self._arn))
-                image = response.get("image") or {}
+                image = self._image = response.get("image") or {}
 
     def _check(self, image: Mapping[str, Any]) -> str:
         """The AMI once its newest scan SUCCEEDED; `_NotYet` while waiting makes sense; else an error."""
-        config = image.get("imageScanningConfiguration") or {}
-        if config.get("imageScanningEnabled") is False:
-            raise ScanNotReadyError(f"image scanning is disabled for {self._arn}: there are no findings to judge",
-                                    hint="enable imageScanningConfiguration.imageScanningEnabled and rebuild")
+        scanning_disabled(image, self._arn, unset_means_off=False)
         state = str((image.get("state") or {}).get("status") or "UNKNOWN")
         building = state in BUILDING
         ami = self.ami or self._find_ami(image, building, state)

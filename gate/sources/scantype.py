@@ -6,11 +6,15 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+from gate.aws.retry import one_line
 from gate.errors import ScanNotReadyError
 from gate.model import CONDITION_LABELS, ScanResultCondition
 
 TEST_INSTANCE = "TEST_INSTANCE_CVE"
 ON_DEMAND = "ON_DEMAND_AMI_CVE"
+ENDED_BADLY = frozenset({"ABANDONED", "FAILED", "TIMED_OUT"})
+"""Image Builder scan states that will never become COMPLETED."""
+LIST = "imagebuilder:ListImageScanFindings"
 
 
 class ScanPath(enum.StrEnum):
@@ -65,3 +69,48 @@ def scan_result_condition(image: Mapping[str, Any], arn: str) -> ScanResultCondi
         raise ScanNotReadyError(f"{arn} has a scanResultCondition gate cannot read: {raw!r}",
                                 hint="report this to the gate maintainers with the GetImage output")
     return ScanResultCondition(maximum_severity_label=str(label), fix_available=fix)
+
+
+def scanning_disabled(image: Mapping[str, Any], arn: str, *, unset_means_off: bool) -> None:
+    """`ScanNotReadyError` when the image was built with scanning off: it has no findings to judge.
+
+    `unset_means_off`: an image with neither the setting nor a scan state was not scanned (Image Builder's path).
+    """
+    enabled = _config(image).get("imageScanningEnabled")
+    state = image.get("scanState")
+    if enabled is False or (unset_means_off and enabled is None and not state):
+        raise ScanNotReadyError(f"image scanning is disabled for {arn}: there are no findings to judge",
+                                hint="enable imageScanningConfiguration.imageScanningEnabled on the pipeline and "
+                                "rebuild")
+
+
+def output_amis(image: Mapping[str, Any]) -> tuple[str, ...]:
+    """The build's output AMI ids, every region: VEX statements may name any of them."""
+    amis = (image.get("outputResources") or {}).get("amis") or []
+    return tuple(str(a["image"]) for a in amis if isinstance(a, Mapping) and a.get("image"))
+
+
+def image_builder_scan(image: Mapping[str, Any], arn: str) -> str | None:
+    """Where an Image Builder scan stands, from one `GetImage` `image`: None once COMPLETED, else its state.
+
+    The one check of the live path and of a dry run given `--image`. Raises `ScanNotReadyError` when
+    the findings will never be in `ListImageScanFindings`: another scan type, scanning disabled, or a
+    scan that ended badly. The returned text (`PENDING (reason)`) is a scan still under way.
+    """
+    if scan_path(image, arn) is not ScanPath.IMAGE_BUILDER:
+        # NOTE: ListImageScanFindings is empty for such a build: an empty listing here is no verdict.
+        raise ScanNotReadyError(f"{arn} was scanned with {ON_DEMAND}: its findings are not in {LIST}",
+                                hint="read it through gate's on-demand path (gate check picks it live; offline, "
+                                "pass `aws ec2 get-image-findings --image-id AMI` output)")
+    scanning_disabled(image, arn, unset_means_off=True)
+    state = image.get("scanState") or {}
+    state = state if isinstance(state, Mapping) else {}
+    status = str(state.get("status") or "UNKNOWN")
+    reason = one_line(state.get("reason") or "")
+    because = f" ({reason})" if reason else ""
+    if status == "COMPLETED":
+        return None
+    if status in ENDED_BADLY:
+        raise ScanNotReadyError(f"the image scan of {arn} ended {one_line(status, 40)}{because}: its findings are "
+                                "incomplete", hint="rebuild the image (or re-run its scan) and gate the new build")
+    return f"{one_line(status, 40)}{because}"
