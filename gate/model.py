@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from gate.vocab import identity
 
@@ -243,6 +244,10 @@ class Gathered:
     """Image Builder's own pass/fail condition for an on-demand AMI scan, when the image has one."""
     output_amis: tuple[str, ...] = ()
     """The build's output AMI ids when the source learned them (live runs): VEX products may name them."""
+    image: Mapping[str, Any] | None = None
+    """The `GetImage` `image` the source judged the scan by (live, or `--image`): snapshots record it."""
+    notes: tuple[str, ...] = ()
+    """What the source could not check (a dry run without `--image`), for every report."""
 
 
 CONDITION_LABELS: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH")

@@ -86,7 +86,8 @@ def gather(plan: Plan) -> Gathered:
     feeds = (live.feeds() if live is not None else ()) + tuple(info for e in plan.offline for info in e.feeds())
     return Gathered(target=plan.source.target, findings=tuple(findings), enrichments=combine(ids, answers),
                     feeds=feeds, scan_result_condition=getattr(plan.source, "scan_result_condition", None),
-                    output_amis=tuple(getattr(plan.source, "output_amis", ())))
+                    output_amis=tuple(getattr(plan.source, "output_amis", ())),
+                    image=getattr(plan.source, "image", None), notes=tuple(getattr(plan.source, "notes", ())))
 
 
 def unanswerable(policy: Policy, provided: frozenset[str]) -> list[str]:
@@ -118,7 +119,7 @@ def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
     from gate.enrichment.freshness import age_notes  # noqa: PLC0415
     from gate.sources.ec2_codec import unread_title  # noqa: PLC0415
 
-    notes: list[str] = []
+    notes: list[str] = list(gathered.notes)
     unread = sum(1 for f in gathered.findings if unread_title(f))
     if unread:
         notes.append(f"{unread} findings have a title gate cannot split into vulnerability id and packages; "

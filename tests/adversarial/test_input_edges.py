@@ -24,7 +24,7 @@ from gate.sources.codec import parse_finding
 from tests.baseline.builds import BUILDS
 from tests.baseline.builds import findings as build_findings
 from tests.baseline.test_chain import check
-from tests.conftest import DATA
+from tests.conftest import DATA, EXAMPLES
 from tests.emulator import image_arn, image_scan_finding, pipeline_arn
 
 BUILD = image_arn("web", "1.0.0", 3)
@@ -394,3 +394,148 @@ def test_a_snapshot_baseline_observed_after_it_was_fetched_is_refused(
     assert code == ExitCode.USAGE
     assert ("findings[0].firstObservedAt 2099-01-01T00:00:00+00:00 is after the snapshot's fetchedAt "
             "2026-10-01T11:00:00+00:00: it was edited") in error(capsys)
+
+
+# -- 11. a dry run knows whether the image was scanned -------------------------------------------------------
+
+def get_image(tmp: Path, *, arn: str = BUILD, scan: dict[str, Any] | None = None, enabled: bool | None = True,
+              types: list[str] | None = None, name: str = "image.json") -> Path:
+    """`aws imagebuilder get-image` output for the build, shaped as examples/image.json."""
+    doc: dict[str, Any] = json.loads((EXAMPLES / "image.json").read_text(encoding="utf-8"))
+    image = doc["image"]
+    image["arn"] = arn
+    image["sourcePipelineArn"] = PIPELINE
+    image["outputResources"]["amis"][0]["region"] = arn.split(":")[3]
+    if scan is None:
+        image.pop("scanState")
+    else:
+        image["scanState"] = scan
+    config: dict[str, Any] = {} if enabled is None else {"imageScanningEnabled": enabled}
+    if types is not None:
+        config["imageScanningTypes"] = types
+    image["imageScanningConfiguration"] = config
+    path = tmp / name
+    path.write_text(json.dumps(doc, indent=4), encoding="utf-8")
+    return path
+
+
+COMPLETED = {"status": "COMPLETED"}
+PASSES = 'severity == "CRITICAL"'
+
+
+def test_an_empty_export_without_the_image_is_refused(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # NOTE: today `{"findings": []}` is "PASS — 0 findings", whether the scan finished, was disabled or never ran.
+    empty = export(isolated_env)
+    assert run(isolated_env, "--policy", str(policy(isolated_env, PASSES)), findings=empty) == ExitCode.INCOMPLETE
+    assert error(capsys) == (f"cannot tell whether this build was scanned: {empty} holds no findings, which is also "
+                             "what Image Builder lists for an unfinished, disabled or on-demand scan (pass --image "
+                             "FILE, the output of `aws imagebuilder get-image --image-build-version-arn ARN`)")
+
+
+def test_an_empty_export_of_a_completed_scan_passes_with_the_image(isolated_env: Path) -> None:
+    report = isolated_env / "report.json"
+    code = run(isolated_env, "--image", str(get_image(isolated_env, scan=COMPLETED)), "--report", f"json={report}",
+               "--policy", str(policy(isolated_env, PASSES)), findings=export(isolated_env))
+    assert code == ExitCode.PASS
+    assert f"the findings name no image build version; --image says they are of {BUILD}" in notes(report)
+
+
+def test_a_non_empty_export_without_the_image_passes_with_a_note(isolated_env: Path) -> None:
+    report = isolated_env / "report.json"
+    assert run(isolated_env, "--policy", str(policy(isolated_env, PASSES)), "--report", f"json={report}") \
+        == ExitCode.PASS
+    assert ("the scan state was not checked: without --image (`aws imagebuilder get-image` output) gate cannot tell "
+            "whether this build's scan had finished when the findings were exported") in notes(report)
+
+
+def test_with_the_image_of_a_completed_scan_there_is_no_such_note(isolated_env: Path) -> None:
+    report = isolated_env / "report.json"
+    code = run(isolated_env, "--image", str(get_image(isolated_env, scan=COMPLETED)), "--report", f"json={report}",
+               "--policy", str(policy(isolated_env, PASSES)))
+    assert code == ExitCode.PASS
+    assert notes(report) == []
+
+
+@pytest.mark.parametrize(("edit", "message"), [
+    ({"scan": {"status": "SCANNING"}}, f"the image scan of {BUILD} is SCANNING, not COMPLETED (--image "),
+    ({"scan": {"status": "COLLECTING", "reason": "waiting"}},
+     f"the image scan of {BUILD} is COLLECTING (waiting), not COMPLETED (--image "),
+    ({"scan": {"status": "PENDING"}}, f"the image scan of {BUILD} is PENDING, not COMPLETED"),
+    ({"scan": None, "enabled": False}, f"image scanning is disabled for {BUILD}: there are no findings to judge"),
+    ({"scan": None, "enabled": None}, f"image scanning is disabled for {BUILD}: there are no findings to judge"),
+    ({"scan": {"status": "FAILED", "reason": "instance\nterminated"}},
+     f"the image scan of {BUILD} ended FAILED (instance terminated): its findings are incomplete"),
+    ({"scan": {"status": "TIMED_OUT"}}, f"the image scan of {BUILD} ended TIMED_OUT: its findings are incomplete"),
+    ({"scan": COMPLETED, "types": ["ON_DEMAND_AMI_CVE"]},
+     f"{BUILD} was scanned with ON_DEMAND_AMI_CVE: its findings are not in imagebuilder:ListImageScanFindings, so "
+     "this export cannot hold them (export them with `aws ec2 get-image-findings --image-id ami-057bdb2cdf3ace300` "
+     "and pass that)"),
+    ({"scan": COMPLETED, "types": ["AGENT_CVE"]}, f"{BUILD} was scanned with scan type 'AGENT_CVE', which gate "
+     "does not know how to read"),
+], ids=["scanning", "collecting", "pending", "disabled", "unset", "failed", "timed-out", "on-demand", "unknown-type"])
+@pytest.mark.parametrize("empty", [True, False], ids=["empty", "non-empty"])
+def test_the_live_scan_checks_apply_to_a_dry_run_with_the_image(
+        edit: dict[str, Any], message: str, empty: bool, isolated_env: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    findings = export(isolated_env) if empty else None
+    code = run(isolated_env, "--image", str(get_image(isolated_env, **edit)),
+               "--policy", str(policy(isolated_env, PASSES)), findings=findings)
+    assert code == ExitCode.INCOMPLETE
+    assert message in error(capsys)
+
+
+def test_the_image_of_another_build_is_refused(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    other = image_arn("web", "1.0.0", 2)
+    image = get_image(isolated_env, arn=other, scan=COMPLETED)
+    code = run(isolated_env, "--image", str(image), "--policy", str(policy(isolated_env, PASSES)))
+    assert code == ExitCode.USAGE
+    assert error(capsys) == (f"--image {image} describes {other}, but the findings are of {BUILD} (export the image "
+                             "and its findings for one imageBuildVersionArn)")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("{}", "not the output of `aws imagebuilder get-image --image-build-version-arn ARN` (one document with an "
+           "'image' object)"),
+    ('{"image": {"arn": "arn:aws:imagebuilder:us-east-1:111122223333:image-pipeline/web"}}',
+     "image.arn 'arn:aws:imagebuilder:us-east-1:111122223333:image-pipeline/web' is not an image build version ARN"),
+    ('{"image": {}, "image": {"arn": "x"}}', "duplicate key"),
+    ('{"image": {"arn": "' + BUILD + '"}}{"image": {"arn": "' + BUILD + '"}}', "one document with an 'image'"),
+], ids=["no-image", "pipeline-arn", "duplicate-key", "two-documents"])
+def test_an_image_file_that_is_not_get_image_output_is_refused(
+        text: str, message: str, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = isolated_env / "image.json"
+    path.write_text(text, encoding="utf-8")
+    assert run(isolated_env, "--image", str(path), "--policy", str(policy(isolated_env, PASSES))) == ExitCode.USAGE
+    assert message in error(capsys)
+
+
+def test_the_image_only_goes_with_an_export(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "--image-build-version-arn", BUILD, "--image", str(get_image(isolated_env))])
+    assert code == ExitCode.USAGE
+    assert error(capsys) == ("--image describes the build of a --findings export (a live run reads the image itself, "
+                             "and a snapshot carries it)")
+
+
+def test_the_bundled_example_image_is_of_the_example_build(isolated_env: Path) -> None:
+    """The demo's files agree: `./dev demo` judges examples/findings.json with examples/image.json."""
+    report = isolated_env / "report.json"
+    code = main(["check", "--findings", str(EXAMPLES / "findings.json"), "--image", str(EXAMPLES / "image.json"),
+                 "--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
+                 "--as-of", "2026-11-21", "--max-feed-age", "460d", "--report", f"json={report}"])
+    assert code == ExitCode.VIOLATION
+    assert not any("scan state was not checked" in n for n in notes(report))
+
+
+def test_a_snapshot_recording_the_image_of_another_build_is_refused(
+        isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    findings = (parse_finding({**finding(), "imageBuildVersionArn": BUILD}),)
+    image = json.loads(get_image(isolated_env, arn=image_arn("web", "1.0.0", 2), scan=COMPLETED).read_text())
+    gathered = Gathered(target=BUILD, findings=findings, feeds=(), image=image["image"],
+                        enrichments={f.vulnerability_id: Enrichment(f.vulnerability_id) for f in findings})
+    snapshot = isolated_env / "snapshot.json"
+    snapshot.write_text(json.dumps(snapshot_to_json(gathered, datetime(2026, 11, 20, 11, tzinfo=UTC))))
+    code = main(["check", "--snapshot", str(snapshot), "--no-cached-feeds", "--as-of", AS_OF,
+                 "--policy", str(policy(isolated_env, PASSES))])
+    assert code == ExitCode.USAGE
+    assert error(capsys) == (f"{snapshot}: not a valid gate snapshot (image must be the GetImage image of the target "
+                             f"{BUILD}) (write it again with `gate fetch`)")
