@@ -500,13 +500,22 @@ def test_the_image_of_another_build_is_refused(isolated_env: Path, capsys: pytes
      "image.arn 'arn:aws:imagebuilder:us-east-1:111122223333:image-pipeline/web' is not an image build version ARN"),
     ('{"image": {}, "image": {"arn": "x"}}', "duplicate key"),
     ('{"image": {"arn": "' + BUILD + '"}}{"image": {"arn": "' + BUILD + '"}}', "one document with an 'image'"),
-], ids=["no-image", "pipeline-arn", "duplicate-key", "two-documents"])
+    ('{"image": {"arn": "' + BUILD[:30], "image.json: not JSON (line 1, column 19"),
+    ('{"image": {"arn": "' + BUILD + '", "scanState": {"status": NaN}}}', "NaN"),
+], ids=["no-image", "pipeline-arn", "duplicate-key", "two-documents", "cut", "nan"])
 def test_an_image_file_that_is_not_get_image_output_is_refused(
         text: str, message: str, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = isolated_env / "image.json"
     path.write_text(text, encoding="utf-8")
     assert run(isolated_env, "--image", str(path), "--policy", str(policy(isolated_env, PASSES))) == ExitCode.USAGE
     assert message in error(capsys)
+
+
+def test_a_missing_image_file_is_refused(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    gone = isolated_env / "gone.json"
+    assert run(isolated_env, "--image", str(gone), "--policy", str(policy(isolated_env, PASSES))) \
+        == ExitCode.INCOMPLETE
+    assert str(gone) in error(capsys)
 
 
 def test_the_image_only_goes_with_an_export(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
