@@ -548,3 +548,12 @@ def test_a_snapshot_recording_the_image_of_another_build_is_refused(
     assert code == ExitCode.USAGE
     assert error(capsys) == (f"{snapshot}: not a valid gate snapshot (image must be the GetImage image of the target "
                              f"{BUILD}) (write it again with `gate fetch`)")
+
+
+def test_vex_naming_the_output_ami_applies_in_a_dry_run_with_the_image(isolated_env: Path) -> None:
+    """As in a live run, `--image` tells which AMIs are this build's: a statement about the AMI covers it."""
+    statement = vex(isolated_env, products=[{"@id": "ami-057bdb2cdf3ace300"}])
+    rule = str(policy(isolated_env, FAILS_MEDIUM))
+    assert run(isolated_env, "--vex", str(statement), "--policy", rule) == ExitCode.VIOLATION
+    assert run(isolated_env, "--vex", str(statement), "--policy", rule,
+               "--image", str(get_image(isolated_env, scan=COMPLETED))) == ExitCode.PASS
