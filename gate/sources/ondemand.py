@@ -15,9 +15,9 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from gate.aws.retry import Backoff, Caller, one_line
+from gate.aws.retry import Backoff, Caller
 from gate.aws.session import Clients
-from gate.errors import ScanNotReadyError, ShapeError
+from gate.errors import ScanNotReadyError, ShapeError, one_line
 from gate.model import Finding, ScanResultCondition
 from gate.sources.ec2_codec import parse_image_finding
 from gate.sources.listing import Listing, restartable

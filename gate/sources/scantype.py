@@ -6,8 +6,7 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
-from gate.aws.retry import one_line
-from gate.errors import ScanNotReadyError
+from gate.errors import ScanNotReadyError, one_line
 from gate.model import CONDITION_LABELS, ScanResultCondition
 
 TEST_INSTANCE = "TEST_INSTANCE_CVE"
