@@ -47,6 +47,7 @@ OUTPUT_FILES = (
     "finding-details.json",
     "epss-scores.csv.gz",
     "kev.json",
+    "image.json",
 )
 
 # Every CVE in the sample that is also in the KEV copy (see tests/data/PROVENANCE.md).
@@ -687,6 +688,73 @@ def aggregations(rows: list[Row], rng: random.Random) -> dict[str, Any]:
     }
 
 
+def image_document(ami: str) -> dict[str, Any]:
+    """`aws imagebuilder get-image` for the build: its scan COMPLETED, its one AMI the one the test instance ran.
+
+    Shaped as the Image Builder API answers for a pipeline build with test-instance scanning (botocore's
+    GetImage output; no random draws, so the other documents are unchanged by it).
+    """
+    created = SCAN_TIME - timedelta(minutes=41, seconds=30)
+    stamp = created.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    prefix = f"arn:aws:imagebuilder:{REGION}:{ACCOUNT}"
+    name, version = IMAGE_ARN.split("/")[1], "/".join(IMAGE_ARN.split("/")[2:])
+    return {
+        "requestId": str(uuid.uuid5(uuid.NAMESPACE_URL, IMAGE_ARN)),
+        "image": {
+            "arn": IMAGE_ARN,
+            "type": "AMI",
+            "name": name,
+            "version": version,
+            "platform": "Linux",
+            "enhancedImageMetadataEnabled": True,
+            "osVersion": "Amazon Linux 2023",
+            "state": {"status": "AVAILABLE"},
+            "imageRecipe": {
+                "arn": f"{prefix}:image-recipe/{name}/1.4.0",
+                "type": "AMI",
+                "name": name,
+                "platform": "Linux",
+                "owner": ACCOUNT,
+                "version": "1.4.0",
+                "components": [
+                    {"componentArn": f"arn:aws:imagebuilder:{REGION}:aws:component/update-linux/1.0.2/1"},
+                    {"componentArn": f"{prefix}:component/web-base/1.2.0/1"},
+                ],
+                "parentImage": f"arn:aws:imagebuilder:{REGION}:aws:image/amazon-linux-2023-x86/x.x.x",
+                "blockDeviceMappings": [
+                    {"deviceName": "/dev/xvda",
+                     "ebs": {"encrypted": True, "deleteOnTermination": True, "volumeSize": 20, "volumeType": "gp3"}}
+                ],
+                "dateCreated": "2026-10-02T09:12:44.000Z",
+                "tags": {},
+            },
+            "sourcePipelineName": name,
+            "sourcePipelineArn": PIPELINE_ARN,
+            "infrastructureConfiguration": {
+                "arn": f"{prefix}:infrastructure-configuration/{name}",
+                "name": name,
+                "instanceTypes": ["m5.large"],
+                "instanceProfileName": "EC2InstanceProfileForImageBuilder",
+                "terminateInstanceOnFailure": True,
+                "dateCreated": "2026-10-02T09:10:05.000Z",
+                "instanceMetadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 2},
+                "tags": {},
+            },
+            "imageTestsConfiguration": {"imageTestsEnabled": True, "timeoutMinutes": 720},
+            "dateCreated": stamp,
+            "outputResources": {
+                "amis": [{"region": REGION, "image": ami, "name": f"{name} {created:%Y-%m-%dT%H-%M-%S}.000Z",
+                          "accountId": ACCOUNT}]
+            },
+            "tags": {},
+            "buildType": "SCHEDULED",
+            "imageSource": "CUSTOM",
+            "scanState": {"status": "COMPLETED"},
+            "imageScanningConfiguration": {"imageScanningEnabled": True},
+        },
+    }
+
+
 @dataclass
 class Instance:
     """The short-lived test instance Image Builder scanned (synthetic identifiers)."""
@@ -943,6 +1011,7 @@ def validate_documents(docs: dict[str, Any], inputs: Inputs) -> None:
         check(f, fshape, f"inspector-findings.json.findings[{j}]")
     bgd_out = insp.operation_model("BatchGetFindingDetails").output_shape
     check(docs["finding-details.json"], bgd_out, "finding-details.json")
+    check(docs["image.json"], ib.operation_model("GetImage").output_shape, "image.json")
     if not problems:
         # Consistency between the documents and with the reference data.
         try:
@@ -1082,6 +1151,8 @@ def generate(data_dir: Path, out_dir: Path, validate: bool = True) -> str:
     docs["inspector-findings.json"], docs["finding-details.json"] = inspector_documents(
         rows, inputs, rng
     )
+    instance = docs["inspector-findings.json"]["findings"][0]["resources"][0]["details"]["awsEc2Instance"]
+    docs["image.json"] = image_document(instance["imageId"])
     if validate:
         validate_documents(docs, inputs)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from gate.errors import InputError, ShapeError
 from gate.files import read_bytes
+from gate.jsondocs import loads_strict
 from gate.model import Finding, Gathered
 from gate.outcome import BaselineInfo, PriorFinding
 from gate.snapshot import FORMAT as SNAPSHOT_FORMAT
@@ -110,15 +111,52 @@ def _prior(raw: Any, where: str, evaluated: date | None) -> PriorFinding:
     if not isinstance(packages, list) or not all(isinstance(p, Mapping) for p in packages):
         raise ShapeError(f"{where}.packages must be a list of objects")
     names = tuple(_text(p, "name", f"{where}.packages[{i}]") or "" for i, p in enumerate(packages))
+    observed = to_utc(raw.get("firstObservedAt"))
     if raw.get("firstSeen") is not None:
         seen = _day(raw["firstSeen"], f"{where}.firstSeen")
+        # NOTE: a later firstSeen restarts the SLA clock ("open > 30 days"): gate never writes one.
+        if evaluated is not None and seen > evaluated:
+            raise ShapeError(f"{where}.firstSeen {seen} is after the report's own evaluation ({evaluated}): "
+                             "it was edited")
+        if observed is not None and seen > observed.date():
+            raise ShapeError(f"{where}.firstSeen {seen} is after the finding's own firstObservedAt "
+                             f"({observed.date()}): it was edited")
     else:  # a report written before the ratchet: the scan's first observation starts the clock
-        observed = to_utc(raw.get("firstObservedAt"))
         fallback = observed.date() if observed else evaluated
         if fallback is None:
             raise ShapeError(f"{where} has neither firstSeen nor firstObservedAt")
         seen = fallback
     return PriorFinding(_text(raw, "vulnerabilityId", where) or "", names, _text(raw, "severity", where) or "", seen)
+
+
+DECISIONS = {"fail": "failed", "warn": "warned", "excepted": "excepted", "pass": "passed"}
+"""A finding's `decision` and the summary count it adds to."""
+
+
+def _check_counts(findings: list[Any], summary: Mapping[str, Any], verdict: str) -> None:
+    """The summary counts what the findings say, each finding once (by `key`), and the verdict follows from them."""
+    total = summary.get("total")
+    if isinstance(total, bool) or not isinstance(total, int) or total != len(findings):
+        raise ShapeError(f"it lists {len(findings)} findings but its summary counts {total!r}: it was cut or edited")
+    counted = dict.fromkeys(DECISIONS.values(), 0)
+    keys: dict[str, int] = {}
+    for i, raw in enumerate(findings):
+        decision = raw.get("decision") if isinstance(raw, Mapping) else None
+        if decision not in DECISIONS:
+            raise ShapeError(f"findings[{i}].decision {str(decision)[:20]!r} is not one of {', '.join(DECISIONS)}")
+        counted[DECISIONS[decision]] += 1
+        key = raw.get("key")
+        if key is not None:
+            if not isinstance(key, str) or key in keys:
+                raise ShapeError(f"findings[{i}] repeats findings[{keys.get(str(key), i)}] (key {str(key)[:80]!r})")
+            keys[key] = i
+    for name, count in counted.items():
+        given = summary.get(name)
+        if isinstance(given, bool) or given != count:
+            raise ShapeError(f"its summary says {name} {str(given)[:20]} but {count} findings are {name}: "
+                             "it was edited")
+    if (verdict == "fail") != (counted["failed"] > 0):
+        raise ShapeError(f"verdict {verdict} does not follow from {counted['failed']} failed findings: it was edited")
 
 
 def from_report(doc: Mapping[str, Any], source: str) -> Baseline:
@@ -133,9 +171,7 @@ def from_report(doc: Mapping[str, Any], source: str) -> Baseline:
     findings, summary = doc.get("findings"), doc.get("summary")
     if not isinstance(findings, list) or not isinstance(summary, Mapping):
         raise ShapeError("findings must be a list and summary an object")
-    total = summary.get("total")
-    if isinstance(total, bool) or not isinstance(total, int) or total != len(findings):
-        raise ShapeError(f"it lists {len(findings)} findings but its summary counts {total!r}: it was cut or edited")
+    _check_counts(findings, summary, verdict)
     evaluated = to_utc(doc.get("evaluatedAt"))
     priors = tuple(_prior(raw, f"findings[{i}]", evaluated.date() if evaluated else None)
                    for i, raw in enumerate(findings))
@@ -149,9 +185,11 @@ def load_baseline(path: Path) -> Baseline:
     """A baseline file: a gate JSON report or a `gate fetch` snapshot. Anything else is an `InputError` (exit 2)."""
     data = read_bytes(path)
     try:
-        doc = json.loads(data)
+        doc = loads_strict(data.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise InputError(f"--baseline {path}: not JSON, so not a gate report or snapshot ({e})", hint=HINT) from e
+    except ValueError as e:  # NOTE: a duplicate key (which copy counts?), a non-finite number, absurd nesting
+        raise InputError(f"--baseline {path}: not a document gate wrote ({e})", hint=HINT) from e
     try:
         if not isinstance(doc, dict):
             raise ShapeError("not a JSON object")
@@ -160,6 +198,7 @@ def load_baseline(path: Path) -> Baseline:
             fetched = to_utc(doc.get("fetchedAt"))
             if fetched is None:
                 raise ShapeError("snapshot without fetchedAt")
+            _observed_before(gathered.findings, fetched)
             base = from_findings(gathered.findings, source=str(path), target=gathered.target,
                                  fallback=fetched.date())
             return replace(base, as_of=fetched)
@@ -169,6 +208,18 @@ def load_baseline(path: Path) -> Baseline:
         return from_report(doc, str(path))
     except (ShapeError, TypeError, AttributeError) as e:
         raise InputError(f"--baseline {path}: not a usable gate report or snapshot ({e})", hint=HINT) from e
+
+
+SKEW = timedelta(minutes=5)
+"""AWS refuses a signed request from a clock further off than this, so a snapshot's times agree within it."""
+
+
+def _observed_before(findings: Iterable[Finding], fetched: datetime) -> None:
+    """No finding of a snapshot was first observed after the snapshot was fetched (that would restart its clock)."""
+    for i, f in enumerate(findings):
+        if f.first_observed_at is not None and f.first_observed_at > fetched + SKEW:
+            raise ShapeError(f"findings[{i}].firstObservedAt {f.first_observed_at.isoformat()} is after the "
+                             f"snapshot's fetchedAt {fetched.isoformat()}: it was edited")
 
 
 def pipeline_of(gathered: Gathered, known: str | None, *, strict: bool = True) -> str | None:

@@ -18,6 +18,12 @@ class ExitCode(enum.IntEnum):
     """Could not see everything: unreadable data, unfinished scan, AWS failure."""
 
 
+def one_line(text: object, limit: int = 300) -> str:
+    """Collapse a message from outside (AWS, a saved answer) to one short line: error messages stay on one line."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 class GateError(Exception):
     """Base of every error gate reports to a user."""
 

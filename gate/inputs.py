@@ -31,6 +31,8 @@ class Inputs:
     """Everything a run reads, as plain values: the CLI fills it, tests and scripts may too."""
 
     findings: tuple[Path, ...] = ()
+    image: Path | None = None
+    """The build's saved `aws imagebuilder get-image` answer, for a dry run on `findings`: its scan is checked."""
     snapshot: Path | None = None
     image_build_version_arn: str | None = None
     image_pipeline_arn: str | None = None
@@ -75,6 +77,9 @@ class Inputs:
         if sum(chosen) != 1:
             raise UsageError("give exactly one of --findings, --snapshot, --image-build-version-arn, "
                              "--image-pipeline-arn")
+        if self.image is not None and not self.findings:
+            raise UsageError("--image describes the build of a --findings export",
+                             hint="a live run reads the image itself, and a snapshot carries it")
 
 
 def cache_dir(inputs: Inputs) -> Path:
@@ -181,7 +186,7 @@ def _open_plan(inputs: Inputs) -> Plan:
     if inputs.findings:
         from gate.sources.export import ExportSource  # noqa: PLC0415
 
-        export = ExportSource(inputs.findings)
+        export = ExportSource(inputs.findings, image=inputs.image)
         # NOTE: the files are read here, once; on-demand scan events in them enrich first, like Inspector.
         events = export.event_enricher()
         return Plan(source=export, offline=[events, *offline] if events.provides else offline, vex=inputs.vex)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from gate.vocab import identity
 
@@ -227,6 +228,8 @@ class FeedInfo:
     detail: str | None = None
     provides: tuple[str, ...] = ()
     """The kinds of data it answers (`gate.fields.Source` values): what rules it lets a run answer."""
+    notes: tuple[str, ...] = ()
+    """What every report should say about this source that did not stop the run (a CVE listed twice alike)."""
 
 
 @dataclass(frozen=True)
@@ -237,6 +240,8 @@ class ScanSummary:
     """Image Builder's own pass/fail condition for an on-demand AMI scan, when the image has one."""
     output_amis: tuple[str, ...] = ()
     """The build's output AMI ids when the source learned them: VEX products may name them."""
+    image: Mapping[str, Any] | None = None
+    """The `GetImage` `image` the source judged the scan by (live, or `--image`): snapshots record it."""
     notes: tuple[str, ...] = ()
     """What the reports should say about the scan (a deprecated image, a scan state not checked)."""
 
@@ -253,8 +258,10 @@ class Gathered:
     """Image Builder's own pass/fail condition for an on-demand AMI scan, when the image has one."""
     output_amis: tuple[str, ...] = ()
     """The build's output AMI ids when the source learned them (live runs): VEX products may name them."""
+    image: Mapping[str, Any] | None = None
+    """The `GetImage` `image` the source judged the scan by (live, or `--image`): snapshots record it."""
     notes: tuple[str, ...] = ()
-    """The source's notes about the scan (`ScanSummary.notes`)."""
+    """What the source has to say in every report: what it could not check (no `--image`), a DEPRECATED image."""
 
 
 CONDITION_LABELS: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH")

@@ -87,7 +87,7 @@ def gather(plan: Plan) -> Gathered:
     scan = plan.source.summary()
     return Gathered(target=plan.source.target, findings=tuple(findings), enrichments=combine(ids, answers),
                     feeds=feeds, scan_result_condition=scan.scan_result_condition, output_amis=scan.output_amis,
-                    notes=scan.notes)
+                    image=scan.image, notes=scan.notes)
 
 
 def fetch(plan: Plan) -> Gathered:
@@ -133,6 +133,7 @@ def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
         notes.append(f"{unread} findings have a title that names no packages gate can read after the vulnerability "
                      "id; they are judged without packages")
     notes.extend(age_notes(gathered.feeds, now))
+    notes.extend(note for feed in gathered.feeds for note in feed.notes)
     return tuple(notes)
 
 
@@ -149,7 +150,7 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
 
     try:
         # NOTE: VEX is read before anything is fetched: a bad document stops the run before AWS is asked.
-        vex = _read_vex([*policy.vex, *plan.vex])
+        vex = _read_vex([*policy.vex, *plan.vex], now)
         notes: list[str] = []
         missing = unanswerable(policy, plan.provides())
         if missing and not allow_unanswerable:
@@ -181,10 +182,11 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
     return replace(evaluation, image_builder_check=image_builder_check(condition, gathered.findings))
 
 
-def _read_vex(paths: Sequence[str | Path]) -> tuple[VexStatement, ...]:
-    """The statements of every VEX document; the reader (about 9 ms of imports) only when there are any."""
+def _read_vex(paths: Sequence[str | Path], now: datetime) -> tuple[VexStatement, ...]:
+    """The statements of every VEX document, none dated after `now`; the reader (about 9 ms of imports) only
+    when there are any."""
     if not paths:
         return ()
     from gate.policy.vex import read_documents  # noqa: PLC0415
 
-    return read_documents(paths)
+    return read_documents(paths, now=now)

@@ -39,12 +39,33 @@ def snapshot_to_json(gathered: Gathered, fetched_at: datetime) -> dict[str, Any]
         "enrichments": [enrichment_to_json(e) for e in gathered.enrichments.values()],
         "feeds": [
             {"name": f.name, "source": f.source, "asOf": iso(f.as_of), "detail": f.detail,
-             "provides": list(f.provides)}
+             "provides": list(f.provides), "notes": list(f.notes)}
             for f in gathered.feeds
         ],
         "scanResultCondition": _condition_json(gathered.scan_result_condition),
         "outputAmis": list(gathered.output_amis),
+        "image": _plain(gathered.image),
     }
+
+
+def _plain(value: Any) -> Any:
+    """A `GetImage` answer as JSON values: boto3 gives timestamps (`deprecationTime`) as datetimes."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+def _image(obj: object, target: str) -> Mapping[str, Any] | None:
+    """The recorded `GetImage` `image` (absent in older snapshots), which must be the target's."""
+    if obj is None:
+        return None
+    if not isinstance(obj, Mapping) or obj.get("arn") != target:
+        raise ShapeError(f"image must be the GetImage image of the target {target}")
+    return obj
 
 
 def _condition_json(condition: ScanResultCondition | None) -> dict[str, Any] | None:
@@ -94,8 +115,11 @@ def _feed(obj: object) -> FeedInfo:
     unknown = sorted(set(provides) - {s.value for s in Source})
     if unknown:
         raise ShapeError(f"feed provides unknown kinds of data: {', '.join(map(repr, unknown))}")
+    notes = obj.get("notes") or []
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise ShapeError("feed notes must be a list of strings")
     return FeedInfo(name=name, source=source, as_of=to_utc(obj.get("asOf")), detail=detail,
-                    provides=tuple(provides))
+                    provides=tuple(provides), notes=tuple(notes))
 
 
 T = TypeVar("T")
@@ -140,7 +164,8 @@ def snapshot_from_json(doc: Any) -> Gathered:
     if not isinstance(amis, list) or not all(isinstance(a, str) and a.startswith("ami-") for a in amis):
         raise ShapeError("outputAmis must be a list of AMI ids")
     return Gathered(target=target, findings=tuple(parsed), enrichments=values, feeds=tuple(infos),
-                    scan_result_condition=_condition(doc.get("scanResultCondition")), output_amis=tuple(amis))
+                    scan_result_condition=_condition(doc.get("scanResultCondition")), output_amis=tuple(amis),
+                    image=_image(doc.get("image"), target))
 
 
 def check_findings(target: str, findings: Sequence[Finding]) -> None:
@@ -208,12 +233,17 @@ class SnapshotSource:
     def output_amis(self) -> tuple[str, ...]:
         return self._gathered.output_amis
 
+    @property
+    def image(self) -> Mapping[str, Any] | None:
+        return self._gathered.image
+
     def pages(self) -> Iterator[Sequence[Finding]]:
         yield self._gathered.findings
 
     def summary(self) -> ScanSummary:
         g = self._gathered
-        return ScanSummary(scan_result_condition=g.scan_result_condition, output_amis=g.output_amis, notes=g.notes)
+        return ScanSummary(scan_result_condition=g.scan_result_condition, output_amis=g.output_amis, image=g.image,
+                           notes=g.notes)
 
 
 class SnapshotEnricher:

@@ -108,6 +108,10 @@ def test_documents_validate_against_botocore_models() -> None:
         assert _report(f, finding) == ""
         assert f["severity"] in severities
         assert f["fixAvailable"] in finding.members["fixAvailable"].enum
+    image = _json("image.json")
+    assert _report(image, ib.operation_model("GetImage").output_shape) == ""
+    assert image["image"]["arn"] == pages[0]["findings"][0]["imageBuildVersionArn"]
+    assert image["image"]["scanState"] == {"status": "COMPLETED"}
     details_out = insp.operation_model("BatchGetFindingDetails").output_shape
     details = _json("finding-details.json")
     assert _report(details, details_out) == ""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,18 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     assert doc["enrichments"][0]["kev"]["provenance"] == {"source": "inspector:BatchGetFindingDetails",
                                                          "asOf": WHEN.isoformat()}
     assert list(tmp_path.joinpath("out").iterdir()) == [path]
+
+
+def test_the_image_and_feed_notes_round_trip(tmp_path: Path) -> None:
+    """boto3 gives GetImage's `deprecationTime` as a datetime: recorded as ISO text, read back as recorded."""
+    image = {"arn": TARGET, "scanState": {"status": "COMPLETED"}, "deprecationTime": WHEN,
+             "outputResources": {"amis": [{"region": "us-east-1", "image": "ami-0123456789abcdef0"}]}}
+    feeds = (FeedInfo("CISA KEV", "kev.json", WHEN, notes=("CISA KEV kev.json lists 1 CVE twice ...",)),)
+    path = tmp_path / "snapshot.json"
+    write_snapshot(path, replace(_gathered(), image=image, feeds=feeds), fetched_at=WHEN)
+    loaded = load_snapshot(path)
+    assert loaded.image == {**image, "deprecationTime": WHEN.isoformat()}
+    assert loaded.feeds == feeds
 
 
 def test_a_gzipped_snapshot_loads(tmp_path: Path) -> None:

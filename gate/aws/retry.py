@@ -27,7 +27,7 @@ from botocore.exceptions import (
 from botocore.parsers import ResponseParserError
 
 from gate.aws.shapes import check_answer
-from gate.errors import AwsCallError
+from gate.errors import AwsCallError, one_line
 
 T = TypeVar("T")
 
@@ -46,12 +46,6 @@ REJECTED = frozenset({
     "ClientException", "InvalidParameterException", "InvalidParameterCombinationException",
 })
 CREDENTIALS_HINT = "configure credentials: --profile/AWS_PROFILE, `aws sso login`, AWS_ACCESS_KEY_ID, or a role"
-
-
-def one_line(text: object, limit: int = 300) -> str:
-    """Collapse an AWS message to one short line: error messages must stay on one line."""
-    flat = " ".join(str(text).split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def error_code(error: ClientError) -> str:

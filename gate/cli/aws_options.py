@@ -81,6 +81,7 @@ def inputs_from(args: argparse.Namespace) -> Inputs:
 
     inputs = Inputs(
         findings=tuple(get("findings") or ()),
+        image=get("image"),
         snapshot=get("snapshot"),
         image_build_version_arn=get("image_build_version_arn"),
         image_pipeline_arn=get("image_pipeline_arn"),

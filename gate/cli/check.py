@@ -28,6 +28,9 @@ def register(sub: Any) -> None:
     src.add_argument("--findings", action="append", type=Path, metavar="FILE",
                      help="saved `aws imagebuilder list-image-scan-findings` or `aws ec2 get-image-findings` "
                      "output, or Inspector on-demand scan events (repeatable)")
+    src.add_argument("--image", type=Path, metavar="FILE",
+                     help="with --findings: the build's `aws imagebuilder get-image` output, so the dry run checks "
+                     "its scan state and type as a live run does (without it an empty export is refused)")
     src.add_argument("--snapshot", type=Path, metavar="FILE", help="a snapshot written by `gate fetch`")
     aws_options.add_aws_arguments(src)
     enr = p.add_argument_group("enrichment")

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
+from gate.enrichment.repeats import Repeats
 from gate.errors import InputError, ShapeError
 from gate.fields import Source
 from gate.files import gunzip, read_bytes
@@ -53,6 +54,8 @@ class EpssSource(Protocol):
     def origin(self) -> str: ...
     @property
     def count(self) -> int: ...
+    @property
+    def notes(self) -> tuple[str, ...]: ...
     def lookup(self, ids: Collection[str]) -> Mapping[str, Score]:
         """The score of each upper-cased id the file lists."""
         ...
@@ -66,6 +69,8 @@ class EpssScores:
     model_version: str | None
     score_date: datetime
     origin: str
+    notes: tuple[str, ...] = ()
+    """What a reader should know that did not stop the run (a CVE listed twice, identically)."""
 
     @property
     def count(self) -> int:
@@ -100,6 +105,8 @@ class EpssScores:
         ):
             raise InputError(f"{origin}: not an EPSS CSV (expected a 'cve,epss,percentile' header)", hint=HINT)
         scores: dict[str, Score] = {}
+        rows: dict[str, int] = {}
+        repeats = Repeats(FEED_NAME, origin)
         for lineno, line in enumerate(lines[start + 1:], start=start + 2):
             if not line.strip():
                 continue
@@ -109,7 +116,12 @@ class EpssScores:
             where = f"{origin}:{lineno}"
             score = unit(cells[1], "score", where)
             pct = unit(cells[2], "percentile", where) if len(cells) > 2 else None
-            scores[cells[0].strip().upper()] = (score, pct)
+            cve = cells[0].strip().upper()
+            if cve in scores:
+                # NOTE: the last row used to win, so a 0.9 row followed by a 0.1 row read as 0.1.
+                repeats.add(cve, f"line {rows[cve]}", f"line {lineno}", same=scores[cve] == (score, pct), hint=HINT)
+                continue
+            scores[cve], rows[cve] = (score, pct), lineno
         # NOTE: a file without rows would answer "no score" for everything; without a date, for ever.
         if not scores:
             raise InputError(f"{origin}: the EPSS file has no scores (header only)", hint=HINT)
@@ -120,7 +132,8 @@ class EpssScores:
         if score_date is None:
             raise InputError(f"{origin}: the EPSS file has no '#model_version:…,score_date:…' line, "
                              "so its age is unknown", hint=HINT)
-        return cls(scores=scores, model_version=meta.get("model_version"), score_date=score_date, origin=origin)
+        return cls(scores=scores, model_version=meta.get("model_version"), score_date=score_date, origin=origin,
+                   notes=repeats.notes())
 
 
 def describe(source: EpssSource) -> str:
@@ -151,4 +164,4 @@ class EpssEnricher:
 
     def feeds(self) -> tuple[FeedInfo, ...]:
         return (FeedInfo(name=FEED_NAME, source=self.data.origin, as_of=self.data.score_date,
-                         detail=describe(self.data), provides=(Source.EPSS,)),)
+                         detail=describe(self.data), provides=(Source.EPSS,), notes=self.data.notes),)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
 import sqlite3
 import tempfile
@@ -28,7 +29,8 @@ from gate.files import gunzip, read_raw
 from gate.model import KevEntry, Provenance
 from gate.timeutil import to_utc
 
-INDEX_FORMAT = "gate-feed-index/1"
+INDEX_FORMAT = "gate-feed-index/2"
+"""Version 2 refuses a CVE listed twice with different values: indexes of version 1 may hold one, so are rebuilt."""
 KEEP = 4
 """Indexes kept per feed kind (most recently used): today's feed, and a few a pinned pipeline may still pass."""
 STALE_TEMP_S = 3600
@@ -73,12 +75,24 @@ def _connect(path: Path, kind: str, sha: str) -> tuple[sqlite3.Connection, dict[
             raise _Untrusted("metadata does not match")
         if not meta.get("count", "").isdigit() or int(meta["count"]) < 1 or to_utc(meta.get("asOf")) is None:
             raise _Untrusted("metadata incomplete")
+        _notes(meta)
     except (sqlite3.Error, _Untrusted, ShapeError) as e:
         con.close()
         raise _Untrusted(str(e)) from e
     with contextlib.suppress(OSError):
         os.utime(path)  # marks it recently used, for pruning
     return con, meta
+
+
+def _notes(meta: Mapping[str, str]) -> tuple[str, ...]:
+    """The feed's notes kept in the index (a JSON list of strings); `_Untrusted` if they are not that."""
+    try:
+        notes = json.loads(meta.get("notes", "[]"))
+    except ValueError as e:
+        raise _Untrusted("notes are not JSON") from e
+    if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+        raise _Untrusted("notes are not a list of strings")
+    return tuple(notes)
 
 
 def _chunks(ids: Collection[str]) -> Iterator[list[str]]:
@@ -137,6 +151,7 @@ class _Indexed:
         self.origin = origin
         self.count = int(meta["count"])
         self.version: str | None = meta.get("version") or None
+        self.notes = _notes(meta)
         as_of = to_utc(meta["asOf"])
         assert as_of is not None  # _connect checked it
         self.as_of: datetime = as_of
@@ -221,7 +236,8 @@ def index_kev(cache_dir: Path, sha: str, catalog: KevCatalog) -> None:
            schema="CREATE TABLE kev (cve TEXT PRIMARY KEY, date_added TEXT, due_date TEXT, required_action TEXT,"
            " ransomware INTEGER) WITHOUT ROWID",
            insert="INSERT INTO kev VALUES (?, ?, ?, ?, ?)",
-           meta={"count": str(catalog.count), "asOf": catalog.released.isoformat(), "version": catalog.version or ""})
+           meta={"count": str(catalog.count), "asOf": catalog.released.isoformat(), "version": catalog.version or "",
+                 "notes": json.dumps(list(catalog.notes))})
 
 
 def index_epss(cache_dir: Path, sha: str, scores: EpssScores) -> None:
@@ -230,7 +246,7 @@ def index_epss(cache_dir: Path, sha: str, scores: EpssScores) -> None:
            schema="CREATE TABLE epss (cve TEXT PRIMARY KEY, score REAL NOT NULL, percentile REAL) WITHOUT ROWID",
            insert="INSERT INTO epss VALUES (?, ?, ?)",
            meta={"count": str(scores.count), "asOf": scores.score_date.isoformat(),
-            "version": scores.model_version or ""})
+                 "version": scores.model_version or "", "notes": json.dumps(list(scores.notes))})
 
 
 def _open(path: Path, cache_dir: Path | None, kind: str, *, parse: Callable[[bytes, str], T],

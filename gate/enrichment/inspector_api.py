@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from gate.aws.retry import Caller, denied, one_line
+from gate.aws.retry import Caller, denied
 from gate.enrichment.inspector_shapes import from_finding_detail, from_inspector_finding, from_vulnerability
-from gate.errors import AwsCallError, AwsError, ShapeError
+from gate.errors import AwsCallError, AwsError, ShapeError, one_line
 from gate.model import Enrichment
 from gate.timeutil import to_utc
 

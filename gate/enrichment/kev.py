@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from gate.enrichment.repeats import Repeats
 from gate.errors import InputError, ShapeError
 from gate.fields import Source
 from gate.files import read_bytes
@@ -43,6 +44,8 @@ class KevSource(Protocol):
     def origin(self) -> str: ...
     @property
     def count(self) -> int: ...
+    @property
+    def notes(self) -> tuple[str, ...]: ...
     def lookup(self, ids: Collection[str]) -> Mapping[str, KevEntry]:
         """The catalog's entry for each upper-cased id it lists; absent ids are not in the catalog."""
         ...
@@ -56,6 +59,8 @@ class KevCatalog:
     version: str | None
     released: datetime
     origin: str
+    notes: tuple[str, ...] = ()
+    """What a reader should know that did not stop the run (a CVE listed twice, identically)."""
 
     @property
     def count(self) -> int:
@@ -95,13 +100,23 @@ class KevCatalog:
                              f"{len(doc['vulnerabilities'])}: it is cut short or edited", hint=HINT)
         provenance = Provenance(source=SOURCE, as_of=released)
         entries: dict[str, KevEntry] = {}
+        firsts: dict[str, tuple[int, dict[str, Any]]] = {}
+        repeats = Repeats(FEED_NAME, origin)
         for i, item in enumerate(doc["vulnerabilities"]):
             where = f"{origin}: vulnerabilities[{i}]"
             if not isinstance(item, dict) or not isinstance(item.get("cveID"), str) or not item["cveID"].strip():
                 raise InputError(f"{where}: entry without a cveID")
+            cve = item["cveID"].strip().upper()
+            if cve in firsts:
+                # NOTE: compared whole, not as gate reads them: an entry that differs anywhere is not a copy.
+                j, first = firsts[cve]
+                repeats.add(cve, f"vulnerabilities[{j}]", f"vulnerabilities[{i}]", hint=HINT,
+                            same={**first, "cveID": cve} == {**item, "cveID": cve})
+                continue
+            firsts[cve] = (i, item)
             ransomware = item.get("knownRansomwareCampaignUse")
             action = item.get("requiredAction")
-            entries[item["cveID"].strip().upper()] = KevEntry(
+            entries[cve] = KevEntry(
                 date_added=parse_date(item.get("dateAdded"), where),
                 due_date=parse_date(item.get("dueDate"), where),
                 required_action=action if isinstance(action, str) else None,
@@ -109,7 +124,8 @@ class KevCatalog:
                 provenance=provenance,
             )
         version = doc.get("catalogVersion")
-        return cls(entries=entries, version=str(version) if version else None, released=released, origin=origin)
+        return cls(entries=entries, version=str(version) if version else None, released=released, origin=origin,
+                   notes=repeats.notes())
 
 
 def describe(source: KevSource) -> str:
@@ -132,4 +148,4 @@ class KevEnricher:
 
     def feeds(self) -> tuple[FeedInfo, ...]:
         return (FeedInfo(name=FEED_NAME, source=self.catalog.origin, as_of=self.catalog.released,
-                         detail=describe(self.catalog), provides=(Source.KEV,)),)
+                         detail=describe(self.catalog), provides=(Source.KEV,), notes=self.catalog.notes),)

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from gate.enrichment.repeats import Repeats
 from gate.errors import InputError, ShapeError, UnreadableInputError
 from gate.fields import Source
 from gate.files import read_bytes
@@ -53,7 +54,10 @@ def ssvc_from_record(record: Any, vulnerability_id: str, where: str, source: str
         meta = adp.get("providerMetadata") if isinstance(adp, Mapping) else None
         if not isinstance(meta, Mapping) or meta.get("shortName") != ADP_SHORT_NAME:
             continue
-        for metric in adp.get("metrics") or []:
+        metrics = adp.get("metrics") or []
+        if not isinstance(metrics, list):
+            raise InputError(f"{where}: the CISA-ADP container's metrics are not a list")
+        for metric in metrics:
             other = metric.get("other") if isinstance(metric, Mapping) else None
             if isinstance(other, Mapping) and other.get("type") == "ssvc":
                 found.append(_ssvc(other.get("content"), meta, where, source))
@@ -103,34 +107,51 @@ def enrichment_for(vid: str, ssvc: Ssvc | None) -> Enrichment | None:
 
 
 class VulnrichmentDirectory:
-    """Answers from a local copy of cisagov/vulnrichment: a CVE without a record there has no SSVC points."""
+    """Answers from a local copy of cisagov/vulnrichment: a CVE without a record there has no SSVC points.
+
+    The folder must hold at least one readable CVE record where gate looks: a missing, empty or
+    mistaken folder would otherwise answer "not assessed" for every CVE, and the `ssvc` policy pass.
+    """
 
     name = SOURCE
     provides: frozenset[str] = frozenset({Source.VULNRICHMENT})
 
     def __init__(self, directory: Path) -> None:
+        hint = "pass a clone of cisagov/vulnrichment or a folder of CVE-….json files"
         if not directory.is_dir():
-            raise UnreadableInputError(f"{directory}: not a folder of CVE records",
-                                       hint="pass a clone of cisagov/vulnrichment or a folder of CVE-….json files")
+            raise UnreadableInputError(f"--vulnrichment {directory}: not a folder of CVE records", hint=hint)
+        if not _holds_a_record(directory):
+            raise UnreadableInputError(f"--vulnrichment {directory}: holds no readable CVE record (CVE-….json, "
+                                       "flat or in YYYY/NNxxx/ folders)", hint=hint)
         self.directory = directory
         self._newest: datetime | None = None
         self._answered = 0
+        self._repeats = Repeats("CISA Vulnrichment", str(directory))
 
     def enrich(self, vulnerability_ids: Collection[str]) -> dict[str, Enrichment]:
         out: dict[str, Enrichment] = {}
         for vid in vulnerability_ids:
-            path = next((p for p in record_paths(self.directory, vid) if p.is_file()), None)
+            record, path = self._record(vid)
             if path is None:
                 continue
-            try:
-                record = json.loads(read_bytes(path))
-            except (json.JSONDecodeError, UnicodeDecodeError) as e:
-                raise InputError(f"{path}: not JSON ({e})", hint="restore the record from cisagov/vulnrichment") from e
             value = enrichment_for(vid, ssvc_from_record(record, vid, str(path)))
             if value is not None and value.ssvc is not None:
                 out[vid] = value
                 self._note(value.ssvc)
         return out
+
+    def _record(self, vid: str) -> tuple[Any, Path | None]:
+        """The CVE's record and where it is; both places (flat and nested) holding different records is an error."""
+        found: list[tuple[Path, Any]] = [(p, _read(p)) for p in record_paths(self.directory, vid) if p.is_file()]
+        if not found:
+            return None, None
+        (path, record), *others = found
+        for other, again in others:
+            here = self.directory
+            self._repeats.add(vid.upper(), str(path.relative_to(here)), str(other.relative_to(here)),
+                              same=record == again, hint="keep one record per CVE (the repository's YYYY/NNxxx/ "
+                              "copy), restored from cisagov/vulnrichment")
+        return record, path
 
     def _note(self, ssvc: Ssvc) -> None:
         self._answered += 1
@@ -143,4 +164,31 @@ class VulnrichmentDirectory:
         newest = f"; newest assessment {self._newest.date().isoformat()}" if self._newest else ""
         return (FeedInfo(name="CISA Vulnrichment", source=str(self.directory), as_of=None,
                          detail=f"SSVC points for {self._answered} CVEs{newest}",
-                         provides=(Source.VULNRICHMENT,)),)
+                         provides=(Source.VULNRICHMENT,), notes=self._repeats.notes()),)
+
+
+def _read(path: Path) -> Any:
+    try:
+        return json.loads(read_bytes(path))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{path}: not JSON ({e})", hint="restore the record from cisagov/vulnrichment") from e
+
+
+def _candidates(directory: Path) -> Iterator[Path]:
+    """Record files where `record_paths` looks, flat ones first, lazily (a clone holds some 100,000)."""
+    yield from directory.glob("CVE-*.json")
+    yield from directory.glob("[0-9][0-9][0-9][0-9]/*xxx/CVE-*.json")
+
+
+def _holds_a_record(directory: Path) -> bool:
+    """Whether one file where gate looks is a CVE record it can read; stops at the first."""
+    for path in _candidates(directory):
+        vid = path.name.removesuffix(".json").upper()
+        if CVE_ID.fullmatch(vid) is None or path not in record_paths(directory, vid) or not path.is_file():
+            continue
+        try:
+            ssvc_from_record(_read(path), vid, str(path))
+        except (InputError, UnreadableInputError):
+            continue
+        return True
+    return False

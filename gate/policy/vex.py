@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,8 @@ from gate.timeutil import to_utc
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"
 MAX_BYTES = 16 * 1024 * 1024
+SKEW = timedelta(minutes=5)
+"""How far a VEX timestamp may run ahead of the evaluation time: the clocks of whoever wrote it and of this run."""
 
 
 @cache
@@ -38,8 +41,11 @@ def openvex_schema() -> dict[str, Any]:
     return schema
 
 
-def read_documents(paths: Iterable[str | Path]) -> tuple[VexStatement, ...]:
-    """Every statement of every document, in order; the first problem is a `PolicyError` with file:line."""
+def read_documents(paths: Iterable[str | Path], *, now: datetime | None = None) -> tuple[VexStatement, ...]:
+    """Every statement of every document, in order; the first problem is a `PolicyError` with file:line.
+
+    `now`: the evaluation time; a document or statement dated after it (beyond `SKEW`) is refused.
+    """
     statements: list[VexStatement] = []
     for path in paths:
         data = read_bytes(Path(path))
@@ -49,7 +55,7 @@ def read_documents(paths: Iterable[str | Path]) -> tuple[VexStatement, ...]:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise PolicyError("not UTF-8 text, so not an OpenVEX document", path=str(path)) from None
-        statements.extend(parse_document(jsonsrc.load(text, str(path))))
+        statements.extend(parse_document(jsonsrc.load(text, str(path)), now=now))
     return tuple(statements)
 
 
@@ -69,8 +75,12 @@ def _schema_problem(doc: Document) -> PolicyError | None:
                        line=doc.line(where), hint="see https://github.com/openvex/spec")
 
 
-def parse_document(doc: Document) -> list[VexStatement]:
-    """The statements of one document, checked against the OpenVEX schema and the spec's MUSTs."""
+def parse_document(doc: Document, *, now: datetime | None = None) -> list[VexStatement]:
+    """The statements of one document, checked against the OpenVEX schema and the spec's MUSTs.
+
+    With `now`, no timestamp may be later than it (beyond `SKEW`): the latest statement wins, so one
+    dated 2099 would override every real later statement, for ever.
+    """
     value = doc.value
     if not isinstance(value, dict) or "statements" not in value:
         raise PolicyError("not an OpenVEX document (no 'statements')", path=doc.path, line=doc.line(()),
@@ -82,9 +92,11 @@ def parse_document(doc: Document) -> list[VexStatement]:
     if problem is not None:
         raise problem
     doc_time = _time(doc, ("timestamp",))
+    _not_after(doc, now, ("timestamp",), ("last_updated",))
     out: list[VexStatement] = []
     for i, item in enumerate(value["statements"]):
         where = ("statements", i)
+        _not_after(doc, now, (*where, "timestamp"), (*where, "last_updated"))
         products = item.get("products") or []
         if not products:
             # NOTE: the spec lets products cascade from an encapsulating document; a bare OpenVEX file has none,
@@ -132,6 +144,23 @@ def _time(doc: Document, where: tuple[str | int, ...]) -> Any:
         raise PolicyError(f"{dotted(where)}: {value!r} is not an RFC 3339 date-time", path=doc.path,
                           line=doc.line(where))
     return parsed
+
+
+def _not_after(doc: Document, now: datetime | None, *wheres: tuple[str | int, ...]) -> None:
+    """Each of these timestamps the document has is at most `now` + `SKEW`; else a `PolicyError` naming it."""
+    if now is None:
+        return
+    for where in wheres:
+        parent: Any = doc.value
+        for part in where[:-1]:
+            parent = parent[part]
+        if where[-1] not in parent:
+            continue
+        when = _time(doc, where)
+        if when > now + SKEW:
+            raise PolicyError(f"{dotted(where)} {when.isoformat()} is after the evaluation time {now.isoformat()}: "
+                              "a VEX statement cannot speak for the future", path=doc.path, line=doc.line(where),
+                              hint="correct the timestamp, or judge as of a later time with --as-of")
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,10 @@ def load(text: str, path: str) -> Document:
             if isinstance(event, yaml.AliasEvent):
                 raise PolicyError("YAML aliases (*name) are not supported", path=path, line=line)
             if isinstance(event, yaml.CollectionStartEvent):
+                if event.tag is not None:
+                    # NOTE: `!!seq`/`!!map` compose to the same node as no tag at all, so only the event tells.
+                    raise PolicyError(f"the tag {event.tag} is not supported (gate reads plain mappings and lists)",
+                                      path=path, line=line)
                 depth += 1
                 if depth > MAX_DEPTH:
                     raise PolicyError(f"nested deeper than {MAX_DEPTH} levels", path=path, line=line)

@@ -14,7 +14,9 @@ from gate.errors import InputError, ShapeError
 from gate.jsondocs import pages_of, read_documents, require_complete, require_unique
 from gate.model import Finding, ScanSummary
 from gate.sources.codec import parse_finding
+from gate.sources.imagedoc import check_image_builder_export, check_on_demand_export, read_image
 from gate.sources.ondemand_export import EventEnrichment, OnDemandFiles, claims
+from gate.sources.scantype import output_amis
 
 WHAT = "the output of `aws imagebuilder list-image-scan-findings`"
 KIND = "an Image Builder scan findings export"
@@ -67,11 +69,24 @@ def _one_build(parsed: list[tuple[str, list[Finding]]]) -> None:
 
 
 class ExportSource:
-    """Reads every page of every file; a finding that does not parse stops the run (nothing dropped)."""
+    """Reads every page of every file; a finding that does not parse stops the run (nothing dropped).
 
-    def __init__(self, paths: Sequence[Path]) -> None:
+    `image`: the build's saved `get-image` answer (`--image`), checked as a live run checks it.
+    """
+
+    def __init__(self, paths: Sequence[Path], image: Path | None = None) -> None:
         self.paths = tuple(paths)
+        self.image_path = image
         self._read: tuple[dict[Path, list[Any]], OnDemandFiles, bool] | None = None
+        self.image: Mapping[str, Any] | None = None
+        """The `get-image` `image`, once `pages` has read it."""
+        self.notes: tuple[str, ...] = ()
+        """What every report must say about how far the export could be checked."""
+
+    @property
+    def output_amis(self) -> tuple[str, ...]:
+        """The build's output AMIs when `--image` names them: VEX products may, as in a live run."""
+        return output_amis(self.image) if self.image is not None else ()
 
     @property
     def target(self) -> str:
@@ -102,10 +117,18 @@ class ExportSource:
 
     def pages(self) -> Iterator[list[Finding]]:
         loaded, ondemand, _ = self._documents()
+        path = self.image_path
+        image = self.image = read_image(path) if path is not None else None
         if loaded:
-            for _, page in read_export(list(loaded), loaded=loaded):
+            parsed = read_export(list(loaded), loaded=loaded)
+            findings = [f for _, page in parsed for f in page]
+            builds = {f.image_build_version_arn for f in findings if f.image_build_version_arn}
+            self.notes = check_image_builder_export(image, path, findings, builds, self.target)
+            for _, page in parsed:
                 yield page
+            return
+        self.notes = check_on_demand_export(image, path)
         yield from ondemand.pages()
 
     def summary(self) -> ScanSummary:
-        return ScanSummary()
+        return ScanSummary(output_amis=self.output_amis, image=self.image, notes=self.notes)

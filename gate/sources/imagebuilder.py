@@ -9,20 +9,19 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from gate.aws.retry import Backoff, Caller, one_line
+from gate.aws.retry import Backoff, Caller
 from gate.aws.session import Clients
-from gate.errors import IncompleteError, ScanNotReadyError, ShapeError, UsageError
+from gate.errors import IncompleteError, ScanNotReadyError, ShapeError, UsageError, one_line
 from gate.model import Finding, ScanSummary
 from gate.sources.codec import parse_finding
 from gate.sources.imagestate import check_image
 from gate.sources.listing import Listing, restartable
-from gate.sources.scantype import ScanPath
+from gate.sources.scantype import LIST, ScanPath
 from gate.sources.waiting import patience
 from gate.timeutil import to_utc
 
 PAGE_SIZE = 25
 """Valid under both the published limit (25) and the current model's (100)."""
-LIST = "imagebuilder:ListImageScanFindings"
 COUNT = "imagebuilder:ListImageScanFindingAggregations"
 BAD_TOKEN = "InvalidPaginationTokenException"
 
@@ -86,6 +85,8 @@ class ImageBuilderSource:
         """The build's output AMI ids (every region), known once the scan is complete: VEX products name them."""
         self.notes: tuple[str, ...] = ()
         """What the reports should say about the image (e.g. that it is DEPRECATED), known with the scan."""
+        self.image: Mapping[str, Any] | None = None
+        """The `GetImage` `image` that found the scan complete: snapshots record it."""
 
     @property
     def target(self) -> str:
@@ -93,7 +94,7 @@ class ImageBuilderSource:
         return self._arn
 
     def summary(self) -> ScanSummary:
-        return ScanSummary(output_amis=self.output_amis, notes=self.notes)
+        return ScanSummary(output_amis=self.output_amis, image=self.image, notes=self.notes)
 
     def calls(self) -> dict[str, int]:
         return self._call.counts()
@@ -127,6 +128,7 @@ class ImageBuilderSource:
             if state.complete:
                 self.output_amis = state.output_amis
                 self.notes = state.notes
+                self.image = image
                 return
             self._patience.pause(deadline, state=f"image scan is {state.waiting}",
                                  refusal=f"the image scan of {arn} is {state.waiting}, not COMPLETED",

@@ -12,9 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gate.aws.retry import one_line
-from gate.errors import IncompleteError, ScanNotReadyError
-from gate.sources.scantype import ScanPath, scan_path
+from gate.errors import IncompleteError, ScanNotReadyError, one_line
+from gate.sources.scantype import ScanPath, output_amis, scan_path
 
 GONE = frozenset({"DELETED", "CANCELLED", "FAILED", "DISABLED"})
 """Image states gate refuses: the build is gone, was stopped, failed or was disabled."""
@@ -105,8 +104,5 @@ def check_image(image: object, arn: str) -> ImageState:
         notes.append(f"{arn} is DEPRECATED: judged all the same")
     elif status in BEFORE_AVAILABLE:
         notes.append(f"{arn} is {status}, not yet AVAILABLE: judged only because its scan is complete")
-    outputs = image.get("outputResources") or {}
-    amis = outputs.get("amis") or [] if isinstance(outputs, Mapping) else []
-    output_amis = tuple(str(a["image"]) for a in amis if isinstance(a, Mapping) and a.get("image"))
     return ImageState(path=path, status=status, scan_status=scan_status, complete=complete, waiting=waiting,
-                      notes=tuple(notes), output_amis=output_amis)
+                      notes=tuple(notes), output_amis=output_amis(image))

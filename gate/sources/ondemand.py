@@ -15,14 +15,14 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
-from gate.aws.retry import Backoff, Caller, one_line
+from gate.aws.retry import Backoff, Caller
 from gate.aws.session import Clients
-from gate.errors import ScanNotReadyError, ShapeError
+from gate.errors import ScanNotReadyError, ShapeError, one_line
 from gate.model import Finding, ScanResultCondition, ScanSummary
 from gate.sources.ec2_codec import parse_image_finding
 from gate.sources.imagestate import check_image
 from gate.sources.listing import Listing, restartable
-from gate.sources.scantype import ScanPath, scan_path, scan_result_condition
+from gate.sources.scantype import ScanPath, output_amis, scan_path, scan_result_condition
 from gate.sources.waiting import patience
 from gate.timeutil import to_utc
 
@@ -101,14 +101,17 @@ class OnDemandSource:
     @property
     def output_amis(self) -> tuple[str, ...]:
         """Every output AMI of the build, the scanned one first: VEX statements may name any of them."""
-        amis = (self._image.get("outputResources") or {}).get("amis") or []
         found = [self.ami] if self.ami else []
-        found += [str(a["image"]) for a in amis if isinstance(a, Mapping) and a.get("image")]
-        return tuple(dict.fromkeys(found))
+        return tuple(dict.fromkeys([*found, *output_amis(self._image)]))
+
+    @property
+    def image(self) -> Mapping[str, Any]:
+        """The `GetImage` `image` gate last read: snapshots record it."""
+        return self._image
 
     def summary(self) -> ScanSummary:
         return ScanSummary(scan_result_condition=self.scan_result_condition, output_amis=self.output_amis,
-                           notes=self.notes)
+                           image=self.image, notes=self.notes)
 
     def calls(self) -> dict[str, int]:
         return self._call.counts()
@@ -131,7 +134,7 @@ class OnDemandSource:
             if self._scan is None:
                 response = self._call("imagebuilder:GetImage", partial(
                     self._clients.imagebuilder.get_image, imageBuildVersionArn=self._arn))
-                image = response.get("image") or {}
+                image = self._image = response.get("image") or {}
 
     def _check(self, image: Mapping[str, Any]) -> str:
         """The AMI once its newest scan SUCCEEDED; `_NotYet` while waiting makes sense; else an error."""

@@ -11,6 +11,7 @@ from gate.model import CONDITION_LABELS, ScanResultCondition
 
 TEST_INSTANCE = "TEST_INSTANCE_CVE"
 ON_DEMAND = "ON_DEMAND_AMI_CVE"
+LIST = "imagebuilder:ListImageScanFindings"
 
 
 class ScanPath(enum.StrEnum):
@@ -65,3 +66,11 @@ def scan_result_condition(image: Mapping[str, Any], arn: str) -> ScanResultCondi
         raise ScanNotReadyError(f"{arn} has a scanResultCondition gate cannot read: {raw!r}",
                                 hint="report this to the gate maintainers with the GetImage output")
     return ScanResultCondition(maximum_severity_label=str(label), fix_available=fix)
+
+
+def output_amis(image: Mapping[str, Any]) -> tuple[str, ...]:
+    """The build's output AMI ids, every region: VEX statements may name any of them."""
+    outputs = image.get("outputResources") or {}
+    amis = (outputs.get("amis") or []) if isinstance(outputs, Mapping) else []
+    return tuple(str(a["image"]) for a in amis if isinstance(a, Mapping) and a.get("image")) \
+        if isinstance(amis, list) else ()

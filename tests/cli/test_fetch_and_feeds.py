@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -129,6 +130,16 @@ def test_fetch_writes_a_snapshot_and_the_second_run_uses_the_cache(
     assert sum(1 for c in image.calls if c.operation in inspector) == before
     assert load_snapshot(out).enrichments == snapshot.enrichments
     assert image.violations == []
+
+
+def test_fetch_records_the_image_document(image: Emulator, tmp_path: Path) -> None:
+    """The snapshot keeps the GetImage answer the scan was judged complete by, as `--image` gives a dry run."""
+    out = tmp_path / "snapshot.json"
+    assert main(["fetch", "--image-build-version-arn", IMAGE, "-o", str(out), "--no-cache"]) == 0
+    recorded = json.loads(out.read_text())["image"]
+    assert (recorded["arn"], recorded["scanState"], recorded["imageScanningConfiguration"]["imageScanningEnabled"]) \
+        == (IMAGE, {"status": "COMPLETED"}, True)
+    assert load_snapshot(out).image == recorded
 
 
 def test_fetch_from_a_pipeline(image: Emulator, tmp_path: Path) -> None:

@@ -41,6 +41,7 @@ OFFLINE = ["check", "--findings", str(EXAMPLES / "findings.json"), "--kev-catalo
     (["policy", "schema"], set()),
     (["policy", "validate", "default", "strict", "kev-only"], set()),
     (OFFLINE, set()),
+    ([*OFFLINE, "--image", str(EXAMPLES / "image.json")], set()),
     ([*OFFLINE, "--finding-details", str(EXAMPLES / "inspector-findings.json"),
       "--finding-details", str(EXAMPLES / "finding-details.json"), "--report", "json={tmp}/r.json",
       "--report", "sarif={tmp}/r.sarif", "--report", "markdown={tmp}/r.md"], set()),

@@ -105,6 +105,7 @@ def test_other_adp_containers_are_not_cisas() -> None:
 
 
 def test_corrupt_record_and_missing_folder(tmp_path: Path) -> None:
+    shutil.copy(RECORDS / "CVE-2024-3400.json", tmp_path)  # NOTE: a folder of no readable record is refused whole
     (tmp_path / "CVE-2024-6003.json").write_text('{"containers": ', encoding="utf-8")
     with pytest.raises(InputError, match="not JSON"):
         VulnrichmentDirectory(tmp_path).enrich(["CVE-2024-6003"])
