@@ -227,6 +227,9 @@ class FeedInfo:
     detail: str | None = None
     provides: tuple[str, ...] = ()
     """The kinds of data it answers (`gate.fields.Source` values): what rules it lets a run answer."""
+    version: str | None = None
+    """The data's own version when it states one (KEV `catalogVersion`, EPSS `model_version`): a signed
+    attestation records it, since a date alone does not say which model scored a CVE."""
 
 
 @dataclass(frozen=True)
@@ -241,6 +244,10 @@ class Gathered:
     """Image Builder's own pass/fail condition for an on-demand AMI scan, when the image has one."""
     output_amis: tuple[str, ...] = ()
     """The build's output AMI ids when the source learned them (live runs): VEX products may name them."""
+    output_ami_arns: tuple[str, ...] = ()
+    """The same AMIs as `arn:…:ec2:REGION:ACCOUNT:image/AMI-ID`, with the region and account of each copy."""
+    scan_type: str | None = None
+    """How Inspector scanned the image (`TEST_INSTANCE_CVE`, `ON_DEMAND_AMI_CVE`, `ECR`); None for saved files."""
 
 
 CONDITION_LABELS: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH")

@@ -86,7 +86,9 @@ def gather(plan: Plan) -> Gathered:
     feeds = (live.feeds() if live is not None else ()) + tuple(info for e in plan.offline for info in e.feeds())
     return Gathered(target=plan.source.target, findings=tuple(findings), enrichments=combine(ids, answers),
                     feeds=feeds, scan_result_condition=getattr(plan.source, "scan_result_condition", None),
-                    output_amis=tuple(getattr(plan.source, "output_amis", ())))
+                    output_amis=tuple(getattr(plan.source, "output_amis", ())),
+                    output_ami_arns=tuple(getattr(plan.source, "output_ami_arns", ())),
+                    scan_type=getattr(plan.source, "scan_type", None))
 
 
 def unanswerable(policy: Policy, provided: frozenset[str]) -> list[str]:
@@ -165,6 +167,9 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
                        feeds=gathered.feeds, notes=(*notes, *_notes(gathered, now)), baseline=info,
                        pipeline=pipeline, build=build_of(gathered, strict=base is not None), vex=vex,
                        products=image_products(gathered), expiring_within_days=expiring_within_days)
+    # NOTE: what a signed decision names besides the verdict: the policy's bytes, the AMIs, the scan.
+    evaluation = replace(evaluation, policy_digest=policy.digest, output_ami_arns=gathered.output_ami_arns,
+                         scan_type=gathered.scan_type)
     condition = gathered.scan_result_condition
     if condition is None:
         return evaluation

@@ -151,4 +151,4 @@ class EpssEnricher:
 
     def feeds(self) -> tuple[FeedInfo, ...]:
         return (FeedInfo(name=FEED_NAME, source=self.data.origin, as_of=self.data.score_date,
-                         detail=describe(self.data), provides=(Source.EPSS,)),)
+                         detail=describe(self.data), provides=(Source.EPSS,), version=self.data.model_version),)

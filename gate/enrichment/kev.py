@@ -132,4 +132,4 @@ class KevEnricher:
 
     def feeds(self) -> tuple[FeedInfo, ...]:
         return (FeedInfo(name=FEED_NAME, source=self.catalog.origin, as_of=self.catalog.released,
-                         detail=describe(self.catalog), provides=(Source.KEV,)),)
+                         detail=describe(self.catalog), provides=(Source.KEV,), version=self.catalog.version),)

@@ -15,7 +15,7 @@ from gate.errors import IncompleteError, ScanNotReadyError, ShapeError, UsageErr
 from gate.model import Finding
 from gate.sources.codec import parse_finding
 from gate.sources.listing import Listing, restartable
-from gate.sources.scantype import ScanPath, scan_path
+from gate.sources.scantype import TEST_INSTANCE, ScanPath, output_ami_arns, scan_path
 from gate.sources.waiting import patience
 from gate.timeutil import to_utc
 
@@ -84,6 +84,10 @@ class ImageBuilderSource:
         self._image = image
         self.output_amis: tuple[str, ...] = ()
         """The build's output AMI ids (every region), known once the scan is complete: VEX products name them."""
+        self.output_ami_arns: tuple[str, ...] = ()
+        """The same AMIs as ARNs (with region and account): a signed attestation names them."""
+        self.scan_type: str | None = None
+        """How Inspector scanned the build, as Image Builder names it (`TEST_INSTANCE_CVE`; `ECR` for a container)."""
 
     @property
     def target(self) -> str:
@@ -133,6 +137,8 @@ class ImageBuilderSource:
             if status == "COMPLETED":
                 amis = (image.get("outputResources") or {}).get("amis") or []
                 self.output_amis = tuple(str(a["image"]) for a in amis if isinstance(a, Mapping) and a.get("image"))
+                self.output_ami_arns = output_ami_arns(image, arn)
+                self.scan_type = "ECR" if image.get("type") == "DOCKER" else TEST_INSTANCE
                 return
             if status in ENDED_BADLY:
                 raise ScanNotReadyError(

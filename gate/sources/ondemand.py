@@ -21,7 +21,7 @@ from gate.errors import ScanNotReadyError, ShapeError
 from gate.model import Finding, ScanResultCondition
 from gate.sources.ec2_codec import parse_image_finding
 from gate.sources.listing import Listing, restartable
-from gate.sources.scantype import ScanPath, scan_path, scan_result_condition
+from gate.sources.scantype import ON_DEMAND, ScanPath, output_ami_arns, scan_path, scan_result_condition
 from gate.sources.waiting import patience
 from gate.timeutil import to_utc
 
@@ -102,6 +102,14 @@ class OnDemandSource:
         found = [self.ami] if self.ami else []
         found += [str(a["image"]) for a in amis if isinstance(a, Mapping) and a.get("image")]
         return tuple(dict.fromkeys(found))
+
+    @property
+    def output_ami_arns(self) -> tuple[str, ...]:
+        """The output AMIs as ARNs (with region and account): a signed attestation names them."""
+        return output_ami_arns(self._image, self._arn)
+
+    scan_type = ON_DEMAND
+    """How Inspector scanned the build, as Image Builder names it."""
 
     def calls(self) -> dict[str, int]:
         return self._call.counts()

@@ -65,3 +65,24 @@ def scan_result_condition(image: Mapping[str, Any], arn: str) -> ScanResultCondi
         raise ScanNotReadyError(f"{arn} has a scanResultCondition gate cannot read: {raw!r}",
                                 hint="report this to the gate maintainers with the GetImage output")
     return ScanResultCondition(maximum_severity_label=str(label), fix_available=fix)
+
+
+def output_ami_arns(image: Mapping[str, Any], arn: str) -> tuple[str, ...]:
+    """Every output AMI of `GetImage`'s `image` as `arn:PARTITION:ec2:REGION:ACCOUNT:image/AMI-ID`.
+
+    The account is the one `outputResources` names (a distributed copy may live in another account),
+    else the build's; an entry without a region or an AMI id names nothing and is left out.
+    """
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn":
+        return ()
+    partition, account = parts[1], parts[4]
+    amis = (image.get("outputResources") or {}).get("amis") or []
+    found: list[str] = []
+    for ami in amis:
+        if not isinstance(ami, Mapping):
+            continue
+        region, image_id, owner = ami.get("region"), ami.get("image"), ami.get("accountId") or account
+        if isinstance(region, str) and region and isinstance(image_id, str) and image_id.startswith("ami-"):
+            found.append(f"arn:{partition}:ec2:{region}:{owner}:image/{image_id}")
+    return tuple(dict.fromkeys(found))
