@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from botocore.model import OperationModel
 
-from . import ec2, imagebuilder, inspector
+from . import ec2, imagebuilder, inspector, kms
 from .errors import ApiError, invalid_request, not_emulated, service_error
 from .store import State
 from .validation import check_shape, documented_constraints
@@ -24,6 +24,7 @@ HANDLERS: Mapping[str, Mapping[str, imagebuilder.Handler]] = {
     imagebuilder.SERVICE: imagebuilder.HANDLERS,
     inspector.SERVICE: inspector.HANDLERS,
     ec2.SERVICE: ec2.HANDLERS,
+    kms.SERVICE: kms.HANDLERS,
 }
 
 
@@ -93,6 +94,9 @@ class App:
         request_id = str(uuid.uuid4())
         if method == "POST" and ec2.is_query(headers, body):
             return self._handle_query(body, request_id)
+        json_operation = kms.is_json(headers) if method == "POST" else None
+        if json_operation is not None:
+            return self._handle_json(json_operation, body, request_id)
         found = find_route(method, target, headers)
         if found is None:
             scope = credential_scope(headers)
@@ -132,6 +136,23 @@ class App:
             reply = Reply(200, {"Content-Type": "text/xml;charset=UTF-8"}, ec2.to_xml(document, op, request_id))
             if self.check_responses and ec2.read_back(reply.body, op) != self._parsed(document):
                 self.violation(service, operation, "response", "the XML answer does not read back as the document")
+        except DecodeError as exc:
+            reply = self._fail(service, operation, invalid_request(service, [str(exc)]), request_id)
+        except ApiError as error:
+            reply = self._fail(service, operation, error, request_id)
+        except Exception as exc:  # NOTE: an emulator bug must surface as a violation, not a hang.
+            self.violation(service, operation, "response", f"emulator crashed: {exc!r}")
+            reply = self._error_reply(service, service_error(service, "server", repr(exc)), request_id)
+        return self._record(service, operation, params, reply)
+
+    def _handle_json(self, operation: str, body: bytes, request_id: str) -> Reply:
+        """A KMS `json`-protocol call: the operation is in X-Amz-Target, blobs are base64 text."""
+        service, params = kms.SERVICE, {}
+        try:
+            op, params = kms.decode(operation, body)
+            document = self._serve(service, op, params, request_id)
+            reply = Reply(200, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": request_id},
+                          json.dumps(document).encode())
         except DecodeError as exc:
             reply = self._fail(service, operation, invalid_request(service, [str(exc)]), request_id)
         except ApiError as error:
@@ -206,7 +227,9 @@ class App:
         model = service_model(service) if service in HANDLERS else None
         if model is not None and error.code in model.shape_names:
             shape = model.shape_for(error.code)
-            problems = check_shape(error.body, shape, wire=True)
+            # NOTE: the json protocol's `__type` names the shape; it is no member of it.
+            members = {k: v for k, v in error.body.items() if k != "__type"}
+            problems = check_shape(members, shape, wire=True)
             if problems:
                 self.violation(service, error.code, "response", "; ".join(problems))
         headers = {

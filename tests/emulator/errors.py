@@ -32,6 +32,15 @@ ERROR_CODES: Mapping[str, Mapping[Role, str]] = {
         "bad_token": "InvalidPaginationToken",
         "not_found": "InvalidAMIID.NotFound",
     },
+    "kms": {
+        "throttle": "ThrottlingException",
+        "server": "KMSInternalException",
+        "unavailable": "KMSInternalException",
+        "forbidden": "AccessDeniedException",
+        "invalid": "ValidationException",
+        "bad_token": "ValidationException",
+        "not_found": "NotFoundException",
+    },
     "inspector2": {
         "throttle": "ThrottlingException",
         "server": "InternalServerException",
@@ -82,10 +91,16 @@ EC2_STATUS: Mapping[str, int] = {
 """EC2 models no error shapes; these statuses are the EC2 API reference's (every other client error is 400)."""
 
 
+KMS_STATUS: Mapping[str, int] = {"KMSInternalException": 500}
+"""KMS's model leaves AccessDeniedException, ThrottlingException and ValidationException out; all are 400."""
+
+
 def status_of(service: str, code: str) -> int:
     """The HTTP status botocore's model gives the error shape ``code`` (EC2: its API reference's)."""
     if service == "ec2":
         return EC2_STATUS.get(code, 400)
+    if service == "kms":
+        return KMS_STATUS.get(code, 400)
     shape = service_model(service).shape_for(code)
     return int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
 
@@ -101,9 +116,9 @@ def service_error(
 ) -> ApiError:
     """The error ``service`` really answers with for ``role``, shaped as its model says."""
     code = ERROR_CODES[service][role]
-    body: dict[str, Any] = {}
+    body: dict[str, Any] = {"__type": code} if service == "kms" else {}
     headers: dict[str, str] = {}
-    if code == "ValidationException":
+    if code == "ValidationException" and service != "kms":
         body["reason"] = "FIELD_VALIDATION_FAILED" if fields else "OTHER"
         if fields:
             body["fields"] = fields

@@ -174,6 +174,8 @@ class Store:
     inspector: dict[str, InspectorRecord] = field(default_factory=dict)
     vulnerabilities: dict[str, dict[str, Any]] = field(default_factory=dict)
     amis: dict[str, AmiRecord] = field(default_factory=dict)
+    kms_keys: dict[str, Any] = field(default_factory=dict)
+    """KMS key id -> `kms.KmsKey`."""
 
     def add_image(self, record: ImageRecord) -> None:
         """Store ``record``; its findings get the image's ARNs and account where missing."""
