@@ -107,6 +107,8 @@ def read(data: bytes) -> tuple[Signed, ...]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:
         raise ShapeError(f"not UTF-8 ({e})") from e
+    if "\r" in text:
+        raise ShapeError("a carriage return: gate writes LF line ends only, so the file was changed (CRLF checkout?)")
     if not text.endswith("\n"):
         raise ShapeError("the last line has no line end: the file was cut short")
     lines = text[:-1].split("\n")
