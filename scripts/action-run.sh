@@ -26,6 +26,8 @@ add --kev-catalog "${INPUT_KEV_CATALOG:-}"
 add --epss-scores "${INPUT_EPSS_SCORES:-}"
 add --baseline "${INPUT_BASELINE:-}"
 add --vex "${INPUT_VEX:-}"
+add --attest "${INPUT_ATTEST:-}"
+add --sign-key "${INPUT_SIGN_KEY:-}"
 # Reports: FORMAT=PATH items separated by commas or newlines.
 each_line --report "$(printf '%s' "${INPUT_REPORTS:-}" | tr ',' '\n')"
 # Extra arguments: one per line, passed as they are (no word splitting, no globbing, no expansion).

@@ -9,7 +9,7 @@ each are emitted, most severe first, plus one notice saying how many more the su
 import re
 from collections.abc import Mapping
 
-from gate.outcome import Decision, Evaluation, FindingResult
+from gate.outcome import ActionStatus, Decision, Evaluation, FindingResult
 from gate.reports import escape, explain
 
 ANNOTATIONS_PER_KIND = 10
@@ -87,4 +87,7 @@ def outputs(evaluation: Evaluation, report_paths: Mapping[str, str]) -> str:
     text += _output("total", str(summary.total))
     for fmt, path in report_paths.items():
         text += _output(f"report-{fmt}", path, multiline=True)
+    for record in evaluation.actions:  # NOTE: named only once it was signed and written
+        if record.action == "attest" and record.status is ActionStatus.DONE:
+            text += _output("attestation-path", record.target, multiline=True)
     return text
