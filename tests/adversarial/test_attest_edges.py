@@ -175,9 +175,34 @@ def test_bad_verify_options_are_exit_2(argv: list[str], copy: tuple[Path, str]) 
     assert main(["verify", str(out), "--key", key, *target]) == ExitCode.USAGE
 
 
-def test_a_bad_key_form_is_exit_2(copy: tuple[Path, str]) -> None:
+def test_a_bad_key_form_is_exit_2(copy: tuple[Path, str], tmp_path: Path) -> None:
     out, _ = copy
     assert verify(out, "gpg:ABC") == ExitCode.USAGE
+    assert main(["check", *OFFLINE, "--attest", str(tmp_path / "a.jsonl"), "--sign-key", "gpg:ABC"]) == ExitCode.USAGE
+    assert not (tmp_path / "a.jsonl").exists()
+
+
+@pytest.mark.parametrize("edit", ["no-digest", "empty-subjects", "vsa-without-result", "local-time"])
+def test_a_signed_statement_that_is_not_gate_s_shape_is_exit_2(edit: str, copy: tuple[Path, str],
+                                                               signed: tuple[Path, Path]) -> None:
+    from securesystemslib.signer import CryptoSigner
+
+    from gate.attestation.envelopes import sign
+
+    out, key = copy
+    private = serialization.load_pem_private_key(signed[1].with_suffix(".pem").read_bytes(), password=None)
+    docs = [statement(e) for e in envelopes(out)]
+    if edit == "no-digest":
+        del docs[0]["subject"][0]["digest"]
+    elif edit == "empty-subjects":
+        docs[0]["subject"] = docs[1]["subject"] = []
+    elif edit == "vsa-without-result":
+        del docs[0]["predicate"]["verificationResult"]
+    else:
+        docs[0]["predicate"]["timeVerified"] = "2026-11-21T00:00:00+00:00"
+    signer = CryptoSigner(private)  # type: ignore[arg-type]
+    out.write_bytes(b"".join(sign(d, signer) + b"\n" for d in docs))
+    assert verify(out, key) == ExitCode.USAGE
 
 
 def test_a_missing_attestation_is_exit_3(copy: tuple[Path, str], tmp_path: Path) -> None:
@@ -257,6 +282,17 @@ def test_kms_sign_denied_after_the_verdict_is_exit_3_and_the_old_file_stays(
     err = _err(capsys)
     assert "AWS denied kms:Sign" in err and "failed after the verdict" in err
     assert emulator.count("ListImageScanFindings") > 0
+
+
+def test_a_kms_signature_that_does_not_verify_is_never_written(
+        emulator: Emulator, isolated_env: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seed_example(emulator)
+    key = emulator.add_kms_key(wrong_signatures=True)
+    code, out = _live(emulator, isolated_env, monkeypatch, f"kms:{key.arn}")
+    assert code == ExitCode.INCOMPLETE
+    assert not out.exists()
+    assert "does not verify under the signing key" in _err(capsys)
 
 
 @pytest.mark.parametrize(("name", "code"), [

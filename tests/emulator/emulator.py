@@ -206,9 +206,15 @@ class Emulator:
         """Add what SearchVulnerabilities returns for the CVE (a ``Vulnerability``)."""
         self._state.store.add_vulnerability(vulnerability_id, record)
 
-    def add_kms_key(self, *, usage: str = "SIGN_VERIFY", enabled: bool = True, alias: str | None = None) -> KmsKey:
-        """A new ECC_NIST_P256 KMS key with a real private half; `usage` ENCRYPT_DECRYPT makes one Sign refuses."""
+    def add_kms_key(self, *, usage: str = "SIGN_VERIFY", enabled: bool = True, alias: str | None = None,
+                    wrong_signatures: bool = False) -> KmsKey:
+        """A new ECC_NIST_P256 KMS key with a real private half; `usage` ENCRYPT_DECRYPT makes one Sign refuses.
+
+        `wrong_signatures`: Sign answers with another key's signatures, which its public key does not verify.
+        """
         key = new_key(REGION, ACCOUNT, usage=usage, enabled=enabled, alias=alias)
+        if wrong_signatures:
+            key.sign_with = new_key(REGION, ACCOUNT).private
         with self._state.store.lock:
             self._state.store.kms_keys[key.key_id] = key
         return key

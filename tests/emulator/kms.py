@@ -46,6 +46,8 @@ class KmsKey:
     usage: str = "SIGN_VERIFY"
     enabled: bool = True
     aliases: list[str] = field(default_factory=list)
+    sign_with: ec.EllipticCurvePrivateKey | None = None
+    """A fault: Sign answers with this other key's signatures (key material that is not the public key's)."""
 
     @property
     def public_der(self) -> bytes:
@@ -146,7 +148,7 @@ def sign(state: State, params: dict[str, Any]) -> dict[str, Any]:
     key = find(state, params["KeyId"])
     _usable(key, signing=True)
     message: bytes = params["Message"]
-    signature = key.private.sign(message, _algorithm(message, params))
+    signature = (key.sign_with or key.private).sign(message, _algorithm(message, params))
     return {"KeyId": key.arn, "Signature": signature, "SigningAlgorithm": ALGORITHM}
 
 
