@@ -181,9 +181,59 @@ def from_report(doc: Mapping[str, Any], source: str) -> Baseline:
                     pipeline=_text(doc, "pipeline", "report", required=False), findings=priors)
 
 
+def _attested_prior(raw: Any, where: str) -> PriorFinding:
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("annotations"), Mapping):
+        raise ShapeError(f"{where} must be an object with annotations")
+    notes, severity = raw["annotations"], raw.get("severity")
+    packages = notes.get("packages")
+    if not isinstance(packages, list) or not all(isinstance(p, str) and p for p in packages):
+        raise ShapeError(f"{where}.annotations.packages must be a list of package names")
+    labels = [s.get("score") for s in severity if isinstance(s, Mapping) and s.get("method") == "inspector"] \
+        if isinstance(severity, list) else []
+    if len(labels) != 1 or not isinstance(labels[0], str) or not labels[0]:
+        raise ShapeError(f"{where}.severity must hold one inspector score")
+    return PriorFinding(_text(raw, "id", where) or "", tuple(packages), labels[0],
+                        _day(notes.get("firstSeen"), f"{where}.annotations.firstSeen"))
+
+
+def load_attested(path: Path, key: str, *, region: str | None = None, profile: str | None = None) -> Baseline:
+    """A baseline from a signed decision (`gate check --attest`): only once every signature verifies under `key`.
+
+    Its evidence (the vulns statement) lists every finding with the identity, severity and first
+    sighting the ratchet needs; an unsigned or re-signed file could forget a finding, so none is trusted.
+    """
+    from gate.attestation.keys import load_public_key, parse_key  # noqa: PLC0415 - only a signed baseline
+    from gate.attestation.statements import RUN_FIELD, VSA_TYPE, VULNS_TYPE  # noqa: PLC0415
+    from gate.attestation.verify import one, read_signed, time_of  # noqa: PLC0415
+    from gate.errors import VerificationFailed  # noqa: PLC0415
+
+    ref = parse_key(key, "--baseline-key")
+    public = load_public_key(ref, region=region, profile=profile)
+    try:
+        statements = read_signed(read_bytes(path), public, ref.text)
+        decision, evidence = one(statements, VSA_TYPE), one(statements, VULNS_TYPE)
+        run, scanner = evidence["predicate"].get(RUN_FIELD), evidence["predicate"].get("scanner")
+        if not isinstance(run, Mapping) or not isinstance(scanner, Mapping) or not isinstance(
+                scanner.get("result"), list):
+            raise ShapeError(f"the evidence has no {RUN_FIELD} or scanner.result")
+        priors = tuple(_attested_prior(raw, f"scanner.result[{i}]") for i, raw in enumerate(scanner["result"]))
+        when = time_of(decision["predicate"].get("timeVerified"), "timeVerified")
+    except VerificationFailed as e:
+        raise InputError(f"--baseline {path}: {e.message}", hint=e.hint) from e
+    except ShapeError as e:
+        raise InputError(f"--baseline {path}: not a usable gate attestation ({e})", hint=HINT) from e
+    build, pipeline = run.get("build"), run.get("pipeline")
+    return Baseline(source=str(path), target=build if isinstance(build, str) else None,
+                    build=_is_build(build if isinstance(build, str) else None), as_of=when,
+                    pipeline=pipeline if isinstance(pipeline, str) else None, findings=priors)
+
+
 def load_baseline(path: Path) -> Baseline:
     """A baseline file: a gate JSON report or a `gate fetch` snapshot. Anything else is an `InputError` (exit 2)."""
     data = read_bytes(path)
+    if data.startswith(b'{"payload":'):
+        raise InputError(f"--baseline {path} is a signed attestation: its signature must be checked",
+                         hint="pass the key that signed it: --baseline-key kms:KEY or file:PUBLIC.pem")
     try:
         doc = loads_strict(data.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as e:

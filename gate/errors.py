@@ -116,6 +116,12 @@ class ActionError(IncompleteError):
     """An action after the verdict (workflow step, watermark, signature) failed: the verdict stands, the run exits 3."""
 
 
+class VerificationFailed(GateError):
+    """A signed decision is well-formed but does not let the image go (`gate verify`): the first reason."""
+
+    exit_code = ExitCode.VIOLATION
+
+
 class FeedError(IncompleteError):
     """A KEV/EPSS feed could not be downloaded or validated."""
 

@@ -56,6 +56,8 @@ class Inputs:
     baseline: str | None = None
     """An earlier build's JSON report or snapshot, or `previous` (the pipeline's previous build, live)."""
     baseline_any_pipeline: bool = False
+    baseline_key: str | None = None
+    """`--baseline-key`: the baseline file is a signed attestation, checked under this key before use."""
 
     @property
     def previous_baseline(self) -> bool:
@@ -162,12 +164,21 @@ def baseline_spec(inputs: Inputs) -> BaselineSpec | None:
         return BaselineSpec(load=lambda: Baseline(source=FIRST, target=None, build=None, pipeline=None, findings=(),
                                                   notes=("--baseline first: every finding is new",)))
     path = Path(inputs.baseline)
+    key = inputs.baseline_key
+    if key:
+        from gate.baseline import load_attested  # noqa: PLC0415
+
+        return BaselineSpec(load=lambda: load_attested(path, key, region=inputs.region, profile=inputs.profile),
+                            any_pipeline=inputs.baseline_any_pipeline)
     return BaselineSpec(load=lambda: load_baseline(path), any_pipeline=inputs.baseline_any_pipeline)
 
 
 def open_plan(inputs: Inputs) -> Plan:
     """The source and enrichers for the inputs; the caller hands the plan to `gate.run.run` (which closes it)."""
     inputs.check_one_target()
+    if inputs.baseline_key and (inputs.baseline is None or inputs.previous_baseline or inputs.baseline == "first"):
+        raise UsageError("--baseline-key checks a signed --baseline FILE, and there is none",
+                         hint="pass the attestation of the last build: --baseline FILE --baseline-key KEY")
     if inputs.previous_baseline and not inputs.live:
         raise UsageError("--baseline previous reads the pipeline's previous build from AWS, so it needs "
                          "--image-build-version-arn or --image-pipeline-arn",

@@ -230,6 +230,9 @@ class FeedInfo:
     """The kinds of data it answers (`gate.fields.Source` values): what rules it lets a run answer."""
     notes: tuple[str, ...] = ()
     """What every report should say about this source that did not stop the run (a CVE listed twice alike)."""
+    version: str | None = None
+    """The data's own version when it states one (KEV `catalogVersion`, EPSS `model_version`): a signed
+    attestation records it, since a date alone does not say which model scored a CVE."""
 
 
 @dataclass(frozen=True)
@@ -244,6 +247,10 @@ class ScanSummary:
     """The `GetImage` `image` the source judged the scan by (live, or `--image`): snapshots record it."""
     notes: tuple[str, ...] = ()
     """What the reports should say about the scan (a deprecated image, a scan state not checked)."""
+    output_ami_arns: tuple[str, ...] = ()
+    """The same AMIs as `arn:…:ec2:REGION:ACCOUNT:image/AMI-ID`, with the region and account of each copy."""
+    scan_type: str | None = None
+    """How Inspector scanned the image (`TEST_INSTANCE_CVE`, `ON_DEMAND_AMI_CVE`, `ECR`); None for saved files."""
 
 
 @dataclass(frozen=True)
@@ -262,6 +269,10 @@ class Gathered:
     """The `GetImage` `image` the source judged the scan by (live, or `--image`): snapshots record it."""
     notes: tuple[str, ...] = ()
     """What the source has to say in every report: what it could not check (no `--image`), a DEPRECATED image."""
+    output_ami_arns: tuple[str, ...] = ()
+    """The same AMIs as `arn:…:ec2:REGION:ACCOUNT:image/AMI-ID`, with the region and account of each copy."""
+    scan_type: str | None = None
+    """How Inspector scanned the image (`TEST_INSTANCE_CVE`, `ON_DEMAND_AMI_CVE`, `ECR`); None for saved files."""
 
 
 CONDITION_LABELS: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH")

@@ -188,6 +188,12 @@ class Evaluation:
     baseline: BaselineInfo | None = None
     actions: tuple[ActionRecord, ...] = ()
     """What was done after the verdict (workflow step, watermarks, signature); never changes the verdict."""
+    policy_digest: str | None = None
+    """The sha256 (hex) of the policy file's bytes exactly as gate read them: a signed decision names it."""
+    output_ami_arns: tuple[str, ...] = ()
+    """The judged build's output AMIs as ARNs, when the source learned them (live runs, snapshots)."""
+    scan_type: str | None = None
+    """How Inspector scanned the image, when the source knows it (`TEST_INSTANCE_CVE`, `ON_DEMAND_AMI_CVE`)."""
 
     @functools.cached_property
     def summary(self) -> Summary:

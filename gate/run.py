@@ -87,7 +87,8 @@ def gather(plan: Plan) -> Gathered:
     scan = plan.source.summary()
     return Gathered(target=plan.source.target, findings=tuple(findings), enrichments=combine(ids, answers),
                     feeds=feeds, scan_result_condition=scan.scan_result_condition, output_amis=scan.output_amis,
-                    image=scan.image, notes=scan.notes)
+                    image=scan.image, notes=scan.notes, output_ami_arns=scan.output_ami_arns,
+                    scan_type=scan.scan_type)
 
 
 def fetch(plan: Plan) -> Gathered:
@@ -175,6 +176,9 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
                        feeds=gathered.feeds, notes=(*notes, *_notes(gathered, now)), baseline=info,
                        pipeline=pipeline, build=build_of(gathered, strict=base is not None), vex=vex,
                        products=image_products(gathered), expiring_within_days=expiring_within_days)
+    # NOTE: what a signed decision names besides the verdict: the policy's bytes, the AMIs, the scan.
+    evaluation = replace(evaluation, policy_digest=policy.digest, output_ami_arns=gathered.output_ami_arns,
+                         scan_type=gathered.scan_type)
     condition = gathered.scan_result_condition
     if condition is None:
         return evaluation

@@ -25,6 +25,8 @@ from gate.timeutil import iso, to_utc
 FORMAT = "gate-snapshot"
 VERSION = 1
 HINT = "write it again with `gate fetch`"
+_AMI_ARN = re.compile(r"arn:aws[a-z-]*:ec2:[a-z0-9-]+:[0-9]{12}:image/ami-[0-9a-f]{8,17}")
+_SCAN_TYPE = re.compile(r"[A-Z][A-Z0-9_]{0,39}")
 _BUILD_ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:[0-9]{12}:image/[^/]+/[^/]+/[0-9]+")
 
 
@@ -39,12 +41,14 @@ def snapshot_to_json(gathered: Gathered, fetched_at: datetime) -> dict[str, Any]
         "enrichments": [enrichment_to_json(e) for e in gathered.enrichments.values()],
         "feeds": [
             {"name": f.name, "source": f.source, "asOf": iso(f.as_of), "detail": f.detail,
-             "provides": list(f.provides), "notes": list(f.notes)}
+             "provides": list(f.provides), "notes": list(f.notes), "version": f.version}
             for f in gathered.feeds
         ],
         "scanResultCondition": _condition_json(gathered.scan_result_condition),
         "outputAmis": list(gathered.output_amis),
         "image": _plain(gathered.image),
+        "outputAmiArns": list(gathered.output_ami_arns),
+        "scanType": gathered.scan_type,
     }
 
 
@@ -109,6 +113,9 @@ def _feed(obj: object) -> FeedInfo:
         raise ShapeError("a feed needs a name and a source")
     if detail is not None and not isinstance(detail, str):
         raise ShapeError("feed detail must be a string")
+    version = obj.get("version")
+    if version is not None and not isinstance(version, str):
+        raise ShapeError("feed version must be a string")
     provides = obj.get("provides") or []
     if not isinstance(provides, list) or not all(isinstance(p, str) for p in provides):
         raise ShapeError("feed provides must be a list of strings")
@@ -119,7 +126,7 @@ def _feed(obj: object) -> FeedInfo:
     if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
         raise ShapeError("feed notes must be a list of strings")
     return FeedInfo(name=name, source=source, as_of=to_utc(obj.get("asOf")), detail=detail,
-                    provides=tuple(provides), notes=tuple(notes))
+                    provides=tuple(provides), notes=tuple(notes), version=version)
 
 
 T = TypeVar("T")
@@ -163,9 +170,15 @@ def snapshot_from_json(doc: Any) -> Gathered:
     amis = doc.get("outputAmis") or []
     if not isinstance(amis, list) or not all(isinstance(a, str) and a.startswith("ami-") for a in amis):
         raise ShapeError("outputAmis must be a list of AMI ids")
+    arns = doc.get("outputAmiArns") or []
+    if not isinstance(arns, list) or not all(isinstance(a, str) and _AMI_ARN.fullmatch(a) for a in arns):
+        raise ShapeError("outputAmiArns must be a list of arn:aws:ec2:REGION:ACCOUNT:image/ami-… ARNs")
+    scan_type = doc.get("scanType")
+    if scan_type is not None and not (isinstance(scan_type, str) and _SCAN_TYPE.fullmatch(scan_type)):
+        raise ShapeError("scanType must be a scan type name such as TEST_INSTANCE_CVE")
     return Gathered(target=target, findings=tuple(parsed), enrichments=values, feeds=tuple(infos),
                     scan_result_condition=_condition(doc.get("scanResultCondition")), output_amis=tuple(amis),
-                    image=_image(doc.get("image"), target))
+                    image=_image(doc.get("image"), target), output_ami_arns=tuple(arns), scan_type=scan_type)
 
 
 def check_findings(target: str, findings: Sequence[Finding]) -> None:
@@ -243,7 +256,7 @@ class SnapshotSource:
     def summary(self) -> ScanSummary:
         g = self._gathered
         return ScanSummary(scan_result_condition=g.scan_result_condition, output_amis=g.output_amis, image=g.image,
-                           notes=g.notes)
+                           notes=g.notes, output_ami_arns=g.output_ami_arns, scan_type=g.scan_type)
 
 
 class SnapshotEnricher:

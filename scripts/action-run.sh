@@ -26,6 +26,8 @@ add --kev-catalog "${INPUT_KEV_CATALOG:-}"
 add --epss-scores "${INPUT_EPSS_SCORES:-}"
 add --baseline "${INPUT_BASELINE:-}"
 add --vex "${INPUT_VEX:-}"
+add --attest "${INPUT_ATTEST:-}"
+add --sign-key "${INPUT_SIGN_KEY:-}"
 add --workflow-step "${INPUT_WORKFLOW_STEP:-}"
 add --watermark "${INPUT_WATERMARK:-}"
 # Reports: FORMAT=PATH items separated by commas or newlines.

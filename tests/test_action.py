@@ -206,3 +206,20 @@ def test_baseline_input(emulator: Emulator, runner: Runner, tmp_path: Path) -> N
     assert f"fixed: {ZLIB}" in result.summary
     report = json.loads((tmp_path / "gate.json").read_text())
     assert GLIBC in {f["vulnerabilityId"] for f in report["findings"] if f["baseline"] == "new"}
+
+
+@pytest.mark.slow
+def test_attest_input_signs_the_decision_and_names_it_in_an_output(runner: Runner, tmp_path: Path) -> None:
+    from tests.attestation.kit import PASSING, pem_pair, verify
+
+    secret, public = pem_pair(tmp_path)
+    lenient = tmp_path / "lenient.yaml"
+    lenient.write_text(PASSING)
+    result = runner.job(EXAMPLE_INPUTS | {"policy": str(lenient), "attest": "out/decision.jsonl",
+                                          "sign-key": f"file:{secret}"}, tmp_path)
+    assert result.codes[-1] == 0, result.stderr
+    assert result.outputs["attestation-path"] == "out/decision.jsonl"
+    assert verify(tmp_path / "out" / "decision.jsonl", f"file:{public}") == 0
+    unsigned = runner.job(EXAMPLE_INPUTS | {"attest": "out/other.jsonl"}, tmp_path)
+    assert unsigned.codes[-1] == 2  # NOTE: --attest without --sign-key
+    assert "attestation-path" not in unsigned.outputs

@@ -29,10 +29,12 @@ ALLOWED: dict[str, set[str]] = {
     "sources": {"base", "aws", "sources"},
     "enrichment": {"base", "aws", "enrichment"},
     "policy": {"base", "policy"},
-    "actions": {"base", "aws", "actions"},
-    "assembly": {"base", "aws", "sources", "enrichment", "policy", "actions", "assembly"},
+    "attestation": {"base", "aws", "attestation"},
+    "actions": {"base", "aws", "attestation", "actions"},
+    "assembly": {"base", "aws", "sources", "enrichment", "policy", "attestation", "actions", "assembly"},
     "reports": {"base", "reports"},
-    "cli": {"base", "aws", "sources", "enrichment", "policy", "actions", "assembly", "reports", "cli"},
+    "cli": {"base", "aws", "sources", "enrichment", "policy", "attestation", "actions", "assembly", "reports",
+            "cli"},
     "gate.__main__": {"cli"},
 }
 

@@ -25,6 +25,7 @@ class Kind(enum.Enum):
     OBJECT = "an object"
     STRING = "a string"
     BOOLEAN = "a boolean"
+    BYTES = "bytes"
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,9 @@ ANSWERS: Mapping[str, tuple[Member, ...]] = {
     "ec2:AttachImageWatermark": (Member("WatermarkKey", Kind.STRING),),
     "ec2:DetachImageWatermark": (Member("Return", Kind.BOOLEAN),),
     "sts:GetCallerIdentity": (Member("Account", Kind.STRING),),
+    "kms:GetPublicKey": (Member("PublicKey", Kind.BYTES), Member("KeySpec", Kind.STRING),
+                         Member("KeyUsage", Kind.STRING)),
+    "kms:Sign": (Member("Signature", Kind.BYTES),),
 }
 """`service:Operation` → the members of its answer that gate reads."""
 
@@ -73,6 +77,8 @@ def _is(value: object, kind: Kind) -> bool:
         return isinstance(value, str)
     if kind is Kind.BOOLEAN:
         return isinstance(value, bool)
+    if kind is Kind.BYTES:
+        return isinstance(value, bytes)
     return isinstance(value, list) and all(isinstance(item, Mapping) for item in value)
 
 

@@ -8,6 +8,7 @@ last, so a build is resumed only once everything before it held.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -139,7 +140,39 @@ def _build_workflow_step(args: argparse.Namespace, inputs: Inputs, now: datetime
     return WorkflowStep(context, arn, step)
 
 
+def _add_attest(group: Any) -> None:
+    group.add_argument("--attest", type=Path, metavar="FILE",
+                       help="write a signed in-toto attestation of the decision (SLSA VSA v1) and its evidence "
+                       "(vulns v0.2): DSSE envelopes, one per line; `gate verify` checks it (needs --sign-key)")
+    group.add_argument("--sign-key", metavar="KEY", help="sign --attest with kms:KEY_ID_OR_ARN_OR_ALIAS (an "
+                       "ECC_NIST_P256 KMS key) or file:PATH (a PEM private key, ECDSA P-256 or Ed25519)")
+
+
+def _build_attest(args: argparse.Namespace, inputs: Inputs, now: datetime) -> VerdictAction | None:
+    path, key = getattr(args, "attest", None), getattr(args, "sign_key", None)
+    if path is None and key is None:
+        return None
+    if path is None or not key:
+        raise UsageError("--attest and --sign-key go together", hint="give both, or neither")
+    from gate.actions.attest import AttestAction  # noqa: PLC0415 - only a run that signs loads it
+    from gate.attestation.keys import parse_key  # noqa: PLC0415
+
+    ref = parse_key(key, "--sign-key")
+    mine = os.path.realpath(path)
+    others = [str(p) for p in (*inputs.findings, inputs.snapshot, *inputs.finding_details, inputs.kev_catalog,
+                                inputs.epss_scores) if p is not None]
+    others += [str(spec.path) for spec in getattr(args, "report", ()) or ()]
+    if ref.scheme == "file":
+        others.append(ref.value)
+    if any(os.path.realpath(other) == mine for other in others):
+        raise UsageError(f"--attest {path} is also an input, a report or the key", hint="give it a path of its own")
+    arn = inputs.image_build_version_arn or inputs.image_pipeline_arn or ""
+    region = inputs.region or (arn.split(":")[3] if arn.count(":") >= 5 else None)
+    return AttestAction(path, ref, region=region or None, profile=inputs.profile)
+
+
 ACTIONS: tuple[ActionOption, ...] = (
+    ActionOption("attest", _add_attest, _build_attest),
     ActionOption("watermark", _add_watermark, _build_watermark),
     ActionOption("workflow-step", _add_workflow_step, _build_workflow_step, resolve=_read_event),
 )

@@ -103,6 +103,7 @@ def inputs_from(args: argparse.Namespace) -> Inputs:
         progress=progress(),
         baseline=get("baseline"),
         baseline_any_pipeline=get("baseline_any_pipeline", False),
+        baseline_key=get("baseline_key"),
     )
     if inputs.live:  # NOTE: boto3, botocore and urllib3 log; their warnings may quote AWS text
         streams.route_library_logs()

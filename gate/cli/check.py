@@ -57,6 +57,9 @@ def register(sub: Any) -> None:
                       help="the JSON report (or snapshot) of this pipeline's last build; `previous` reads the "
                       "pipeline's previous build live; `first`: no earlier build, every finding is new. "
                       "Answers the fields new, first_seen and days_open")
+    base.add_argument("--baseline-key", metavar="KEY",
+                      help="the --baseline FILE is a signed attestation (`gate check --attest`): use it only if "
+                      "its signature verifies under this key (kms:KEY or file:PUBLIC.pem)")
     base.add_argument("--baseline-any-pipeline", action="store_true",
                       help="accept a baseline from another (or an unnamed) image pipeline")
     out = p.add_argument_group("policy and output")

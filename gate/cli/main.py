@@ -38,7 +38,8 @@ class Parser(argparse.ArgumentParser):
 
 
 COMMANDS = {"check": "gate.cli.check", "fetch": "gate.cli.fetch", "policy": "gate.cli.policy_cmd",
-            "feeds": "gate.cli.feeds", "completion": "gate.cli.completion", "allowed-amis": "gate.cli.allowed_amis"}
+            "feeds": "gate.cli.feeds", "verify": "gate.cli.verify", "completion": "gate.cli.completion",
+            "allowed-amis": "gate.cli.allowed_amis"}
 """Each subcommand's module, imported only when the command line may need it (start-up time)."""
 
 

@@ -164,4 +164,5 @@ class EpssEnricher:
 
     def feeds(self) -> tuple[FeedInfo, ...]:
         return (FeedInfo(name=FEED_NAME, source=self.data.origin, as_of=self.data.score_date,
-                         detail=describe(self.data), provides=(Source.EPSS,), notes=self.data.notes),)
+                         detail=describe(self.data), provides=(Source.EPSS,), notes=self.data.notes,
+                         version=self.data.model_version),)

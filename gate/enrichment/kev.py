@@ -148,4 +148,5 @@ class KevEnricher:
 
     def feeds(self) -> tuple[FeedInfo, ...]:
         return (FeedInfo(name=FEED_NAME, source=self.catalog.origin, as_of=self.catalog.released,
-                         detail=describe(self.catalog), provides=(Source.KEV,), notes=self.catalog.notes),)
+                         detail=describe(self.catalog), provides=(Source.KEV,), notes=self.catalog.notes,
+                         version=self.catalog.version),)

@@ -164,7 +164,9 @@ class VulnrichmentDirectory:
         newest = f"; newest assessment {self._newest.date().isoformat()}" if self._newest else ""
         return (FeedInfo(name="CISA Vulnrichment", source=str(self.directory), as_of=None,
                          detail=f"SSVC points for {self._answered} CVEs{newest}",
-                         provides=(Source.VULNRICHMENT,), notes=self._repeats.notes()),)
+                         provides=(Source.VULNRICHMENT,), notes=self._repeats.notes(),
+                         # NOTE: a folder has no version either; its newest assessment dates what it knew.
+                         version=f"newest assessment {self._newest.date().isoformat()}" if self._newest else None),)
 
 
 def _read(path: Path) -> Any:

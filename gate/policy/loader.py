@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
@@ -56,6 +57,8 @@ class Policy:
     expiring_within_days: int | None = None
     max_feed_age: timedelta | None = None
     """How old KEV/EPSS data may be at the evaluation time; None: the command's default."""
+    digest: str | None = None
+    """sha256 (hex) of the file's bytes as read (before decoding): what a signed decision names the policy by."""
 
 
 @cache
@@ -116,8 +119,9 @@ def shipped_test(name: str) -> Path | None:
 
 def load_policy(name_or_path: str) -> Policy:
     path = resolve(name_or_path)
-    text = yamlsrc.read_text(path)
-    return parse_policy(text, str(path))
+    data = yamlsrc.read_bounded(path)
+    # NOTE: the digest is of these very bytes, the ones parsed: a file changed after reading cannot be named.
+    return replace(parse_policy(yamlsrc.decode(data, path), str(path)), digest=hashlib.sha256(data).hexdigest())
 
 
 def _schema_errors(doc: yamlsrc.Document) -> list[PolicyError]:

@@ -46,6 +46,11 @@ class Document:
 
 
 def read_text(path: Path) -> str:
+    return decode(read_bounded(path), path)
+
+
+def read_bounded(path: Path) -> bytes:
+    """The file's bytes, at most `MAX_BYTES` of them (a larger file is a `PolicyError`)."""
     try:
         with path.open("rb") as stream:
             data = stream.read(MAX_BYTES + 1)  # NOTE: bounded even where st_size says nothing (a FIFO)
@@ -55,6 +60,11 @@ def read_text(path: Path) -> str:
         raise UnreadableInputError(f"{path}: cannot read ({e.strerror or e})") from e
     if len(data) > MAX_BYTES:
         raise PolicyError(f"file larger than {MAX_BYTES // 1024} KiB", path=str(path))
+    return data
+
+
+def decode(data: bytes, path: Path) -> str:
+    """UTF-8 text with the line ends `Path.read_text` gives."""
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Mapping
 
-from gate.outcome import Decision, Evaluation, FindingResult
+from gate.outcome import ActionStatus, Decision, Evaluation, FindingResult
 from gate.reports import escape, explain
 
 ANNOTATIONS_PER_KIND = 10
@@ -94,4 +94,7 @@ def outputs(evaluation: Evaluation, report_paths: Mapping[str, str]) -> str:
         done = [{"action": r.action, "target": r.target, "operation": r.operation, "status": r.status.value,
                  "detail": r.detail} for r in evaluation.actions]
         text += _output("actions", json.dumps(done, ensure_ascii=True), multiline=True)
+    for record in evaluation.actions:  # NOTE: named only once it was signed and written
+        if record.action == "attest" and record.status is ActionStatus.DONE:
+            text += _output("attestation-path", record.target, multiline=True)
     return text

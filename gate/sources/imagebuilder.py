@@ -16,7 +16,7 @@ from gate.model import Finding, ScanSummary
 from gate.sources.codec import parse_finding
 from gate.sources.imagestate import check_image
 from gate.sources.listing import Listing, restartable
-from gate.sources.scantype import LIST, ScanPath
+from gate.sources.scantype import LIST, TEST_INSTANCE, ScanPath, output_ami_arns
 from gate.sources.waiting import patience
 from gate.timeutil import to_utc
 
@@ -87,6 +87,10 @@ class ImageBuilderSource:
         """What the reports should say about the image (e.g. that it is DEPRECATED), known with the scan."""
         self.image: Mapping[str, Any] | None = None
         """The `GetImage` `image` that found the scan complete: snapshots record it."""
+        self.output_ami_arns: tuple[str, ...] = ()
+        """The same AMIs as ARNs (with region and account): a signed attestation names them."""
+        self.scan_type: str | None = None
+        """How Inspector scanned the build, as Image Builder names it (`TEST_INSTANCE_CVE`; `ECR` for a container)."""
 
     @property
     def target(self) -> str:
@@ -94,7 +98,8 @@ class ImageBuilderSource:
         return self._arn
 
     def summary(self) -> ScanSummary:
-        return ScanSummary(output_amis=self.output_amis, image=self.image, notes=self.notes)
+        return ScanSummary(output_amis=self.output_amis, image=self.image, notes=self.notes,
+                           output_ami_arns=self.output_ami_arns, scan_type=self.scan_type)
 
     def calls(self) -> dict[str, int]:
         return self._call.counts()
@@ -129,6 +134,8 @@ class ImageBuilderSource:
                 self.output_amis = state.output_amis
                 self.notes = state.notes
                 self.image = image
+                self.output_ami_arns = output_ami_arns(image, arn)
+                self.scan_type = "ECR" if image.get("type") == "DOCKER" else TEST_INSTANCE
                 return
             self._patience.pause(deadline, state=f"image scan is {state.waiting}",
                                  refusal=f"the image scan of {arn} is {state.waiting}, not COMPLETED",

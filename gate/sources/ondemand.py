@@ -22,7 +22,7 @@ from gate.model import Finding, ScanResultCondition, ScanSummary
 from gate.sources.ec2_codec import parse_image_finding
 from gate.sources.imagestate import check_image
 from gate.sources.listing import Listing, restartable
-from gate.sources.scantype import ScanPath, output_amis, scan_path, scan_result_condition
+from gate.sources.scantype import ON_DEMAND, ScanPath, output_ami_arns, output_amis, scan_path, scan_result_condition
 from gate.sources.waiting import patience
 from gate.timeutil import to_utc
 
@@ -111,7 +111,16 @@ class OnDemandSource:
 
     def summary(self) -> ScanSummary:
         return ScanSummary(scan_result_condition=self.scan_result_condition, output_amis=self.output_amis,
-                           image=self.image, notes=self.notes)
+                           image=self.image, notes=self.notes, output_ami_arns=self.output_ami_arns,
+                           scan_type=self.scan_type)
+
+    @property
+    def output_ami_arns(self) -> tuple[str, ...]:
+        """The output AMIs as ARNs (with region and account): a signed attestation names them."""
+        return output_ami_arns(self._image, self._arn)
+
+    scan_type = ON_DEMAND
+    """How Inspector scanned the build, as Image Builder names it."""
 
     def calls(self) -> dict[str, int]:
         return self._call.counts()

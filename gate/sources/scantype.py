@@ -74,3 +74,25 @@ def output_amis(image: Mapping[str, Any]) -> tuple[str, ...]:
     amis = (outputs.get("amis") or []) if isinstance(outputs, Mapping) else []
     return tuple(str(a["image"]) for a in amis if isinstance(a, Mapping) and a.get("image")) \
         if isinstance(amis, list) else ()
+
+
+def output_ami_arns(image: Mapping[str, Any], arn: str) -> tuple[str, ...]:
+    """Every output AMI of `GetImage`'s `image` as `arn:PARTITION:ec2:REGION:ACCOUNT:image/AMI-ID`.
+
+    The account is the one `outputResources` names (a distributed copy may live in another account),
+    else the build's; an entry without a region or an AMI id names nothing and is left out.
+    """
+    parts = arn.split(":")
+    if len(parts) < 6 or parts[0] != "arn":
+        return ()
+    partition, account = parts[1], parts[4]
+    outputs = image.get("outputResources") or {}
+    amis = (outputs.get("amis") or []) if isinstance(outputs, Mapping) else []
+    found: list[str] = []
+    for ami in amis if isinstance(amis, list) else []:
+        if not isinstance(ami, Mapping):
+            continue
+        region, image_id, owner = ami.get("region"), ami.get("image"), ami.get("accountId") or account
+        if isinstance(region, str) and region and isinstance(image_id, str) and image_id.startswith("ami-"):
+            found.append(f"arn:{partition}:ec2:{region}:{owner}:image/{image_id}")
+    return tuple(dict.fromkeys(found))

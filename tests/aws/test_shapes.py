@@ -29,6 +29,8 @@ def test_every_member_is_in_the_model_with_that_type() -> None:
                 assert shape.type_name == "list" and shape.member.type_name == "structure", (action, member)
             elif member.kind is Kind.OBJECT:
                 assert shape.type_name == "structure", (action, member)
+            elif member.kind is Kind.BYTES:
+                assert shape.type_name == "blob", (action, member)
             elif member.kind is Kind.BOOLEAN:
                 assert shape.type_name == "boolean", (action, member)
             else:
@@ -51,6 +53,7 @@ def test_every_operation_gate_calls_has_a_row() -> None:
     ("sts:GetCallerIdentity", {}, "has no `Account`"),
     ("ec2:DetachImageWatermark", {"Return": "true"}, "`Return` that is not a boolean"),
     ("imagebuilder:Unheard", {}, "does not know which members"),
+    ("kms:Sign", {"Signature": "c2ln"}, "`Signature` that is not bytes"),
 ])
 def test_an_answer_without_a_member_gate_reads_is_could_not_complete(action: str, answer: Any, what: str) -> None:
     caller = Caller(Backoff(sleep=lambda _s: None))

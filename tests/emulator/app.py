@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from botocore.model import ListShape, OperationModel, Shape, StructureShape
 
-from . import ec2, imagebuilder, inspector, sts
+from . import ec2, imagebuilder, inspector, kms, sts
 from .errors import ApiError, invalid_request, not_emulated, service_error
 from .store import State
 from .validation import check_shape, documented_constraints
@@ -38,6 +38,7 @@ HANDLERS: Mapping[str, Mapping[str, imagebuilder.Handler]] = {
     inspector.SERVICE: inspector.HANDLERS,
     ec2.SERVICE: ec2.HANDLERS,
     sts.SERVICE: sts.HANDLERS,
+    kms.SERVICE: kms.HANDLERS,
 }
 QUERY_SERVICES = (ec2.SERVICE, sts.SERVICE)
 """Services of the form-in, XML-out protocols (EC2's and STS's query)."""
@@ -111,6 +112,9 @@ class App:
             return self._handle_query(sts.SERVICE, headers, body, request_id)
         if method == "POST" and ec2.is_query(headers, body):
             return self._handle_query(ec2.SERVICE, headers, body, request_id)
+        json_operation = kms.is_json(headers) if method == "POST" else None
+        if json_operation is not None:
+            return self._handle_json(json_operation, body, request_id)
         found = find_route(method, target, headers)
         if found is None:
             scope = credential_scope(headers)
@@ -166,6 +170,23 @@ class App:
             ec2.REQUEST_REGION.reset(region)
         return self._record(service, operation, params, reply)
 
+    def _handle_json(self, operation: str, body: bytes, request_id: str) -> Reply:
+        """A KMS `json`-protocol call: the operation is in X-Amz-Target, blobs are base64 text."""
+        service, params = kms.SERVICE, {}
+        try:
+            op, params = kms.decode(operation, body)
+            document = self._serve(service, op, params, request_id)
+            reply = Reply(200, {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": request_id},
+                          json.dumps(document).encode())
+        except DecodeError as exc:
+            reply = self._fail(service, operation, invalid_request(service, [str(exc)]), request_id)
+        except ApiError as error:
+            reply = self._fail(service, operation, error, request_id)
+        except Exception as exc:  # NOTE: an emulator bug must surface as a violation, not a hang.
+            self.violation(service, operation, "response", f"emulator crashed: {exc!r}")
+            reply = self._error_reply(service, service_error(service, "server", repr(exc)), request_id)
+        return self._record(service, operation, params, reply)
+
     def _serve(self, service: str, op: OperationModel, params: dict[str, Any], request_id: str) -> dict[str, Any]:
         faults = self.state.faults
         index = faults.next_call(op.name)
@@ -216,7 +237,9 @@ class App:
         model = service_model(service) if service in HANDLERS else None
         if model is not None and error.code in model.shape_names:
             shape = model.shape_for(error.code)
-            problems = check_shape(error.body, shape, wire=True)
+            # NOTE: the json protocol's `__type` names the shape; it is no member of it.
+            members = {k: v for k, v in error.body.items() if k != "__type"}
+            problems = check_shape(members, shape, wire=True)
             if problems:
                 self.violation(service, error.code, "response", "; ".join(problems))
         headers = {

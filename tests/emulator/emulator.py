@@ -11,8 +11,9 @@ import boto3
 from botocore.config import Config
 
 from .app import App, Call, Violation
-from .factories import finding_arn, inspector_finding, stable_hex
+from .factories import ACCOUNT, finding_arn, inspector_finding, stable_hex
 from .faults import Faults, FaultState
+from .kms import KmsKey, new_key
 from .pagination import Pager
 from .server import HttpServer
 from .store import AmiRecord, ImageRecord, ScanRecord, State, StepRecord, Store, ami_id, format_date_created
@@ -82,6 +83,7 @@ class Emulator:
             "AWS_ENDPOINT_URL_INSPECTOR2": self.url,
             "AWS_ENDPOINT_URL_EC2": self.url,
             "AWS_ENDPOINT_URL_STS": self.url,
+            "AWS_ENDPOINT_URL_KMS": self.url,
             "AWS_ACCESS_KEY_ID": ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": ACCESS_KEY,
             "AWS_DEFAULT_REGION": REGION,
@@ -283,6 +285,19 @@ class Emulator:
     def add_vulnerability(self, vulnerability_id: str, record: Mapping[str, Any]) -> None:
         """Add what SearchVulnerabilities returns for the CVE (a ``Vulnerability``)."""
         self._state.store.add_vulnerability(vulnerability_id, record)
+
+    def add_kms_key(self, *, usage: str = "SIGN_VERIFY", enabled: bool = True, alias: str | None = None,
+                    wrong_signatures: bool = False) -> KmsKey:
+        """A new ECC_NIST_P256 KMS key with a real private half; `usage` ENCRYPT_DECRYPT makes one Sign refuses.
+
+        `wrong_signatures`: Sign answers with another key's signatures, which its public key does not verify.
+        """
+        key = new_key(REGION, ACCOUNT, usage=usage, enabled=enabled, alias=alias)
+        if wrong_signatures:
+            key.sign_with = new_key(REGION, ACCOUNT).private
+        with self._state.store.lock:
+            self._state.store.kms_keys[key.key_id] = key
+        return key
 
     # -- faults ------------------------------------------------------------------------------
     @property

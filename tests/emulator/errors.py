@@ -41,6 +41,15 @@ ERROR_CODES: Mapping[str, Mapping[Role, str]] = {
         "bad_token": "InvalidParameterValue",
         "not_found": "InvalidParameterValue",
     },
+    "kms": {
+        "throttle": "ThrottlingException",
+        "server": "KMSInternalException",
+        "unavailable": "KMSInternalException",
+        "forbidden": "AccessDeniedException",
+        "invalid": "ValidationException",
+        "bad_token": "ValidationException",
+        "not_found": "NotFoundException",
+    },
     "inspector2": {
         "throttle": "ThrottlingException",
         "server": "InternalServerException",
@@ -95,12 +104,18 @@ STS_STATUS: Mapping[str, int] = {
 """STS models only its own errors; the common ones' statuses are the AWS common-errors page's."""
 
 
+KMS_STATUS: Mapping[str, int] = {"KMSInternalException": 500}
+"""KMS's model leaves AccessDeniedException, ThrottlingException and ValidationException out; all are 400."""
+
+
 def status_of(service: str, code: str) -> int:
     """The HTTP status botocore's model gives the error shape ``code`` (EC2: its API reference's)."""
     if service == "ec2":
         return EC2_STATUS.get(code, 400)
     if service == "sts":
         return STS_STATUS.get(code, 400)
+    if service == "kms":
+        return KMS_STATUS.get(code, 400)
     shape = service_model(service).shape_for(code)
     return int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
 
@@ -116,9 +131,9 @@ def service_error(
 ) -> ApiError:
     """The error ``service`` really answers with for ``role``, shaped as its model says."""
     code = ERROR_CODES[service][role]
-    body: dict[str, Any] = {}
+    body: dict[str, Any] = {"__type": code} if service == "kms" else {}
     headers: dict[str, str] = {}
-    if code == "ValidationException":
+    if code == "ValidationException" and service != "kms":
         body["reason"] = "FIELD_VALIDATION_FAILED" if fields else "OTHER"
         if fields:
             body["fields"] = fields

@@ -251,6 +251,8 @@ class Store:
     """SendWorkflowStepAction's clientToken -> (the request, the answer): its idempotency."""
     account: str = ACCOUNT
     """The account the emulated credentials belong to (GetCallerIdentity, watermark keys, Owners=self)."""
+    kms_keys: dict[str, Any] = field(default_factory=dict)
+    """KMS key id -> `kms.KmsKey`."""
 
     def add_image(self, record: ImageRecord) -> None:
         """Store ``record``; its findings get the image's ARNs and account where missing."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
@@ -194,6 +195,8 @@ def to_wire(value: Any, shape: Shape | None) -> Any:
         return [to_wire(v, shape.member) for v in value]
     if isinstance(shape, MapShape) and isinstance(value, Mapping):
         return {k: to_wire(v, shape.value) for k, v in value.items()}
+    if shape.type_name == "blob" and isinstance(value, bytes | bytearray):
+        return base64.b64encode(value).decode("ascii")  # NOTE: how the json protocols send a blob
     if shape.type_name == "timestamp":
         try:
             epoch = to_epoch(value)

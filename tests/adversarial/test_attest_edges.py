@@ -1,0 +1,316 @@
+"""Attacks on a signed decision and on signing it: each refusal with its exact exit code and reason."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+
+from gate.cli.main import main
+from gate.errors import ExitCode
+from tests.attestation.kit import (
+    AS_OF,
+    FAILING,
+    OFFLINE,
+    attest_offline,
+    envelopes,
+    pem_pair,
+    policy,
+    rewrite,
+    statement,
+    verify,
+)
+from tests.conftest import EXAMPLES
+from tests.e2e.seed import IMAGE_ARN, seed_example
+from tests.emulator import Emulator, Faults
+
+
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One passing decision signed with a P-256 PEM key, and that key's public half (copied per test)."""
+    folder = tmp_path_factory.mktemp("signed")
+    secret, public = pem_pair(folder)
+    code, out = attest_offline(folder, secret)
+    assert code == 0
+    return out, public
+
+
+@pytest.fixture
+def copy(signed: tuple[Path, Path], tmp_path: Path) -> tuple[Path, str]:
+    out = tmp_path / "decision.jsonl"
+    shutil.copy(signed[0], out)
+    return out, f"file:{signed[1]}"
+
+
+def _err(capsys: pytest.CaptureFixture[str]) -> str:
+    return capsys.readouterr().err
+
+
+# -- verification: the file was signed, but it does not let the image go (exit 1) ------------------------------
+
+def test_one_byte_of_the_payload_changed_fails_the_signature(copy: tuple[Path, str],
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    out, key = copy
+    lines = envelopes(out)
+    payload = bytearray(base64.b64decode(lines[0]["payload"]))
+    payload[payload.index(b"PASSED")] ^= 0x01  # NOTE: one bit of one byte
+    lines[0]["payload"] = base64.b64encode(bytes(payload)).decode()
+    rewrite(out, lines)
+    assert verify(out, key) == ExitCode.VIOLATION
+    assert "line 1: no signature verifies under" in _err(capsys)
+
+
+def test_a_changed_evidence_line_fails_even_when_the_decision_holds(copy: tuple[Path, str],
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out, key = copy
+    lines = envelopes(out)
+    doc = statement(lines[1])
+    doc["predicate"]["scanner"]["result"] = []
+    lines[1]["payload"] = base64.b64encode(json.dumps(doc).encode()).decode()
+    rewrite(out, lines)
+    assert verify(out, key) == ExitCode.VIOLATION
+    assert "line 2: no signature verifies" in _err(capsys)
+
+
+def test_another_key_does_not_verify(copy: tuple[Path, str], tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out, _ = copy
+    _, other = pem_pair(tmp_path, name="other")
+    assert verify(out, f"file:{other}") == ExitCode.VIOLATION
+    assert "no signature verifies under file:" in _err(capsys)
+
+
+def test_an_ami_that_is_not_a_subject_is_refused(copy: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+    out, key = copy
+    assert verify(out, key, "--ami", "ami-0123456789abcdef0", build=None) == ExitCode.VIOLATION
+    assert "ami-0123456789abcdef0 is not a subject" in _err(capsys)
+
+
+def test_another_build_is_refused(copy: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+    out, key = copy
+    other = IMAGE_ARN.rsplit("/", 1)[0] + "/4"
+    assert verify(out, key, build=other) == ExitCode.VIOLATION
+    assert "is not a subject" in _err(capsys)
+
+
+def test_a_failed_decision_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    secret, public = pem_pair(tmp_path)
+    code, out = attest_offline(tmp_path, secret, FAILING)
+    assert code == ExitCode.VIOLATION
+    assert out.exists()  # NOTE: a failing verdict is signed too: it is a decision
+    capsys.readouterr()
+    assert verify(out, f"file:{public}") == ExitCode.VIOLATION
+    assert "is FAILED" in _err(capsys)
+
+
+def test_a_decision_older_than_max_age_is_refused(copy: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+    out, key = copy
+    assert verify(out, key, "--max-age", "24h", as_of="2026-11-22T00:00:01Z") == ExitCode.VIOLATION
+    assert "older than --max-age" in _err(capsys)
+    assert verify(out, key, "--max-age", "24h", as_of="2026-11-22T00:00:00Z") == ExitCode.PASS
+
+
+def test_a_decision_from_the_future_is_refused(copy: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+    out, key = copy
+    assert verify(out, key, as_of="2026-11-20T23:50:00Z") == ExitCode.VIOLATION
+    assert "in the future" in _err(capsys)
+
+
+def test_another_policy_digest_is_refused(copy: tuple[Path, str], capsys: pytest.CaptureFixture[str]) -> None:
+    out, key = copy
+    assert verify(out, key, "--policy-digest", "sha256:" + "0" * 64) == ExitCode.VIOLATION
+    assert "the policy digest is sha256:" in _err(capsys)
+
+
+# -- a file that is not gate's attestation (exit 2), or cannot be read (exit 3) ---------------------------------
+
+@pytest.mark.parametrize(("name", "damage"), [
+    ("empty", lambda text: ""),
+    ("not-json", lambda text: "hello\n"),
+    ("cut-short", lambda text: text[: len(text) // 2]),
+    ("no-final-line-end", lambda text: text.rstrip("\n")),
+    ("blank-line", lambda text: text + "\n"),
+    ("decision-only-repeated", lambda text: text.splitlines(keepends=True)[0] * 2),
+    ("evidence-only", lambda text: text.splitlines(keepends=True)[1]),
+    ("crlf", lambda text: text.replace("\n", "\r\n")),
+    ("nan", lambda text: text.replace('"payloadType"', '"x":NaN,"payloadType"', 1)),
+])
+def test_a_malformed_file_is_exit_2(name: str, damage: object, copy: tuple[Path, str],
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    out, key = copy
+    out.write_text(damage(out.read_text()))  # type: ignore[operator]
+    assert verify(out, key) == ExitCode.USAGE
+    assert "not a gate attestation" in _err(capsys)
+
+
+@pytest.mark.parametrize(("name", "edit"), [
+    ("no-signatures", lambda e: e.update(signatures=[])),
+    ("sig-not-base64", lambda e: e["signatures"][0].update(sig="!!!")),
+    ("payload-not-base64", lambda e: e.update(payload="%%%")),
+    ("other-payload-type", lambda e: e.update(payloadType="text/plain")),
+    ("not-an-object", lambda e: e.clear()),
+])
+def test_a_malformed_envelope_is_exit_2(name: str, edit: object, copy: tuple[Path, str]) -> None:
+    out, key = copy
+    lines = envelopes(out)
+    edit(lines[0])  # type: ignore[operator]
+    rewrite(out, lines)
+    assert verify(out, key) == ExitCode.USAGE
+
+
+@pytest.mark.parametrize("argv", [
+    ["--ami", "ami-XYZ"],
+    ["--policy-digest", "sha256:ABC"],
+    ["--max-age", "forever"],
+    ["--as-of", "yesterday"],
+])
+def test_bad_verify_options_are_exit_2(argv: list[str], copy: tuple[Path, str]) -> None:
+    out, key = copy
+    target = argv if argv[0] == "--ami" else ["--image-build-version-arn", IMAGE_ARN, *argv]
+    assert main(["verify", str(out), "--key", key, *target]) == ExitCode.USAGE
+
+
+def test_a_bad_key_form_is_exit_2(copy: tuple[Path, str], tmp_path: Path) -> None:
+    out, _ = copy
+    assert verify(out, "gpg:ABC") == ExitCode.USAGE
+    assert main(["check", *OFFLINE, "--attest", str(tmp_path / "a.jsonl"), "--sign-key", "gpg:ABC"]) == ExitCode.USAGE
+    assert not (tmp_path / "a.jsonl").exists()
+
+
+@pytest.mark.parametrize("edit", ["no-digest", "empty-subjects", "vsa-without-result", "local-time"])
+def test_a_signed_statement_that_is_not_gate_s_shape_is_exit_2(edit: str, copy: tuple[Path, str],
+                                                               signed: tuple[Path, Path]) -> None:
+    from securesystemslib.signer import CryptoSigner
+
+    from gate.attestation.envelopes import sign
+
+    out, key = copy
+    private = serialization.load_pem_private_key(signed[1].with_suffix(".pem").read_bytes(), password=None)
+    docs = [statement(e) for e in envelopes(out)]
+    if edit == "no-digest":
+        del docs[0]["subject"][0]["digest"]
+    elif edit == "empty-subjects":
+        docs[0]["subject"] = docs[1]["subject"] = []
+    elif edit == "vsa-without-result":
+        del docs[0]["predicate"]["verificationResult"]
+    else:
+        docs[0]["predicate"]["timeVerified"] = "2026-11-21T00:00:00+00:00"
+    signer = CryptoSigner(private)  # type: ignore[arg-type]
+    out.write_bytes(b"".join(sign(d, signer) + b"\n" for d in docs))
+    assert verify(out, key) == ExitCode.USAGE
+
+
+def test_a_missing_attestation_is_exit_3(copy: tuple[Path, str], tmp_path: Path) -> None:
+    _, key = copy
+    assert verify(tmp_path / "nothing.jsonl", key) == ExitCode.INCOMPLETE
+
+
+# -- signing: a key gate cannot use stops the run before any work; a failure after the verdict is exit 3 ----------
+
+def test_attest_without_a_key_is_exit_2(tmp_path: Path) -> None:
+    assert main(["check", *OFFLINE, "--attest", str(tmp_path / "a.jsonl")]) == ExitCode.USAGE
+    assert main(["check", *OFFLINE, "--sign-key", "file:x.pem"]) == ExitCode.USAGE
+
+
+@pytest.mark.parametrize("kind", ["rsa", "p384", "encrypted", "not-pem"])
+def test_a_key_gate_does_not_sign_with_is_exit_2_and_nothing_is_written(kind: str, tmp_path: Path,
+                                                                        isolated_env: Path) -> None:
+    key = tmp_path / "k.pem"
+    if kind == "not-pem":
+        key.write_text("hello\n")
+    else:
+        private = (rsa.generate_private_key(public_exponent=65537, key_size=2048) if kind == "rsa"
+                   else ec.generate_private_key(ec.SECP384R1() if kind == "p384" else ec.SECP256R1()))
+        crypt = (serialization.BestAvailableEncryption(b"secret") if kind == "encrypted"
+                 else serialization.NoEncryption())
+        key.write_bytes(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, crypt))
+    code, out = attest_offline(tmp_path, key)
+    assert code == ExitCode.USAGE
+    assert not out.exists()
+
+
+def test_a_missing_key_file_is_exit_3_before_any_work(tmp_path: Path, isolated_env: Path) -> None:
+    code, out = attest_offline(tmp_path, tmp_path / "absent.pem")
+    assert code == ExitCode.INCOMPLETE
+    assert not out.exists()
+
+
+def test_a_run_without_a_verdict_signs_nothing_and_keeps_its_exit_code(tmp_path: Path, isolated_env: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    secret, _ = pem_pair(tmp_path)
+    out = tmp_path / "a.jsonl"
+    stale = [a for a in OFFLINE if a not in ("--max-feed-age", "460d")]  # NOTE: 2025 feeds judged in 2026: exit 3
+    assert main(["check", *stale, "--policy", str(policy(tmp_path)), "--attest", str(out),
+                 "--sign-key", f"file:{secret}"]) == ExitCode.INCOMPLETE
+    assert not out.exists()
+    assert "attest: sign" in (err := _err(capsys)) and "skipped" in err
+
+
+def test_the_file_holds_only_inert_ascii_lines(copy: tuple[Path, str]) -> None:
+    out, _ = copy
+    data = out.read_bytes()
+    assert data.isascii()
+    assert b"\r" not in data
+    assert data.count(b"\n") == 2 and data.endswith(b"\n")
+
+
+def _live(emulator: Emulator, folder: Path, monkeypatch: pytest.MonkeyPatch, key: str) -> tuple[int, Path]:
+    for name, value in emulator.env().items():
+        monkeypatch.setenv(name, value)
+    out = folder / "decision.jsonl"
+    code = main(["check", "--image-build-version-arn", IMAGE_ARN, "--kev-catalog", str(EXAMPLES / "kev.json"),
+                 "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"), "--as-of", AS_OF, "--max-feed-age", "460d",
+                 "--policy", str(policy(folder)), "--attest", str(out), "--sign-key", key])
+    return code, out
+
+
+def test_kms_sign_denied_after_the_verdict_is_exit_3_and_the_old_file_stays(
+        emulator: Emulator, isolated_env: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seed_example(emulator)
+    key = emulator.add_kms_key()
+    emulator.faults = Faults(forbidden=frozenset({"Sign"}))
+    (isolated_env / "decision.jsonl").write_text("earlier\n")
+    code, out = _live(emulator, isolated_env, monkeypatch, f"kms:{key.key_id}")
+    assert code == ExitCode.INCOMPLETE
+    assert out.read_text() == "earlier\n"  # NOTE: nothing half-signed replaced it
+    err = _err(capsys)
+    assert "AWS denied kms:Sign" in err and "failed after the verdict" in err
+    assert emulator.count("ListImageScanFindings") > 0
+
+
+def test_a_kms_signature_that_does_not_verify_is_never_written(
+        emulator: Emulator, isolated_env: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    seed_example(emulator)
+    key = emulator.add_kms_key(wrong_signatures=True)
+    code, out = _live(emulator, isolated_env, monkeypatch, f"kms:{key.arn}")
+    assert code == ExitCode.INCOMPLETE
+    assert not out.exists()
+    assert "does not verify under the signing key" in _err(capsys)
+
+
+@pytest.mark.parametrize(("name", "code"), [
+    ("disabled", ExitCode.INCOMPLETE),
+    ("encrypt-decrypt", ExitCode.USAGE),
+    ("denied", ExitCode.INCOMPLETE),
+    ("unknown", ExitCode.INCOMPLETE),
+])
+def test_a_kms_key_gate_cannot_use_stops_the_run_before_any_listing(
+        name: str, code: ExitCode, emulator: Emulator, isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seed_example(emulator)
+    key = emulator.add_kms_key(enabled=name != "disabled", usage="ENCRYPT_DECRYPT" if name == "encrypt-decrypt"
+                               else "SIGN_VERIFY")
+    if name == "denied":
+        emulator.faults = Faults(forbidden=frozenset({"GetPublicKey"}))
+    ref = "kms:alias/absent" if name == "unknown" else f"kms:{key.arn}"
+    got, out = _live(emulator, isolated_env, monkeypatch, ref)
+    assert got == code
+    assert not out.exists()
+    assert emulator.count("ListImageScanFindings") == 0
+    assert emulator.count("Sign") == 0
