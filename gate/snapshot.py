@@ -24,6 +24,8 @@ from gate.timeutil import iso, to_utc
 
 FORMAT = "gate-snapshot"
 VERSION = 1
+ENRICHMENT_SHAPE = "70f8b6daaccc7337"
+"""`serialize.enrichment_shape()` when VERSION was last set (tests/test_enrichment_values.py keeps them paired)."""
 HINT = "write it again with `gate fetch`"
 _BUILD_ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:[0-9]{12}:image/[^/]+/[^/]+/[0-9]+")
 
