@@ -11,6 +11,7 @@ from typing import Any
 from gate.errors import ShapeError
 from gate.model import Enrichment, EpssScore, KevEntry, Provenance, Sourced, Ssvc, ValueKind, enrichment_values
 from gate.timeutil import to_utc
+from gate.vocab import SSVC_EXPLOITATION, SSVC_TECHNICAL_IMPACT
 
 
 def enrichment_shape() -> str:
@@ -86,7 +87,7 @@ def ssvc_from_json(obj: object) -> Ssvc | None:
     if not isinstance(obj, Mapping):
         raise ShapeError("ssvc must be an object")
     exploitation, automatable, impact = obj.get("exploitation"), obj.get("automatable"), obj.get("technicalImpact")
-    if exploitation not in (None, "none", "poc", "active") or impact not in (None, "partial", "total") or not (
+    if exploitation not in (None, *SSVC_EXPLOITATION) or impact not in (None, *SSVC_TECHNICAL_IMPACT) or not (
             automatable is None or isinstance(automatable, bool)):
         raise ShapeError("ssvc values outside none/poc/active, true/false, partial/total")
     return Ssvc(exploitation, automatable, impact, _provenance(obj.get("provenance")))

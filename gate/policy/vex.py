@@ -25,8 +25,8 @@ from gate.policy import jsonsrc
 from gate.policy.loader import dotted
 from gate.policy.yamlsrc import Document
 from gate.timeutil import to_utc
+from gate.vocab import OPENVEX_CONTEXT
 
-CONTEXT = "https://openvex.dev/ns/v0.2.0"
 MAX_BYTES = 16 * 1024 * 1024
 
 
@@ -75,8 +75,8 @@ def parse_document(doc: Document) -> list[VexStatement]:
     if not isinstance(value, dict) or "statements" not in value:
         raise PolicyError("not an OpenVEX document (no 'statements')", path=doc.path, line=doc.line(()),
                           hint="pass an OpenVEX v0.2.0 JSON document")
-    if value.get("@context") != CONTEXT:
-        raise PolicyError(f"@context {value.get('@context')!r} is not {CONTEXT!r}", path=doc.path,
+    if value.get("@context") != OPENVEX_CONTEXT:
+        raise PolicyError(f"@context {value.get('@context')!r} is not {OPENVEX_CONTEXT!r}", path=doc.path,
                           line=doc.line(("@context",)), hint="gate reads OpenVEX v0.2.0 documents")
     problem = _schema_problem(doc)
     if problem is not None:
