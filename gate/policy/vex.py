@@ -98,7 +98,6 @@ def parse_document(doc: Document) -> list[VexStatement]:
             document_id=value["@id"],
             author=value["author"],
             index=i,
-            statement_id=item.get("@id"),
             vulnerability=vuln["name"].strip(),
             aliases=tuple(a.strip() for a in vuln.get("aliases", ())),
             products=tuple(_ids(p) for p in products),
