@@ -64,6 +64,7 @@ class AnswerDb:
         self._timeout = timeout
         self._lock = threading.Lock()
         self._pruned = False
+        self._checked = False
         self.problem: str | None = None
         """Why the cache was not used (from that point on) in this run, in one line; None while it works."""
 
@@ -123,19 +124,28 @@ class AnswerDb:
         self.problem = " ".join(why.split())
 
     def _open(self) -> sqlite3.Connection | None:
-        """A new, checked connection for one operation (the lock is held); None if the file is not usable."""
+        """A new connection for one operation (the lock is held); None if the file is not usable.
+
+        The file is created and its format checked by the run's first operation only: later ones add no reads
+        of their own to the locks concurrent runs contend for.
+        """
         if self.problem is not None:
             return None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # NOTE: created private to the user, like the cache folder should be (docs/aws.md, trust).
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            if not self._checked:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # NOTE: created private to the user, like the cache folder should be (docs/aws.md, trust).
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
             con = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as e:
             self._give_up(f"opening {self.path}: {e}")
             return None
         try:
-            self._prepare(con)
+            # NOTE: a crash loses at most the last transaction; SQLite's journal keeps the file consistent.
+            con.execute("PRAGMA synchronous=NORMAL")
+            if not self._checked:
+                self._prepare(con)
+                self._checked = True
         except (_Foreign, sqlite3.Error) as e:
             con.close()
             self._give_up(f"{self.path} is not gate's answer cache ({e}); delete it to start a new one"
@@ -146,8 +156,6 @@ class AnswerDb:
     @staticmethod
     def _prepare(con: sqlite3.Connection) -> None:
         """Create the tables in a new file; otherwise check that they are this format's."""
-        # NOTE: a crash loses at most the last transaction; SQLite's journal keeps the file consistent.
-        con.execute("PRAGMA synchronous=NORMAL")
         if not con.execute("SELECT name FROM sqlite_master").fetchall():
             con.execute("BEGIN IMMEDIATE")  # NOTE: two runs starting on one new file: the second sees the tables
             try:
