@@ -60,7 +60,6 @@ class VexStatement:
     statement is about the whole product)."""
     status: str
     timestamp: datetime
-    statement_id: str | None = None
     justification: str | None = None
     impact_statement: str | None = None
     action_statement: str | None = None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from gate.vocab import SEVERITY_ORDER
+from gate.vocab import FIX_VALUES, SEVERITY_ORDER, SSVC_EXPLOITATION, SSVC_TECHNICAL_IMPACT
 
 if TYPE_CHECKING:
     from gate.model import Enrichment, Finding
@@ -156,7 +156,7 @@ FIELDS: dict[str, Field] = {
               lambda f, e, c: f.vendor_severity),
         Field("fix_available", Type.BOOL, "the scan says YES or PARTIAL", _FINDING, lambda f, e, c: f.has_fix),
         Field("fix", Type.STRING, "the scan's fixAvailable as given: YES, NO or PARTIAL", _FINDING,
-              lambda f, e, c: f.fix_available, values=("YES", "NO", "PARTIAL")),
+              lambda f, e, c: f.fix_available, values=FIX_VALUES),
         Field("packages", Type.LIST, "names of the vulnerable packages", _FINDING,
               lambda f, e, c: f.package_names),
         Field("inspector_score", Type.NUMBER, "Inspector score (0-10)", _FINDING,
@@ -186,10 +186,10 @@ FIELDS: dict[str, Field] = {
         Field("ttps", Type.LIST, "MITRE ATT&CK techniques", _SEARCHABLE, lambda f, e, c: _items(e.ttps)),
         Field("tools", Type.LIST, "exploit tools Inspector knows", _INSPECTOR, lambda f, e, c: _items(e.tools)),
         Field("ssvc_exploitation", Type.STRING, "CISA SSVC Exploitation: none, poc or active", _VULNRICHMENT,
-              _ssvc("exploitation"), values=("none", "poc", "active")),
+              _ssvc("exploitation"), values=SSVC_EXPLOITATION),
         Field("ssvc_automatable", Type.BOOL, "CISA SSVC Automatable", _VULNRICHMENT, _ssvc("automatable")),
         Field("ssvc_technical_impact", Type.STRING, "CISA SSVC Technical Impact: partial or total", _VULNRICHMENT,
-              _ssvc("technical_impact"), values=("partial", "total")),
+              _ssvc("technical_impact"), values=SSVC_TECHNICAL_IMPACT),
         Field("enriched", Type.BOOL, "false when no enrichment source knew the vulnerability", _FINDING,
               lambda f, e, c: e.enriched),
         Field("new", Type.BOOL, "not in the baseline (an earlier build of the same pipeline)", _BASELINE, _new),

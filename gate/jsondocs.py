@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ from gate.files import read_bytes
 TOKEN_KEYS = ("nextToken", "NextToken")
 """The service's page token (`--no-paginate`) and the AWS CLI's resume token (`--max-items`)."""
 TRUNCATED_HINT = "export again without --max-items/--no-paginate"
+MAX_DEPTH = 500
+"""Deepest nesting accepted: AWS answers nest about ten deep; far below any interpreter's recursion limit."""
 
 
 class _Refused(ValueError):
@@ -60,16 +64,64 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_pairs, parse_constant=_constant, 
 
 def loads_strict(text: str) -> Any:
     """One JSON document, strictly; raises ValueError (with a position when JSON itself is wrong)."""
-    doc, end = _raw_decode(text, 0)
+    doc, end = _raw_decode(text, 0, may_be_deep=_may_be_too_deep(text))
     if text[end:].strip():
         raise json.JSONDecodeError("extra data after the document", text, end)
     return doc
 
 
-def _raw_decode(text: str, pos: int) -> tuple[Any, int]:
+_QUOTES_AND_BRACKETS = b'"[]{}'
+_OTHER_BYTES = bytes(b for b in range(256) if b not in _QUOTES_AND_BRACKETS)
+_STRING = re.compile(rb'"[^"]*"')
+_STEP = [0] * 256
+for _b in b"[{":
+    _STEP[_b] = 1
+for _b in b"]}":
+    _STEP[_b] = -1
+_TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+def _may_be_too_deep(text: str) -> bool:
+    """Whether any document in `text` may nest deeper than MAX_DEPTH: exact for valid JSON, at C speed.
+
+    The decoder's own recursion guard differs between interpreters (3.13 parses 10,000 levels where 3.11
+    stops near 1,000), so depth is measured here, before parsing, never inferred from a RecursionError.
+    Brackets inside strings do not count: once escaped backslashes and quotes are gone, every quote left
+    opens or closes a string.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    data = text.encode("utf-8", "surrogatepass")
+    if b"\\" in data:
+        data = data.replace(b"\\\\", b"").replace(b'\\"', b"")
+    brackets = _STRING.sub(b"", data.translate(None, _OTHER_BYTES))
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0) > MAX_DEPTH
+
+
+def _too_deep_at(text: str, pos: int) -> bool:
+    """Whether the one document starting at `pos` nests deeper than MAX_DEPTH (slow; run only when it may)."""
+    if text[pos:pos + 1] not in ("[", "{"):
+        return False  # a scalar document (or not JSON, which the decoder says)
+    depth = 0
+    for token in _TOKEN.finditer(text, pos):
+        char = token.group()
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth -= 1
+            if depth <= 0:
+                return False
+    return False
+
+
+def _raw_decode(text: str, pos: int, *, may_be_deep: bool) -> tuple[Any, int]:
+    if may_be_deep and _too_deep_at(text, pos):
+        raise _Refused("nested too deeply")
     try:
         doc, end = _DECODER.raw_decode(text, pos)
-    except RecursionError:
+    except RecursionError:  # NOTE: not expected below MAX_DEPTH; kept so no interpreter can crash the read
         raise _Refused("nested too deeply") from None
     return doc, end
 
@@ -82,13 +134,14 @@ def read_documents(path: Path, what: str) -> list[Any]:
         raise InputError(f"{path}: not UTF-8 text, so not {what}") from e
     docs: list[Any] = []
     pos, end = 0, len(text)
+    may_be_deep = _may_be_too_deep(text)
     while True:
         while pos < end and text[pos].isspace():
             pos += 1
         if pos >= end:
             break
         try:
-            doc, pos = _raw_decode(text, pos)
+            doc, pos = _raw_decode(text, pos, may_be_deep=may_be_deep)
         except json.JSONDecodeError as e:
             raise InputError(f"{path}: not JSON (line {e.lineno}, column {e.colno}: {e.msg})",
                              hint=f"expected {what}") from None

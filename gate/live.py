@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from functools import partial
@@ -17,6 +16,7 @@ from gate.run import Plan
 from gate.sources.imagebuilder import ImageBuilderSource, build_pipeline, newest_build, previous_build
 from gate.sources.scantype import ScanPath, scan_path
 from gate.timeutil import to_utc, utcnow
+from gate.vocab import IMAGEBUILDER_ARN
 
 if TYPE_CHECKING:
     from gate.baseline import Baseline, BaselineSpec
@@ -24,12 +24,10 @@ if TYPE_CHECKING:
     from gate.inputs import Inputs
     from gate.sources.ondemand import OnDemandSource
 
-_ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):[0-9]{12}:(?P<kind>image|image-pipeline)/\S+")
-
 
 def arn_region(arn: str, option: str, kind: str) -> str:
     """The region an Image Builder ARN names; a usage error naming the option if it is not one."""
-    match = _ARN.fullmatch(arn.strip())
+    match = IMAGEBUILDER_ARN.fullmatch(arn.strip())
     if match is None or match["kind"] != kind:
         example = "image/NAME/1.0.0/1" if kind == "image" else "image-pipeline/NAME"
         raise UsageError(f"{option} {arn!r} is not an Image Builder {kind} ARN",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from gate.vocab import identity
 
@@ -164,58 +164,70 @@ class Sourced:
     provenance: Provenance
 
 
+ValueKind = Literal["kev", "asked", "epss", "ssvc", "flag", "score", "names"]
+"""How a value is stored, explained and merged: `serialize`, `reports.explain` and `reports.digest` have one
+writer per kind; `asked` (the sources asked about KEV) merges as a union, every other kind: earlier wins."""
+
+
+@dataclass(frozen=True)
+class EnrichmentValue:
+    """What gate says about one `Enrichment` field, everywhere: its JSON key, its label, how it is stored."""
+
+    key: str
+    label: str
+    kind: ValueKind
+    fact: str | None = None
+    """How a report's short list of facts states a true flag, or prefixes a score; None: not among the facts."""
+
+
+def _described(key: str, label: str, kind: ValueKind, fact: str | None = None) -> dict[str, EnrichmentValue]:
+    return {"value": EnrichmentValue(key, label, kind, fact)}
+
+
 @dataclass(frozen=True)
 class Enrichment:
-    """Exploit intelligence about one vulnerability id, each field with its own source."""
+    """Exploit intelligence about one vulnerability id, each field with its own source.
+
+    Each field is described once, in its metadata (`enrichment_values`); every writer and reader loops
+    over that. Changing the fields changes the stored shape: tests/test_enrichment_values.py says what to bump.
+    """
 
     vulnerability_id: str
-    kev: KevEntry | None = None
-    epss: EpssScore | None = None
-    exploit_observed: Sourced | None = None
-    """bool: exploitation seen in the wild (Inspector `exploitObserved`)."""
-    exploit_available: Sourced | None = None
-    """bool: a public exploit exists (Inspector `exploitAvailable`)."""
-    risk_score: Sourced | None = None
-    cwes: Sourced | None = None
-    ttps: Sourced | None = None
-    tools: Sourced | None = None
-    ssvc: Ssvc | None = None
-    kev_known_by: tuple[str, ...] = ()
+    kev: KevEntry | None = field(default=None, metadata=_described("kev", "kev", "kev"))
+    kev_known_by: tuple[str, ...] = field(default=(), metadata=_described("kevKnownBy", "kev", "asked"))
     """Sources that were asked about KEV membership and answered (a `no` counts)."""
+    epss: EpssScore | None = field(default=None, metadata=_described("epss", "epss", "epss"))
+    ssvc: Ssvc | None = field(default=None, metadata=_described("ssvc", "ssvc", "ssvc"))
+    exploit_observed: Sourced | None = field(
+        default=None, metadata=_described("exploitObserved", "exploit observed", "flag", "exploited in the wild"))
+    """bool: exploitation seen in the wild (Inspector `exploitObserved`)."""
+    exploit_available: Sourced | None = field(
+        default=None, metadata=_described("exploitAvailable", "exploit available", "flag", "public exploit"))
+    """bool: a public exploit exists (Inspector `exploitAvailable`)."""
+    risk_score: Sourced | None = field(default=None, metadata=_described("riskScore", "risk score", "score", "risk"))
+    cwes: Sourced | None = field(default=None, metadata=_described("cwes", "cwes", "names", ""))
+    ttps: Sourced | None = field(default=None, metadata=_described("ttps", "ttps", "names"))
+    tools: Sourced | None = field(default=None, metadata=_described("tools", "tools", "names"))
 
     @property
     def enriched(self) -> bool:
         """True when at least one source knew something about this vulnerability."""
-        return any(
-            v is not None
-            for v in (
-                self.kev,
-                self.epss,
-                self.exploit_observed,
-                self.exploit_available,
-                self.risk_score,
-                self.cwes,
-                self.ttps,
-                self.tools,
-                self.ssvc,
-            )
-        )
+        return any(getattr(self, name) is not None for name, value in enrichment_values() if value.kind != "asked")
 
     def merged_with(self, other: Enrichment) -> Enrichment:
         """Fill fields this value lacks from `other`: earlier sources win, nothing is overwritten."""
-        return Enrichment(
-            vulnerability_id=self.vulnerability_id,
-            kev=self.kev or other.kev,
-            epss=self.epss or other.epss,
-            exploit_observed=self.exploit_observed or other.exploit_observed,
-            exploit_available=self.exploit_available or other.exploit_available,
-            risk_score=self.risk_score or other.risk_score,
-            cwes=self.cwes or other.cwes,
-            ttps=self.ttps or other.ttps,
-            tools=self.tools or other.tools,
-            ssvc=self.ssvc or other.ssvc,
-            kev_known_by=tuple(dict.fromkeys(self.kev_known_by + other.kev_known_by)),
-        )
+        merged: dict[str, Any] = {}
+        for name, value in enrichment_values():
+            mine, theirs = getattr(self, name), getattr(other, name)
+            merged[name] = tuple(dict.fromkeys(mine + theirs)) if value.kind == "asked" else (
+                theirs if mine is None else mine)
+        return Enrichment(vulnerability_id=self.vulnerability_id, **merged)
+
+
+@functools.cache
+def enrichment_values() -> tuple[tuple[str, EnrichmentValue], ...]:
+    """(field name, description) of every value of `Enrichment`, in the order reports show them."""
+    return tuple((f.name, f.metadata["value"]) for f in fields(Enrichment) if "value" in f.metadata)
 
 
 @dataclass(frozen=True)

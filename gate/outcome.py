@@ -60,8 +60,6 @@ class BaselineState(enum.StrEnum):
 
     NEW = "new"
     UNCHANGED = "unchanged"
-    ABSENT = "absent"
-    """In the baseline, gone from this build: fixed."""
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from gate.policy.engine import Engine
 from gate.policy.loader import is_path, load_policy
 from gate.sources.codec import parse_finding
 from gate.sources.export import ExportSource
+from gate.vocab import FIX_VALUES
 
 _CASE_KEYS = {"name", "finding", "enrichment", "expect", "rules", "findings_file"}
 _FINDING_KEYS = {"vulnerability_id", "severity", "fix", "packages", "inspector_score", "cvss", "first_observed_at"}
@@ -67,7 +68,7 @@ def _finding(obj: Any, path: Path, line: int | None) -> Finding:
     fix = f.get("fix", "NO")
     if isinstance(fix, bool):  # YAML 1.1 reads a bare YES/NO as a boolean
         fix = "YES" if fix else "NO"
-    if fix not in ("YES", "NO", "PARTIAL"):
+    if fix not in FIX_VALUES:
         raise PolicyError(f"finding.fix must be YES, NO or PARTIAL, not {fix!r}", path=str(path), line=line)
     cvss = f.get("cvss")
     seen = f.get("first_observed_at")

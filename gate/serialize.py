@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import fields
 from datetime import date
 from typing import Any
 
 from gate.errors import ShapeError
-from gate.model import Enrichment, EpssScore, KevEntry, Provenance, Sourced, Ssvc
+from gate.model import Enrichment, EpssScore, KevEntry, Provenance, Sourced, Ssvc, ValueKind, enrichment_values
 from gate.timeutil import to_utc
+from gate.vocab import SSVC_EXPLOITATION, SSVC_TECHNICAL_IMPACT
+
+
+def enrichment_shape() -> str:
+    """A hash of what is stored of an `Enrichment`: the fields (and those of the values it holds) and their keys.
+
+    The answer cache and the snapshot pin it beside their format versions, and a test compares: a changed
+    shape needs a new version, so an older gate never misreads a newer file (nor the reverse).
+    """
+    parts = [f"{cls.__name__}.{f.name}: {f.type}"
+             + (f" as {v.key} ({v.kind})" if (v := f.metadata.get("value")) else "")
+             for cls in (Enrichment, KevEntry, EpssScore, Ssvc, Sourced, Provenance) for f in fields(cls)]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
 def provenance_to_json(p: Provenance | None) -> dict[str, Any] | None:
@@ -34,37 +49,29 @@ def _sourced(s: Sourced | None) -> dict[str, Any] | None:
     return {"value": value, "provenance": provenance_to_json(s.provenance)}
 
 
-def enrichment_to_json(e: Enrichment) -> dict[str, Any]:
-    kev = None
-    if e.kev:
-        kev = {
-            "dateAdded": _day(e.kev.date_added),
-            "dueDate": _day(e.kev.due_date),
-            "requiredAction": e.kev.required_action,
-            "knownRansomwareCampaignUse": e.kev.ransomware,
-            "provenance": provenance_to_json(e.kev.provenance),
-        }
-    epss = None
-    if e.epss:
-        epss = {
-            "score": e.epss.score,
-            "percentile": e.epss.percentile,
-            "provenance": provenance_to_json(e.epss.provenance),
-        }
+def _kev_to_json(kev: KevEntry | None) -> dict[str, Any] | None:
+    if kev is None:
+        return None
     return {
-        "vulnerabilityId": e.vulnerability_id,
-        "enriched": e.enriched,
-        "kev": kev,
-        "kevKnownBy": list(e.kev_known_by),
-        "epss": epss,
-        "exploitObserved": _sourced(e.exploit_observed),
-        "exploitAvailable": _sourced(e.exploit_available),
-        "riskScore": _sourced(e.risk_score),
-        "cwes": _sourced(e.cwes),
-        "ttps": _sourced(e.ttps),
-        "tools": _sourced(e.tools),
-        "ssvc": ssvc_to_json(e.ssvc),
+        "dateAdded": _day(kev.date_added),
+        "dueDate": _day(kev.due_date),
+        "requiredAction": kev.required_action,
+        "knownRansomwareCampaignUse": kev.ransomware,
+        "provenance": provenance_to_json(kev.provenance),
     }
+
+
+def _epss_to_json(epss: EpssScore | None) -> dict[str, Any] | None:
+    if epss is None:
+        return None
+    return {"score": epss.score, "percentile": epss.percentile, "provenance": provenance_to_json(epss.provenance)}
+
+
+def enrichment_to_json(e: Enrichment) -> dict[str, Any]:
+    out: dict[str, Any] = {"vulnerabilityId": e.vulnerability_id, "enriched": e.enriched}
+    for name, value in enrichment_values():
+        out[value.key] = _WRITE[value.kind](getattr(e, name))
+    return out
 
 
 def ssvc_to_json(s: Ssvc | None) -> dict[str, Any] | None:
@@ -80,7 +87,7 @@ def ssvc_from_json(obj: object) -> Ssvc | None:
     if not isinstance(obj, Mapping):
         raise ShapeError("ssvc must be an object")
     exploitation, automatable, impact = obj.get("exploitation"), obj.get("automatable"), obj.get("technicalImpact")
-    if exploitation not in (None, "none", "poc", "active") or impact not in (None, "partial", "total") or not (
+    if exploitation not in (None, *SSVC_EXPLOITATION) or impact not in (None, *SSVC_TECHNICAL_IMPACT) or not (
             automatable is None or isinstance(automatable, bool)):
         raise ShapeError("ssvc values outside none/poc/active, true/false, partial/total")
     return Ssvc(exploitation, automatable, impact, _provenance(obj.get("provenance")))
@@ -117,19 +124,29 @@ def _read_sourced(obj: object, kind: type) -> Sourced | None:
     return Sourced(float(value), _provenance(obj.get("provenance")))
 
 
-def enrichment_from_json(obj: object) -> Enrichment:
-    """Inverse of `enrichment_to_json`; raises `ShapeError` on anything it would have to guess."""
-    if not isinstance(obj, Mapping) or not isinstance(obj.get("vulnerabilityId"), str):
-        raise ShapeError("enrichment without a vulnerabilityId")
-    kev = obj.get("kev")
-    epss = obj.get("epss")
+def _read_kev(kev: object) -> KevEntry | None:
     if kev is not None and not isinstance(kev, Mapping):
         raise ShapeError("kev must be an object")
+    if not kev:
+        return None
+    return KevEntry(
+        date_added=_date(kev.get("dateAdded")),
+        due_date=_date(kev.get("dueDate")),
+        required_action=kev.get("requiredAction"),
+        ransomware=kev.get("knownRansomwareCampaignUse"),
+        provenance=_provenance(kev.get("provenance")),
+    )
+
+
+def _read_asked(known_by: object) -> tuple[str, ...]:
+    if not isinstance(known_by := known_by or [], list):
+        raise ShapeError("kevKnownBy must be a list")
+    return tuple(str(s) for s in known_by)
+
+
+def _read_epss(epss: object) -> EpssScore | None:
     if epss is not None and not isinstance(epss, Mapping):
         raise ShapeError("epss must be an object")
-    known_by = obj.get("kevKnownBy") or []
-    if not isinstance(known_by, list):
-        raise ShapeError("kevKnownBy must be a list")
     score = epss.get("score") if epss else None
     pct = epss.get("percentile") if epss else None
     for value in (score, pct):
@@ -137,27 +154,26 @@ def enrichment_from_json(obj: object) -> Enrichment:
                                and 0.0 <= value <= 1.0)
         if not ok:
             raise ShapeError(f"EPSS value {value!r} is not a number in 0..1")
-    return Enrichment(
-        vulnerability_id=obj["vulnerabilityId"],
-        kev=KevEntry(
-            date_added=_date(kev.get("dateAdded")),
-            due_date=_date(kev.get("dueDate")),
-            required_action=kev.get("requiredAction"),
-            ransomware=kev.get("knownRansomwareCampaignUse"),
-            provenance=_provenance(kev.get("provenance")),
-        ) if kev else None,
-        epss=EpssScore(
-            score=float(score),
-            percentile=float(pct) if pct is not None else None,
-            provenance=_provenance(epss.get("provenance")),
-        ) if epss and score is not None else None,
-        exploit_observed=_read_sourced(obj.get("exploitObserved"), bool),
-        exploit_available=_read_sourced(obj.get("exploitAvailable"), bool),
-        risk_score=_read_sourced(obj.get("riskScore"), float),
-        cwes=_read_sourced(obj.get("cwes"), tuple),
-        ttps=_read_sourced(obj.get("ttps"), tuple),
-        tools=_read_sourced(obj.get("tools"), tuple),
-        ssvc=ssvc_from_json(obj.get("ssvc")),
-        kev_known_by=tuple(str(s) for s in known_by),
-    )
+    if not epss or score is None:
+        return None
+    return EpssScore(score=float(score), percentile=float(pct) if pct is not None else None,
+                     provenance=_provenance(epss.get("provenance")))
 
+
+_WRITE: dict[ValueKind, Callable[[Any], Any]] = {
+    "kev": _kev_to_json, "asked": list, "epss": _epss_to_json, "ssvc": ssvc_to_json,
+    "flag": _sourced, "score": _sourced, "names": _sourced,
+}
+_READ: dict[ValueKind, Callable[[object], Any]] = {
+    "kev": _read_kev, "asked": _read_asked, "epss": _read_epss, "ssvc": ssvc_from_json,
+    "flag": lambda obj: _read_sourced(obj, bool), "score": lambda obj: _read_sourced(obj, float),
+    "names": lambda obj: _read_sourced(obj, tuple),
+}
+
+
+def enrichment_from_json(obj: object) -> Enrichment:
+    """Inverse of `enrichment_to_json`; raises `ShapeError` on anything it would have to guess."""
+    if not isinstance(obj, Mapping) or not isinstance(obj.get("vulnerabilityId"), str):
+        raise ShapeError("enrichment without a vulnerabilityId")
+    values = {name: _READ[value.kind](obj.get(value.key)) for name, value in enrichment_values()}
+    return Enrichment(vulnerability_id=obj["vulnerabilityId"], **values)

@@ -21,13 +21,15 @@ from gate.model import CONDITION_LABELS, Enrichment, FeedInfo, Finding, Gathered
 from gate.serialize import enrichment_from_json, enrichment_to_json
 from gate.sources.codec import finding_to_api, parse_finding
 from gate.timeutil import iso, to_utc
+from gate.vocab import is_build_version_arn
 
 FORMAT = "gate-snapshot"
 VERSION = 1
+ENRICHMENT_SHAPE = "70f8b6daaccc7337"
+"""`serialize.enrichment_shape()` when VERSION was last set (tests/test_enrichment_values.py keeps them paired)."""
 HINT = "write it again with `gate fetch`"
 _AMI_ARN = re.compile(r"arn:aws[a-z-]*:ec2:[a-z0-9-]+:[0-9]{12}:image/ami-[0-9a-f]{8,17}")
 _SCAN_TYPE = re.compile(r"[A-Z][A-Z0-9_]{0,39}")
-_BUILD_ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:[0-9]{12}:image/[^/]+/[^/]+/[0-9]+")
 
 
 def snapshot_to_json(gathered: Gathered, fetched_at: datetime) -> dict[str, Any]:
@@ -189,7 +191,7 @@ def check_findings(target: str, findings: Sequence[Finding]) -> None:
             raise ShapeError(f"findings[{i}] repeats findings[{seen[f.key]}] ({f.vulnerability_id})")
         seen[f.key] = i
     arns = {f.image_build_version_arn for f in findings if f.image_build_version_arn}
-    expected = {target} if _BUILD_ARN.fullmatch(target) else arns
+    expected = {target} if is_build_version_arn(target) else arns
     if len(arns) > 1 or arns - expected:
         named = ", ".join(sorted(arns))
         raise ShapeError(f"the findings name image build versions ({named}) other than the target {target}")

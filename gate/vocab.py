@@ -1,10 +1,13 @@
-"""The words every layer shares, without the domain's dataclasses: the severity scale and a finding's identity.
+"""The words every layer shares, without the domain's dataclasses: the severity scale, a finding's identity,
+the closed sets of values AWS and CISA use, the Image Builder ARN and the OpenVEX context.
 
 Kept apart from `model` so that commands which only read policies (`gate policy validate`) need not
 build the domain classes at start-up.
 """
 
 from __future__ import annotations
+
+import re
 
 SEVERITY_ORDER: tuple[str, ...] = (
     "CRITICAL",
@@ -15,6 +18,26 @@ SEVERITY_ORDER: tuple[str, ...] = (
     "UNTRIAGED",
 )
 """Known severities, most severe first; Image Builder's field is a free string, so others may occur."""
+
+
+FIX_VALUES: tuple[str, ...] = ("YES", "NO", "PARTIAL")
+"""Image Builder's `fixAvailable`; YES and PARTIAL mean at least one package can be upgraded."""
+SSVC_EXPLOITATION: tuple[str, ...] = ("none", "poc", "active")
+SSVC_TECHNICAL_IMPACT: tuple[str, ...] = ("partial", "total")
+"""CISA's SSVC decision points as gate keeps them (lower-cased); Automatable is a boolean."""
+IMAGEBUILDER_ARN = re.compile(
+    r"arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):[0-9]{12}:(?P<kind>image|image-pipeline)/(?P<name>\S+)")
+"""An Image Builder image (build version, or a version's builds) or image pipeline ARN; use it with fullmatch."""
+BUILD_VERSION_NAME = re.compile(r"[^/]+/[^/]+/[0-9]+")
+"""The `NAME/VERSION/BUILD` after `image/` in an image build version ARN."""
+OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
+"""The one OpenVEX version gate reads and writes."""
+
+
+def is_build_version_arn(arn: str) -> bool:
+    """`arn:aws:imagebuilder:REGION:ACCOUNT:image/NAME/VERSION/BUILD`, exactly."""
+    match = IMAGEBUILDER_ARN.fullmatch(arn)
+    return match is not None and match["kind"] == "image" and BUILD_VERSION_NAME.fullmatch(match["name"]) is not None
 
 
 def severity_rank(severity: str) -> int:

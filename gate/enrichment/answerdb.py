@@ -16,7 +16,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -53,15 +53,18 @@ def _chunks(ids: Collection[str]) -> Iterator[list[str]]:
 
 
 class AnswerDb:
-    """`<cache dir>/answers-v1.sqlite`, opened on first use; thread-safe; never raises on a bad file."""
+    """`<cache dir>/answers-v1.sqlite`; thread-safe; never raises on a bad file.
+
+    Each operation opens, checks and closes its own connection (one owner, the operation): nothing is
+    left open for a long-lived process (a sweep, a Lambda) to leak, and no caller has to close anything.
+    """
 
     def __init__(self, directory: Path, *, timeout: float = BUSY_TIMEOUT_S) -> None:
         self.path = directory / FILE
         self._timeout = timeout
         self._lock = threading.Lock()
-        self._con: sqlite3.Connection | None = None
-        self._opened = False
         self._pruned = False
+        self._checked = False
         self.problem: str | None = None
         """Why the cache was not used (from that point on) in this run, in one line; None while it works."""
 
@@ -70,90 +73,89 @@ class AnswerDb:
         wanted = set(ids)
         out: dict[str, str] = {}
         with self._lock:
-            con = self._connection()
-            if con is None or not wanted:
+            con = self._open()
+            if con is None:
                 return out
-            try:
-                for chunk in _chunks(wanted):
-                    for vid, doc in con.execute(_SELECT % ",".join("?" * len(chunk)), [kind, scope, *chunk]):
-                        # NOTE: a row SQLite returns for a question not asked, or of another type, is not believed.
-                        if isinstance(vid, str) and vid in wanted and isinstance(doc, str):
-                            out[vid] = doc
-            except sqlite3.Error as e:
-                self._give_up(f"reading {self.path}: {e}")
-                return {}
+            with contextlib.closing(con):
+                try:
+                    for chunk in _chunks(wanted):
+                        for vid, doc in con.execute(_SELECT % ",".join("?" * len(chunk)), [kind, scope, *chunk]):
+                            # NOTE: a row SQLite returns for a question not asked, or of another type, is not believed.
+                            if isinstance(vid, str) and vid in wanted and isinstance(doc, str):
+                                out[vid] = doc
+                except sqlite3.Error as e:
+                    self._give_up(f"reading {self.path}: {e}")
+                    return {}
         return out
 
     def put_many(self, kind: str, scope: str, rows: Iterable[Row], *, now: datetime) -> bool:
         """Store rows in one transaction (replacing older answers); False if the file cannot take them."""
         items = [(kind, scope, vid, stored_at, doc) for vid, stored_at, doc in rows]
         with self._lock:
-            con = self._connection()
+            con = self._open()
             if con is None:
                 return False
-            if not items:
-                return True
-            try:
-                con.execute("BEGIN IMMEDIATE")
+            with contextlib.closing(con):
                 try:
-                    con.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?)", items)
-                    if not self._pruned:
-                        con.execute("DELETE FROM answers WHERE stored_at < ?", ((now - PRUNE_AFTER).isoformat(),))
-                    con.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error):
-                        con.execute("ROLLBACK")
-                    raise
-            except sqlite3.Error as e:
-                self._give_up(f"writing {self.path}: {e}")
-                return False
-            self._pruned = True
+                    self._write(con, items, now)
+                except sqlite3.Error as e:
+                    self._give_up(f"writing {self.path}: {e}")
+                    return False
         return True
 
-    def close(self) -> None:
-        """Close the file; a later use opens it again, unless this run gave up on it."""
-        with self._lock:
-            if self._con is not None:
-                self._con.close()
-                self._con = None
-            self._opened = self.problem is not None
+    def _write(self, con: sqlite3.Connection, items: Sequence[tuple[str, ...]], now: datetime) -> None:
+        if not items:
+            return
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            con.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?)", items)
+            if not self._pruned:
+                con.execute("DELETE FROM answers WHERE stored_at < ?", ((now - PRUNE_AFTER).isoformat(),))
+            con.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                con.execute("ROLLBACK")
+            raise
+        self._pruned = True
 
     # -- the file ------------------------------------------------------------------------------
     def _give_up(self, why: str) -> None:
         """Stop using the file for this run (the lock is held): a miss now is better than waiting on it again."""
         self.problem = " ".join(why.split())
-        if self._con is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._con.close()
-            self._con = None
 
-    def _connection(self) -> sqlite3.Connection | None:
-        """The open, checked connection (the lock is held); None if the file is not usable."""
-        if self._opened:
-            return self._con
-        self._opened = True
+    def _open(self) -> sqlite3.Connection | None:
+        """A new connection for one operation (the lock is held); None if the file is not usable.
+
+        The file is created and its format checked by the run's first operation only: later ones add no reads
+        of their own to the locks concurrent runs contend for.
+        """
+        if self.problem is not None:
+            return None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # NOTE: created private to the user, like the cache folder should be (docs/aws.md, trust).
-            os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
+            if not self._checked:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                # NOTE: created private to the user, like the cache folder should be (docs/aws.md, trust).
+                os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600))
             con = sqlite3.connect(self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as e:
             self._give_up(f"opening {self.path}: {e}")
             return None
-        self._con = con
         try:
-            self._prepare(con)
-        except _Foreign as e:
-            self._give_up(f"{self.path} is not gate's answer cache ({e}); delete it to start a new one")
-        except sqlite3.Error as e:
-            self._give_up(f"opening {self.path}: {e}")
-        return self._con
+            # NOTE: a crash loses at most the last transaction; SQLite's journal keeps the file consistent.
+            con.execute("PRAGMA synchronous=NORMAL")
+            if not self._checked:
+                self._prepare(con)
+                self._checked = True
+        except (_Foreign, sqlite3.Error) as e:
+            con.close()
+            self._give_up(f"{self.path} is not gate's answer cache ({e}); delete it to start a new one"
+                          if isinstance(e, _Foreign) else f"opening {self.path}: {e}")
+            return None
+        return con
 
     @staticmethod
     def _prepare(con: sqlite3.Connection) -> None:
         """Create the tables in a new file; otherwise check that they are this format's."""
-        # NOTE: a crash loses at most the last transaction; SQLite's journal keeps the file consistent.
-        con.execute("PRAGMA synchronous=NORMAL")
         if not con.execute("SELECT name FROM sqlite_master").fetchall():
             con.execute("BEGIN IMMEDIATE")  # NOTE: two runs starting on one new file: the second sees the tables
             try:

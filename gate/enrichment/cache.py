@@ -26,6 +26,9 @@ from gate.timeutil import to_utc
 
 SCHEMA_VERSION = 2
 """Bump when the entry format or the meaning of its values changes: old entries then read as misses."""
+ENRICHMENT_SHAPE = "70f8b6daaccc7337"
+"""`serialize.enrichment_shape()` when SCHEMA_VERSION was last set: tests/test_enrichment_values.py fails
+when the shape changes without a new SCHEMA_VERSION."""
 DEFAULT_TTL = timedelta(hours=24)
 KIND = "inspector"
 FLUSH_EVERY = 200

@@ -17,6 +17,7 @@ import sqlite3
 import tempfile
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -142,11 +143,24 @@ def _prune(directory: Path, kind: str) -> None:
                 tmp.unlink(missing_ok=True)
 
 
-class _Indexed:
-    """What both feed indexes share: one read-only connection and a fallback to a full parse."""
+@dataclass(frozen=True)
+class _Where:
+    """Which index answers a feed: its file, the feed kind and the content hash it must claim."""
 
-    def __init__(self, con: sqlite3.Connection, meta: dict[str, str], origin: str, reparse: Callable[[], Any]):
-        self._con: sqlite3.Connection | None = con
+    path: Path
+    kind: str
+    sha: str
+
+
+class _Indexed:
+    """What both feed indexes share: a read-only look-up, checked again each time, and a fallback to a full parse.
+
+    No connection outlives a look-up: an index object may live as long as its process (a sweep, a Lambda),
+    and SQLite connections left to the garbage collector leak a descriptor (Python 3.13 warns of it).
+    """
+
+    def __init__(self, where: _Where, meta: dict[str, str], origin: str, reparse: Callable[[], Any]):
+        self._where: _Where | None = where
         self._reparse = reparse
         self.origin = origin
         self.count = int(meta["count"])
@@ -158,18 +172,20 @@ class _Indexed:
 
     def _query(self, sql: str, ids: Collection[str], check: Callable[[tuple[Any, ...]], T]) -> dict[str, T] | None:
         """Rows for `ids` checked as the parser would, or None when the index turned out untrustworthy."""
-        if self._con is None:
+        where = self._where
+        if where is None:
             return None
         out: dict[str, T] = {}
         try:
-            for chunk in _chunks(ids):
-                for row in self._con.execute(sql % ",".join("?" * len(chunk)), chunk):
-                    if row[0] not in ids:
-                        raise _Untrusted(f"answered {row[0]!r}, not asked")
-                    out[row[0]] = check(row)
+            con, _ = _connect(where.path, where.kind, where.sha)
+            with contextlib.closing(con):
+                for chunk in _chunks(ids):
+                    for row in con.execute(sql % ",".join("?" * len(chunk)), chunk):
+                        if row[0] not in ids:
+                            raise _Untrusted(f"answered {row[0]!r}, not asked")
+                        out[row[0]] = check(row)
         except (sqlite3.Error, GateError, _Untrusted, TypeError, ValueError):
-            self._con.close()
-            self._con = None
+            self._where = None
             return None
         return out
 
@@ -263,12 +279,14 @@ def _open(path: Path, cache_dir: Path | None, kind: str, *, parse: Callable[[byt
         return parsed
 
     if cache_dir is not None:
+        where = _Where(_index_path(cache_dir, kind, sha), kind, sha)
         try:
-            con, meta = _connect(_index_path(cache_dir, kind, sha), kind, sha)
+            con, meta = _connect(where.path, kind, sha)
         except _Untrusted:
             pass
         else:
-            return wrap(con, meta, origin, reparse)
+            con.close()
+            return wrap(where, meta, origin, reparse)
     return reparse()
 
 

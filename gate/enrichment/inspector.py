@@ -148,7 +148,6 @@ class InspectorEnricher:
         if self._cache is not None:
             # NOTE: answers settled before a failure are still final answers; keep them for the next run.
             self._cache.flush()
-            self._cache.db.close()
 
     def feeds(self) -> tuple[FeedInfo, ...]:
         calls = self.calls()

@@ -20,13 +20,14 @@ from gate.fields import Source
 from gate.files import read_bytes
 from gate.model import Enrichment, FeedInfo, Provenance, Ssvc
 from gate.timeutil import to_utc
+from gate.vocab import SSVC_EXPLOITATION, SSVC_TECHNICAL_IMPACT
 
 SOURCE = "cisa-vulnrichment"
 ADP_SHORT_NAME = "CISA-ADP"
 CVE_ID = re.compile(r"CVE-(\d{4})-(\d{4,})")
-_EXPLOITATION = {"none": "none", "poc": "poc", "active": "active"}
+_EXPLOITATION = {value: value for value in SSVC_EXPLOITATION}
 _AUTOMATABLE = {"yes": True, "no": False}
-_IMPACT = {"partial": "partial", "total": "total"}
+_IMPACT = {value: value for value in SSVC_TECHNICAL_IMPACT}
 
 
 def _option(value: object, allowed: Mapping[str, Any], what: str, where: str) -> Any:

@@ -131,7 +131,6 @@ class VulnrichmentOnline:
                     failed = failed or e
         if self._cache is not None:
             self._cache.put_many(self.base_url, fetched)
-            self._cache.db.close()
         if failed is not None:
             raise failed
         answers.update(fetched)

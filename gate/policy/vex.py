@@ -26,8 +26,8 @@ from gate.policy import jsonsrc
 from gate.policy.loader import dotted
 from gate.policy.yamlsrc import Document
 from gate.timeutil import to_utc
+from gate.vocab import OPENVEX_CONTEXT
 
-CONTEXT = "https://openvex.dev/ns/v0.2.0"
 MAX_BYTES = 16 * 1024 * 1024
 SKEW = timedelta(minutes=5)
 """How far a VEX timestamp may run ahead of the evaluation time: the clocks of whoever wrote it and of this run."""
@@ -85,8 +85,8 @@ def parse_document(doc: Document, *, now: datetime | None = None) -> list[VexSta
     if not isinstance(value, dict) or "statements" not in value:
         raise PolicyError("not an OpenVEX document (no 'statements')", path=doc.path, line=doc.line(()),
                           hint="pass an OpenVEX v0.2.0 JSON document")
-    if value.get("@context") != CONTEXT:
-        raise PolicyError(f"@context {value.get('@context')!r} is not {CONTEXT!r}", path=doc.path,
+    if value.get("@context") != OPENVEX_CONTEXT:
+        raise PolicyError(f"@context {value.get('@context')!r} is not {OPENVEX_CONTEXT!r}", path=doc.path,
                           line=doc.line(("@context",)), hint="gate reads OpenVEX v0.2.0 documents")
     problem = _schema_problem(doc)
     if problem is not None:
@@ -110,7 +110,6 @@ def parse_document(doc: Document, *, now: datetime | None = None) -> list[VexSta
             document_id=value["@id"],
             author=value["author"],
             index=i,
-            statement_id=item.get("@id"),
             vulnerability=vuln["name"].strip(),
             aliases=tuple(a.strip() for a in vuln.get("aliases", ())),
             products=tuple(_ids(p) for p in products),

@@ -8,12 +8,13 @@ and until when, and where the exploit data came from — so they take the answer
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from gate.declared import Action, PolicyException, RuleInfo
-from gate.model import Enrichment, Provenance
+from gate.model import Enrichment, EpssScore, KevEntry, Provenance, Sourced, Ssvc, ValueKind, enrichment_values
 from gate.outcome import Decision, Evaluation, FindingResult
 from gate.reports import explain
 from gate.timeutil import age_days, utc
@@ -184,48 +185,58 @@ def expiry_text(exception: PolicyException, now: datetime | None) -> str:
     return f"expires {exception.expires.isoformat()} ({when})"
 
 
+def _kev_fact(enrichment: Enrichment, kev: KevEntry, fact: str | None) -> str:
+    text = f"KEV since {explain.day_text(kev.date_added)}"
+    if kev.due_date is not None:
+        text += f", due {explain.day_text(kev.due_date)}"
+    return text + (", ransomware" if kev.ransomware else "")
+
+
+def _epss_fact(enrichment: Enrichment, epss: EpssScore, fact: str | None) -> str:
+    text = f"EPSS {probability(epss.score)}"
+    return text + (f" (percentile {probability(epss.percentile)})" if epss.percentile is not None else "")
+
+
+def _ssvc_fact(enrichment: Enrichment, ssvc: Ssvc, fact: str | None) -> str:
+    automatable = {True: "yes", False: "no", None: "unknown"}[ssvc.automatable]
+    return (f"SSVC exploitation {ssvc.exploitation or 'unknown'}, automatable {automatable}, "
+            f"technical impact {ssvc.technical_impact or 'unknown'}")
+
+
+def _flag_fact(enrichment: Enrichment, value: Sourced, fact: str | None) -> str | None:
+    return fact if value.value is True else None
+
+
+def _score_fact(enrichment: Enrichment, value: Sourced, fact: str | None) -> str | None:
+    raw = value.value
+    return f"{fact} {probability(float(raw))}" if fact is not None and isinstance(raw, float | int) else None
+
+
+def _names_fact(enrichment: Enrichment, value: Sourced, fact: str | None) -> str | None:
+    names = value.value
+    if fact is None or not isinstance(names, tuple) or not names:
+        return None
+    return f"{fact} {', '.join(names)}".strip()
+
+
+_FACTS: dict[ValueKind, Callable[[Enrichment, Any, str | None], str | None]] = {
+    "kev": _kev_fact, "asked": lambda e, asked, _: "not in KEV" if e.kev is None and asked else None,
+    "epss": _epss_fact, "ssvc": _ssvc_fact, "flag": _flag_fact, "score": _score_fact, "names": _names_fact,
+}
+
+
 def facts(enrichment: Enrichment) -> tuple[str, ...]:
     """The exploit data behind a decision without its provenance: `KEV since 2024-03-29`, `EPSS 0.85`."""
-    out: list[str] = []
-    kev = enrichment.kev
-    if kev is not None:
-        text = f"KEV since {explain.day_text(kev.date_added)}"
-        if kev.due_date is not None:
-            text += f", due {explain.day_text(kev.due_date)}"
-        out.append(text + (", ransomware" if kev.ransomware else ""))
-    elif enrichment.kev_known_by:
-        out.append("not in KEV")
-    if enrichment.epss is not None:
-        text = f"EPSS {probability(enrichment.epss.score)}"
-        if enrichment.epss.percentile is not None:
-            text += f" (percentile {probability(enrichment.epss.percentile)})"
-        out.append(text)
-    ssvc = enrichment.ssvc
-    if ssvc is not None:
-        automatable = {True: "yes", False: "no", None: "unknown"}[ssvc.automatable]
-        out.append(f"SSVC exploitation {ssvc.exploitation or 'unknown'}, automatable {automatable}, "
-                   f"technical impact {ssvc.technical_impact or 'unknown'}")
-    if enrichment.exploit_observed is not None and enrichment.exploit_observed.value is True:
-        out.append("exploited in the wild")
-    if enrichment.exploit_available is not None and enrichment.exploit_available.value is True:
-        out.append("public exploit")
-    if enrichment.risk_score is not None and isinstance(enrichment.risk_score.value, float | int):
-        out.append(f"risk {probability(float(enrichment.risk_score.value))}")
-    if enrichment.cwes is not None and isinstance(enrichment.cwes.value, tuple) and enrichment.cwes.value:
-        out.append(", ".join(enrichment.cwes.value))
-    return tuple(out)
+    out = (_FACTS[d.kind](enrichment, v, d.fact) for n, d in enrichment_values() if (v := getattr(enrichment, n)))
+    return tuple(fact for fact in out if fact is not None)
 
 
 def provenances(enrichment: Enrichment) -> tuple[tuple[str, date | None], ...]:
     """The distinct (source, day) pairs behind an enrichment, in the order the values appear."""
     found: list[Provenance | None] = [
-        enrichment.kev.provenance if enrichment.kev else None,
-        enrichment.epss.provenance if enrichment.epss else None,
-        enrichment.ssvc.provenance if enrichment.ssvc else None,
+        getattr(enrichment, name).provenance for name, described in enrichment_values()
+        if described.kind != "asked" and getattr(enrichment, name) is not None
     ]
-    for value in (enrichment.exploit_observed, enrichment.exploit_available, enrichment.risk_score,
-                  enrichment.cwes, enrichment.ttps, enrichment.tools):
-        found.append(value.provenance if value else None)
     days = (
         (p.source, utc(p.as_of).date() if isinstance(p.as_of, datetime) else None) for p in found if p
     )

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
 from gate.declared import VexStatement
-from gate.model import Enrichment, FeedInfo, Provenance, Sourced, VulnerablePackage
+from gate.model import (
+    Enrichment,
+    EpssScore,
+    FeedInfo,
+    KevEntry,
+    Provenance,
+    Sourced,
+    Ssvc,
+    ValueKind,
+    VulnerablePackage,
+    enrichment_values,
+)
 from gate.outcome import BaselineState, Decision, Evaluation, FindingResult, RuleMatch
 from gate.timeutil import age_days, utc_day
 from gate.vocab import SEVERITY_ORDER, severity_rank
@@ -68,40 +79,49 @@ def _sourced_value(value: Sourced) -> str:
     return ", ".join(raw) if raw else "none"
 
 
+def _kev_line(enrichment: Enrichment, kev: KevEntry, now: datetime | None) -> str:
+    parts = [f"kev listed, added {day_text(kev.date_added)}"]
+    if kev.due_date is not None:
+        parts.append(f"due {day_text(kev.due_date)}")
+    if kev.ransomware:
+        parts.append("known ransomware use")
+    return f"{', '.join(parts)} ({provenance_text(kev.provenance, now)})"
+
+
+def _asked_line(enrichment: Enrichment, asked: tuple[str, ...], now: datetime | None) -> str | None:
+    return None if enrichment.kev is not None or not asked else f"kev not listed (asked {', '.join(asked)})"
+
+
+def _epss_line(enrichment: Enrichment, epss: EpssScore, now: datetime | None) -> str:
+    text = f"epss {number(epss.score)}"
+    if epss.percentile is not None:
+        text += f", percentile {number(epss.percentile)}"
+    return f"{text} ({provenance_text(epss.provenance, now, 'scored')})"
+
+
+def _ssvc_line(enrichment: Enrichment, ssvc: Ssvc, now: datetime | None) -> str:
+    automatable = {True: "yes", False: "no", None: "unknown"}[ssvc.automatable]
+    return (f"ssvc exploitation {ssvc.exploitation or 'unknown'}, automatable {automatable}, technical impact "
+            f"{ssvc.technical_impact or 'unknown'} ({provenance_text(ssvc.provenance, now, 'assessed')})")
+
+
+_LINES: dict[ValueKind, Callable[[Enrichment, Any, datetime | None], str | None]] = {
+    "kev": _kev_line, "asked": _asked_line, "epss": _epss_line, "ssvc": _ssvc_line,
+}
+
+
 def enrichment_lines(enrichment: Enrichment, now: datetime | None) -> tuple[str, ...]:
     """One line per enrichment value, each naming its source, so a decision can be audited."""
     lines: list[str] = []
-    kev = enrichment.kev
-    if kev is not None:
-        parts = [f"kev listed, added {day_text(kev.date_added)}"]
-        if kev.due_date is not None:
-            parts.append(f"due {day_text(kev.due_date)}")
-        if kev.ransomware:
-            parts.append("known ransomware use")
-        lines.append(f"{', '.join(parts)} ({provenance_text(kev.provenance, now)})")
-    elif enrichment.kev_known_by:
-        lines.append(f"kev not listed (asked {', '.join(enrichment.kev_known_by)})")
-    epss = enrichment.epss
-    if epss is not None:
-        text = f"epss {number(epss.score)}"
-        if epss.percentile is not None:
-            text += f", percentile {number(epss.percentile)}"
-        lines.append(f"{text} ({provenance_text(epss.provenance, now, 'scored')})")
-    ssvc = enrichment.ssvc
-    if ssvc is not None:
-        automatable = {True: "yes", False: "no", None: "unknown"}[ssvc.automatable]
-        lines.append(f"ssvc exploitation {ssvc.exploitation or 'unknown'}, automatable {automatable}, technical impact "
-                     f"{ssvc.technical_impact or 'unknown'} ({provenance_text(ssvc.provenance, now, 'assessed')})")
-    labelled: tuple[tuple[str, Sourced | None], ...] = (
-        ("exploit observed", enrichment.exploit_observed),
-        ("risk score", enrichment.risk_score),
-        ("cwes", enrichment.cwes),
-        ("ttps", enrichment.ttps),
-        ("tools", enrichment.tools),
-    )
-    for label, value in labelled:
-        if value is not None:
-            lines.append(f"{label} {_sourced_value(value)} ({provenance_text(value.provenance, now)})")
+    for name, described in enrichment_values():
+        value = getattr(enrichment, name)
+        if value is None:
+            continue
+        write = _LINES.get(described.kind)
+        line = write(enrichment, value, now) if write is not None else (
+            f"{described.label} {_sourced_value(value)} ({provenance_text(value.provenance, now)})")
+        if line is not None:
+            lines.append(line)
     return tuple(lines)
 
 

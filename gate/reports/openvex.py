@@ -22,8 +22,7 @@ from gate.model import VulnerablePackage
 from gate.outcome import Evaluation, FindingResult
 from gate.reports.interface import ReportOptions
 from gate.timeutil import utc
-
-CONTEXT = "https://openvex.dev/ns/v0.2.0"
+from gate.vocab import OPENVEX_CONTEXT
 
 JsonObject = dict[str, Any]
 
@@ -105,7 +104,7 @@ def document(evaluation: Evaluation) -> JsonObject:
     statements += [_vex_statement(s) for _, s in sorted(applied.items())]
     body = json.dumps([evaluation.target, _stamp(evaluation), statements], sort_keys=True)
     return {
-        "@context": CONTEXT,
+        "@context": OPENVEX_CONTEXT,
         "@id": "urn:gate:vex:" + hashlib.sha256(body.encode("utf-8", "backslashreplace")).hexdigest(),
         "author": f"gate release gate (policy {evaluation.policy_name})",
         "role": "release gate",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import assert_never
+import importlib
 
 from gate.reports.interface import ReportFormat
 
@@ -20,37 +20,21 @@ class Format(enum.StrEnum):
     OPENVEX = "openvex"
 
 
+_RENDERERS: dict[Format, tuple[str, str]] = {
+    Format.JSON: ("gate.reports.json_report", "JsonReport"),
+    Format.SARIF: ("gate.reports.sarif", "SarifReport"),
+    Format.JUNIT: ("gate.reports.junit", "JunitReport"),
+    Format.MARKDOWN: ("gate.reports.markdown", "MarkdownReport"),
+    Format.HTML: ("gate.reports.html", "HtmlReport"),
+    Format.TABLE: ("gate.reports.table", "TableReport"),
+    Format.OPENVEX: ("gate.reports.openvex", "OpenVexReport"),
+}
+"""Each format's module and class (tests/reports/test_registry.py renders every member). Imported on use: each
+costs start-up time (markupsafe, hashlib, xml) that a run without it should not pay."""
+
+
 def formatter(fmt: Format) -> ReportFormat:
-    """The renderer for `fmt`; a new member without a branch here fails type checking.
-
-    Formats are imported on use: each costs start-up time (markupsafe, hashlib, xml) a run without it should not pay.
-    """
-    if fmt is Format.JSON:
-        from gate.reports.json_report import JsonReport  # noqa: PLC0415 - import a format only when it is used
-
-        return JsonReport()
-    if fmt is Format.SARIF:
-        from gate.reports.sarif import SarifReport  # noqa: PLC0415 - import a format only when it is used
-
-        return SarifReport()
-    if fmt is Format.JUNIT:
-        from gate.reports.junit import JunitReport  # noqa: PLC0415 - import a format only when it is used
-
-        return JunitReport()
-    if fmt is Format.MARKDOWN:
-        from gate.reports.markdown import MarkdownReport  # noqa: PLC0415 - import a format only when it is used
-
-        return MarkdownReport()
-    if fmt is Format.HTML:
-        from gate.reports.html import HtmlReport  # noqa: PLC0415 - import a format only when it is used
-
-        return HtmlReport()
-    if fmt is Format.TABLE:
-        from gate.reports.table import TableReport  # noqa: PLC0415 - import a format only when it is used
-
-        return TableReport()
-    if fmt is Format.OPENVEX:
-        from gate.reports.openvex import OpenVexReport  # noqa: PLC0415 - import a format only when it is used
-
-        return OpenVexReport()
-    assert_never(fmt)
+    """The renderer for `fmt`."""
+    module, name = _RENDERERS[fmt]
+    renderer: type[ReportFormat] = getattr(importlib.import_module(module), name)
+    return renderer()

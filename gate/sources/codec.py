@@ -10,10 +10,10 @@ from typing import Any
 from gate.errors import ShapeError
 from gate.model import Cvss, Finding, VulnerablePackage
 from gate.timeutil import to_utc
+from gate.vocab import FIX_VALUES
 
 SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNTRIAGED")
 """Image Builder's documented severities; the API types it as a free string, so gate checks it."""
-FIX_VALUES = ("YES", "NO", "PARTIAL")
 
 
 def _str(obj: Mapping[str, Any], key: str) -> str | None:

@@ -64,16 +64,23 @@ def test_a_changed_feed_replaces_the_old_copy(site: Site, tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(("path", "body", "message"), [
-    ("/kev.json", b'{"title": "not a catalog"}', "the downloaded CISA KEV is invalid: .*no 'vulnerabilities'"),
-    ("/kev.json", KEV[: len(KEV) // 2], "the downloaded CISA KEV is invalid: .*not JSON"),
-    ("/kev.json", b'{"dateReleased": "2026-11-20T00:00:00Z", "vulnerabilities": []}', "has no entries"),
-    ("/kev.json", KEV.replace(b'"dateReleased": "2025-08-25T17:04:19.9796Z",', b""), "has no dateReleased"),
-    ("/epss.csv.gz", gzip.compress(b"#model_version:v1,score_date:2026-11-20T00:00:00Z\ncve,epss,percentile\n"),
-     "has no scores"),
-    ("/epss.csv.gz", gzip.compress(b"cve,epss,percentile\nCVE-2024-1,0.5,0.5\n"), "no '#model_version"),
-    ("/epss.csv.gz", EPSS_SMALL[: len(EPSS_SMALL) // 2], "damaged gzip file"),
-    ("/epss.csv.gz", gzip.compress(b"cve,epss,percentile\nCVE-2024-1,7,0.5\n"), "outside 0..1"),
-    ("/epss.csv.gz", b"<html>maintenance</html>", "not an EPSS CSV"),
+    pytest.param("/kev.json", b'{"title": "not a catalog"}',
+                 "the downloaded CISA KEV is invalid: .*no 'vulnerabilities'", id="kev-not-a-catalog"),
+    pytest.param("/kev.json", KEV[: len(KEV) // 2], "the downloaded CISA KEV is invalid: .*not JSON",
+                 id="kev-cut-short"),
+    pytest.param("/kev.json", b'{"dateReleased": "2026-11-20T00:00:00Z", "vulnerabilities": []}', "has no entries",
+                 id="kev-empty"),
+    pytest.param("/kev.json", KEV.replace(b'"dateReleased": "2025-08-25T17:04:19.9796Z",', b""), "has no dateReleased",
+                 id="kev-undated"),
+    pytest.param("/epss.csv.gz",
+                 gzip.compress(b"#model_version:v1,score_date:2026-11-20T00:00:00Z\ncve,epss,percentile\n"),
+                 "has no scores", id="epss-no-scores"),
+    pytest.param("/epss.csv.gz", gzip.compress(b"cve,epss,percentile\nCVE-2024-1,0.5,0.5\n"), "no '#model_version",
+                 id="epss-no-model-version"),
+    pytest.param("/epss.csv.gz", EPSS_SMALL[: len(EPSS_SMALL) // 2], "damaged gzip file", id="epss-cut-short"),
+    pytest.param("/epss.csv.gz", gzip.compress(b"cve,epss,percentile\nCVE-2024-1,7,0.5\n"), "outside 0..1",
+                 id="epss-score-out-of-range"),
+    pytest.param("/epss.csv.gz", b"<html>maintenance</html>", "not an EPSS CSV", id="epss-html-page"),
 ])
 def test_a_corrupt_download_is_rejected_and_the_old_copy_kept(site: Site, tmp_path: Path, path: str,
                                                               body: bytes, message: str) -> None:
