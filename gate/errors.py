@@ -110,6 +110,12 @@ class ActionError(IncompleteError):
     """An action after the verdict (workflow step, watermark, signature) failed: the verdict stands, the run exits 3."""
 
 
+class BuildSkipped(GateError):
+    """A build with nothing to judge (deleted, disabled, failed, cancelled): a sweep lists it with the reason."""
+
+    exit_code = ExitCode.INCOMPLETE
+
+
 class FeedError(IncompleteError):
     """A KEV/EPSS feed could not be downloaded or validated."""
 

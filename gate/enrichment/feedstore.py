@@ -14,6 +14,7 @@ import hashlib
 import os
 import sqlite3
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -59,7 +60,9 @@ def _connect(path: Path, kind: str, sha: str) -> tuple[sqlite3.Connection, dict[
     try:
         size = path.stat().st_size
         # NOTE: immutable: no locks or journal look-ups; an index is never changed in place, only replaced.
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        # NOTE: not tied to the opening thread: a sweep's builds look feeds up from its worker threads (each
+        # query holds `_Indexed._lock`).
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
     except (OSError, sqlite3.Error) as e:
         raise _Untrusted(str(e)) from e
     try:
@@ -133,6 +136,7 @@ class _Indexed:
 
     def __init__(self, con: sqlite3.Connection, meta: dict[str, str], origin: str, reparse: Callable[[], Any]):
         self._con: sqlite3.Connection | None = con
+        self._lock = threading.Lock()
         self._reparse = reparse
         self.origin = origin
         self.count = int(meta["count"])
@@ -143,20 +147,22 @@ class _Indexed:
 
     def _query(self, sql: str, ids: Collection[str], check: Callable[[tuple[Any, ...]], T]) -> dict[str, T] | None:
         """Rows for `ids` checked as the parser would, or None when the index turned out untrustworthy."""
-        if self._con is None:
-            return None
-        out: dict[str, T] = {}
-        try:
-            for chunk in _chunks(ids):
-                for row in self._con.execute(sql % ",".join("?" * len(chunk)), chunk):
-                    if row[0] not in ids:
-                        raise _Untrusted(f"answered {row[0]!r}, not asked")
-                    out[row[0]] = check(row)
-        except (sqlite3.Error, GateError, _Untrusted, TypeError, ValueError):
-            self._con.close()
-            self._con = None
-            return None
-        return out
+        with self._lock:
+            con = self._con
+            if con is None:
+                return None
+            out: dict[str, T] = {}
+            try:
+                for chunk in _chunks(ids):
+                    for row in con.execute(sql % ",".join("?" * len(chunk)), chunk):
+                        if row[0] not in ids:
+                            raise _Untrusted(f"answered {row[0]!r}, not asked")
+                        out[row[0]] = check(row)
+            except (sqlite3.Error, GateError, _Untrusted, TypeError, ValueError):
+                con.close()
+                self._con = None
+                return None
+            return out
 
 
 class KevIndex(_Indexed):
