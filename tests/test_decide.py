@@ -15,8 +15,8 @@ from gate.errors import ExitCode, GateError, InputError, UnreadableInputError, U
 from gate.inputs import Inputs, open_plan
 from gate.outcome import ActionRecord, ActionStatus, Evaluation, Verdict
 from gate.policy.loader import load_policy
-from gate.reports.json_report import JsonReport
 from gate.reports.interface import ReportOptions
+from gate.reports.json_report import JsonReport
 from gate.reports.markdown import MarkdownReport
 from gate.reports.table import TableReport
 from tests.reports.sample import EVALUATION, HOSTILE

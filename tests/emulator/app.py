@@ -12,19 +12,35 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
-from botocore.model import OperationModel
+from botocore.model import ListShape, OperationModel, Shape, StructureShape
 
-from . import ec2, imagebuilder, inspector
+from . import ec2, imagebuilder, inspector, sts
 from .errors import ApiError, invalid_request, not_emulated, service_error
 from .store import State
 from .validation import check_shape, documented_constraints
 from .wire import DecodeError, credential_scope, decode_request, find_route, service_model, to_wire
 
+
+def _parsed(value: Any, shape: Shape | None) -> Any:
+    """``value`` as botocore hands it to callers: timestamp members as aware datetimes, the rest as given."""
+    if shape is None:
+        return value
+    if isinstance(shape, StructureShape) and isinstance(value, Mapping):
+        return {k: _parsed(v, shape.members.get(k)) for k, v in value.items()}
+    if isinstance(shape, ListShape) and isinstance(value, list):
+        return [_parsed(v, shape.member) for v in value]
+    if shape.type_name == "timestamp" and isinstance(value, str):
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return value
+
 HANDLERS: Mapping[str, Mapping[str, imagebuilder.Handler]] = {
     imagebuilder.SERVICE: imagebuilder.HANDLERS,
     inspector.SERVICE: inspector.HANDLERS,
     ec2.SERVICE: ec2.HANDLERS,
+    sts.SERVICE: sts.HANDLERS,
 }
+QUERY_SERVICES = (ec2.SERVICE, sts.SERVICE)
+"""Services of the form-in, XML-out protocols (EC2's and STS's query)."""
 
 
 class Call(NamedTuple):
@@ -91,8 +107,10 @@ class App:
     def handle(self, method: str, target: str, headers: Mapping[str, str], body: bytes) -> Reply:
         """Answer one request."""
         request_id = str(uuid.uuid4())
+        if method == "POST" and sts.is_query(headers, body):
+            return self._handle_query(sts.SERVICE, headers, body, request_id)
         if method == "POST" and ec2.is_query(headers, body):
-            return self._handle_query(body, request_id)
+            return self._handle_query(ec2.SERVICE, headers, body, request_id)
         found = find_route(method, target, headers)
         if found is None:
             scope = credential_scope(headers)
@@ -122,15 +140,18 @@ class App:
             reply = self._error_reply(service, service_error(service, "server", repr(exc)), request_id)
         return self._record(service, operation, params, reply)
 
-    def _handle_query(self, body: bytes, request_id: str) -> Reply:
-        """An `ec2` query-protocol call: form in, XML out (errors too)."""
-        service, operation, params = ec2.SERVICE, "", {}
+    def _handle_query(self, service: str, headers: Mapping[str, str], body: bytes, request_id: str) -> Reply:
+        """An `ec2` or `query` protocol call: form in, XML out (errors too), in the region it was signed for."""
+        protocol: Any = sts if service == sts.SERVICE else ec2
+        operation, params = "", {}
+        scope = credential_scope(headers)
+        region = ec2.REQUEST_REGION.set(scope[0] if scope else "us-east-1")
         try:
-            op, params = ec2.decode(body)
+            op, params = ec2.decode(body, service, protocol.VERSION)
             operation = op.name
             document = self._serve(service, op, params, request_id)
-            reply = Reply(200, {"Content-Type": "text/xml;charset=UTF-8"}, ec2.to_xml(document, op, request_id))
-            if self.check_responses and ec2.read_back(reply.body, op) != self._parsed(document):
+            reply = Reply(200, {"Content-Type": "text/xml;charset=UTF-8"}, protocol.to_xml(document, op, request_id))
+            if self.check_responses and protocol.read_back(reply.body, op) != _parsed(document, op.output_shape):
                 self.violation(service, operation, "response", "the XML answer does not read back as the document")
         except DecodeError as exc:
             reply = self._fail(service, operation, invalid_request(service, [str(exc)]), request_id)
@@ -139,23 +160,9 @@ class App:
         except Exception as exc:  # NOTE: an emulator bug must surface as a violation, not a hang.
             self.violation(service, operation, "response", f"emulator crashed: {exc!r}")
             reply = self._error_reply(service, service_error(service, "server", repr(exc)), request_id)
+        finally:
+            ec2.REQUEST_REGION.reset(region)
         return self._record(service, operation, params, reply)
-
-    @staticmethod
-    def _parsed(document: Mapping[str, Any]) -> dict[str, Any]:
-        """The document as botocore hands it to callers: timestamps as aware datetimes."""
-        def norm(value: Any) -> Any:
-            if isinstance(value, Mapping):
-                return {k: norm(v) for k, v in value.items()}
-            if isinstance(value, list):
-                return [norm(v) for v in value]
-            if isinstance(value, str) and len(value) >= 20 and value[4] == "-" and value[10] == "T":
-                try:
-                    return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-                except ValueError:
-                    return value
-            return value
-        return {k: norm(v) for k, v in document.items()}
 
     def _serve(self, service: str, op: OperationModel, params: dict[str, Any], request_id: str) -> dict[str, Any]:
         faults = self.state.faults
@@ -183,7 +190,7 @@ class App:
             raise not_emulated(f"{service} {op.name}")
         document = handler(self.state, params)
         output = op.output_shape
-        if output is None or service == ec2.SERVICE:
+        if output is None or service in QUERY_SERVICES:
             return document
         if "requestId" in output.members:
             document["requestId"] = request_id
@@ -200,9 +207,10 @@ class App:
         return self._error_reply(service, error, request_id)
 
     def _error_reply(self, service: str, error: ApiError, request_id: str) -> Reply:
-        if service == ec2.SERVICE:
+        if service in QUERY_SERVICES:
+            protocol: Any = sts if service == sts.SERVICE else ec2
             return Reply(error.status, {"Content-Type": "text/xml;charset=UTF-8", **error.headers},
-                         ec2.error_xml(error.code, error.message, request_id))
+                         protocol.error_xml(error.code, error.message, request_id))
         model = service_model(service) if service in HANDLERS else None
         if model is not None and error.code in model.shape_names:
             shape = model.shape_for(error.code)

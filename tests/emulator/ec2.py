@@ -16,8 +16,10 @@ from xml.sax.saxutils import escape
 
 from botocore.model import ListShape, OperationModel, Shape, StructureShape
 from botocore.parsers import EC2QueryParser
-from botocore.serialize import EC2Serializer
+from botocore.serialize import EC2Serializer, QuerySerializer
 
+from . import ec2_images
+from .ec2_images import REQUEST_REGION  # noqa: F401 - app.py sets it per request
 from .errors import ApiError, service_error
 from .pagination import listing_key
 from .store import State
@@ -49,35 +51,69 @@ def _wire_name(name: str, member: Shape) -> str:
     return wire[0].upper() + wire[1:]
 
 
-def decode(body: bytes) -> tuple[OperationModel, dict[str, Any]]:
-    """The operation and its parameters; fields the input shape does not know are a DecodeError."""
+def decode(body: bytes, service: str = SERVICE, version: str = VERSION) -> tuple[OperationModel, dict[str, Any]]:
+    """The operation and its parameters; fields the input shape does not know are a DecodeError.
+
+    Lists travel flattened (`ImageId.1`, `Filter.1.Value.1`): the dotted keys are rebuilt into a tree,
+    read by the input shape, and must serialise back, through botocore's serializer, to what was sent.
+    """
     try:
         fields = {k: v[-1] for k, v in parse_qs(body.decode("utf-8"), keep_blank_values=True).items()}
     except UnicodeDecodeError as exc:
         raise DecodeError("request body is not UTF-8") from exc
-    action, version = fields.pop("Action", ""), fields.pop("Version", "")
-    model = service_model(SERVICE)
+    action, sent_version = fields.pop("Action", ""), fields.pop("Version", "")
+    model = service_model(service)
     if action not in model.operation_names:
         raise DecodeError(f"unknown Action {action!r}")
-    if version != VERSION:
-        raise DecodeError(f"Version {version!r} is not {VERSION}")
+    if sent_version != version:
+        raise DecodeError(f"Version {sent_version!r} is not {version}")
     op = model.operation_model(action)
-    shape = op.input_shape
-    members = {_wire_name(n, m): (n, m) for n, m in (shape.members.items() if shape is not None else ())}
-    params: dict[str, Any] = {}
+    tree: dict[str, Any] = {}
     for key, text in fields.items():
-        if key not in members:
-            raise DecodeError(f"{action} has no parameter {key}")
-        name, member = members[key]
-        if isinstance(member, StructureShape | ListShape):
-            raise DecodeError(f"{action} {key}: nested parameters are not emulated")
-        params[name] = scalar(text, member)
-    sent = dict(fields)
-    again = EC2Serializer().serialize_to_request(params, op)["body"]
+        node = tree
+        *path, last = key.split(".")
+        for part in path:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                raise DecodeError(f"{action} {key}: a value and a list under one name")
+            node = child
+        if last in node:
+            raise DecodeError(f"{action} {key}: a value and a list under one name")
+        node[last] = text
+    params = _read(tree, op.input_shape, action) if op.input_shape is not None else {}
+    if not isinstance(params, dict) or (op.input_shape is None and tree):
+        raise DecodeError(f"{action} takes no parameters")
+    serializer = EC2Serializer() if service == SERVICE else QuerySerializer()
+    again = serializer.serialize_to_request(params, op)["body"]
     again = {k: v for k, v in again.items() if k not in ("Action", "Version")}
-    if {k: str(v) for k, v in again.items()} != sent:
+    if {k: str(v) for k, v in again.items()} != fields:
         raise DecodeError(f"{action}: the request does not serialise back to what was sent")
     return op, params
+
+
+def _read(node: Any, shape: Shape, where: str) -> Any:
+    """The value of a decoded form tree ``node`` as ``shape`` (lists are numbered from 1)."""
+    if isinstance(shape, StructureShape):
+        if not isinstance(node, dict):
+            raise DecodeError(f"{where}: expected a structure")
+        members = {_wire_name(n, m): (n, m) for n, m in shape.members.items()}
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key not in members:
+                raise DecodeError(f"{where} has no parameter {key}")
+            name, member = members[key]
+            out[name] = _read(value, member, f"{where}.{key}")
+        return out
+    if isinstance(shape, ListShape):
+        if not isinstance(node, dict) or not all(k.isdigit() for k in node):
+            raise DecodeError(f"{where}: expected a numbered list")
+        numbers = sorted(int(k) for k in node)
+        if numbers != list(range(1, len(numbers) + 1)):
+            raise DecodeError(f"{where}: list items are not numbered 1..{len(numbers)}")
+        return [_read(node[str(n)], shape.member, f"{where}.{n}") for n in numbers]
+    if isinstance(node, dict):
+        raise DecodeError(f"{where}: expected a value")
+    return scalar(node, shape)
 
 
 def _text(value: Any, shape: Shape) -> str:
@@ -147,4 +183,4 @@ def get_image_findings(state: State, params: dict[str, Any]) -> dict[str, Any]:
     return {"ImageFindings": page, **({"NextToken": token} if token else {})}
 
 
-HANDLERS: Mapping[str, Handler] = {"GetImageFindings": get_image_findings}
+HANDLERS: Mapping[str, Handler] = {"GetImageFindings": get_image_findings, **ec2_images.HANDLERS}

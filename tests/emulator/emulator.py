@@ -15,7 +15,7 @@ from .factories import finding_arn, inspector_finding, stable_hex
 from .faults import Faults, FaultState
 from .pagination import Pager
 from .server import HttpServer
-from .store import ImageRecord, ScanRecord, State, Store, ami_id, format_date_created
+from .store import AmiRecord, ImageRecord, ScanRecord, State, StepRecord, Store, ami_id, format_date_created
 
 REGION = "us-east-1"
 RetryMode = Literal["legacy", "standard", "adaptive"]
@@ -81,6 +81,7 @@ class Emulator:
             "AWS_ENDPOINT_URL_IMAGEBUILDER": self.url,
             "AWS_ENDPOINT_URL_INSPECTOR2": self.url,
             "AWS_ENDPOINT_URL_EC2": self.url,
+            "AWS_ENDPOINT_URL_STS": self.url,
             "AWS_ACCESS_KEY_ID": ACCESS_KEY,
             "AWS_SECRET_ACCESS_KEY": ACCESS_KEY,
             "AWS_DEFAULT_REGION": REGION,
@@ -199,6 +200,82 @@ class Emulator:
         )
         self._state.store.add_inspector({**finding, **(extra or {})}, details)
         return arn
+
+    @property
+    def account(self) -> str:
+        """The account the emulated credentials belong to: GetCallerIdentity, watermark keys, `Owners=self`."""
+        return self._state.store.account
+
+    @account.setter
+    def account(self, account: str) -> None:
+        self._state.store.account = account
+
+    def add_ami(
+        self,
+        ami: str,
+        *,
+        region: str = REGION,
+        owner: str | None = None,
+        public: bool = False,
+        watermarks: Sequence[str | Mapping[str, Any]] = (),
+        scan_results: Mapping[str, Any] | None = None,
+        name: str = "gate-emulated-image",
+    ) -> None:
+        """Register ``ami`` with EC2 in ``region`` (DescribeImages); ``watermarks`` are keys or whole
+        ``ImageWatermark``s, ``scan_results`` an ``ImageScanResults`` (boto3 keys, ISO timestamps)."""
+        marks = [{"WatermarkKey": w, "SourceImageRegion": region, "SourceImageId": ami,
+                  "SourceImageCreationTime": "2025-01-15T12:00:00.000Z",
+                  "WatermarkCreationTime": "2025-01-15T13:00:00.000Z"} if isinstance(w, str) else dict(w)
+                 for w in watermarks]
+        self._state.store.register_ami(AmiRecord(
+            ami, region=region, owner=owner or self.account, public=public, name=name, watermarks=marks,
+            scan_results=dict(scan_results) if scan_results is not None else None))
+
+    def ami(self, ami: str) -> dict[str, Any]:
+        """What DescribeImages says of ``ami`` now (boto3 keys)."""
+        with self._state.store.lock:
+            return self._state.store.amis[ami].image()
+
+    def add_waiting_step(
+        self,
+        image_arn: str,
+        *,
+        name: str = "WaitForGate",
+        status: str = "WAITING",
+        action: str | None = None,
+        reason: str | None = None,
+        token: str | None = None,
+        timeout_seconds: int = 43200,
+    ) -> str:
+        """A WaitForAction step of ``image_arn``'s test workflow; returns its step execution id.
+
+        ``status`` COMPLETED/FAILED with an ``action`` (and the ``token`` it was sent with) is a step
+        someone already actioned; TIMED_OUT one that waited too long.
+        """
+        with self._state.store.lock:
+            n = len(self._state.store.steps)
+        key = f"{image_arn}/{name}/{n}"
+        hexes = stable_hex(key, 32)
+        uuid = f"{hexes[:8]}-{hexes[8:12]}-{hexes[12:16]}-{hexes[16:20]}-{hexes[20:32]}"
+        region, account = image_arn.split(":")[3], image_arn.split(":")[4]
+        record = StepRecord(
+            step_id=f"step-{uuid}", image_arn=image_arn, workflow_execution_id=f"wf-{uuid}",
+            workflow_arn=f"arn:aws:imagebuilder:{region}:{account}:workflow/test/gate-hold/1.0.0/1", name=name,
+            start_time="2025-01-15T12:40:00.000Z", status=status, timeout_seconds=timeout_seconds, action=action,
+            reason=reason, token=token)
+        self._state.store.add_step(record)
+        if token is not None and action is not None:
+            request = {"stepExecutionId": record.step_id, "imageBuildVersionArn": image_arn, "action": action,
+                       "reason": reason}
+            answer = {"stepExecutionId": record.step_id, "imageBuildVersionArn": image_arn, "clientToken": token}
+            with self._state.store.lock:
+                self._state.store.step_tokens[token] = (request, answer)
+        return record.step_id
+
+    def step(self, step_id: str) -> StepRecord:
+        """The step as it is now: its status and what was sent to it."""
+        with self._state.store.lock:
+            return self._state.store.steps[step_id]
 
     def add_vulnerability(self, vulnerability_id: str, record: Mapping[str, Any]) -> None:
         """Add what SearchVulnerabilities returns for the CVE (a ``Vulnerability``)."""

@@ -32,6 +32,15 @@ ERROR_CODES: Mapping[str, Mapping[Role, str]] = {
         "bad_token": "InvalidPaginationToken",
         "not_found": "InvalidAMIID.NotFound",
     },
+    "sts": {
+        "throttle": "Throttling",
+        "server": "InternalFailure",
+        "unavailable": "ServiceUnavailable",
+        "forbidden": "AccessDenied",
+        "invalid": "InvalidParameterValue",
+        "bad_token": "InvalidParameterValue",
+        "not_found": "InvalidParameterValue",
+    },
     "inspector2": {
         "throttle": "ThrottlingException",
         "server": "InternalServerException",
@@ -80,12 +89,18 @@ EC2_STATUS: Mapping[str, int] = {
     "UnauthorizedOperation": 403,
 }
 """EC2 models no error shapes; these statuses are the EC2 API reference's (every other client error is 400)."""
+STS_STATUS: Mapping[str, int] = {
+    "AccessDenied": 403, "Throttling": 400, "InternalFailure": 500, "ServiceUnavailable": 503,
+}
+"""STS models only its own errors; the common ones' statuses are the AWS common-errors page's."""
 
 
 def status_of(service: str, code: str) -> int:
     """The HTTP status botocore's model gives the error shape ``code`` (EC2: its API reference's)."""
     if service == "ec2":
         return EC2_STATUS.get(code, 400)
+    if service == "sts":
+        return STS_STATUS.get(code, 400)
     shape = service_model(service).shape_for(code)
     return int(shape.metadata.get("error", {}).get("httpStatusCode", 400))
 

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from . import workflows
 from .errors import invalid_request, service_error
 from .pagination import listing_key
 from .store import ImageRecord, State
@@ -151,4 +152,5 @@ HANDLERS: Mapping[str, Handler] = {
     "ListImageScanFindings": list_image_scan_findings,
     "ListImageScanFindingAggregations": list_image_scan_finding_aggregations,
     "ListImagePipelineImages": list_image_pipeline_images,
+    **workflows.HANDLERS,
 }

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .factories import parse_image_arn, stable_hex
+from .factories import ACCOUNT, REGION, parse_image_arn, stable_hex
 from .faults import FaultState
 from .pagination import Pager
 from .validation import check_shape, xml_problems
@@ -137,15 +138,80 @@ class ScanRecord:
 
 @dataclass
 class AmiRecord:
-    """What EC2 and Inspector know of one AMI: its on-demand scans and the findings of the last one."""
+    """What EC2 and Inspector know of one AMI: its on-demand scans and the findings of the last one, and,
+    once registered, what DescribeImages says of it (owner, region, public, watermarks, scan results)."""
 
     ami: str
     findings: list[dict[str, Any]] = field(default_factory=list)
     scans: list[ScanRecord] = field(default_factory=list)
+    registered: bool = False
+    """DescribeImages knows it; an AMI seeded only with findings stays invisible there."""
+    region: str = REGION
+    owner: str = ACCOUNT
+    public: bool = False
+    name: str = "gate-emulated-image"
+    creation_date: str = "2025-01-15T12:00:00.000Z"
+    watermarks: list[dict[str, Any]] = field(default_factory=list)
+    """`ImageWatermark`s (boto3 keys, ISO timestamps), in the order they were attached."""
+    scan_results: dict[str, Any] | None = None
+    """`ImageScanResults` (boto3 keys, ISO timestamps)."""
+    deprecation_time: str | None = None
 
     def scanned(self) -> bool:
         """EC2 serves findings only for an AMI Inspector has finished scanning."""
         return any(s.current() == "SUCCESSFUL" for s in self.scans)
+
+    def image(self) -> dict[str, Any]:
+        """The ``Image`` of DescribeImages (boto3 keys)."""
+        doc: dict[str, Any] = {
+            "ImageId": self.ami, "ImageLocation": f"{self.owner}/{self.name}", "State": "available",
+            "OwnerId": self.owner, "CreationDate": self.creation_date, "Public": self.public,
+            "Architecture": "x86_64", "ImageType": "machine", "Name": self.name, "RootDeviceType": "ebs",
+            "VirtualizationType": "hvm", "Hypervisor": "xen", "EnaSupport": True, "SourceImageRegion": self.region,
+        }
+        if self.watermarks:
+            doc["ImageWatermarks"] = [dict(w) for w in self.watermarks]
+        if self.scan_results is not None:
+            doc["ScanResults"] = dict(self.scan_results)
+        if self.deprecation_time is not None:
+            doc["DeprecationTime"] = self.deprecation_time
+        return doc
+
+
+@dataclass
+class StepRecord:
+    """One WaitForAction step execution of an image build's workflow, and what was sent to it."""
+
+    step_id: str
+    image_arn: str
+    workflow_execution_id: str
+    workflow_arn: str
+    name: str
+    start_time: str
+    status: str = "WAITING"
+    """WAITING, COMPLETED (resumed), FAILED (stopped), TIMED_OUT."""
+    timeout_seconds: int = 43200
+    action: str | None = None
+    reason: str | None = None
+    token: str | None = None
+
+    def listing(self) -> dict[str, Any]:
+        """The ``WorkflowStepExecution`` of ListWaitingWorkflowSteps."""
+        return {"stepExecutionId": self.step_id, "imageBuildVersionArn": self.image_arn,
+                "workflowExecutionId": self.workflow_execution_id, "workflowBuildVersionArn": self.workflow_arn,
+                "name": self.name, "action": "WaitForAction", "startTime": self.start_time}
+
+    def execution(self) -> dict[str, Any]:
+        """GetWorkflowStepExecution's answer (the model has no WAITING: a waiting step is RUNNING)."""
+        status = {"WAITING": "RUNNING", "COMPLETED": "COMPLETED"}.get(self.status, "FAILED")
+        doc = {**self.listing(), "status": status, "onFailure": "Abort", "timeoutSeconds": self.timeout_seconds,
+               "inputs": "{}", "outputs": "{}"}
+        if self.status == "TIMED_OUT":
+            doc["message"] = "The step timed out waiting for an action"
+        elif self.action is not None:
+            doc["message"] = (self.reason or self.action)[:500]
+            doc["outputs"] = json.dumps({"action": self.action, "reason": self.reason or ""})
+        return doc
 
 
 @dataclass
@@ -174,6 +240,11 @@ class Store:
     inspector: dict[str, InspectorRecord] = field(default_factory=dict)
     vulnerabilities: dict[str, dict[str, Any]] = field(default_factory=dict)
     amis: dict[str, AmiRecord] = field(default_factory=dict)
+    steps: dict[str, StepRecord] = field(default_factory=dict)
+    step_tokens: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
+    """SendWorkflowStepAction's clientToken -> (the request, the answer): its idempotency."""
+    account: str = ACCOUNT
+    """The account the emulated credentials belong to (GetCallerIdentity, watermark keys, Owners=self)."""
 
     def add_image(self, record: ImageRecord) -> None:
         """Store ``record``; its findings get the image's ARNs and account where missing."""
@@ -221,6 +292,22 @@ class Store:
             checked("inspector2", "OnDemandScan", probe.look())
         with self.lock:
             self.ami(record.ami).scans.append(record)
+
+    def register_ami(self, record: AmiRecord) -> None:
+        """Make ``record`` an image DescribeImages knows (its findings and scans, if any, are kept)."""
+        record.registered = True
+        checked("ec2", "Image", record.image())
+        with self.lock:
+            known = self.amis.get(record.ami)
+            if known is not None:
+                record.findings, record.scans = known.findings, known.scans
+            self.amis[record.ami] = record
+
+    def add_step(self, record: StepRecord) -> None:
+        checked("imagebuilder", "WorkflowStepExecution", record.listing())
+        checked("imagebuilder", "GetWorkflowStepExecutionResponse", record.execution())
+        with self.lock:
+            self.steps[record.step_id] = record
 
     def add_vulnerability(self, vulnerability_id: str, record: Mapping[str, Any]) -> None:
         """Store what SearchVulnerabilities returns for ``vulnerability_id``."""
