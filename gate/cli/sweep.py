@@ -146,11 +146,11 @@ def run(args: argparse.Namespace) -> int:
 def _request(args: argparse.Namespace) -> Request:
     from gate.sweep.runner import Acting  # noqa: PLC0415
     from gate.sweep.session import Request  # noqa: PLC0415
-    from gate.sweep.targets import pipeline_region, read_builds  # noqa: PLC0415
+    from gate.sweep.targets import Target, pipeline_region, read_builds  # noqa: PLC0415
 
     for arn in args.pipeline:
         pipeline_region(arn)
-    builds = ()
+    builds: tuple[Target, ...] = ()
     if args.builds == "-":
         builds = tuple(read_builds(sys.stdin, "-"))
     elif args.builds:

@@ -69,6 +69,10 @@ class Sweep:
             raise IncompleteError("nothing to sweep: no build, pipeline or region was given")
         self.request = request
         self.now = now
+        if request.acting.revoke_watermark is not None:
+            from gate.sweep.revoke import check_name  # noqa: PLC0415
+
+            check_name(request.acting.revoke_watermark)
         self.policy = load_policy(request.policy)
         inputs = Inputs(kev_catalog=request.kev_catalog, epss_scores=request.epss_scores,
                         cached_feeds=request.cached_feeds, cache_dir=request.cache_dir, cache_ttl=request.cache_ttl,
