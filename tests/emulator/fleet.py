@@ -59,7 +59,12 @@ def enable_image_deprecation(state: State, params: dict[str, Any]) -> dict[str, 
         raise ApiError("DryRunOperation", "Request would have succeeded, but DryRun flag is set.", status=412)
     record = _image(state, params["ImageId"])
     at = params["DeprecateAt"]
-    when = at if isinstance(at, dt.datetime) else dt.datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+    if isinstance(at, dt.datetime):
+        when = at
+    elif isinstance(at, int | float) or str(at).replace(".", "", 1).isdigit():  # NOTE: botocore sends epoch seconds
+        when = dt.datetime.fromtimestamp(float(at), dt.UTC)
+    else:
+        when = dt.datetime.fromisoformat(str(at).replace("Z", "+00:00"))
     if when.tzinfo is None:
         when = when.replace(tzinfo=dt.UTC)
     if when < dt.datetime.now(dt.UTC):
