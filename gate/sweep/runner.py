@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from gate.actions.deprecate import DeprecateAction
 from gate.actions.interface import VerdictAction
 from gate.decide import Settings, decide_each
+from gate.errors import GateError
 from gate.fleet import Ami, BuildRecord
 from gate.policy.loader import Policy
 from gate.sweep.compare import Previous
@@ -56,8 +57,22 @@ def _actions(resources: Resources, acting: Acting) -> Callable[[Target], Sequenc
 
 def sweep(targets: Iterable[Target], resources: Resources, policy: Policy, settings: Settings, *,
           concurrency: int = 4, acting: Acting = Acting(), previous: Previous | None = None) -> Iterator[BuildRecord]:
-    """Each target's record, in target order; an error of one build is that build's record, never the sweep's end."""
-    for each in decide_each(targets, resources.open_plan, policy, settings,
+    """Each target's record, in target order; an error of one build is that build's record, never the sweep's end.
+
+    An error listing the targets (a pipeline listing denied) ends the sweep, but only after the builds already
+    started are judged and yielded: it is raised after the last record.
+    """
+    stopped: list[GateError] = []
+
+    def listed() -> Iterator[Target]:
+        try:
+            yield from targets
+        except GateError as e:
+            stopped.append(e)
+
+    for each in decide_each(listed(), resources.open_plan, policy, settings,
                             actions_for=_actions(resources, acting), concurrency=concurrency):
         record = record_of(each.target, each.decided, resources.learned(each.target.arn), settings.now)
         yield previous.compare(record) if previous is not None else record
+    if stopped:
+        raise stopped[0]
