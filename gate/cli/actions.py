@@ -8,14 +8,22 @@ last, so a build is resumed only once everything before it held.
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from gate.errors import UnreadableInputError, UsageError
+
 if TYPE_CHECKING:
+    from gate.actions.context import AwsContext
     from gate.actions.interface import VerdictAction
     from gate.inputs import Inputs
+
+EVENT_LIMIT = 1024 * 1024
+"""Bytes of an --event file read at most: EventBridge events are at most 256 KB."""
 
 
 @dataclass(frozen=True)
@@ -27,9 +35,114 @@ class ActionOption:
     """Adds the options to an argparse group."""
     build: Callable[[argparse.Namespace, Inputs, datetime], VerdictAction | None]
     """The action the parsed options ask for, or None when they ask for none."""
+    resolve: Callable[[argparse.Namespace], None] | None = None
+    """Fills in options these imply before the inputs are read (`--event` names the build)."""
 
 
-ACTIONS: tuple[ActionOption, ...] = ()
+def _watermark_name(text: str) -> str:
+    from gate.actions.watermark import check_name  # noqa: PLC0415 - keep `gate --help` light
+
+    try:
+        return check_name(text)
+    except UsageError as e:
+        raise argparse.ArgumentTypeError(e.diagnostics()) from None
+
+
+def _step(text: str) -> str:
+    from gate.actions.event import STEP_ID  # noqa: PLC0415
+    from gate.actions.workflow_step import AUTO  # noqa: PLC0415
+
+    if text != AUTO and not STEP_ID.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"{text[:80]!r} is neither auto nor a step id (step-UUID)")
+    return text
+
+
+def _add_watermark(group: Any) -> None:
+    group.add_argument("--watermark", type=_watermark_name, metavar="NAME",
+                       help="on a pass, attach the watermark ACCOUNT:NAME to every output AMI this account owns; "
+                       "otherwise detach it (needs --image-build-version-arn or --event)")
+
+
+def _add_workflow_step(group: Any) -> None:
+    group.add_argument("--workflow-step", type=_step, metavar="auto|STEP_ID",
+                       help="RESUME the build's waiting WaitForAction step on a pass, STOP it otherwise (also when "
+                       "gate cannot decide); auto: the one step waiting for this build")
+    group.add_argument("--event", metavar="FILE|-",
+                       help="an 'EC2 Image Builder Workflow Step Waiting' EventBridge event: names the build and "
+                       "the step (implies --image-build-version-arn and --workflow-step)")
+
+
+def _read_event(args: argparse.Namespace) -> None:
+    """`--event`: the build ARN and step id, checked against any given alongside (a clash is exit 2)."""
+    given = getattr(args, "event", None)
+    if not given:
+        return
+    from gate.actions.event import read_event  # noqa: PLC0415
+
+    if given == "-":
+        data = sys.stdin.buffer.read(EVENT_LIMIT + 1)
+        origin = "the event on standard input"
+    else:
+        try:
+            with Path(given).open("rb") as stream:
+                data = stream.read(EVENT_LIMIT + 1)
+        except OSError as e:
+            raise UnreadableInputError(f"--event {given}: cannot read ({e.strerror or e})") from e
+        origin = f"--event {given}"
+    if len(data) > EVENT_LIMIT:
+        raise UnreadableInputError(f"{origin}: larger than {EVENT_LIMIT // 1024} KiB; not an EventBridge event")
+    step = read_event(data, origin)
+    arn = getattr(args, "image_build_version_arn", None)
+    if arn and arn.strip() != step.build_arn:
+        raise UsageError(f"--image-build-version-arn {arn} is not the build the event names ({step.build_arn})")
+    wanted = getattr(args, "workflow_step", None)
+    if wanted not in (None, "auto", step.step_id):
+        raise UsageError(f"--workflow-step {wanted} is not the step the event names ({step.step_id})")
+    args.image_build_version_arn = step.build_arn
+    args.workflow_step = step.step_id
+
+
+def _context(args: argparse.Namespace, inputs: Inputs, option: str) -> tuple[AwsContext, str]:
+    """The actions' shared AWS context (one per run) and the build they act on."""
+    from gate.actions.context import AwsContext  # noqa: PLC0415
+    from gate.live import arn_region  # noqa: PLC0415
+
+    arn = (inputs.image_build_version_arn or "").strip()
+    if not arn:
+        raise UsageError(f"{option} acts on one image build version",
+                         hint="pass --image-build-version-arn ARN or --event FILE (not --image-pipeline-arn or files)")
+    region = arn_region(arn, "--image-build-version-arn", "image")
+    made: AwsContext | None = getattr(args, "_aws_context", None)
+    if made is None:
+        made = AwsContext(inputs.region or region, inputs.profile)
+        args._aws_context = made
+    return made, arn
+
+
+def _build_watermark(args: argparse.Namespace, inputs: Inputs, now: datetime) -> VerdictAction | None:
+    name = getattr(args, "watermark", None)
+    if not name:
+        return None
+    from gate.actions.watermark import Watermark  # noqa: PLC0415
+
+    context, arn = _context(args, inputs, "--watermark")
+    return Watermark(context, arn, name)
+
+
+def _build_workflow_step(args: argparse.Namespace, inputs: Inputs, now: datetime) -> VerdictAction | None:
+    step = getattr(args, "workflow_step", None)
+    if not step:
+        return None
+    from gate.actions.workflow_step import WorkflowStep  # noqa: PLC0415
+
+    context, arn = _context(args, inputs, "--workflow-step")
+    return WorkflowStep(context, arn, step)
+
+
+ACTIONS: tuple[ActionOption, ...] = (
+    ActionOption("watermark", _add_watermark, _build_watermark),
+    ActionOption("workflow-step", _add_workflow_step, _build_workflow_step, resolve=_read_event),
+)
 """Every action `gate check` can take, in the order they run."""
 
 
@@ -39,6 +152,13 @@ def add_action_arguments(parser: Any) -> None:
     group = parser.add_argument_group("after the verdict")
     for option in ACTIONS:
         option.add(group)
+
+
+def resolve_action_options(args: argparse.Namespace) -> None:
+    """What action options imply for the rest (`--event` names the build), before the inputs are read."""
+    for option in ACTIONS:
+        if option.resolve is not None:
+            option.resolve(args)
 
 
 def actions_from(args: argparse.Namespace, inputs: Inputs, *, now: datetime) -> list[VerdictAction]:

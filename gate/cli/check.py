@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.cli import aws_options, config, streams
-from gate.cli.actions import actions_from, add_action_arguments
+from gate.cli.actions import actions_from, add_action_arguments, resolve_action_options
 from gate.cli.guard import ReportGuard
 from gate.cli.output import input_paths, parse_report_spec, prepare_reports, to_stream
 from gate.errors import ExitCode, IncompleteError, UsageError
@@ -106,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         now = parse_instant(args.as_of) if args.as_of else utcnow()
     except ValueError as e:
         raise UsageError(f"--as-of {e}") from None
+    resolve_action_options(args)  # NOTE: `--event` names the build the inputs read
     inputs = aws_options.inputs_from(args)
     inputs.check_one_target()
     # NOTE: clashing report paths, or a report over an input, are exit 2 before any work.

@@ -255,11 +255,14 @@ class Emulator:
         reason: str | None = None,
         token: str | None = None,
         timeout_seconds: int = 43200,
+        step_id: str | None = None,
+        listed: bool = False,
     ) -> str:
         """A WaitForAction step of ``image_arn``'s test workflow; returns its step execution id.
 
         ``status`` COMPLETED/FAILED with an ``action`` (and the ``token`` it was sent with) is a step
-        someone already actioned; TIMED_OUT one that waited too long.
+        someone already actioned; TIMED_OUT one that waited too long. ``listed`` keeps such a step in
+        ListWaitingWorkflowSteps (the race of an action sent between gate's listing and its own).
         """
         with self._state.store.lock:
             n = len(self._state.store.steps)
@@ -268,10 +271,10 @@ class Emulator:
         uuid = f"{hexes[:8]}-{hexes[8:12]}-{hexes[12:16]}-{hexes[16:20]}-{hexes[20:32]}"
         region, account = image_arn.split(":")[3], image_arn.split(":")[4]
         record = StepRecord(
-            step_id=f"step-{uuid}", image_arn=image_arn, workflow_execution_id=f"wf-{uuid}",
+            step_id=step_id or f"step-{uuid}", image_arn=image_arn, workflow_execution_id=f"wf-{uuid}",
             workflow_arn=f"arn:aws:imagebuilder:{region}:{account}:workflow/test/gate-hold/1.0.0/1", name=name,
             start_time="2025-01-15T12:40:00.000Z", status=status, timeout_seconds=timeout_seconds, action=action,
-            reason=reason, token=token)
+            reason=reason, token=token, listed=listed)
         self._state.store.add_step(record)
         if token is not None and action is not None:
             request = {"stepExecutionId": record.step_id, "imageBuildVersionArn": image_arn, "action": action,

@@ -194,6 +194,12 @@ class StepRecord:
     action: str | None = None
     reason: str | None = None
     token: str | None = None
+    listed: bool = False
+    """Still listed as waiting after it was actioned: ListWaitingWorkflowSteps lags, or someone acted in between."""
+
+    @property
+    def shown_waiting(self) -> bool:
+        return self.status == "WAITING" or self.listed
 
     def listing(self) -> dict[str, Any]:
         """The ``WorkflowStepExecution`` of ListWaitingWorkflowSteps."""

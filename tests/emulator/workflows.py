@@ -29,7 +29,7 @@ def _error(code: str, message: str) -> ApiError:
 def list_waiting_workflow_steps(state: State, params: dict[str, Any]) -> dict[str, Any]:
     """Every step of the account still waiting for an action (no filter: the API has none)."""
     with state.store.lock:
-        steps = [s.listing() for s in state.store.steps.values() if s.status == "WAITING"]
+        steps = [s.listing() for s in state.store.steps.values() if s.shown_waiting]
     page, token = state.pager.page(SERVICE, "ListWaitingWorkflowSteps", listing_key("ListWaitingWorkflowSteps", {}),
                                    steps, params.get("maxResults", DEFAULT_PAGE), params.get("nextToken"),
                                    state.faults)

@@ -1,0 +1,5 @@
+"""The AWS fixtures (emulator and its environment) for the actions after the verdict."""
+
+from tests.aws.fixtures import aws_env, emulator
+
+__all__ = ["aws_env", "emulator"]

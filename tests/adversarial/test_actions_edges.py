@@ -1,0 +1,252 @@
+"""Every refusal of the actions after the verdict, each with its exact exit code (README, "Fails closed")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gate.actions.workflow_step import client_token
+from gate.cli.main import main
+from gate.errors import ExitCode
+from tests.actions.seed import ACCOUNT, OFFLINE, check, event, report, seed, write_event
+from tests.emulator import Emulator, Faults, image_arn
+
+KEY = f"{ACCOUNT}:gate-passed"
+OTHER_STEP = "step-0a1b2c3d-0000-4000-8000-00000000beef"
+
+
+def marks(emulator: Emulator, ami: str) -> list[str]:
+    return [m["WatermarkKey"] for m in emulator.ami(ami).get("ImageWatermarks", [])]
+
+
+# -- the workflow step ------------------------------------------------------------------------------
+def test_no_waiting_step_is_exit_3_before_any_fetch(aws_env: Emulator, isolated_env: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    build = seed(aws_env, isolated_env)
+    aws_env.add_waiting_step(image_arn("another-build"))  # someone else's build waits; ours does not
+    aws_env.step(build.step).status = "TIMED_OUT"
+    assert main(check(build, "--workflow-step", "auto")) == ExitCode.INCOMPLETE
+    assert "no WaitForAction step is waiting for" in capsys.readouterr().err
+    assert aws_env.count("GetImage") == aws_env.count("ListImageScanFindings") == 0
+    assert aws_env.count("SendWorkflowStepAction") == 0
+
+
+def test_several_waiting_steps_with_auto_is_exit_2_listing_them(aws_env: Emulator, isolated_env: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    build = seed(aws_env, isolated_env)
+    second = aws_env.add_waiting_step(build.arn, name="SecondWait")
+    assert main(check(build, "--workflow-step", "auto")) == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert build.step in err and second in err and "--workflow-step STEP_ID" in err
+    assert aws_env.count("GetImage") == aws_env.count("SendWorkflowStepAction") == 0
+
+
+def test_a_step_waiting_for_another_build_is_exit_3(aws_env: Emulator, isolated_env: Path) -> None:
+    build = seed(aws_env, isolated_env)
+    other = aws_env.add_waiting_step(image_arn("another-build"))
+    assert main(check(build, "--workflow-step", other)) == ExitCode.INCOMPLETE
+    assert aws_env.step(other).status == "WAITING"
+    assert aws_env.count("SendWorkflowStepAction") == aws_env.count("GetImage") == 0
+
+
+def test_a_step_that_timed_out_is_exit_3(aws_env: Emulator, isolated_env: Path) -> None:
+    build = seed(aws_env, isolated_env)
+    aws_env.step(build.step).status = "TIMED_OUT"
+    assert main(check(build, "--workflow-step", build.step)) == ExitCode.INCOMPLETE
+    assert aws_env.count("SendWorkflowStepAction") == 0
+
+
+def test_a_step_actioned_after_the_listing_is_exit_3_with_the_verdict_in_the_report(
+        aws_env: Emulator, isolated_env: Path) -> None:
+    build = seed(aws_env, isolated_env, name="raced")
+    aws_env.step(build.step).status = "COMPLETED"  # a person resumed it while gate judged
+    aws_env.step(build.step).action = "RESUME"
+    aws_env.step(build.step).listed = True
+    out = isolated_env / "r.json"
+    assert main(check(build, "--workflow-step", "auto", "--report", f"json={out}")) == ExitCode.INCOMPLETE
+    doc = report(out)
+    assert doc["verdict"] == "pass"
+    assert [(a["operation"], a["status"]) for a in doc["actions"]] == [("RESUME", "failed")]
+    assert "not waiting for an action" in doc["actions"][0]["detail"]
+
+
+def test_a_retry_that_decided_otherwise_is_refused_by_aws(aws_env: Emulator, isolated_env: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    build = seed(aws_env, isolated_env, failing=True, name="retried")
+    step = "step-5f0c8a54-0000-4000-8000-000000000001"
+    # An earlier gate run resumed this step with gate's token; the listing still shows it waiting.
+    aws_env.add_waiting_step(build.arn, step_id=step, status="COMPLETED", action="RESUME",
+                             reason="gate: verdict PASS", token=client_token(step), listed=True)
+    aws_env.step(build.step).status = "COMPLETED"
+    assert main(check(build, "--workflow-step", step)) == ExitCode.INCOMPLETE
+    assert aws_env.step(step).action == "RESUME"  # no second, different action was taken
+    assert "IdempotentParameterMismatchException" in capsys.readouterr().err
+    assert aws_env.count("SendWorkflowStepAction", status=400) == 1
+
+
+@pytest.mark.parametrize("operation", ["ListWaitingWorkflowSteps", "SendWorkflowStepAction"])
+def test_access_denied_on_the_step_is_exit_3(aws_env: Emulator, isolated_env: Path, operation: str) -> None:
+    build = seed(aws_env, isolated_env)
+    aws_env.faults = Faults(forbidden=frozenset({operation}))
+    out = isolated_env / "r.json"
+    assert main(check(build, "--workflow-step", "auto", "--report", f"json={out}")) == ExitCode.INCOMPLETE
+    assert aws_env.step(build.step).status == "WAITING"
+    if operation == "SendWorkflowStepAction":  # judged: the report keeps the verdict and says what failed
+        assert report(out)["verdict"] == "pass"
+        assert report(out)["actions"][0]["status"] == "failed"
+    else:
+        assert aws_env.count("GetImage") == 0
+
+
+@pytest.mark.parametrize("extra", [
+    ["--workflow-step", "step-1"], ["--workflow-step", "AUTO"], ["--workflow-step", "auto\nstep"]],
+    ids=["short-id", "upper-auto", "newline"])
+def test_a_bad_workflow_step_value_is_exit_2(aws_env: Emulator, isolated_env: Path, extra: list[str]) -> None:
+    build = seed(aws_env, isolated_env)
+    assert main(check(build, *extra)) == ExitCode.USAGE
+    assert aws_env.calls == []
+
+
+def test_an_action_without_one_build_is_exit_2(aws_env: Emulator, isolated_env: Path) -> None:
+    pipeline = "arn:aws:imagebuilder:us-east-1:123456789012:image-pipeline/demo"
+    for option in (["--workflow-step", "auto"], ["--watermark", "gate-passed"]):
+        assert main(["check", "--image-pipeline-arn", pipeline, *OFFLINE, *option]) == ExitCode.USAGE
+    assert aws_env.calls == []
+
+
+# -- the event --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("change", [
+    {"detail-type": "EC2 Image Builder Image State Change"},
+    {"source": "aws.ec2"},
+    {"detail": {"workflow-step-execution-id": "step-../../etc"}},
+    {"detail": "step-0a1b2c3d-0000-4000-8000-00000000beef"},
+    {"resources": []},
+    {"resources": "arn:aws:imagebuilder:us-east-1:123456789012:image/held/1.0.0/1"},
+], ids=["detail-type", "source", "bad-step-id", "detail-not-object", "no-build", "resources-not-list"])
+def test_an_event_that_is_not_a_waiting_step_is_exit_2(aws_env: Emulator, isolated_env: Path,
+                                                       change: dict[str, object]) -> None:
+    build = seed(aws_env, isolated_env)
+    path = write_event(isolated_env / "e.json", event(build.arn, build.step, **change))
+    assert main(["check", "--event", str(path), "--policy", str(build.policy), *OFFLINE]) == ExitCode.USAGE
+    assert aws_env.calls == []
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b"[]", b""], ids=["cut", "not-utf8", "list", "empty"])
+def test_an_event_that_is_not_json_is_exit_2(aws_env: Emulator, isolated_env: Path, body: bytes) -> None:
+    build = seed(aws_env, isolated_env)
+    path = isolated_env / "e.json"
+    path.write_bytes(body)
+    assert main(["check", "--event", str(path), "--policy", str(build.policy), *OFFLINE]) == ExitCode.USAGE
+    assert aws_env.calls == []
+
+
+def test_an_event_naming_another_build_or_step_is_exit_2(aws_env: Emulator, isolated_env: Path) -> None:
+    build = seed(aws_env, isolated_env)
+    path = write_event(isolated_env / "e.json", event(build.arn, build.step))
+    other = image_arn("other")
+    assert main(["check", "--event", str(path), "--image-build-version-arn", other, *OFFLINE]) == ExitCode.USAGE
+    assert main(["check", "--event", str(path), "--workflow-step", OTHER_STEP, *OFFLINE]) == ExitCode.USAGE
+    assert aws_env.calls == []
+
+
+def test_a_missing_or_endless_event_file_is_exit_3(aws_env: Emulator, isolated_env: Path) -> None:
+    assert main(["check", "--event", str(isolated_env / "absent.json"), *OFFLINE]) == ExitCode.INCOMPLETE
+    big = isolated_env / "big.json"
+    big.write_bytes(b" " * (1024 * 1024 + 1))
+    assert main(["check", "--event", str(big), *OFFLINE]) == ExitCode.INCOMPLETE
+    assert aws_env.calls == []
+
+
+# -- the watermark ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["ab", "x" * 129, "bad*name", "new\nline", "tab\there", "ünïcode"],
+                         ids=["short", "long", "star", "newline", "tab", "non-ascii"])
+def test_a_bad_watermark_name_is_exit_2(aws_env: Emulator, isolated_env: Path, name: str) -> None:
+    build = seed(aws_env, isolated_env)
+    assert main(check(build, "--watermark", name)) == ExitCode.USAGE
+    assert aws_env.calls == []
+
+
+def test_amis_that_cannot_carry_a_mark_are_skipped_and_the_build_still_resumes(aws_env: Emulator,
+                                                                             isolated_env: Path) -> None:
+    build = seed(aws_env, isolated_env)
+    aws_env.add_ami(build.ami, public=True)
+    aws_env.add_ami(build.copy, region="eu-west-1", watermarks=[f"11112222333{n}:m" for n in range(5)])
+    out = isolated_env / "r.json"
+    code = main(check(build, "--watermark", "gate-passed", "--workflow-step", "auto", "--report", f"json={out}"))
+    assert code == ExitCode.PASS
+    assert KEY not in marks(aws_env, build.ami) and KEY not in marks(aws_env, build.copy)
+    details = {a["target"]: (a["status"], a["detail"]) for a in report(out)["actions"]}
+    here, there = details[f"us-east-1 {build.ami}"], details[f"eu-west-1 {build.copy}"]
+    assert here[0] == "skipped" and "public" in here[1]
+    assert there[0] == "skipped" and "5 watermarks" in there[1]
+    assert aws_env.step(build.step).action == "RESUME"
+    assert aws_env.count("AttachImageWatermark") == 0
+
+
+def test_an_ami_of_another_account_is_skipped(aws_env: Emulator, isolated_env: Path) -> None:
+    arn = image_arn("shared")
+    aws_env.add_image(arn, [], extra_amis=[{"region": "us-east-1", "image": "ami-0ffffffffffffffff",
+                                            "accountId": "999988887777"}])
+    aws_env.add_ami(aws_env.ami_of(arn))
+    aws_env.add_ami("ami-0ffffffffffffffff", owner="999988887777")
+    policy = isolated_env / "p.yaml"
+    policy.write_text("version: 1\nrules:\n  - {id: never, when: 'false', action: fail}\n")
+    out = isolated_env / "r.json"
+    code = main(["check", "--image-build-version-arn", arn, "--policy", str(policy), *OFFLINE,
+                 "--watermark", "gate-passed", "--report", f"json={out}"])
+    assert code == ExitCode.PASS
+    skipped = [a for a in report(out)["actions"] if a["status"] == "skipped"]
+    assert len(skipped) == 1 and "999988887777" in skipped[0]["detail"]
+    assert marks(aws_env, aws_env.ami_of(arn)) == [KEY]
+
+
+@pytest.mark.parametrize("operation", ["AttachImageWatermark", "DescribeImages"])
+def test_an_ec2_error_on_a_markable_ami_is_exit_3_and_stops_the_build(aws_env: Emulator, isolated_env: Path,
+                                                                      operation: str) -> None:
+    build = seed(aws_env, isolated_env)
+    aws_env.faults = Faults(forbidden=frozenset({operation}))
+    out = isolated_env / "r.json"
+    code = main(check(build, "--watermark", "gate-passed", "--workflow-step", "auto", "--report", f"json={out}"))
+    assert code == ExitCode.INCOMPLETE
+    doc = report(out)
+    assert doc["verdict"] == "pass"
+    assert [a["status"] for a in doc["actions"]] == ["failed", "failed", "done"]
+    step = aws_env.step(build.step)
+    assert step.action == "STOP" and step.reason is not None and "watermark failed" in step.reason
+
+
+def test_a_detach_error_on_a_failing_build_is_exit_3(aws_env: Emulator, isolated_env: Path) -> None:
+    build = seed(aws_env, isolated_env, failing=True, copy_marks=(KEY,))
+    aws_env.faults = Faults(forbidden=frozenset({"DetachImageWatermark"}))
+    assert main(check(build, "--watermark", "gate-passed", "--workflow-step", "auto")) == ExitCode.INCOMPLETE
+    assert marks(aws_env, build.copy) == [KEY]
+    assert aws_env.step(build.step).action == "STOP"
+
+
+def test_the_caller_unknown_is_exit_3_before_any_fetch(aws_env: Emulator, isolated_env: Path) -> None:
+    build = seed(aws_env, isolated_env)
+    aws_env.faults = Faults(forbidden=frozenset({"GetCallerIdentity"}))
+    assert main(check(build, "--watermark", "gate-passed", "--workflow-step", "auto")) == ExitCode.INCOMPLETE
+    assert aws_env.count("GetImage") == aws_env.count("SendWorkflowStepAction") == 0
+
+
+def test_hostile_text_in_an_aws_error_stays_inert_in_the_reason(aws_env: Emulator, isolated_env: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    build = seed(aws_env, isolated_env)
+    aws_env.faults = Faults(forbidden=frozenset({"ListImageScanFindings"}),
+                            error_message="denied\n::error::owned\r\x1b[31m\u202e" + "A" * 3000)
+    assert main(check(build, "--workflow-step", "auto")) == ExitCode.INCOMPLETE
+    reason = aws_env.step(build.step).reason or ""
+    assert len(reason) <= 1024 and reason.isprintable() and "\u202e" not in reason
+    err = capsys.readouterr().err
+    assert all(not line.startswith("::error") for line in err.splitlines())
+
+
+def test_the_report_json_lists_each_ami_once(aws_env: Emulator, isolated_env: Path) -> None:
+    build = seed(aws_env, isolated_env)
+    out = isolated_env / "r.json"
+    assert main(check(build, "--watermark", "gate-passed", "--report", f"json={out}")) == ExitCode.PASS
+    targets = [a["target"] for a in json.loads(out.read_text())["actions"]]
+    assert sorted(targets) == sorted({f"us-east-1 {build.ami}", f"eu-west-1 {build.copy}"})
