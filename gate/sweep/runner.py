@@ -44,8 +44,8 @@ def _actions(resources: Resources, acting: Acting) -> Callable[[Target], Sequenc
         if acting.revoke_watermark is not None:
             from gate.sweep.revoke import revoke_action  # noqa: PLC0415 - only sweeps that revoke need it
 
-            actions.append(revoke_action(acting.revoke_watermark, amis_of(target), target.account,
-                                         resources.clients, apply=acting.apply))
+            actions.append(revoke_action(resources.actions_context(), acting.revoke_watermark, target.arn,
+                                         amis_of(target), apply=acting.apply))
         if acting.deprecate:
             actions.append(DeprecateAction(amis_of(target), target.account,
                                            lambda region: resources.clients(region).ec2, apply=acting.apply,

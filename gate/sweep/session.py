@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gate.decide import Settings
 from gate.enrichment.cve_answers import CveAnswers
-from gate.errors import IncompleteError
+from gate.errors import IncompleteError, UsageError
 from gate.fields import ALWAYS, Source
 from gate.fleet import BuildRecord, Shard
 from gate.inputs import DEFAULT_CACHE_TTL, Inputs, build_cache, offline_enrichers
@@ -72,7 +72,10 @@ class Sweep:
         if request.acting.revoke_watermark is not None:
             from gate.sweep.revoke import check_name  # noqa: PLC0415
 
-            check_name(request.acting.revoke_watermark)
+            try:
+                check_name(request.acting.revoke_watermark)
+            except UsageError as e:
+                raise UsageError(e.message.replace("--watermark", "--revoke-watermark", 1), hint=e.hint) from None
         self.policy = load_policy(request.policy)
         inputs = Inputs(kev_catalog=request.kev_catalog, epss_scores=request.epss_scores,
                         cached_feeds=request.cached_feeds, cache_dir=request.cache_dir, cache_ttl=request.cache_ttl,

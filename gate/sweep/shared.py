@@ -30,6 +30,7 @@ class RegionClients:
     thread-safe for calls; making them is not, so that happens under a lock)."""
 
     def __init__(self, profile: str | None, *, max_pool: int) -> None:
+        self.profile = profile
         self._profile = profile
         self._max_pool = max_pool
         self._lock = threading.Lock()
@@ -103,6 +104,16 @@ class Resources:
         self.caller = caller or Caller(Backoff())
         self._lock = threading.Lock()
         self._learned: dict[str, Learned] = {}
+        self._context: Any = None
+
+    def actions_context(self) -> Any:
+        """The AWS context the watermark actions share (STS asked once), made on first use."""
+        from gate.sweep.revoke import SharedContext  # noqa: PLC0415 - only sweeps that revoke need it
+
+        with self._lock:
+            if self._context is None:
+                self._context = SharedContext(self.answers.region, self.clients.profile, self.caller)
+            return self._context
 
     def open_plan(self, target: Target) -> Plan:
         """The build's plan, as `gate check` would make it, over the shared clients, answers and feeds."""
@@ -142,5 +153,7 @@ class Resources:
     def close(self) -> None:
         try:
             self.answers.close()
+            if self._context is not None:
+                self._context.close()
         finally:
             self.clients.close()

@@ -79,3 +79,23 @@ def test_deprecate_only_with_apply_and_exactly_the_failing_amis(aws: Emulator, i
     assert all(a["status"] == "done" for arn in fleet.failing for a in builds_of(applied)[arn]["actions"])  # type: ignore[union-attr]
     assert CRITICAL_FIX in {b["vulnerabilityId"] for arn in fleet.failing for b in records[arn]["blocking"]}  # type: ignore[union-attr]
     assert main(["sweep", *ALL, *feeds, "--apply"]) == ExitCode.USAGE
+
+
+def test_revoke_watermark_only_with_apply_and_exactly_the_failing_amis(aws: Emulator, isolated_env: Path) -> None:
+    fleet = seed_fleet(aws)
+    key = f"{aws.account}:gate-passed"
+    for arn in fleet.builds:
+        aws.add_ami(Emulator.ami_of(arn), region=arn.split(":")[3], watermarks=[key])
+    feeds = write_feeds(isolated_env / "feeds")
+    planned = isolated_env / "planned.json"
+    assert main(["sweep", *ALL, *feeds, "--revoke-watermark", "gate-passed", "--report", f"json={planned}"]) \
+        == ExitCode.VIOLATION
+    assert aws.count("DetachImageWatermark") == 0
+    records = builds_of(planned)
+    for arn in fleet.builds:
+        assert [a["status"] for a in records[arn]["actions"]] == (["planned"] if arn in fleet.failing else [])  # type: ignore[union-attr]
+    assert main(["sweep", *ALL, *feeds, "--revoke-watermark", "gate-passed", "--apply"]) == ExitCode.VIOLATION
+    marked = {arn for arn in fleet.builds if aws.ami(Emulator.ami_of(arn)).get("ImageWatermarks")}
+    assert marked == set(fleet.builds) - fleet.failing
+    assert aws.count("GetCallerIdentity") == 2  # once per sweep, not once per build
+    assert main(["sweep", *ALL, *feeds, "--revoke-watermark", "no"]) == ExitCode.USAGE
