@@ -15,6 +15,7 @@ from gate.enrichment.interface import Enricher
 from gate.errors import ShapeError, UsageError
 from gate.run import Plan
 from gate.sources.imagebuilder import ImageBuilderSource, build_pipeline, newest_build, previous_build
+from gate.sources.scanresults import read_scan_results
 from gate.sources.scantype import ScanPath, scan_path
 from gate.timeutil import to_utc, utcnow
 
@@ -99,7 +100,7 @@ def open_live_plan(inputs: Inputs, offline: list[Enricher], cache: Cache | None)
         clients.close()
         raise
     return Plan(source=source, live=enricher, offline=offline, closers=[clients.close], baseline=baseline,
-                pipeline=pipeline)
+                pipeline=pipeline, scan_results=partial(read_scan_results, clients, arn, Caller(Backoff())))
 
 
 def previous_baseline(clients: Clients, pipeline: str | None, arn: str, inputs: Inputs) -> BaselineSpec:

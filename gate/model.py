@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -241,6 +241,22 @@ class Gathered:
     """Image Builder's own pass/fail condition for an on-demand AMI scan, when the image has one."""
     output_amis: tuple[str, ...] = ()
     """The build's output AMI ids when the source learned them (live runs): VEX products may name them."""
+    image_scan: ImageScan | None = None
+    """EC2's ScanResults of the output AMIs, read only when the policy asks for them."""
+
+
+@dataclass(frozen=True)
+class ImageScan:
+    """EC2's `ScanResults` of the build's output AMIs in its build region (`DescribeImages`), taken together.
+
+    The oldest last scan and, per severity, the earliest day a fix became available: the worst of the AMIs.
+    """
+
+    scanned_at: datetime
+    """The oldest `FindingScanDate` among the AMIs."""
+    fix_since: Mapping[str, date]
+    """Upper-case severity (`CRITICAL` …) -> the earliest `…FixAvailableSince`; absent: no fix pending."""
+    amis: tuple[str, ...] = ()
 
 
 CONDITION_LABELS: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH")

@@ -81,7 +81,8 @@ class Sweep:
                         cached_feeds=request.cached_feeds, cache_dir=request.cache_dir, cache_ttl=request.cache_ttl,
                         use_cache=request.use_cache)
         self.offline = offline_enrichers(inputs)
-        provided = frozenset(ALWAYS | {Source.INSPECTOR_SEARCH} | {k for e in self.offline for k in e.provides})
+        provided = frozenset(ALWAYS | {Source.INSPECTOR_SEARCH, Source.EC2_SCAN_RESULTS}
+                             | {k for e in self.offline for k in e.provides})
         missing = unanswerable(self.policy, provided)
         self.notes: list[str] = []
         if missing and not request.allow_unanswerable:

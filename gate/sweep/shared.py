@@ -22,6 +22,7 @@ from gate.fleet import Ami
 from gate.live import open_live_source
 from gate.model import Enrichment, FeedInfo
 from gate.run import Plan
+from gate.sources.scanresults import read_scan_results
 from gate.sweep.targets import SKIP_STATES, UNFINISHED, Target, amis_of
 
 
@@ -132,7 +133,8 @@ class Resources:
             refuse_state(target.arn, status, reason)
         source = open_live_source(clients, target.arn, wait_timeout=self.wait_timeout, caller=self.caller, image=image)
         # NOTE: no closers: the clients, the answers and the feeds belong to the sweep, not to this build.
-        return Plan(source=source, live=self.answers.view(), offline=self.offline, pipeline=target.pipeline)
+        return Plan(source=source, live=self.answers.view(), offline=self.offline, pipeline=target.pipeline,
+                    scan_results=partial(read_scan_results, clients, target.arn, self.caller))
 
     def learned(self, arn: str) -> Learned | None:
         """What `open_plan` learned of a build named by ARN alone (taken once: memory stays flat)."""
