@@ -136,6 +136,8 @@ class FleetReport:
     stats: dict[str, int] = field(default_factory=dict)
     """Calls and counts worth showing: distinct CVEs, Inspector calls, cache hits."""
     compared_with: str | None = None
+    complete: bool = True
+    """False when the sweep stopped early (a listing failed, a signal): its targets were not all judged."""
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.records if r.status is status)

@@ -46,6 +46,7 @@ def to_json(report: FleetReport) -> str:
         "policy": report.policy,
         "shards": [{"index": s.index, "count": s.count} for s in report.shards],
         "comparedWith": report.compared_with,
+        "complete": report.complete,
         "summary": {s.value: report.count(s) for s in Status},
         "stats": dict(sorted(report.stats.items())),
         "feeds": list(report.feeds),
@@ -179,12 +180,14 @@ def from_document(doc: Any, where: str) -> FleetReport:
         if generated is None:
             raise _Bad("`generatedAt` is missing")
         shards = tuple(_shard(s) for s in _list(doc, "shards"))
+        if not isinstance(doc.get("complete"), bool):
+            raise _Bad("`complete` is not true or false")
         stats = _dict(doc.get("stats"), "`stats`")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in stats.values()):
             raise _Bad("`stats` holds a non-count")
         return FleetReport(generated_at=generated, policy=_str(doc, "policy"), records=tuple(records), shards=shards,
                            feeds=_strings(doc, "feeds"), notes=_strings(doc, "notes"), stats=dict(stats),
-                           compared_with=_str(doc, "comparedWith", optional=True))
+                           compared_with=_str(doc, "comparedWith", optional=True), complete=doc["complete"])
     except (_Bad, ValueError) as e:
         raise InputError(f"{where}: {e}", hint="pass the JSON report `gate sweep` wrote, unedited") from None
 

@@ -136,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
         notes.append(f"the sweep stopped after {len(records)} builds: {why}; the reports hold those builds only")
     report = FleetReport(generated_at=now, policy=opened.policy_name, records=tuple(records),
                          shards=(args.shard,) if args.shard else (), feeds=opened.feeds(), notes=tuple(notes),
-                         stats=opened.stats(len(records)), compared_with=opened.compared_with)
+                         stats=opened.stats(len(records)), compared_with=opened.compared_with,
+                         complete=stopped is None)
     _emit(report, args.report)
     if stopped is not None:
         raise stopped
@@ -221,6 +222,9 @@ def _exit_code(report: FleetReport, *, allow_unjudged: bool) -> int:
         more = f" (and {len(failed) - 1} more)" if len(failed) > 1 else ""
         raise IncompleteError(f"{a.action} {a.operation} on {a.target} of {r.build} failed: {a.detail}{more}",
                               hint="the reports carry every verdict and what was done")
+    if not report.complete:
+        raise IncompleteError("the sweep (or one of the merged shards) stopped before every target was judged",
+                              hint="the reports' notes say why; run it again")
     if unjudged and not allow_unjudged:
         raise IncompleteError(f"{len(unjudged)} of {len(report.records)} builds could not be judged",
                               hint="each is named above with its reason; --allow-unjudged makes them a note")

@@ -60,4 +60,5 @@ def merge(reports: Sequence[tuple[str, FleetReport]]) -> FleetReport:
         notes=tuple(dict.fromkeys(n for _, r in reports for n in r.notes)),
         stats=stats,
         compared_with=", ".join(sorted(c for c in compared if c)) or None,
+        complete=all(r.complete for _, r in reports),
     )

@@ -180,3 +180,14 @@ def test_merge_refuses_what_is_not_one_whole_sweep(aws: Emulator, isolated_env: 
     assert main(["sweep", "merge", str(parts[0]), str(whole)]) == ExitCode.USAGE  # not a shard
     assert main(["sweep", "merge", str(parts[0]), str(corrupt)]) == ExitCode.USAGE  # cut short
     assert main(["sweep", "merge", *map(str, parts)]) == ExitCode.VIOLATION
+
+
+def test_merging_a_shard_that_stopped_early_is_exit_3(aws: Emulator, isolated_env: Path) -> None:
+    seed_fleet(aws)
+    feeds = write_feeds(isolated_env / "feeds")
+    first, second = isolated_env / "p1.json", isolated_env / "p2.json"
+    assert sweep(*ALL, *feeds, "--shard", "1/2", "--report", f"json={first}") == ExitCode.VIOLATION
+    aws.faults = Faults(forbidden=frozenset({"ListImagePipelines"}))
+    assert sweep(*ALL, *feeds, "--shard", "2/2", "--report", f"json={second}") == ExitCode.INCOMPLETE
+    assert json.loads(second.read_text())["complete"] is False
+    assert main(["sweep", "merge", str(first), str(second), "--allow-unjudged"]) == ExitCode.INCOMPLETE
