@@ -99,3 +99,28 @@ def test_revoke_watermark_only_with_apply_and_exactly_the_failing_amis(aws: Emul
     assert marked == set(fleet.builds) - fleet.failing
     assert aws.count("GetCallerIdentity") == 2  # once per sweep, not once per build
     assert main(["sweep", *ALL, *feeds, "--revoke-watermark", "no"]) == ExitCode.USAGE
+
+
+@pytest.mark.parametrize("state", ["DELETED", "DISABLED", "FAILED", "CANCELLED", "BUILDING", "DEPRECATED"])
+def test_image_states_are_skipped_with_the_reason_or_judged_when_deprecated(aws: Emulator, isolated_env: Path,
+                                                                           state: str) -> None:
+    from tests.emulator import image_arn, image_scan_finding, pipeline_arn  # noqa: PLC0415
+
+    pipeline = pipeline_arn("states")
+    arn = image_arn("states", "1.0.0", 1)
+    aws.add_image(arn, [image_scan_finding("CVE-2024-1000", "HIGH")], pipeline_arn=pipeline, status=state,
+                  date_created="2026-11-01T00:00:00.000Z")
+    out = isolated_env / "f.json"
+    listing = isolated_env / "builds.txt"
+    listing.write_text(arn + "\n")
+    for targets in (["--pipeline", pipeline], ["--builds", str(listing)]):
+        assert main(["sweep", *targets, *write_feeds(isolated_env / "feeds"), "--report", f"json={out}"]) \
+            == ExitCode.PASS
+        record = builds_of(out)[arn]
+        if state == "DEPRECATED":
+            assert (record["status"], record["deprecated"]) == ("pass", True)
+            assert "deprecated" in " ".join(record["notes"])  # type: ignore[arg-type]
+        else:
+            assert record["status"] == "skipped"
+            assert state in str(record["reason"])
+    assert aws.count("ListImageScanFindings") == (2 if state == "DEPRECATED" else 0)
