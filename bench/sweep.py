@@ -24,7 +24,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -95,8 +94,8 @@ def serve(conn: Connection, builds: int, findings: int, cves: int, latency: floa
 def bare_loop(env: dict[str, str], pipelines: list[str], concurrency: int) -> float:
     """The same listing with boto3 alone: what a hand-written loop pays for the pages, without judging anything."""
     os.environ.update(env)
-    import boto3  # noqa: PLC0415
-    from botocore.config import Config  # noqa: PLC0415
+    import boto3
+    from botocore.config import Config
 
     client = boto3.client("imagebuilder", config=Config(max_pool_connections=3 * concurrency))
     start = time.perf_counter()

@@ -104,7 +104,7 @@ def test_revoke_watermark_only_with_apply_and_exactly_the_failing_amis(aws: Emul
 @pytest.mark.parametrize("state", ["DELETED", "DISABLED", "FAILED", "CANCELLED", "BUILDING", "DEPRECATED"])
 def test_image_states_are_skipped_with_the_reason_or_judged_when_deprecated(aws: Emulator, isolated_env: Path,
                                                                            state: str) -> None:
-    from tests.emulator import image_arn, image_scan_finding, pipeline_arn  # noqa: PLC0415
+    from tests.emulator import image_arn, image_scan_finding, pipeline_arn
 
     pipeline = pipeline_arn("states")
     arn = image_arn("states", "1.0.0", 1)
