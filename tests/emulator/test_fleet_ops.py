@@ -14,8 +14,7 @@ from tests.emulator import Emulator, image_arn, pipeline_arn
 
 def client(emu: Emulator, service: str, region: str) -> object:
     kwargs = {**emu.client_kwargs(), "region_name": region}
-    made = boto3.client(service, config=Config(retries={"total_max_attempts": 1}), **kwargs)  # type: ignore[call-overload]
-    return made
+    return boto3.client(service, config=Config(retries={"total_max_attempts": 1}), **kwargs)  # type: ignore[call-overload]
 
 
 def test_pipelines_are_listed_in_their_own_region_and_paginated(emulator: Emulator) -> None:
