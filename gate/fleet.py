@@ -100,7 +100,7 @@ class BuildRecord:
     blocking: tuple[Blocker, ...] = ()
     counts: Counts = Counts()
     intel: tuple[Intel, ...] = ()
-    """Every CVE of the build with a KEV or EPSS answer, or a decision other than pass."""
+    """The build's CVEs that are in KEV, have EPSS of at least 0.05, or a decision other than pass."""
     notes: tuple[str, ...] = ()
     actions: tuple[ActionRecord, ...] = ()
     change: Change | None = None

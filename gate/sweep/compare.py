@@ -17,6 +17,7 @@ from gate.files import read_raw
 from gate.fleet import BuildRecord, Change, Intel, Status
 from gate.fleetjson import from_document, is_fleet
 from gate.jsondocs import loads_strict
+from gate.sweep.records import EPSS_FLOOR
 from gate.timeutil import to_utc
 
 EPSS_STEP = 0.05
@@ -32,6 +33,8 @@ class Then:
     blocking: frozenset[str]
     intel: Mapping[str, Intel]
     at: datetime | None
+    floor: float = 0.0
+    """A CVE absent from `intel` had EPSS below this (a sweep record's `EPSS_FLOOR`; 0 for a check report)."""
 
 
 def _check_report(doc: Mapping[str, Any], where: str) -> tuple[str, Then]:
@@ -96,7 +99,8 @@ class Previous:
             for r in report.records:
                 if r.status in (Status.PASS, Status.FAIL):
                     self._add(r.build, Then(r.status, frozenset(b.vulnerability_id for b in r.blocking),
-                                            {i.vulnerability_id: i for i in r.intel}, report.generated_at))
+                                            {i.vulnerability_id: i for i in r.intel}, report.generated_at,
+                                            EPSS_FLOOR))
             return
         if not isinstance(doc, dict):
             raise InputError(f"{where} is not a JSON object", hint="pass a JSON report written by gate")
@@ -156,6 +160,8 @@ def _moved(record: BuildRecord, then: Then, vid: str, *, lead: str) -> str:
     if now.kev and not (before and before.kev):
         parts.append("joined KEV" + (f" on {now.kev_added.isoformat()}" if now.kev_added else ""))
     old = before.epss if before and before.epss is not None else None
-    if now.epss is not None and (old is None or abs(now.epss - old) >= EPSS_STEP):
-        parts.append(f"EPSS {old:.2f} → {now.epss:.2f}" if old is not None else f"EPSS now {now.epss:.2f}")
+    if now.epss is not None and old is not None and abs(now.epss - old) >= EPSS_STEP:
+        parts.append(f"EPSS {old:.2f} → {now.epss:.2f}")
+    elif now.epss is not None and old is None and before is None and then.floor and now.epss >= then.floor + EPSS_STEP:
+        parts.append(f"EPSS below {then.floor:.2f} → {now.epss:.2f}")
     return lead + ", ".join(parts) if parts else ""

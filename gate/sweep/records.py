@@ -16,6 +16,9 @@ from gate.sweep.targets import Target
 
 _WORST = {Decision.FAIL: 0, Decision.WARN: 1, Decision.EXCEPTED: 2, Decision.PASS: 3}
 MAX_FIX = 200
+EPSS_FLOOR = 0.05
+"""A passing CVE outside KEV with EPSS below this is left out of a record (most CVEs are): `--previous` reads its
+absence as "below the floor". Keeps a record to a few entries per build instead of one per CVE."""
 
 
 def fix_text(results: Iterable[FindingResult]) -> str:
@@ -56,8 +59,8 @@ def _intel(results: tuple[FindingResult, ...]) -> tuple[Intel, ...]:
         e = r.enrichment
         kev = True if e.kev is not None else (False if e.kev_known_by else None)
         epss = e.epss.score if e.epss else None
-        if r.decision is Decision.PASS and not kev and epss is None:
-            continue  # NOTE: nothing to compare next time; keeps a record small
+        if r.decision is Decision.PASS and not kev and (epss is None or epss < EPSS_FLOOR):
+            continue  # NOTE: nothing worth comparing next time; keeps a record small
         out.append(Intel(sys.intern(vid), r.decision.value, e.kev.date_added if e.kev else None, kev, epss))
     return tuple(out)
 

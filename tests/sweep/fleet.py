@@ -50,7 +50,7 @@ def write_feeds(folder: Path, *, kev: Sequence[str] = ("CVE-2023-9999",),
     """KEV and EPSS files in `folder`; returns the sweep/check options that read them."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "kev.json").write_text(json.dumps(kev_document(kev)))
-    scores = {SHARED: 0.08, KEV_LATER: 0.02, CRITICAL_FIX: 0.01, **(epss or {})}
+    scores = {SHARED: 0.08, KEV_LATER: 0.08, CRITICAL_FIX: 0.01, **(epss or {})}
     rows = "".join(f"{cve},{score},0.5\n" for cve, score in sorted(scores.items()))
     text = f"#model_version:v2026.06.15,score_date:{FEED_DAY}T12:00:00Z\ncve,epss,percentile\n{rows}"
     (folder / "epss.csv.gz").write_bytes(gzip.compress(text.encode()))
@@ -82,6 +82,6 @@ def seed_fleet(emu: Emulator, *, per_pipeline: int = 3, pipelines_per_region: in
     emu.add_image(deleted, [image_scan_finding(SHARED)], pipeline_arn=fleet.pipelines[0], status="DELETED",
                   date_created="2026-09-01T12:00:00.000Z")
     fleet.deleted = deleted
-    for cve, score in ((SHARED, 0.08), (KEV_LATER, 0.02), (CRITICAL_FIX, 0.01)):
+    for cve, score in ((SHARED, 0.08), (KEV_LATER, 0.08), (CRITICAL_FIX, 0.01)):
         emu.add_vulnerability(cve, {"epss": {"score": score}, "source": "NVD"})
     return fleet

@@ -127,3 +127,12 @@ def test_previous_reads_check_reports(tmp_path: Path) -> None:
     assert now.change is Change.NEWLY_FAILING
     assert now.changes == ("CVE-2024-1 now blocks (known-exploited); joined KEV on 2026-11-29, EPSS 0.08 → 0.61",)
     assert previous.compare(record(2)).change is Change.NOT_BEFORE
+
+
+def test_previous_sweep_without_the_cve_means_below_the_floor(tmp_path: Path) -> None:
+    before = record(1, Status.PASS, intel=(), blocking=())
+    (tmp_path / "before.json").write_text(to_json(report([before])))
+    now = Previous.load(tmp_path / "before.json").compare(record(1))
+    assert now.change is Change.NEWLY_FAILING
+    assert now.changes == ("CVE-2024-1 now blocks (known-exploited); joined KEV on 2026-11-29, "
+                           "EPSS below 0.05 → 0.61",)

@@ -32,7 +32,7 @@ def test_a_cve_joining_kev_makes_exactly_its_passing_builds_newly_failing(aws: E
         if arn in fleet.holding_kev_later and arn not in fleet.failing:
             assert change == "newly failing", arn
             assert any(f"{KEV_LATER} now blocks (known-exploited, likely-exploited); joined KEV on 2026-11-29, "
-                       "EPSS 0.02 → 0.61" == c
+                       "EPSS 0.08 → 0.61" == c
                        for c in swept[arn]["changes"]), swept[arn]["changes"]  # type: ignore[union-attr]
         elif arn in fleet.failing:
             assert change == "still failing", arn
