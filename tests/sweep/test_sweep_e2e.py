@@ -63,3 +63,21 @@ def test_inspector_is_asked_once_per_distinct_cve(aws: Emulator, isolated_env: P
     assert aws.count("ListFindings") == 0  # nothing per build or per resource scope
     stats = json.loads(out.read_text())["stats"]
     assert stats["calls inspector2:SearchVulnerabilities"] == len(searched)
+
+
+def test_an_on_demand_scan_build_is_swept_as_check_reads_it(aws: Emulator, isolated_env: Path) -> None:
+    from tests.e2e.seed_ondemand import seed_ondemand
+    from tests.e2e.test_live_matches_dry_run import FEEDS
+
+    arn, _ = seed_ondemand(aws)
+    listing = isolated_env / "builds.txt"
+    listing.write_text(arn + "\n")
+    swept, checked = isolated_env / "fleet.json", isolated_env / "check.json"
+    assert main(["sweep", "--builds", str(listing), *FEEDS, "--report", f"json={swept}"]) == ExitCode.VIOLATION
+    assert main(["check", "--image-build-version-arn", arn, *FEEDS, "--report", f"json={checked}"]) \
+        == ExitCode.VIOLATION
+    record, report = builds_of(swept)[arn], json.loads(checked.read_text())
+    assert record["counts"] == report["summary"]
+    assert [b["vulnerabilityId"] for b in record["blocking"]] == sorted(  # type: ignore[union-attr]
+        {f["vulnerabilityId"] for f in report["findings"] if f["decision"] == "fail"})
+    assert aws.count("GetImageFindings") == 2 and aws.violations == []
