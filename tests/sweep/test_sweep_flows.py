@@ -124,3 +124,19 @@ def test_image_states_are_skipped_with_the_reason_or_judged_when_deprecated(aws:
             assert record["status"] == "skipped"
             assert state in str(record["reason"])
     assert aws.count("ListImageScanFindings") == (2 if state == "DEPRECATED" else 0)
+
+
+def test_a_progress_line_on_a_terminal_only(aws: Emulator, isolated_env: Path, capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys  # noqa: PLC0415
+
+    seed_fleet(aws)
+    feeds = write_feeds(isolated_env / "feeds")
+    assert main(["sweep", *ALL, *feeds]) == ExitCode.VIOLATION
+    out = capsys.readouterr()
+    assert "swept" not in out.err
+    assert len(out.out.splitlines()) <= 80 and "13 builds: 0 unjudged, 2 fail, 10 pass, 1 skipped" in out.out
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    assert main(["sweep", *ALL, *feeds]) == ExitCode.VIOLATION
+    err = capsys.readouterr().err
+    assert "gate: swept 10 builds:" in err and "gate: swept 13 builds: 0 unjudged, 2 fail, 10 pass, 1 skipped" in err
