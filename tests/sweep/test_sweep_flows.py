@@ -128,7 +128,7 @@ def test_image_states_are_skipped_with_the_reason_or_judged_when_deprecated(aws:
 
 def test_a_progress_line_on_a_terminal_only(aws: Emulator, isolated_env: Path, capsys: pytest.CaptureFixture[str],
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys  # noqa: PLC0415
+    import sys
 
     seed_fleet(aws)
     feeds = write_feeds(isolated_env / "feeds")
