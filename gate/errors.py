@@ -122,6 +122,12 @@ class VerificationFailed(GateError):
     exit_code = ExitCode.VIOLATION
 
 
+class BuildSkipped(GateError):
+    """A build with nothing to judge (deleted, disabled, failed, cancelled): a sweep lists it with the reason."""
+
+    exit_code = ExitCode.INCOMPLETE
+
+
 class FeedError(IncompleteError):
     """A KEV/EPSS feed could not be downloaded or validated."""
 

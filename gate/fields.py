@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from gate.vocab import FIX_VALUES, SEVERITY_ORDER, SSVC_EXPLOITATION, SSVC_TECHNICAL_IMPACT
 
 if TYPE_CHECKING:
-    from gate.model import Enrichment, Finding
+    from gate.model import Enrichment, Finding, ImageScan
 
 
 class Type(enum.Enum):
@@ -46,6 +46,8 @@ class Source(enum.StrEnum):
     """An earlier build of the same pipeline (a report, a snapshot, or the previous build live)."""
     VULNRICHMENT = "vulnrichment"
     """CISA's SSVC decision points from the CISA ADP container of CVE records."""
+    EC2_SCAN_RESULTS = "ec2-scan-results"
+    """`ec2:DescribeImages` `ScanResults` of the build's output AMIs (a live run reads it when a rule needs it)."""
 
 
 ALWAYS: frozenset[Source] = frozenset({Source.FINDING, Source.CLOCK})
@@ -59,6 +61,8 @@ SUPPLY: dict[Source, str] = {
     Source.EPSS: "--epss-scores FILE or `gate feeds update`",
     Source.BASELINE: "--baseline FILE (the last build's JSON report) or --baseline previous",
     Source.VULNRICHMENT: "--vulnrichment DIR or --vulnrichment-online",
+    Source.EC2_SCAN_RESULTS: "a live run (gate check --image-build-version-arn, or gate sweep), which reads "
+                             "ec2:DescribeImages ScanResults",
 }
 """How a user supplies each optional kind, for the unanswerable-rule error."""
 
@@ -70,6 +74,8 @@ class Context:
     today: date
     first_seen: Mapping[str, date] | None = None
     """The baseline's `Finding.identity` -> first sighting; None when the run has no baseline."""
+    image_scan: ImageScan | None = None
+    """EC2's ScanResults of the output AMIs; None when the run did not read them."""
 
     def seen(self, f: Finding) -> date:
         """When the finding was first seen: the earlier of the baseline's sighting and this build's.
@@ -137,6 +143,24 @@ def _ssvc(attribute: str) -> Getter:
     return get
 
 
+def _scan_age(_: Finding, __: Enrichment, ctx: Context) -> float | None:
+    scan = ctx.image_scan
+    return None if scan is None else float((ctx.today - scan.scanned_at.date()).days)
+
+
+def _fix_since(severity: str) -> Getter:
+    def get(_: Finding, __: Enrichment, ctx: Context) -> date | None:
+        return ctx.image_scan.fix_since.get(severity) if ctx.image_scan is not None else None
+
+    return get
+
+
+def _fix_days(f: Finding, _: Enrichment, ctx: Context) -> float | None:
+    since = ctx.image_scan.fix_since.get(f.severity) if ctx.image_scan is not None else None
+    return None if since is None else float((ctx.today - since).days)
+
+
+_SCAN_SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
 _INSPECTOR = frozenset({Source.INSPECTOR})
 _SEARCHABLE = frozenset({Source.INSPECTOR, Source.INSPECTOR_SEARCH})
 """What `SearchVulnerabilities` returns too; `risk_score` and `tools` come only with finding details."""
@@ -144,6 +168,7 @@ _KEV = frozenset({Source.INSPECTOR, Source.INSPECTOR_SEARCH, Source.KEV})
 _VULNRICHMENT = frozenset({Source.VULNRICHMENT})
 _FINDING = frozenset({Source.FINDING})
 _BASELINE = frozenset({Source.BASELINE})
+_SCAN = frozenset({Source.EC2_SCAN_RESULTS})
 
 FIELDS: dict[str, Field] = {
     f.name: f
@@ -197,6 +222,15 @@ FIELDS: dict[str, Field] = {
               "baseline", _BASELINE, _first_seen),
         Field("days_open", Type.NUMBER, "days from `first_seen` to the evaluation date", _BASELINE, _days_open),
         Field("today", Type.DATE, "the evaluation date", frozenset({Source.CLOCK}), lambda f, e, c: c.today),
+        Field("scan_age_days", Type.NUMBER, "days since Inspector last scanned the build's output AMIs (EC2 "
+              "ScanResults FindingScanDate; the oldest AMI)", _SCAN, _scan_age),
+        Field("scan_date", Type.DATE, "the day of that last scan", _SCAN,
+              lambda f, e, c: c.image_scan.scanned_at.date() if c.image_scan is not None else None),
+        *(Field(f"{s.lower()}_fix_available_since", Type.DATE, f"the day a fix became available for a {s} finding "
+                "of the output AMIs (EC2 ScanResults); unknown when none is pending", _SCAN, _fix_since(s))
+          for s in _SCAN_SEVERITIES),
+        Field("fix_available_days", Type.NUMBER, "days since a fix became available for findings of this "
+              "finding's severity on the output AMIs (EC2 ScanResults)", _SCAN, _fix_days),
     )
 }
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from gate.aws.retry import Backoff, Caller
 from gate.aws.session import Clients, make_clients, make_session
@@ -14,6 +14,7 @@ from gate.enrichment.interface import Enricher
 from gate.errors import ShapeError, UsageError
 from gate.run import Plan
 from gate.sources.imagebuilder import ImageBuilderSource, build_pipeline, newest_build, previous_build
+from gate.sources.scanresults import read_scan_results
 from gate.sources.scantype import ScanPath, scan_path
 from gate.timeutil import to_utc, utcnow
 from gate.vocab import IMAGEBUILDER_ARN
@@ -47,15 +48,18 @@ def open_live_source(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     caller: Caller | None = None,
+    image: Mapping[str, Any] | None = None,
 ) -> LiveSource:
     """The source the build's scan type needs, read off one `GetImage` (handed on, so it costs no extra call).
 
     `TEST_INSTANCE_CVE`, no scan type, or a container image: Image Builder's listing; `ON_DEMAND_AMI_CVE`:
-    EC2's findings of the output AMI; an unknown scan type: `ScanNotReadyError` naming it.
+    EC2's findings of the output AMI; an unknown scan type: `ScanNotReadyError` naming it. `image`: a `GetImage`
+    `image` the caller already read (a sweep checks the build's state first), so it is not asked for twice.
     """
     call = caller or Caller(Backoff(sleep=sleep, clock=clock))
-    image = call("imagebuilder:GetImage", partial(clients.imagebuilder.get_image,
-                                                   imageBuildVersionArn=arn)).get("image") or {}
+    if image is None:
+        image = call("imagebuilder:GetImage", partial(clients.imagebuilder.get_image,
+                                                       imageBuildVersionArn=arn)).get("image") or {}
     if scan_path(image, arn) is ScanPath.ON_DEMAND:
         # NOTE: imported only for such builds: EC2's codec is not needed before (or in) most runs.
         from gate.sources.ondemand import OnDemandSource  # noqa: PLC0415
@@ -94,7 +98,7 @@ def open_live_plan(inputs: Inputs, offline: list[Enricher], cache: Cache | None)
         clients.close()
         raise
     return Plan(source=source, live=enricher, offline=offline, closers=(clients.close,), baseline=baseline,
-                pipeline=pipeline)
+                pipeline=pipeline, scan_results=partial(read_scan_results, clients, arn, Caller(Backoff())))
 
 
 def previous_baseline(clients: Clients, pipeline: str | None, arn: str, inputs: Inputs) -> BaselineSpec:

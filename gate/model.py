@@ -285,6 +285,22 @@ class Gathered:
     """The same AMIs as `arn:…:ec2:REGION:ACCOUNT:image/AMI-ID`, with the region and account of each copy."""
     scan_type: str | None = None
     """How Inspector scanned the image (`TEST_INSTANCE_CVE`, `ON_DEMAND_AMI_CVE`, `ECR`); None for saved files."""
+    image_scan: ImageScan | None = None
+    """EC2's ScanResults of the output AMIs, read only when the policy asks for them."""
+
+
+@dataclass(frozen=True)
+class ImageScan:
+    """EC2's `ScanResults` of the build's output AMIs in its build region (`DescribeImages`), taken together.
+
+    The oldest last scan and, per severity, the earliest day a fix became available: the worst of the AMIs.
+    """
+
+    scanned_at: datetime
+    """The oldest `FindingScanDate` among the AMIs."""
+    fix_since: Mapping[str, date]
+    """Upper-case severity (`CRITICAL` …) -> the earliest `…FixAvailableSince`; absent: no fix pending."""
+    amis: tuple[str, ...] = ()
 
 
 CONDITION_LABELS: tuple[str, ...] = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from gate.enrichment.interface import Enricher, IncrementalEnricher, combine
 from gate.errors import IncompleteError
 from gate.fields import ALWAYS, FIELDS, SUPPLY, Source
-from gate.model import Finding, Gathered, image_builder_check
+from gate.model import Finding, Gathered, ImageScan, image_builder_check
 from gate.outcome import Evaluation
 from gate.policy.compile import referenced
 from gate.sources.interface import FindingSource
@@ -44,6 +44,8 @@ class Plan:
     """The target's image pipeline when resolving the target told it (otherwise the findings name it)."""
     vex: tuple[Path, ...] = ()
     """OpenVEX documents given for this run (besides those the policy lists)."""
+    scan_results: Callable[[], ImageScan] | None = None
+    """Reads EC2's ScanResults of the output AMIs (live plans); called only when a rule needs them."""
 
     def provides(self) -> frozenset[str]:
         """Kinds of data the enrichers can answer, known before any call (from their declared feeds)."""
@@ -56,6 +58,8 @@ class Plan:
         kinds.discard(Source.BASELINE)
         if self.baseline is not None:
             kinds.add(Source.BASELINE)
+        if self.scan_results is not None:
+            kinds.add(Source.EC2_SCAN_RESULTS)
         return frozenset(kinds)
 
     def close(self) -> None:
@@ -115,6 +119,11 @@ def unanswerable(policy: Policy, provided: frozenset[str]) -> list[str]:
     return problems
 
 
+def _reads_scan_results(policy: Policy) -> bool:
+    conditions = [rule.condition for rule in policy.rules] + [c for _, c in policy.untils]
+    return any(Source.EC2_SCAN_RESULTS in FIELDS[name].sources for name in referenced(conditions))
+
+
 def image_products(gathered: Gathered) -> frozenset[str]:
     """What names the judged image for VEX: build version and pipeline ARNs, and output AMIs the source knows."""
     names = {gathered.target} if gathered.target.startswith("arn:") else set()
@@ -164,6 +173,8 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
         require_fresh([feed for e in plan.offline for feed in e.feeds()], now,
                       max_feed_age or policy.max_feed_age or DEFAULT_MAX_AGE)
         gathered = gather(plan)
+        if plan.scan_results is not None and _reads_scan_results(policy):
+            gathered = replace(gathered, image_scan=plan.scan_results())
     finally:
         plan.close()
     # NOTE: findings of several builds are refused only where it matters: against a baseline.
@@ -175,7 +186,8 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
     evaluation = judge(policy, gathered.findings, gathered.enrichments, now=now, target=gathered.target,
                        feeds=gathered.feeds, notes=(*notes, *_notes(gathered, now)), baseline=info,
                        pipeline=pipeline, build=build_of(gathered, strict=base is not None), vex=vex,
-                       products=image_products(gathered), expiring_within_days=expiring_within_days)
+                       products=image_products(gathered), expiring_within_days=expiring_within_days,
+                       image_scan=gathered.image_scan)
     # NOTE: what a signed decision names besides the verdict: the policy's bytes, the AMIs, the scan.
     evaluation = replace(evaluation, policy_digest=policy.digest, output_ami_arns=gathered.output_ami_arns,
                          scan_type=gathered.scan_type)

@@ -9,9 +9,11 @@ import pytest
 
 GATE = Path(__file__).resolve().parents[1] / "gate"
 BASE = {"gate", "gate.errors", "gate.vocab", "gate.model", "gate.declared", "gate.outcome", "gate.fields",
-        "gate.timeutil", "gate.files", "gate.jsondocs", "gate.serialize"}
+        "gate.timeutil", "gate.files", "gate.jsondocs", "gate.serialize", "gate.fleet", "gate.fleetjson"}
 ASSEMBLY = {"gate.run", "gate.decide", "gate.lambda_handler", "gate.baseline", "gate.inputs", "gate.live",
-            "gate.snapshot", "gate.policytests"}
+            "gate.snapshot", "gate.policytests", "gate.sweep", "gate.sweep.targets", "gate.sweep.shared",
+            "gate.sweep.records", "gate.sweep.compare", "gate.sweep.merge", "gate.sweep.runner", "gate.sweep.session",
+            "gate.sweep.revoke"}
 
 
 def layer(module: str) -> str:

@@ -45,6 +45,7 @@ ANSWERS: Mapping[str, tuple[Member, ...]] = {
     "imagebuilder:ListImageScanFindings": _paged("findings", Kind.OBJECTS),
     "imagebuilder:ListImageScanFindingAggregations": _paged("responses", Kind.OBJECTS),
     "imagebuilder:ListImagePipelineImages": _paged("imageSummaryList", Kind.OBJECTS),
+    "imagebuilder:ListImagePipelines": _paged("imagePipelineList", Kind.OBJECTS),
     "inspector2:ListFindings": _paged("findings", Kind.OBJECTS),
     # NOTE: an ARN answered in neither list is refused by the caller (gate.enrichment.inspector_api).
     "inspector2:BatchGetFindingDetails": (Member("findingDetails", Kind.OBJECTS),
@@ -62,6 +63,7 @@ ANSWERS: Mapping[str, tuple[Member, ...]] = {
                            Member("NextToken", Kind.STRING, required=False)),
     "ec2:AttachImageWatermark": (Member("WatermarkKey", Kind.STRING),),
     "ec2:DetachImageWatermark": (Member("Return", Kind.BOOLEAN),),
+    "ec2:EnableImageDeprecation": (Member("Return", Kind.BOOLEAN),),
     "sts:GetCallerIdentity": (Member("Account", Kind.STRING),),
     "kms:GetPublicKey": (Member("PublicKey", Kind.BYTES), Member("KeySpec", Kind.STRING),
                          Member("KeyUsage", Kind.STRING)),

@@ -62,7 +62,9 @@ def _connect(path: Path, kind: str, sha: str) -> tuple[sqlite3.Connection, dict[
     try:
         size = path.stat().st_size
         # NOTE: immutable: no locks or journal look-ups; an index is never changed in place, only replaced.
-        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
+        # NOTE: not tied to the opening thread: a sweep's builds look feeds up from its worker threads (each
+        # query holds `_Indexed._lock`).
+        con = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False)
     except (OSError, sqlite3.Error) as e:
         raise _Untrusted(str(e)) from e
     try:

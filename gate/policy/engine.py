@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from gate.declared import Action, PolicyException, VexStatement
 from gate.errors import PolicyError
 from gate.fields import Context, facts_for, getters
-from gate.model import Enrichment, FeedInfo, Finding
+from gate.model import Enrichment, FeedInfo, Finding, ImageScan
 from gate.outcome import (
     BaselineInfo,
     BaselineState,
@@ -58,12 +58,13 @@ class Engine:
     """Holds a policy and the evaluation date; `decide` is the per-finding hot path."""
 
     def __init__(self, policy: Policy, now: datetime, baseline: BaselineInfo | None = None,
-                 vex: VexIndex | None = None) -> None:
+                 vex: VexIndex | None = None, image_scan: ImageScan | None = None) -> None:
         self.policy = policy
         self.vex = vex
         self.now = now.astimezone(UTC)
         self.today = self.now.date()
-        self.context = Context(today=self.today, first_seen=baseline.first_seen if baseline else None)
+        self.context = Context(today=self.today, first_seen=baseline.first_seen if baseline else None,
+                               image_scan=image_scan)
         self.active: dict[str, list[PolicyException]] = {}
         self.expired: dict[str, list[PolicyException]] = {}
         for ex in policy.exceptions:
@@ -158,6 +159,7 @@ def judge(
     vex: Sequence[VexStatement] = (),
     products: Iterable[str] = (),
     expiring_within_days: int | None = None,
+    image_scan: ImageScan | None = None,
 ) -> Evaluation:
     """Decide every finding and the verdict; the policy half of a run (`gate.run` owns the whole).
 
@@ -170,7 +172,7 @@ def judge(
         from gate.policy.vex import VexIndex  # noqa: PLC0415 - only runs with VEX documents read it (~9 ms)
 
         vex_index = VexIndex(vex, image)
-    engine = Engine(policy, now, baseline, vex_index)
+    engine = Engine(policy, now, baseline, vex_index, image_scan)
     results = tuple(
         engine.decide(f, enrichments.get(f.vulnerability_id) or Enrichment(f.vulnerability_id))
         for f in findings

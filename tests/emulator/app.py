@@ -126,6 +126,8 @@ class App:
         route, labels, query = found
         service, operation = route.service, route.operation.name
         params: dict[str, Any] = {}
+        scope = credential_scope(headers)
+        region = ec2.REQUEST_REGION.set(scope[0] if scope else "us-east-1")
         try:
             params = decode_request(route.operation, labels, query, headers, body)
             document = self._serve(service, route.operation, params, request_id)
@@ -142,6 +144,8 @@ class App:
         except Exception as exc:  # NOTE: an emulator bug must surface as a violation, not a hang.
             self.violation(service, operation, "response", f"emulator crashed: {exc!r}")
             reply = self._error_reply(service, service_error(service, "server", repr(exc)), request_id)
+        finally:
+            ec2.REQUEST_REGION.reset(region)
         return self._record(service, operation, params, reply)
 
     def _handle_query(self, service: str, headers: Mapping[str, str], body: bytes, request_id: str) -> Reply:

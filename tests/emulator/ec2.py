@@ -18,7 +18,7 @@ from botocore.model import ListShape, OperationModel, Shape, StructureShape
 from botocore.parsers import EC2QueryParser
 from botocore.serialize import EC2Serializer, QuerySerializer
 
-from . import ec2_images
+from . import ec2_images, fleet
 from .ec2_images import REQUEST_REGION  # noqa: F401 - app.py sets it per request
 from .errors import ApiError, service_error
 from .pagination import listing_key
@@ -183,4 +183,4 @@ def get_image_findings(state: State, params: dict[str, Any]) -> dict[str, Any]:
     return {"ImageFindings": page, **({"NextToken": token} if token else {})}
 
 
-HANDLERS: Mapping[str, Handler] = {"GetImageFindings": get_image_findings, **ec2_images.HANDLERS}
+HANDLERS: Mapping[str, Handler] = {"GetImageFindings": get_image_findings, **ec2_images.HANDLERS, **fleet.EC2}

@@ -233,6 +233,15 @@ class Emulator:
             ami, region=region, owner=owner or self.account, public=public, name=name, watermarks=marks,
             scan_results=dict(scan_results) if scan_results is not None else None))
 
+    def add_pipeline(self, arn: str, *, status: str = "ENABLED") -> None:
+        """An image pipeline ListImagePipelines lists in its ARN's region (pipelines of added images are listed too)."""
+        from .fleet import pipeline_document
+        from .store import checked
+
+        checked("imagebuilder", "ImagePipeline", pipeline_document(arn, status))
+        with self._state.store.lock:
+            self._state.store.pipelines[arn] = status
+
     def ami(self, ami: str) -> dict[str, Any]:
         """What DescribeImages says of ``ami`` now (boto3 keys)."""
         with self._state.store.lock:

@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from . import workflows
+from . import fleet, workflows
 from .errors import invalid_request, service_error
 from .pagination import listing_key
 from .store import ImageRecord, State
@@ -154,4 +154,5 @@ HANDLERS: Mapping[str, Handler] = {
     "ListImageScanFindingAggregations": list_image_scan_finding_aggregations,
     "ListImagePipelineImages": list_image_pipeline_images,
     **workflows.HANDLERS,
+    **fleet.IMAGEBUILDER,
 }

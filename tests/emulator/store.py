@@ -249,6 +249,8 @@ class Store:
     steps: dict[str, StepRecord] = field(default_factory=dict)
     step_tokens: dict[str, tuple[dict[str, Any], dict[str, Any]]] = field(default_factory=dict)
     """SendWorkflowStepAction's clientToken -> (the request, the answer): its idempotency."""
+    pipelines: dict[str, str] = field(default_factory=dict)
+    """Image pipeline ARN -> status, for pipelines seeded without images (ListImagePipelines)."""
     account: str = ACCOUNT
     """The account the emulated credentials belong to (GetCallerIdentity, watermark keys, Owners=self)."""
     kms_keys: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,64 @@
+"""`gate sweep merge`: the JSON reports of N shards joined into one fleet report.
+
+Refused (exit 2), never joined into something that looks whole: shards of different N, a shard given
+twice, a shard missing, a build in two reports, reports of different policies, an unsharded report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gate.errors import UsageError
+from gate.fleet import FleetReport, Shard
+
+HINT = "pass the JSON report of every shard 1/N … N/N of one sweep, each once"
+
+
+def merge(reports: Sequence[tuple[str, FleetReport]]) -> FleetReport:
+    """One report of every shard's records; `UsageError` when the shards do not make exactly one whole."""
+    if not reports:
+        raise UsageError("gate sweep merge needs at least one report", hint=HINT)
+    counts = {s.count for _, r in reports for s in r.shards}
+    unsharded = [where for where, r in reports if not r.shards]
+    if unsharded:
+        raise UsageError(f"{unsharded[0]} is not the report of a shard (it was swept without --shard)", hint=HINT)
+    if len(counts) != 1:
+        raise UsageError(f"the reports are shards of different sweeps: N = {', '.join(map(str, sorted(counts)))}",
+                         hint=HINT)
+    count = counts.pop()
+    owner: dict[int, str] = {}
+    for where, report in reports:
+        for shard in report.shards:
+            if shard.index in owner:
+                raise UsageError(f"shard {shard} is in both {owner[shard.index]} and {where}", hint=HINT)
+            owner[shard.index] = where
+    missing = [i for i in range(1, count + 1) if i not in owner]
+    if missing:
+        raise UsageError(f"shard{'s' if len(missing) > 1 else ''} {', '.join(f'{i}/{count}' for i in missing)} "
+                         "missing: the merged report would not cover the fleet", hint=HINT)
+    policies = {r.policy for _, r in reports}
+    if len(policies) != 1:
+        raise UsageError(f"the shards were judged under different policies: {', '.join(sorted(policies))}",
+                         hint="sweep every shard with the same --policy")
+    seen: dict[str, str] = {}
+    for where, report in reports:
+        for record in report.records:
+            if record.build in seen:
+                raise UsageError(f"{record.build} is in both {seen[record.build]} and {where}", hint=HINT)
+            seen[record.build] = where
+    stats: dict[str, int] = {}
+    for _, report in reports:
+        for key, value in report.stats.items():
+            stats[key] = stats.get(key, 0) + value
+    compared = {r.compared_with for _, r in reports} - {None}
+    return FleetReport(
+        generated_at=max(r.generated_at for _, r in reports),
+        policy=reports[0][1].policy,
+        records=tuple(rec for _, r in reports for rec in r.records),
+        shards=tuple(Shard(i, count) for i in range(1, count + 1)),
+        feeds=tuple(dict.fromkeys(f for _, r in reports for f in r.feeds)),
+        notes=tuple(dict.fromkeys(n for _, r in reports for n in r.notes)),
+        stats=stats,
+        compared_with=", ".join(sorted(c for c in compared if c)) or None,
+        complete=all(r.complete for _, r in reports),
+    )

@@ -1,0 +1,169 @@
+"""What a sweep judges: builds named one a line, every build of some pipelines, or of every pipeline in some regions.
+
+Targets are produced lazily, page by page, so the sweep starts judging while pipelines are still
+listed and never holds the fleet's summaries at once. A build Image Builder lists as deleted,
+disabled, failed or cancelled is still a target: the sweep lists it as skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TextIO
+
+from gate.aws.retry import Caller
+from gate.aws.session import Clients
+from gate.errors import ShapeError, UsageError
+from gate.fleet import Ami, Shard
+from gate.timeutil import to_utc
+
+PAGE_SIZE = 25
+SKIP_STATES = frozenset({"DELETED", "DISABLED", "FAILED", "CANCELLED"})
+"""Image states with nothing to launch or nothing scanned: listed, not judged."""
+UNFINISHED = frozenset({"PENDING", "CREATING", "BUILDING", "TESTING", "DISTRIBUTING", "INTEGRATING"})
+_IMAGE_ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
+                        r"image/[A-Za-z0-9._-]+/[0-9]+\.[0-9]+\.[0-9]+/[0-9]+")
+_PIPELINE_ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):[0-9]{12}:"
+                           r"image-pipeline/[A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One build to judge, with what its listing already told (nothing, for a build named in --builds)."""
+
+    arn: str
+    region: str
+    pipeline: str | None = None
+    state: str | None = None
+    """Image Builder's image status when listed; None when only the ARN is known."""
+    reason: str = ""
+    amis: tuple[Ami, ...] = ()
+    deprecation_time: datetime | None = None
+
+    @property
+    def account(self) -> str:
+        return self.arn.split(":")[4]
+
+    @property
+    def listed(self) -> bool:
+        return self.state is not None
+
+
+def build_region(arn: str, where: str) -> str:
+    """The region of an image build version ARN; a `UsageError` naming `where` if it is not one."""
+    match = _IMAGE_ARN.fullmatch(arn)
+    if match is None:
+        raise UsageError(f"{where}: {arn[:200]!r} is not an image build version ARN",
+                         hint="expected arn:aws:imagebuilder:REGION:ACCOUNT:image/NAME/1.0.0/1")
+    return match["region"]
+
+
+def pipeline_region(arn: str) -> str:
+    match = _PIPELINE_ARN.fullmatch(arn)
+    if match is None:
+        raise UsageError(f"--pipeline {arn[:200]!r} is not an image pipeline ARN",
+                         hint="expected arn:aws:imagebuilder:REGION:ACCOUNT:image-pipeline/NAME")
+    return match["region"]
+
+
+def read_builds(stream: TextIO, name: str) -> list[Target]:
+    """Every line of a --builds file: one ARN each; blank lines and `#` comments are allowed, nothing else.
+
+    Read whole before any AWS call, so a bad line 900 stops the sweep before build 1 is judged.
+    """
+    targets: list[Target] = []
+    for number, raw in enumerate(stream, start=1):
+        text = raw.strip()
+        if not text or text.startswith("#"):
+            continue
+        targets.append(Target(arn=text, region=build_region(text, f"--builds {name} line {number}")))
+    return targets
+
+
+def in_shard(arn: str, shard: Shard | None) -> bool:
+    """A stable 1/N of the targets: the ARN's SHA-256, modulo N (the same on every machine and run)."""
+    if shard is None:
+        return True
+    return int.from_bytes(hashlib.sha256(arn.encode()).digest()[:8], "big") % shard.count == shard.index - 1
+
+
+def amis_of(summary: Mapping[str, Any]) -> tuple[Ami, ...]:
+    out = []
+    for item in (summary.get("outputResources") or {}).get("amis") or []:
+        if isinstance(item, Mapping) and isinstance(item.get("image"), str) and isinstance(item.get("region"), str):
+            account = item.get("accountId")
+            out.append(Ami(item["region"], item["image"], account if isinstance(account, str) else None))
+    return tuple(out)
+
+
+def _time(value: Any) -> datetime | None:
+    try:
+        return to_utc(value)
+    except ShapeError:
+        return None
+
+
+def from_summary(summary: Mapping[str, Any], pipeline: str) -> Target | None:
+    """A target from an `ImageSummary`; None when it has no ARN (nothing to name it by)."""
+    arn = summary.get("arn")
+    if not isinstance(arn, str) or _IMAGE_ARN.fullmatch(arn) is None:
+        return None
+    state = summary.get("state") or {}
+    status = str(state.get("status") or "UNKNOWN")
+    reason = " ".join(str(state.get("reason") or "").split())[:300]
+    return Target(arn=arn, region=arn.split(":")[3], pipeline=pipeline, state=status, reason=reason,
+                  amis=amis_of(summary), deprecation_time=_time(summary.get("deprecationTime")))
+
+
+def pipeline_builds(clients: Clients, caller: Caller, pipeline: str, since: datetime | None) -> Iterator[Target]:
+    """Every build `ListImagePipelineImages` lists for the pipeline, created at or after `since`."""
+    params = {"imagePipelineArn": pipeline, "maxResults": PAGE_SIZE}
+    for page in caller.pages("imagebuilder:ListImagePipelineImages", clients.imagebuilder.list_image_pipeline_images,
+                             params):
+        for summary in page.get("imageSummaryList") or []:
+            created = _time(summary.get("dateCreated"))
+            if since is not None and created is not None and created < since:
+                continue
+            target = from_summary(summary, pipeline)
+            if target is not None:
+                yield target
+
+
+def region_pipelines(clients: Clients, caller: Caller) -> Iterator[str]:
+    """Every image pipeline `ListImagePipelines` lists in the clients' region."""
+    for page in caller.pages("imagebuilder:ListImagePipelines", clients.imagebuilder.list_image_pipelines,
+                             {"maxResults": PAGE_SIZE}):
+        for pipeline in page.get("imagePipelineList") or []:
+            arn = pipeline.get("arn")
+            if isinstance(arn, str) and _PIPELINE_ARN.fullmatch(arn):
+                yield arn
+
+
+def all_targets(*, builds: Iterable[Target], pipelines: Iterable[str], regions: Iterable[str],
+                clients_for: Callable[[str], Clients], caller: Caller, since: datetime | None,
+                shard: Shard | None) -> Iterator[Target]:
+    """Named builds, then each named pipeline's, then each region's pipelines'; each build once, in its shard."""
+    seen: set[str] = set()
+    named = set()
+
+    def keep(target: Target) -> bool:
+        if target.arn in seen or not in_shard(target.arn, shard):
+            return False
+        seen.add(target.arn)
+        return True
+
+    yield from (t for t in builds if keep(t))
+    for pipeline in pipelines:
+        named.add(pipeline)
+        yield from (t for t in pipeline_builds(clients_for(pipeline_region(pipeline)), caller, pipeline, since)
+                    if keep(t))
+    for region in regions:
+        clients = clients_for(region)
+        for pipeline in region_pipelines(clients, caller):
+            if pipeline in named:
+                continue
+            named.add(pipeline)
+            yield from (t for t in pipeline_builds(clients, caller, pipeline, since) if keep(t))
