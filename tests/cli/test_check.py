@@ -54,7 +54,7 @@ def test_demo_fails_with_the_blocking_findings(isolated_env: Path, capsys: pytes
     out = capsys.readouterr().out
     assert "CVE-2023-4863" in out
     assert "libwebp 1.2.4-1.amzn2023.0.5 → 0:1.2.4-1.amzn2023.0.6" in out
-    assert "EPSS 0.94 " in out
+    assert "· EPSS 0.94\n" in out
 
 
 def test_warnings_only_exit_0(isolated_env: Path) -> None:
