@@ -260,7 +260,8 @@ def _excepted(evaluation: Evaluation, results: Sequence[FindingResult], paint: _
     rows = digest.excepted(evaluation, results)
     if not rows:
         return []
-    lines = ["", paint(f"Excepted ({len(rows)}): accepted risk, with who accepted it and until when", "bold")]
+    title = f"Excepted ({len(rows)}): accepted risk, with who accepted it and until when, or the VEX statement"
+    lines = ["", paint(title, "bold")]
     for n, row in enumerate(rows):
         if limit is not None and n >= limit:
             lines.append(f"  … and {len(rows) - n} more excepted findings")
@@ -272,6 +273,9 @@ def _excepted(evaluation: Evaluation, results: Sequence[FindingResult], paint: _
             owner = f", owner {exc.owner}" if exc.owner else ", no owner"
             text = f"{exc.id}: {digest.expiry_text(exc, evaluation.evaluated_at)}{owner} — {exc.reason}"
             lines.append(f"      {_text(text)}")
+        if row.vex is not None:
+            status, said, source = digest.vex_parts(row.vex)
+            lines.append(f"      {_text(f'VEX {status}' + (f' — {said}' if said else '') + f' ({source})')}")
     return lines
 
 
