@@ -62,14 +62,15 @@ def test_validate_warns_about_comparisons_that_can_never_match(
     path.write_text(POLICY)
     assert main(["policy", "validate", str(path)]) == ExitCode.PASS  # warnings, not errors
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == (f'{path}: warning: rule \'lower\': `severity == "critical"` can never match: severity is one '
-                      'of CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNTRIAGED (upper-case: "CRITICAL"), never '
+    assert err[0] == (f'{path}:3:24: warning: rule \'lower\': `severity == "critical"` can never match: severity '
+                      'is one of CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNTRIAGED (upper-case: "CRITICAL"), never '
                       '"critical"')
     assert '"Critical" can never match' in err[1]
     assert "rule 'always'" in err[2] and "always holds" in err[2]
     assert "rule 'percent'" in err[3] and "epss is between 0 and 1" in err[3]
     assert "rule 'flipped'" in err[4] and "cvss is between 0 and 10" in err[4]
     assert len(err) == 5
+    assert err[4].startswith(f"{path}:7:26: warning: rule 'flipped': `10 < cvss`")
 
 
 def test_shipped_policies_draw_no_warnings(capsys: pytest.CaptureFixture[str]) -> None:
