@@ -103,7 +103,9 @@ def test_feeds_status(site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[
     update_feeds(tmp_path, kev_url=f"{site.url}/kev.json", epss_url=f"{site.url}/epss.csv.gz", timeout=5)
     assert main(cache) == ExitCode.PASS
     out = capsys.readouterr().out.splitlines()
-    assert [line.split(" — ")[0] for line in out] == ["CISA KEV: fresh", "FIRST EPSS: fresh"]
+    assert [line.split(" — ")[0] for line in out] == [
+        "CISA KEV: fresh", "FIRST EPSS: fresh", "limit: 30 days (the default), as `gate check --policy default` "
+        "applies it"]
 
 
 def _complete(script: str, words: list[str]) -> list[str]:
