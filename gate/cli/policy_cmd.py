@@ -28,7 +28,7 @@ def register(sub: Any) -> None:
     schema.set_defaults(func=cmd_schema)
     fields = psub.add_parser("fields", help="list the fields a rule's `when` can use")
     fields.set_defaults(func=cmd_fields)
-    show = psub.add_parser("show", help="print a shipped policy (or a policy file)")
+    show = psub.add_parser("show", help="print a shipped policy (or a policy file) and the data each rule needs")
     show.add_argument("name", metavar="NAME", help="a shipped policy (default, strict, kev-only) or a policy file")
     show.set_defaults(func=cmd_show)
     init = psub.add_parser("init", help="start your own policy from a shipped one")
@@ -111,7 +111,13 @@ def _shipped_text(name: str) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    streams.document(_shipped_text(args.name))
+    """The policy as written, then (as YAML comments) the data each rule needs."""
+    from gate.policy.loader import load_policy  # noqa: PLC0415
+    from gate.policy.needs import comment  # noqa: PLC0415
+
+    text = _shipped_text(args.name)
+    needs = comment(load_policy(args.name))
+    streams.document(text + ("" if text.endswith("\n") else "\n") + "\n".join(needs) + "\n")
     return ExitCode.PASS
 
 

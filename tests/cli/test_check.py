@@ -150,6 +150,17 @@ def test_a_rule_no_source_can_answer_stops_the_run(feeds: list[str], field: str,
     assert json.loads(out_path.read_text())["verdict"] == "error"
 
 
+def test_strict_offline_names_the_missing_data_once(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "--findings", str(EXAMPLES / "findings.json"), "--policy", "strict", *FEEDS,
+                 "--as-of", "2026-11-21"])
+    assert code == ExitCode.INCOMPLETE
+    err = capsys.readouterr().err
+    assert err == ("gate: error: rule 'exploit-observed' reads `exploit_observed`, which no source in this run can "
+                   "answer: supply a live run (--image-build-version-arn) or --finding-details FILE; 1 more cannot "
+                   "be answered either (`gate policy show strict` lists the data each rule needs; or pass "
+                   "--allow-unanswerable to judge such rules as not matching)\n")
+
+
 def test_allow_unanswerable_is_explicit_and_reported(isolated_env: Path) -> None:
     out_path = isolated_env / "r.json"
     code = main(["check", "--findings", str(EXAMPLES / "findings.json"), "--as-of", "2026-11-21",

@@ -21,9 +21,24 @@ from tests.enrichment.feed_server import Served, Site, site
 __all__ = ["site"]
 
 
-def test_policy_show_prints_the_shipped_policy(capsys: pytest.CaptureFixture[str]) -> None:
+def test_policy_show_prints_the_shipped_policy_and_what_each_rule_needs(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["policy", "show", "strict"]) == ExitCode.PASS
-    assert capsys.readouterr().out == shipped_policies()["strict"].read_text(encoding="utf-8")
+    out = capsys.readouterr().out
+    text = shipped_policies()["strict"].read_text(encoding="utf-8")
+    assert out.startswith(text)
+    needs = out[len(text):].splitlines()
+    assert all(line.startswith("#") for line in needs[1:]) and needs[0] == ""  # still the same YAML policy
+    assert "#   exploit-observed          exploit_observed: Inspector" in needs
+    assert "#   epss-elevated             epss: EPSS feed or Inspector or on-demand scan events" in needs
+    assert "#   medium-fixable            -" in needs
+    assert ("# Judged from exports alone (findings export + KEV/EPSS feeds): known-exploited, epss-elevated, "
+            "high-or-critical-fixable, critical-unknown, medium-fixable, unenriched") in needs
+    assert "# Need more than exports: exploit-observed, exploit-available" in needs
+    assert "#   Inspector: a live run (--image-build-version-arn) or --finding-details FILE" in needs
+    copy = tmp_path / "strict-copy.yaml"
+    copy.write_text(out)
+    assert main(["policy", "validate", str(copy)]) == ExitCode.PASS
     assert main(["policy", "show", "stritc"]) == ExitCode.USAGE
     assert "did you mean 'strict'?" in capsys.readouterr().err
 
