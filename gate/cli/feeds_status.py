@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from gate.cli import config, streams
 from gate.enrichment.cache import default_cache_dir
-from gate.enrichment.feeds import EPSS_FILE, KEV_FILE, feeds_dir
 from gate.enrichment.freshness import DEFAULT_MAX_AGE, age_limit, age_text, is_stale
-from gate.errors import ExitCode, ShapeError, UsageError
-from gate.timeutil import parse_age, parse_instant, to_utc, utcnow
+from gate.errors import ExitCode, UsageError
+from gate.timeutil import parse_age, parse_instant, utcnow
 
 
 def register(actions: Any) -> None:
@@ -34,21 +32,6 @@ def register(actions: Any) -> None:
     status.add_argument("--as-of", metavar="DATE", help="judge the age as on this UTC date/time (default: now)")
     status.set_defaults(func=run)
     config.defer(status)  # GATE_POLICY, GATE_MAX_FEED_AGE and gate.yaml, exactly as for `gate check`
-
-
-def _meta(path: Path) -> dict[str, Any]:
-    try:
-        meta = json.loads(path.with_name(path.name + ".meta.json").read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return meta if isinstance(meta, dict) else {}
-
-
-def _when(value: Any) -> datetime | None:
-    try:
-        return to_utc(value) if isinstance(value, str) else None
-    except ShapeError:
-        return None
 
 
 def _limit(args: argparse.Namespace) -> tuple[timedelta, str]:
@@ -82,29 +65,29 @@ def known_keys() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from gate.enrichment.inventory import cached_feeds  # noqa: PLC0415 - `gate --help` needs none of this
+
     known_keys()
     args = config.resolve(args, os.environ)
-    directory = feeds_dir(args.cache_dir or default_cache_dir())
     try:
         now = parse_instant(args.as_of) if args.as_of else utcnow()
     except ValueError as e:
         raise UsageError(f"--as-of {e}") from None
     limit, origin = _limit(args)
     ok = True
-    for name, path in (("CISA KEV", directory / KEV_FILE), ("FIRST EPSS", directory / EPSS_FILE)):
-        if not path.is_file():
+    for feed in cached_feeds(args.cache_dir or default_cache_dir()):
+        if not feed.present:
             ok = False
-            streams.line(f"{name}: missing ({path}); run `gate feeds update`")
+            streams.line(f"{feed.name}: missing ({feed.path}); run `gate feeds update`")
             continue
-        meta = _meta(path)
-        as_of, fetched = _when(meta.get("asOf")), _when(meta.get("fetchedAt"))
+        as_of, fetched = feed.as_of, feed.fetched
         age = (now.date() - as_of.date()).days if as_of else None
         fresh = as_of is not None and not is_stale(as_of, now, limit)
         ok = ok and fresh
         data = f"data of {as_of.date().isoformat()} ({age} days old)" if as_of else "data date unknown"
         got = f", fetched {fetched.strftime('%Y-%m-%d %H:%M UTC')}" if fetched else ""
-        detail = f"; {meta['detail']}" if isinstance(meta.get("detail"), str) else ""
+        detail = f"; {feed.detail}" if feed.detail else ""
         verdict = "fresh" if fresh else "STALE: run `gate feeds update`"
-        streams.line(f"{name}: {verdict} — {data}{got}{detail} ({path}, {path.stat().st_size} bytes)")
+        streams.line(f"{feed.name}: {verdict} — {data}{got}{detail} ({feed.path}, {feed.size} bytes)")
     streams.line(f"limit: {age_text(limit)} ({origin}), as `gate check --policy {args.policy}` applies it")
     return ExitCode.PASS if ok else ExitCode.INCOMPLETE

@@ -38,7 +38,7 @@ class Parser(argparse.ArgumentParser):
 
 
 COMMANDS = {"check": "gate.cli.check", "fetch": "gate.cli.fetch", "policy": "gate.cli.policy_cmd",
-            "feeds": "gate.cli.feeds", "completion": "gate.cli.completion"}
+            "feeds": "gate.cli.feeds", "completion": "gate.cli.completion", "version": "gate.cli.version"}
 """Each subcommand's module, imported only when the command line may need it (start-up time)."""
 
 

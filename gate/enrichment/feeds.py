@@ -193,6 +193,7 @@ def _update(feed: _Feed, cache_dir: Path, opener: urllib.request.OpenerDirector,
         "lastModified": response_headers.get("Last-Modified"),
         "fetchedAt": datetime.now(UTC).isoformat(),
         "asOf": as_of.isoformat(),
+        "version": parsed.version if isinstance(parsed, KevCatalog) else parsed.model_version,
         "detail": detail,
     }
     atomic_write(feed.meta_path, json.dumps(new_meta, indent=1).encode("utf-8"))
