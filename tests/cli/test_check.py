@@ -22,9 +22,8 @@ DEMO = [
     "--finding-details", str(EXAMPLES / "finding-details.json"),
     "--kev-catalog", str(EXAMPLES / "kev.json"),
     "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
-    "--as-of", "2026-11-21",
-    # NOTE: the example scan is of 2026-11-20 but its bundled KEV/EPSS files are of 2025-08: accept that age.
-    "--max-feed-age", "460d",
+    # NOTE: the example scan is of 2025-08-29, the day after its bundled KEV/EPSS files: the demo's day.
+    "--as-of", "2025-08-30",
 ]
 FEEDS = ["--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
          "--max-feed-age", "3650d"]  # the bundled feeds are of 2025-08; these tests are not about their age

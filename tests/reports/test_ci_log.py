@@ -61,7 +61,7 @@ def run_302(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
             "--finding-details", "examples/inspector-findings.json",
             "--finding-details", "examples/finding-details.json",
             "--kev-catalog", "examples/kev.json", "--epss-scores", "examples/epss-scores.csv.gz",
-            "--as-of", "2026-11-21", "--max-feed-age", "460d"]
+            "--as-of", "2025-08-30"]
 
 
 def test_302_findings_fit_80_lines(golden: Golden, run_302: list[str], capsys: pytest.CaptureFixture[str]) -> None:
