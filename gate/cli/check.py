@@ -57,7 +57,8 @@ def register(sub: Any) -> None:
                       help="accept a baseline from another (or an unnamed) image pipeline")
     out = p.add_argument_group("policy and output")
     out.add_argument("--policy", default="default", metavar="NAME|FILE",
-                     help="policy file or shipped policy name (default: $GATE_POLICY or 'default')")
+                     help="policy file or shipped policy name: default, strict, kev-only, ratchet, ssvc "
+                     "(default: $GATE_POLICY or 'default')")
     out.add_argument("--vex", action="append", type=Path, default=[], metavar="FILE",
                      help="OpenVEX v0.2.0 document whose not_affected/fixed statements for this image cover "
                      "findings (repeatable; adds to the policy's `vex`)")

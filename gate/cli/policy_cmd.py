@@ -29,7 +29,8 @@ def register(sub: Any) -> None:
     fields = psub.add_parser("fields", help="list the fields a rule's `when` can use")
     fields.set_defaults(func=cmd_fields)
     show = psub.add_parser("show", help="print a shipped policy (or a policy file) and the data each rule needs")
-    show.add_argument("name", metavar="NAME", help="a shipped policy (default, strict, kev-only) or a policy file")
+    show.add_argument("name", metavar="NAME",
+                      help="a shipped policy (default, strict, kev-only, ratchet, ssvc) or a policy file")
     show.set_defaults(func=cmd_show)
     init = psub.add_parser("init", help="start your own policy from a shipped one")
     init.add_argument("--from", dest="source", default="default", metavar="NAME",
