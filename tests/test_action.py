@@ -149,7 +149,7 @@ def test_gates_environment_holds_no_build_tools(machine: tuple[Runner, Run, Path
     assert cold.codes[:2] == [0, 0], cold.stderr
     site = next((work / "_temp" / "gate-action" / "env" / "venv" / "lib").glob("python3.*/site-packages"))
     installed = {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
-    assert {"gate", "boto3", "jsonschema"} <= installed
+    assert {"imagebuilder_gate", "boto3", "jsonschema"} <= installed
     assert BUILD_ONLY is not None
     assert not installed & set(BUILD_ONLY[1].split()), installed
 
