@@ -90,3 +90,27 @@ def test_status_refuses_a_bad_limit_or_policy_like_check(isolated_env: Path, cap
     monkeypatch.setenv("GATE_MAX_FEED_AGE", "0d")
     assert main(["feeds", "status"]) == ExitCode.USAGE
     assert "GATE_MAX_FEED_AGE" in capsys.readouterr().err
+
+
+def test_status_calls_undated_data_stale(site: Site, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kev, epss = _dated(1)
+    site.files["/kev.json"], site.files["/epss.csv.gz"] = Served(kev, '"k"'), Served(epss, '"e"')
+    update_feeds(isolated_env / "cache", kev_url=f"{site.url}/kev.json", epss_url=f"{site.url}/epss.csv.gz",
+                 timeout=5)
+    meta = isolated_env / "cache" / "feeds" / "known_exploited_vulnerabilities.json.meta.json"
+    meta.write_text(meta.read_text().replace('"asOf"', '"asof"'))  # the date is gone
+    assert main(["feeds", "status"]) == ExitCode.INCOMPLETE
+    assert "CISA KEV: STALE: run `gate feeds update` — data date unknown" in capsys.readouterr().out
+
+
+def test_update_that_keeps_failing_exits_3_keeping_the_old_copy(site: Site, isolated_env: Path,
+                                                                capsys: pytest.CaptureFixture[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    urls = ["--kev-url", f"{site.url}/kev.json", "--epss-url", f"{site.url}/epss.csv.gz", "--timeout", "5"]
+    assert main(["feeds", "update", *urls]) == ExitCode.PASS
+    site.files["/kev.json"].fail_first = [503, 502, 500, 504]
+    monkeypatch.setattr("random.random", lambda: 0.0)  # NOTE: every backoff pause is 0 s: the test does not wait
+    assert main(["feeds", "update", *urls]) == ExitCode.INCOMPLETE
+    err = capsys.readouterr().err
+    assert "HTTP 504" in err and "(after 4 attempts) (the previous copy is kept)" in err
+    assert main(["feeds", "status", "--max-feed-age", "3650d"]) == ExitCode.PASS
