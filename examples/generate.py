@@ -29,7 +29,7 @@ ACCOUNT = "111122223333"
 REGION = "us-east-1"
 IMAGE_ARN = f"arn:aws:imagebuilder:{REGION}:{ACCOUNT}:image/al2023-web-base/1.4.0/3"
 PIPELINE_ARN = f"arn:aws:imagebuilder:{REGION}:{ACCOUNT}:image-pipeline/al2023-web-base"
-SCAN_TIME = datetime(2026, 11, 20, 14, 3, 11, tzinfo=UTC)
+SCAN_TIME = datetime(2025, 8, 29, 14, 3, 11, tzinfo=UTC)
 PAGE_SIZE = 25
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -392,7 +392,7 @@ class Row:
 
 
 def iso(ts: datetime) -> str:
-    """Timestamp as the AWS CLI prints it: 2026-11-20T14:03:11+00:00."""
+    """Timestamp as the AWS CLI prints it: 2025-08-29T14:03:11+00:00."""
     return ts.astimezone(UTC).isoformat(timespec="seconds")
 
 

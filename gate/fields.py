@@ -65,6 +65,14 @@ SUPPLY: dict[Source, str] = {
                              "ec2:DescribeImages ScanResults",
 }
 """How a user supplies each optional kind, for the unanswerable-rule error."""
+EXPORTS_ALONE: frozenset[Source] = ALWAYS | {Source.KEV, Source.EPSS}
+"""What a run on saved files alone has: the findings export, the clock and the KEV/EPSS feed files."""
+
+
+def supply_text(kinds: Iterable[str]) -> str:
+    """How to supply any one of `kinds`, each way said once: `a live run (…) or --finding-details FILE`."""
+    ways = (SUPPLY[Source(k)] for k in sorted(kinds) if Source(k) in SUPPLY)
+    return " or ".join(dict.fromkeys(ways))
 
 
 @dataclass(frozen=True)

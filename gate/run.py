@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from gate.enrichment.interface import Enricher, IncrementalEnricher, combine
 from gate.errors import IncompleteError
-from gate.fields import ALWAYS, FIELDS, SUPPLY, Source
+from gate.fields import ALWAYS, FIELDS, Source, supply_text
 from gate.model import Finding, Gathered, ImageScan, image_builder_check
 from gate.outcome import Evaluation
 from gate.policy.compile import referenced
@@ -114,8 +114,8 @@ def unanswerable(policy: Policy, provided: frozenset[str]) -> list[str]:
             kinds = FIELDS[name].sources
             if kinds & provided:
                 continue
-            ways = " or ".join(SUPPLY[Source(k)] for k in sorted(kinds) if Source(k) in SUPPLY)
-            problems.append(f"{label} reads `{name}`, which no source in this run can answer (supply {ways})")
+            problems.append(f"{label} reads `{name}`, which no source in this run can answer: "
+                            f"supply {supply_text(kinds)}")
     return problems
 
 
@@ -157,6 +157,7 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
     from gate.baseline import build_of, compare, pipeline_of  # noqa: PLC0415
     from gate.enrichment.freshness import DEFAULT_MAX_AGE, require_fresh  # noqa: PLC0415
     from gate.policy.engine import judge  # noqa: PLC0415 - `gate --help` should not load the policy stack
+    from gate.policy.loader import shipped_policies  # noqa: PLC0415
 
     try:
         # NOTE: VEX is read before anything is fetched: a bad document stops the run before AWS is asked.
@@ -164,8 +165,10 @@ def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool =
         notes: list[str] = []
         missing = unanswerable(policy, plan.provides())
         if missing and not allow_unanswerable:
-            raise IncompleteError(missing[0] + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""),
-                                  hint="or pass --allow-unanswerable to judge such rules as not matching")
+            more = f"; {len(missing) - 1} more cannot be answered either" if len(missing) > 1 else ""
+            shown = policy.name if shipped_policies().get(policy.name) == Path(policy.source) else policy.source
+            raise IncompleteError(missing[0] + more, hint=f"`gate policy show {shown}` lists the data each rule "
+                                  "needs; or pass --allow-unanswerable to judge such rules as not matching")
         notes.extend(f"--allow-unanswerable: {line}; the rule was judged as not matching" for line in missing)
         # NOTE: the baseline first, so a bad baseline file stops the run before a long listing.
         base: Baseline | None = plan.baseline.load() if plan.baseline is not None else None

@@ -73,6 +73,36 @@ def test_the_lock_pins_every_dependency_with_hashes() -> None:
     assert {"setuptools", "wheel"} <= names  # gate itself is built with pinned tools, nothing fetched
 
 
+def test_every_uses_is_pinned_by_a_full_commit_sha_with_its_tag_beside_it() -> None:
+    files = [ROOT / "action.yml", *sorted((ROOT / ".github" / "workflows").glob("*.yml"))]
+    found = 0
+    for path in files:
+        for line in path.read_text().splitlines():
+            match = re.match(r"^\s*(?:- )?uses: (\S+)(.*)$", line)
+            if match is None or match[1] == "./":
+                continue
+            found += 1
+            assert re.fullmatch(r"[\w.-]+/[\w./-]+@[0-9a-f]{40}", match[1]), f"{path.name}: {line.strip()}"
+            assert re.fullmatch(r"\s+# v\d+\.\d+\.\d+", match[2]), f"{path.name}: no tag comment: {line.strip()}"
+    assert found >= 3
+
+
+BUILD_ONLY = re.search(r'^BUILD_ONLY="([^"]+)"', (ROOT / "scripts" / "action-install.sh").read_text(), re.M)
+
+
+def test_the_build_only_packages_are_needed_only_to_build() -> None:
+    """What the install keeps out of gate's environment is, by the lock's own `# via` notes, only for building."""
+    assert BUILD_ONLY is not None
+    tools = set(BUILD_ONLY[1].split())
+    entry = r"^([a-z0-9_.-]+)==\S+ \\\n(?:\s+--hash=\S+(?: \\)?\n)+((?:[ \t]+#.*\n)+)"
+    blocks = re.findall(entry, LOCK.read_text(), re.M)
+    vias = {name: re.findall(r"#\s+(?:via\s+)?(\S.*)", notes) for name, notes in blocks}
+    assert tools <= set(vias)
+    for tool in tools:
+        for via in vias[tool]:
+            assert "build-system.requires" in via or via.strip() in tools, f"{tool} is needed by {via}"
+
+
 def test_the_self_test_workflow_runs_the_action_on_the_examples() -> None:
     workflow = yaml.safe_load(WORKFLOW.read_text())
     steps = [s for job in workflow["jobs"].values() for s in job["steps"]]
@@ -111,6 +141,17 @@ def runner(machine: tuple[Runner, Run, Path]) -> Iterator[Runner]:
     before = dict(runner.extra_env)
     yield runner
     runner.extra_env = before
+
+
+@pytest.mark.slow
+def test_gates_environment_holds_no_build_tools(machine: tuple[Runner, Run, Path]) -> None:
+    _, cold, work = machine
+    assert cold.codes[:2] == [0, 0], cold.stderr
+    site = next((work / "_temp" / "gate-action" / "env" / "venv" / "lib").glob("python3.*/site-packages"))
+    installed = {p.name.split("-")[0].lower() for p in site.glob("*.dist-info")}
+    assert {"imagebuilder_gate", "boto3", "jsonschema"} <= installed
+    assert BUILD_ONLY is not None
+    assert not installed & set(BUILD_ONLY[1].split()), installed
 
 
 @pytest.mark.slow

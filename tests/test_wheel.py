@@ -27,7 +27,7 @@ def test_wheel_contains_package_data_and_validates_a_shipped_policy(tmp_path: Pa
     built = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", str(dist),
                  str(ROOT)], tmp_path)
     assert built.returncode == 0, built.stderr
-    [wheel] = dist.glob("gate-*.whl")
+    [wheel] = dist.glob("imagebuilder_gate-*.whl")  # the distribution's name; the package is still `gate`
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("gate/policies/default.yaml", "gate/policies/strict.yaml", "gate/policies/kev-only.yaml",
                    "gate/policies/ratchet.yaml",

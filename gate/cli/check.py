@@ -13,7 +13,7 @@ from typing import Any
 from gate.cli import aws_options, config, streams
 from gate.cli.actions import actions_from, add_action_arguments, resolve_action_options
 from gate.cli.guard import ReportGuard
-from gate.cli.output import input_paths, parse_report_spec, prepare_reports, to_stream
+from gate.cli.output import ReportSpec, input_paths, parse_report_spec, prepare_reports, to_stream
 from gate.errors import ExitCode, IncompleteError, UsageError
 from gate.outcome import ActionRecord, Evaluation, Verdict
 from gate.reports.interface import ReportOptions
@@ -64,7 +64,8 @@ def register(sub: Any) -> None:
                       help="accept a baseline from another (or an unnamed) image pipeline")
     out = p.add_argument_group("policy and output")
     out.add_argument("--policy", default="default", metavar="NAME|FILE",
-                     help="policy file or shipped policy name (default: $GATE_POLICY or 'default')")
+                     help="policy file or shipped policy name: default, strict, kev-only, ratchet, ssvc "
+                     "(default: $GATE_POLICY or 'default')")
     out.add_argument("--vex", action="append", type=Path, default=[], metavar="FILE",
                      help="OpenVEX v0.2.0 document whose not_affected/fixed statements for this image cover "
                      "findings (repeatable; adds to the policy's `vex`)")
@@ -72,6 +73,11 @@ def register(sub: Any) -> None:
                      help="report exceptions expiring within DAYS (default: the policy's expiring_within_days, or 14)")
     out.add_argument("--report", action="append", default=[], type=parse_report_spec, metavar="FORMAT=PATH",
                      help="write a report: " + ", ".join(f.value for f in Format) + "; PATH - is stdout (repeatable)")
+    out.add_argument("-f", "--format", type=_format, metavar="FORMAT",
+                     help="one report in FORMAT to -o PATH, else to stdout: the short form of --report FORMAT=PATH")
+    out.add_argument("-o", "--output", metavar="PATH", help="where -f's report goes (without -f: the table)")
+    out.add_argument("-q", "--quiet", action="store_true",
+                     help="print no summary and no notes, only errors: the exit code and the reports say the rest")
     out.add_argument("--sarif-location", metavar="PATH", help="repository file SARIF results point at")
     out.add_argument("--as-of", metavar="DATE", help="evaluate as on this UTC date/time (default: now)")
     out.add_argument("--no-color", action="store_true", help="no ANSI colour in the terminal summary "
@@ -92,6 +98,22 @@ def _days(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) > 3650:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days between 0 and 3650")
     return int(text)
+
+
+def _format(text: str) -> Format:
+    try:
+        return Format(text.strip().lower())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not one of {', '.join(f.value for f in Format)}") from None
+
+
+def _report_specs(args: argparse.Namespace) -> list[ReportSpec]:
+    """`--report` as given, plus the one report `-f/-o` asks for (the table on stdout is the summary itself)."""
+    specs = list(args.report)
+    fmt, path = args.format or Format.TABLE, args.output or "-"
+    if (args.format or args.output) and not (fmt is Format.TABLE and path == "-"):
+        specs.append(parse_report_spec(f"{fmt.value}={path}"))
+    return specs
 
 
 def _max_age(text: str) -> timedelta:
@@ -116,7 +138,8 @@ def run(args: argparse.Namespace) -> int:
     inputs = aws_options.inputs_from(args)
     inputs.check_one_target()
     # NOTE: clashing report paths, or a report over an input, are exit 2 before any work.
-    specs = prepare_reports(args.report, [*input_paths(args), args.policy, *([args.baseline] if args.baseline else [])])
+    specs = prepare_reports(_report_specs(args),
+                            [*input_paths(args), args.policy, *([args.baseline] if args.baseline else [])])
     options = ReportOptions(color=config.color(sys.stdout, os.environ, disabled=args.no_color),
                             sarif_location=args.sarif_location, verbose=bool(getattr(args, "verbose", False)))
     actions = actions_from(args, inputs, now=now)
@@ -136,14 +159,16 @@ def run(args: argparse.Namespace) -> int:
         evaluation = decided.evaluation
         written = reports.write(evaluation)
         to_stdout = to_stream(specs, "stdout")
-        summary = formatter(Format.TABLE).render(evaluation, replace(options, color=False) if to_stdout else options)
-        streams.summary(summary, "stderr" if to_stdout else "stdout")
+        if not args.quiet:
+            summary = formatter(Format.TABLE).render(evaluation,
+                                                     replace(options, color=False) if to_stdout else options)
+            streams.summary(summary, "stderr" if to_stdout else "stdout")
         reports.publish(evaluation, written)
     failed_action = decided.action_error()
     if failed_action is not None:  # NOTE: after the reports: they keep the verdict and say what failed
         raise failed_action
     code = config.exit_code(evaluation, args.fail_on)
-    if code is ExitCode.PASS and evaluation.verdict is Verdict.FAIL:
+    if code is ExitCode.PASS and evaluation.verdict is Verdict.FAIL and not args.quiet:
         streams.note("policy violations reported; exiting 0 (--fail-on never)")
     return code
 

@@ -34,6 +34,7 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    feeds_status.known_keys()
     args = config.resolve(args, os.environ)
     directory = args.cache_dir or default_cache_dir()
     for info in update_feeds(directory, kev_url=args.kev_url, epss_url=args.epss_url, timeout=args.timeout):

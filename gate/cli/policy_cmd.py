@@ -8,15 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from gate.cli import streams
-from gate.errors import ExitCode, PolicyError, PolicyErrors, UnreadableInputError, UsageError
+from gate.errors import ExitCode, UnreadableInputError, UsageError
 from gate.fields import FIELDS
 
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("policy", help="validate, test and document policies")
     psub = parser.add_subparsers(dest="policy_command", metavar="SUBCOMMAND", required=True)
-    validate = psub.add_parser("validate", help="check policy files; every problem with file:line")
+    validate = psub.add_parser("validate", help="check policy files; every problem with file:line:col")
     validate.add_argument("files", nargs="+", metavar="FILE", help="policy file or shipped policy name")
+    validate.add_argument("--as-of", metavar="DATE",
+                          help="judge exception expiry as on this UTC date (default: today)")
     validate.set_defaults(func=cmd_validate)
     test = psub.add_parser("test", help="run policy unit tests (*.test.yaml)")
     test.add_argument("paths", nargs="+", metavar="PATH",
@@ -26,9 +28,9 @@ def register(sub: Any) -> None:
     schema.set_defaults(func=cmd_schema)
     fields = psub.add_parser("fields", help="list the fields a rule's `when` can use")
     fields.set_defaults(func=cmd_fields)
-    show = psub.add_parser("show", help="print a shipped policy (or a policy file)")
+    show = psub.add_parser("show", help="print a shipped policy (or a policy file) and the data each rule needs")
     show.add_argument("name", metavar="NAME",
-                      help="a shipped policy (default, kev-only, ratchet, ssvc, strict) or a policy file")
+                      help="a shipped policy (default, strict, kev-only, ratchet, ssvc) or a policy file")
     show.set_defaults(func=cmd_show)
     init = psub.add_parser("init", help="start your own policy from a shipped one")
     init.add_argument("--from", dest="source", default="default", metavar="NAME",
@@ -38,23 +40,32 @@ def register(sub: Any) -> None:
     init.set_defaults(func=cmd_init)
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
-    from gate.policy.loader import load_policy  # noqa: PLC0415 - `gate --help` needs none of this
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Every problem of every file, errors and warnings together in file order; exit 2 when any is an error."""
+    from gate.policy.validate import validate  # noqa: PLC0415 - `gate --help` needs none of this
+    from gate.timeutil import parse_instant, utc, utcnow  # noqa: PLC0415
+
+    try:
+        today = utc(parse_instant(args.as_of) if args.as_of else utcnow()).date()
+    except ValueError as e:
+        raise UsageError(f"--as-of {e}") from None
     failed = False
     for name in args.files:
-        try:
-            policy = load_policy(name)
-        except PolicyError as e:  # PolicyErrors lists every problem, one per line
+        result = validate(name, today)
+        for problem in result.problems:
+            streams.line(problem.text, "stderr")
+        warnings = len(result.problems) - result.errors
+        if result.errors:
             failed = True
-            for each in e.errors if isinstance(e, PolicyErrors) else [e]:
-                streams.line(each.diagnostics(), "stderr")
+            streams.line(f"{result.source}: invalid ({_plural(result.errors, 'error')}, "
+                         f"{_plural(warnings, 'warning')})", "stderr")
         else:
-            from gate.policy import lint  # noqa: PLC0415
-
-            for warning in lint.warnings(policy):
-                streams.line(f"{policy.source}: warning: {warning}", "stderr")
-            streams.line(f"{policy.source}: ok ({len(policy.rules)} rules, {len(policy.exceptions)} exceptions)")
+            streams.line(f"{result.source}: ok ({_plural(result.rules, 'rule')}, "
+                         f"{_plural(result.exceptions, 'exception')})")
     return ExitCode.USAGE if failed else ExitCode.PASS
 
 
@@ -101,7 +112,13 @@ def _shipped_text(name: str) -> str:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    streams.document(_shipped_text(args.name))
+    """The policy as written, then (as YAML comments) the data each rule needs."""
+    from gate.policy.loader import load_policy  # noqa: PLC0415
+    from gate.policy.needs import comment  # noqa: PLC0415
+
+    text = _shipped_text(args.name)
+    needs = comment(load_policy(args.name))
+    streams.document(text + ("" if text.endswith("\n") else "\n") + "\n".join(needs) + "\n")
     return ExitCode.PASS
 
 

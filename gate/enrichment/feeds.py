@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import gzip
 import json
+import random
 import sqlite3
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,7 +98,56 @@ def _kept(feed: _Feed, meta: dict[str, Any], why: str) -> FeedInfo:
     return FeedInfo(name=feed.name, source=str(feed.path), as_of=as_of, detail=detail)
 
 
-def _update(feed: _Feed, cache_dir: Path, opener: urllib.request.OpenerDirector, timeout: float) -> FeedInfo:
+ATTEMPTS = 4
+"""Tries per feed: a timeout, a dropped connection or a 5xx is retried, with backoff, like an AWS call."""
+RETRY_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+BACKOFF_BASE, BACKOFF_CAP = 1.0, 15.0
+"""Seconds: the pause before retry n is uniform in [0, min(cap, base * 2**n)) (full jitter)."""
+
+
+class _Transient(Exception):
+    """A failure worth another try: what went wrong, in words for the final error."""
+
+
+def _fetch(feed: _Feed, request: urllib.request.Request, opener: urllib.request.OpenerDirector,
+           timeout: float) -> tuple[bytes, Message] | None:
+    """The body and headers, or None for 304 Not Modified; `_Transient` for what a retry may cure."""
+    import http.client  # noqa: PLC0415
+    import urllib.error  # noqa: PLC0415
+
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            data, headers = response.read(MAX_BYTES + 1), response.headers
+    except urllib.error.HTTPError as e:
+        e.close()
+        if e.code == 304:
+            return None
+        if e.code in RETRY_STATUS or e.code >= 500:
+            raise _Transient(f"HTTP {e.code} {e.reason}") from e
+        raise
+    except (urllib.error.URLError, TimeoutError, ConnectionError, http.client.HTTPException) as e:
+        raise _Transient(str(getattr(e, "reason", e)) or type(e).__name__) from e
+    promised = headers.get("Content-Length", "")
+    if promised.isdigit() and len(data) < int(promised) and len(data) <= MAX_BYTES:
+        raise _Transient(f"the connection closed after {len(data)} of {promised} bytes")
+    return data, headers
+
+
+def _download(feed: _Feed, request: urllib.request.Request, opener: urllib.request.OpenerDirector,
+              timeout: float, sleep: Callable[[float], None]) -> tuple[bytes, Message] | None:
+    """`_fetch`, retried with full-jitter backoff while the failure is transient and attempts remain."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return _fetch(feed, request, opener, timeout)
+        except _Transient:
+            if attempt == ATTEMPTS - 1:
+                raise
+            sleep(random.random() * min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))  # noqa: S311 - jitter, not secrets
+    raise AssertionError("unreachable")
+
+
+def _update(feed: _Feed, cache_dir: Path, opener: urllib.request.OpenerDirector, timeout: float,
+            sleep: Callable[[float], None] = time.sleep) -> FeedInfo:
     import urllib.error  # noqa: PLC0415 - only `gate feeds update` downloads; offline runs skip http.client
     import urllib.request  # noqa: PLC0415
     meta = _read_meta(feed)
@@ -107,19 +159,23 @@ def _update(feed: _Feed, cache_dir: Path, opener: urllib.request.OpenerDirector,
     request = urllib.request.Request(feed.url, headers=headers)  # noqa: S310 - https URLs by default
     kept = " (the previous copy is kept)" if meta else ""
     try:
-        with opener.open(request, timeout=timeout) as response:
-            data = response.read(MAX_BYTES + 1)
-            response_headers: Message = response.headers
+        answer = _download(feed, request, opener, timeout, sleep)
+    except _Transient as e:
+        raise FeedError(f"cannot download {feed.name} from {feed.url}: {e} (after {ATTEMPTS} attempts){kept}",
+                        hint="check the network or proxy (HTTPS_PROXY), then retry later") from e
     except urllib.error.HTTPError as e:
-        e.close()
-        if e.code == 304 and meta:
-            return _kept(feed, meta, "not modified")
         raise FeedError(f"downloading {feed.name} from {feed.url} failed: HTTP {e.code} {e.reason}{kept}",
-                        hint="retry later, or check the URL and any proxy") from e
-    except (urllib.error.URLError, TimeoutError, OSError) as e:
+                        hint="check the URL and any proxy") from e
+    except OSError as e:
         reason = getattr(e, "reason", e)
         raise FeedError(f"cannot download {feed.name} from {feed.url}: {reason}{kept}",
                         hint="check the network or proxy (HTTPS_PROXY), then retry") from e
+    if answer is None:
+        if meta:
+            return _kept(feed, meta, "not modified")
+        raise FeedError(f"downloading {feed.name} from {feed.url} failed: 304 Not Modified, but nothing is cached",
+                        hint="check the URL and any proxy")
+    data, response_headers = answer
     if len(data) > MAX_BYTES:
         raise FeedError(f"{feed.url}: the {feed.name} download is larger than {MAX_BYTES // 2**20} MiB")
     try:
@@ -137,6 +193,7 @@ def _update(feed: _Feed, cache_dir: Path, opener: urllib.request.OpenerDirector,
         "lastModified": response_headers.get("Last-Modified"),
         "fetchedAt": datetime.now(UTC).isoformat(),
         "asOf": as_of.isoformat(),
+        "version": parsed.version if isinstance(parsed, KevCatalog) else parsed.model_version,
         "detail": detail,
     }
     atomic_write(feed.meta_path, json.dumps(new_meta, indent=1).encode("utf-8"))
@@ -150,6 +207,7 @@ def update_feeds(
     epss_url: str = EPSS_URL,
     timeout: float = 60,
     opener: urllib.request.OpenerDirector | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> list[FeedInfo]:
     """Refresh both feeds; each is tried, then the first failure (if any) is raised as `FeedError`."""
     directory = feeds_dir(cache_dir)
@@ -164,7 +222,7 @@ def update_feeds(
     errors: list[FeedError] = []
     for feed in feeds:
         try:
-            done.append(_update(feed, cache_dir, client, timeout))
+            done.append(_update(feed, cache_dir, client, timeout, sleep))
         except FeedError as e:
             errors.append(e)
         except OSError as e:

@@ -20,7 +20,18 @@ CHECKED = (kev.FEED_NAME, epss.FEED_NAME)
 """Feeds whose age bounds what a run may conclude; Inspector answers have their own cache TTL."""
 
 
-def _age_text(age: timedelta) -> str:
+def age_limit(option: timedelta | None, policy: timedelta | None) -> timedelta:
+    """The one rule for how old KEV/EPSS data may be, for `check` and `feeds status` alike: the command line
+    (or `GATE_MAX_FEED_AGE`, `gate.yaml`), else the policy's `max_feed_age`, else 30 days."""
+    return option or policy or DEFAULT_MAX_AGE
+
+
+def is_stale(as_of: datetime, now: datetime, max_age: timedelta) -> bool:
+    """Older than `max_age` at `now`: what `require_fresh` refuses and `feeds status` calls stale."""
+    return utc(now) - utc(as_of) > max_age
+
+
+def age_text(age: timedelta) -> str:
     return f"{age.days} days" if age >= timedelta(days=2) else f"{age.total_seconds() / 3600:.0f} hours"
 
 
@@ -44,12 +55,12 @@ def require_fresh(feeds: Iterable[FeedInfo], now: datetime, max_age: timedelta =
                              f"today ({today.date().isoformat()}): the file is damaged or not what it claims",
                              hint="download it again with `gate feeds update`")
         age = utc(now) - utc(feed.as_of)
-        if age > max_age:
+        if is_stale(feed.as_of, now, max_age):
             # NOTE: days counted as calendar days in UTC, as the report's notes and fields count ages.
-            shown = f"{age_days(feed.as_of, now)} days" if age >= timedelta(days=2) else _age_text(age)
+            shown = f"{age_days(feed.as_of, now)} days" if age >= timedelta(days=2) else age_text(age)
             raise FeedError(f"{feed.name} from {feed.source} is data of {utc(feed.as_of).date().isoformat()}, "
                             f"{shown} before the evaluation time {utc(now).date().isoformat()} "
-                            f"(limit {_age_text(max_age)})", hint=fix)
+                            f"(limit {age_text(max_age)})", hint=fix)
 
 
 def age_notes(feeds: Iterable[FeedInfo], now: datetime) -> list[str]:

@@ -111,7 +111,7 @@ def parse(text: str) -> Node:
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as e:
-        raise ExprError(f"syntax error: {e.msg}", column=e.offset) from None
+        raise _syntax_error(e, source) from None
     except (ValueError, RecursionError, MemoryError) as e:
         raise ExprError(f"cannot parse expression: {type(e).__name__}") from None
     checker = _Checker(source)
@@ -123,6 +123,35 @@ def parse(text: str) -> Node:
             hint="compare it, e.g. `epss > 0.5`",
         )
     return node
+
+
+_GRAMMAR = "join conditions with and/or/not; compare with ==, !=, <, <=, >, >=, in, not in"
+_PAIRS = {")": "(", "]": "["}
+
+
+def _syntax_error(error: SyntaxError, source: str) -> ExprError:
+    """Python's parser message in the policy's own terms, pointing at the column it happened in."""
+    msg = error.msg or ""
+    at = error.offset if error.offset and 0 < error.offset <= len(source) else len(source) + 1
+    if error.lineno and error.lineno > 1:  # NOTE: a block scalar: count the columns of the lines before
+        at = min(sum(len(line) + 1 for line in source.splitlines()[: error.lineno - 1]) + at, len(source) + 1)
+    char = source[at - 1] if at <= len(source) else ""
+    if "was never closed" in msg:
+        return ExprError(f"'{char}' is opened here and never closed", column=at)
+    if msg.startswith("unmatched"):
+        return ExprError(f"'{char}' closes nothing: there is no '{_PAIRS.get(char, '(')}' before it", column=at)
+    if "unterminated string" in msg:
+        return ExprError("this string has no closing quote", column=at, hint='e.g. severity == "HIGH"')
+    if "decimal literal" in msg:
+        return ExprError("a number runs into letters here", column=at, hint="write numbers as 0.5 or 7")
+    if at > len(source.rstrip()):
+        last = source.rsplit(maxsplit=1)[-1] if source.split() else ""
+        return ExprError(f"the condition ends after `{last}`: something must follow it", column=len(source) + 1,
+                         hint=_GRAMMAR)
+    if char == "=" and source[at : at + 1] != "=" and source[at - 2 : at - 1] not in "=!<>":
+        return ExprError("`=` is not a comparison", column=at, hint="write `==`")
+    word = source[at - 1 :].split(maxsplit=1)[0] if source[at - 1 :].split() else char
+    return ExprError(f"cannot read the condition from `{word}` on", column=at, hint=_GRAMMAR)
 
 
 class _Checker:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from gate.fields import FIELDS
 from gate.policy.expr import BoolOp, Call, Cmp, Lit, Node, Not, Ref
-from gate.policy.loader import Policy
+from gate.policy.loader import Policy, Rule
 
 ENUMS: dict[str, tuple[str, ...]] = {name: field.values for name, field in FIELDS.items() if field.values}
 # NOTE: numeric ranges would sit better in the field registry next to `values`.
@@ -75,13 +75,16 @@ def _problem(node: Cmp) -> str | None:
     return None
 
 
-def warnings(policy: Policy) -> list[str]:
-    """`rule 'high': severity == "critical" can never match: …`, one line per suspicious comparison."""
-    found = []
-    for rule in policy.rules:
+def suspicious(rules: Iterable[Rule]) -> Iterator[tuple[Rule, Cmp, str]]:
+    """Each comparison that can never (or always) hold: its rule, the comparison and what is wrong with it."""
+    for rule in rules:
         for node in _walk(rule.condition):
             if isinstance(node, Cmp):
                 problem = _problem(node)
                 if problem:
-                    found.append(f"rule '{rule.id}': `{node.text}` {problem}")
-    return found
+                    yield rule, node, problem
+
+
+def warnings(policy: Policy) -> list[str]:
+    """`rule 'high': severity == "critical" can never match: …`, one line per suspicious comparison."""
+    return [f"rule '{rule.id}': `{node.text}` {problem}" for rule, node, problem in suspicious(policy.rules)]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from gate.declared import Action, PolicyException, RuleInfo
 from gate.errors import ExprError, PolicyError, PolicyErrors
@@ -16,11 +16,8 @@ from gate.files import package_folder
 from gate.policy import yamlsrc
 from gate.policy.compile import ExplainFunction, PolicyFunction, compile_policy
 from gate.policy.expr import Node, parse, suggest
-from gate.policy.schemacheck import certainly_valid
+from gate.policy.schemaerrors import schema_errors
 from gate.timeutil import parse_age
-
-if TYPE_CHECKING:
-    import jsonschema
 
 
 @dataclass(frozen=True)
@@ -124,97 +121,70 @@ def load_policy(name_or_path: str) -> Policy:
     return replace(parse_policy(yamlsrc.decode(data, path), str(path)), digest=hashlib.sha256(data).hexdigest())
 
 
-def _schema_errors(doc: yamlsrc.Document) -> list[PolicyError]:
-    if certainly_valid(doc.value, policy_schema()):
-        return []  # NOTE: jsonschema costs more than the rest of loading; it is needed only to explain errors
-    import jsonschema  # noqa: PLC0415 - only loading a policy needs it, not `gate policy schema`
+@dataclass
+class Checked:
+    """Everything a policy file says, checked, with every problem found: what `policy validate` reports."""
 
-    validator = jsonschema.Draft202012Validator(
-        policy_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-    )
-    errors: list[PolicyError] = []
-    for err in sorted(validator.iter_errors(doc.value), key=lambda e: list(map(str, e.absolute_path))):
-        where = tuple(err.absolute_path)
-        message, hint = _describe(err)
-        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-            props = err.schema.get("properties", {}) if isinstance(err.schema, dict) else {}
-            unknown = [k for k in err.instance if k not in props]
-            where = (*where, unknown[0]) if unknown else where
-        errors.append(PolicyError(message, path=doc.path, line=doc.line(where), hint=hint))
-    return errors
+    doc: yamlsrc.Document
+    rules: list[Rule]
+    rule_paths: dict[str, yamlsrc.JsonPath]
+    """Rule id → its place in the document (`("rules", 2)`), for the line and column of a warning."""
+    exceptions: tuple[PolicyException, ...]
+    untils: list[tuple[str, Node]]
+    max_feed_age: timedelta | None
+    errors: list[PolicyError]
 
 
-def dotted(path: Any) -> str:
-    """`rules[2].action` from a JSON path."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "policy"
-
-
-def _describe(err: jsonschema.ValidationError) -> tuple[str, str | None]:
-    where = dotted(err.absolute_path)
-    if err.validator == "additionalProperties" and isinstance(err.instance, dict):
-        schema = err.schema if isinstance(err.schema, dict) else {}
-        allowed = list(schema.get("properties", {}))
-        unknown = [k for k in err.instance if k not in allowed]
-        near = [suggest(k, allowed) for k in unknown]
-        hints = [f"'{n}'" for n in near if n]
-        hint = ("did you mean " + " / ".join(hints) + "?") if hints else "allowed: " + ", ".join(allowed)
-        return f"{where}: unknown key(s) {', '.join(repr(k) for k in unknown)}", hint
-    if err.validator == "required":
-        return f"{where}: {err.message}", None
-    if err.validator == "enum":
-        return f"{where}: {err.instance!r} is not one of {err.validator_value}", None
-    if err.validator == "format" and err.validator_value == "date":
-        return f"{where}: {err.instance!r} is not a valid YYYY-MM-DD date", None
-    if err.validator == "const" and err.absolute_path and err.absolute_path[-1] == "version":
-        return f"version: {err.instance!r} is not supported", "this gate reads version: 1"
-    if err.validator == "type" and not err.absolute_path:
-        return "a policy must be a mapping with 'version' and 'rules'", None
-    return f"{where}: {err.message}", None
-
-
-def parse_policy(text: str, path: str) -> Policy:
+def check_policy(text: str, path: str) -> Checked:
+    """Read and check a policy without stopping at the first problem (YAML that does not parse stops it)."""
     doc = yamlsrc.load(text, path)
     if not isinstance(doc.value, dict):
         raise PolicyError("a policy must be a mapping with 'version' and 'rules'", path=path,
                           line=doc.line(()))
-    errors = _schema_errors(doc)
-    schema_ok = not errors
+    errors = schema_errors(doc, policy_schema())
     raw = doc.value
     rules: list[Rule] = []
     seen: dict[str, int] = {}
+    paths: dict[str, yamlsrc.JsonPath] = {}
     raw_rules: list[Any] = raw["rules"] if isinstance(raw.get("rules"), list) else []
     for i, item in enumerate(raw_rules):
-        if not (isinstance(item, dict) and isinstance(item.get("id"), str)
-                and isinstance(item.get("when"), str) and item.get("action") in ("fail", "warn")):
+        if not (isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("when"), str)):
             continue  # already reported by the schema
-        line = doc.line(("rules", i, "id"))
+        line, column = doc.mark(("rules", i, "id"))
         if item["id"] in seen:
             errors.append(PolicyError(f"duplicate rule id '{item['id']}' (first at line {seen[item['id']]})",
-                                      path=path, line=line))
+                                      path=path, line=line, column=column))
             continue
         seen[item["id"]] = line or 0
         condition = _expression(doc, ("rules", i, "when"), f"rule '{item['id']}'", errors)
-        if condition is None:
-            continue
+        if condition is None or item.get("action") not in ("fail", "warn"):
+            continue  # NOTE: a bad action is the schema's error; its condition is still checked above
+        paths[item["id"]] = ("rules", i)
         rules.append(Rule(id=item["id"], action=Action(item["action"]), when=item["when"],
                           condition=condition, description=item.get("description")))
     untils: list[tuple[str, Node]] = []
-    exceptions = _exceptions(raw.get("exceptions", []), doc, set(seen), errors, untils) if schema_ok else ()
+    raw_exceptions = raw.get("exceptions")
+    exceptions = _exceptions(raw_exceptions if isinstance(raw_exceptions, list) else [], doc, set(seen), errors,
+                             untils)
     max_feed_age = None
-    if schema_ok and "max_feed_age" in raw:
+    if isinstance(raw.get("max_feed_age"), str):
         try:
             max_feed_age = parse_age(raw["max_feed_age"])
         except ValueError as e:
-            errors.append(PolicyError(f"max_feed_age: {e}", path=path, line=doc.line(("max_feed_age",))))
-    if errors:
-        raise PolicyErrors(errors)
+            line, column = doc.mark(("max_feed_age",))
+            errors.append(PolicyError(f"max_feed_age: {e}", path=path, line=line, column=column))
+    return Checked(doc, rules, paths, exceptions, untils, max_feed_age, errors)
+
+
+def parse_policy(text: str, path: str) -> Policy:
+    checked = check_policy(text, path)
+    if checked.errors:
+        raise PolicyErrors(sorted(checked.errors, key=lambda e: (e.line or 0, e.column or 0)))
+    rules, raw = checked.rules, checked.doc.value
     function, explainers = compile_policy([r.condition for r in rules])
     compiled: dict[str, tuple[PolicyFunction, ExplainFunction]] = {}
     until_checks: dict[str, tuple[PolicyFunction, ExplainFunction]] = {}
-    for (ex_id, condition) in untils:
+    for (ex_id, condition) in checked.untils:
         if condition.text not in compiled:
             holds, (explain,) = compile_policy([condition])
             compiled[condition.text] = (holds, explain)
@@ -224,14 +194,14 @@ def parse_policy(text: str, path: str) -> Policy:
         name=raw.get("name") or Path(path).stem,
         source=path,
         rules=tuple(rules),
-        exceptions=exceptions,
+        exceptions=checked.exceptions,
         function=function,
         explainers=explainers,
-        untils=tuple(untils),
+        untils=tuple(checked.untils),
         until_checks=until_checks,
         vex=tuple(str(folder / v) for v in raw.get("vex", ())),
         expiring_within_days=raw.get("expiring_within_days"),
-        max_feed_age=max_feed_age,
+        max_feed_age=checked.max_feed_age,
     )
 
 
@@ -252,22 +222,38 @@ def _expression(doc: yamlsrc.Document, where: yamlsrc.JsonPath, label: str,
         return None
 
 
-def _exceptions(items: list[dict[str, Any]], doc: yamlsrc.Document, rule_ids: set[str],
+def _well_formed(item: Any) -> bool:
+    """An exception the schema's errors leave readable: the fields the loader needs, of the right types."""
+    if not (isinstance(item, dict) and isinstance(item.get("vulnerability"), str)
+            and isinstance(item.get("reason"), str) and isinstance(item.get("expires"), str)):
+        return False
+    try:
+        date.fromisoformat(item["expires"])
+    except ValueError:
+        return False
+    return all(isinstance(item.get(k, []), list) and all(isinstance(v, str) for v in item.get(k, []))
+               for k in ("rules", "packages"))
+
+
+def _exceptions(items: list[Any], doc: yamlsrc.Document, rule_ids: set[str],
                 errors: list[PolicyError], untils: list[tuple[str, Node]]) -> tuple[PolicyException, ...]:
     out: list[PolicyException] = []
     ids: set[str] = set()
     for i, item in enumerate(items):
+        if not _well_formed(item):
+            continue  # already reported by the schema
         for rule_id in item.get("rules", []):
             if rule_id not in rule_ids:
                 near = suggest(rule_id, sorted(rule_ids))
+                line, column = doc.mark(("exceptions", i, "rules"))
                 errors.append(PolicyError(
                     f"exception {item['vulnerability']}: unknown rule '{rule_id}'", path=doc.path,
-                    line=doc.line(("exceptions", i, "rules")), hint=f"did you mean '{near}'?" if near else None))
-        ex_id = item.get("id") or item["vulnerability"]
+                    line=line, column=column, hint=f"did you mean '{near}'?" if near else None))
+        ex_id = item.get("id") if isinstance(item.get("id"), str) else item["vulnerability"]
         if ex_id in ids:
             ex_id = f"{ex_id}#{i + 1}"
         ids.add(ex_id)
-        if "until" in item:
+        if isinstance(item.get("until"), str):
             condition = _expression(doc, ("exceptions", i, "until"), f"exception {ex_id} until", errors)
             if condition is not None:
                 untils.append((ex_id, condition))
@@ -276,9 +262,9 @@ def _exceptions(items: list[dict[str, Any]], doc: yamlsrc.Document, rule_ids: se
             vulnerability=item["vulnerability"].strip(),
             reason=item["reason"],
             expires=date.fromisoformat(item["expires"]),
-            owner=item.get("owner"),
+            owner=item.get("owner") if isinstance(item.get("owner"), str) else None,
             rules=tuple(item.get("rules", ())),
             packages=tuple(item.get("packages", ())),
-            until=item.get("until"),
+            until=item.get("until") if isinstance(item.get("until"), str) else None,
         ))
     return tuple(out)

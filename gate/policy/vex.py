@@ -23,7 +23,7 @@ from gate.errors import PolicyError, ShapeError
 from gate.files import package_folder, read_bytes
 from gate.model import Finding, VulnerablePackage
 from gate.policy import jsonsrc
-from gate.policy.loader import dotted
+from gate.policy.schemaerrors import dotted
 from gate.policy.yamlsrc import Document
 from gate.timeutil import to_utc
 from gate.vocab import OPENVEX_CONTEXT

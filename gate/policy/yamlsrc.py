@@ -36,13 +36,22 @@ class Document:
     value: Any
     marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
 
+    key_marks: dict[JsonPath, tuple[int, int]] = field(default_factory=dict)
+    """(line, column) of each mapping key, keyed by the path of its value: where an unknown key is written."""
+
     def line(self, where: JsonPath) -> int | None:
         """The line of the closest node on `where`'s path that has one."""
+        return self.mark(where)[0]
+
+    def mark(self, where: JsonPath, key: bool = False) -> tuple[int | None, int | None]:
+        """(line, column) of the closest node on `where`'s path (of its key, with `key`), or (None, None)."""
+        if key and where in self.key_marks:
+            return self.key_marks[where]
         for cut in range(len(where), -1, -1):
             mark = self.marks.get(where[:cut])
             if mark:
-                return mark[0]
-        return None
+                return mark
+        return None, None
 
 
 def read_text(path: Path) -> str:
@@ -150,7 +159,8 @@ def load(text: str, path: str) -> Document:
 
 
 def _build(node: yaml.Node, where: JsonPath, doc: Document, ctor: _Constructor) -> Any:
-    doc.marks[where] = (node.start_mark.line + 1, node.start_mark.column + 1)
+    quote = 1 if isinstance(node, yaml.ScalarNode) and node.style in ("'", '"') else 0
+    doc.marks[where] = (node.start_mark.line + 1, node.start_mark.column + 1 + quote)  # NOTE: a quoted value's text
     if node.tag != _PLAIN_TAGS.get(type(node), node.tag):
         # NOTE: read as a plain mapping or list, `!!set`, `!!omap` or `!!python/...` would be dropped unseen.
         raise PolicyError(f"the tag {node.tag} is not supported (gate reads plain mappings and lists)",
@@ -165,6 +175,7 @@ def _build(node: yaml.Node, where: JsonPath, doc: Document, ctor: _Constructor) 
             if key in out:
                 raise PolicyError(f"duplicate key '{key}'", path=doc.path,
                                   line=key_node.start_mark.line + 1)
+            doc.key_marks[(*where, key)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = _build(value_node, (*where, key), doc, ctor)
         doc.marks[where] = (node.start_mark.line + 1, node.start_mark.column + 1)
         return out

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from gate.declared import Action, PolicyException, RuleInfo
+from gate.declared import Action, PolicyException, RuleInfo, VexStatement
 from gate.model import Enrichment, EpssScore, KevEntry, Provenance, Sourced, Ssvc, ValueKind, enrichment_values
 from gate.outcome import Decision, Evaluation, FindingResult
 from gate.reports import explain
@@ -156,11 +156,13 @@ def warning_tallies(evaluation: Evaluation, results: Sequence[FindingResult]) ->
 
 @dataclass(frozen=True)
 class Excepted:
-    """A finding held back by exceptions, with each exception's reason, owner and expiry."""
+    """A finding held back by exceptions (reason, owner, expiry) or by a VEX statement (status, document)."""
 
     result: FindingResult
     exceptions: tuple[PolicyException, ...]
     rules: tuple[str, ...]
+    vex: VexStatement | None = None
+    """The OpenVEX statement that covers it: shown as VEX, never as an exception with no owner or expiry."""
 
 
 def excepted(evaluation: Evaluation, results: Sequence[FindingResult]) -> list[Excepted]:
@@ -171,9 +173,22 @@ def excepted(evaluation: Evaluation, results: Sequence[FindingResult]) -> list[E
             continue
         covered = [m for m in result.matches if m.excepted_by]
         ids = list(dict.fromkeys(m.excepted_by for m in covered if m.excepted_by))
-        refs = tuple(by_id.get(i) or PolicyException(i, result.finding.vulnerability_id, "?", date.min) for i in ids)
-        rows.append(Excepted(result, refs, tuple(m.rule_id for m in covered)))
+        vex = result.vex if result.vex is not None and result.vex.cover_id in ids else None
+        refs = tuple(by_id.get(i) or PolicyException(i, result.finding.vulnerability_id, "?", date.min)
+                     for i in ids if vex is None or i != vex.cover_id)
+        rows.append(Excepted(result, refs, tuple(m.rule_id for m in covered), vex))
     return rows
+
+
+def vex_parts(statement: VexStatement) -> tuple[str, str, str]:
+    """(`not_affected: component_not_present`, its impact statement or notes, `vex.json statement 1 by …`)."""
+    why = statement.justification or ""
+    status = f"{statement.status}: {why}" if why else statement.status
+    said = statement.impact_statement or statement.action_statement or statement.status_notes or ""
+    line = f", line {statement.line}" if statement.line else ""
+    source = (f"{statement.document} statement {statement.index + 1}{line} by {statement.author}, "
+              f"{statement.timestamp.date().isoformat()}")
+    return status, said, source
 
 
 def expiry_text(exception: PolicyException, now: datetime | None) -> str:

@@ -20,7 +20,6 @@ from typing import Any
 
 import markupsafe
 
-from gate.declared import PolicyException
 from gate.files import package_folder
 from gate.model import Finding
 from gate.outcome import Decision, Evaluation, FindingResult
@@ -170,8 +169,7 @@ def _row(result: FindingResult, evaluation: Evaluation, strings: _Strings,
     }
     row.update((k, v) for k, v in optional.items() if v is not None)
     if result.decision is Decision.EXCEPTED:
-        row["ex"] = [strings(f"{e.id}: {e.reason} — owner {e.owner or 'none'}, "
-                             f"{digest.expiry_text(e, now)}") for e in _excepted_by(evaluation, result)]
+        row["ex"] = [strings(text) for text in _excepted_texts(evaluation, result)]
     return row
 
 
@@ -180,6 +178,14 @@ def _says_more(finding: Finding) -> bool:
     return bool(finding.title) and not (finding.title or "").startswith(f"{finding.vulnerability_id} - ")
 
 
-def _excepted_by(evaluation: Evaluation, result: FindingResult) -> tuple[PolicyException, ...]:
+def _excepted_texts(evaluation: Evaluation, result: FindingResult) -> list[str]:
+    """Each exception with reason, owner and expiry; a VEX statement with its status, reason and document."""
     rows = digest.excepted(evaluation, [result])
-    return rows[0].exceptions if rows else ()
+    if not rows:
+        return []
+    texts = [f"{e.id}: {e.reason} — owner {e.owner or 'none'}, {digest.expiry_text(e, evaluation.evaluated_at)}"
+             for e in rows[0].exceptions]
+    if rows[0].vex is not None:
+        status, said, source = digest.vex_parts(rows[0].vex)
+        texts.append(f"VEX {status}" + (f" — {said}" if said else "") + f" ({source})")
+    return texts

@@ -37,7 +37,8 @@ _REST_HEAD = (
     "| --- | --- | --- | --- |",
 )
 _EXC_HEAD = (
-    "| Vulnerability | Severity | Packages (installed → fixed) | Exception and rules | Reason | Owner | Expires |",
+    "| Vulnerability | Severity | Packages (installed → fixed) | Exception or VEX, and rules | Reason "
+    "| Owner or author | Expires |",
     "| --- | --- | --- | --- | --- | --- | --- |",
 )
 
@@ -262,12 +263,21 @@ def _row(result: FindingResult, evaluation: Evaluation) -> str:
 def _excepted_row(result: FindingResult, evaluation: Evaluation) -> str:
     rows = digest.excepted(evaluation, [result])
     refs = rows[0].exceptions if rows else ()
-    which = _cell([f"{e.id} ({', '.join(rows[0].rules)})" for e in refs])
-    reason = _cell([_clip(e.reason) for e in refs])
-    owner = _cell([_clip(e.owner) if e.owner else "no owner" for e in refs])
-    expires = _cell([digest.expiry_text(e, evaluation.evaluated_at) for e in refs])
+    rules = ", ".join(rows[0].rules) if rows else ""
+    which = [f"{e.id} ({rules})" for e in refs]
+    reason = [_clip(e.reason) for e in refs]
+    owner = [_clip(e.owner) if e.owner else "no owner" for e in refs]
+    expires = [digest.expiry_text(e, evaluation.evaluated_at) for e in refs]
+    vex = rows[0].vex if rows else None
+    if vex is not None:
+        status, said, source = digest.vex_parts(vex)
+        which.append(f"VEX {status} ({rules})")
+        reason.append(_clip(f"{said} ({source})" if said else source))
+        owner.append(_clip(vex.author))
+        expires.append("no expiry (VEX)")
     severity = escape.markdown(result.finding.severity)
-    return f"| {_vulnerability(result)} | {severity} | {_packages(result)} | {which} | {reason} | {owner} | {expires} |"
+    return (f"| {_vulnerability(result)} | {severity} | {_packages(result)} | {_cell(which)} | {_cell(reason)} | "
+            f"{_cell(owner)} | {_cell(expires)} |")
 
 
 def _rest_row(result: FindingResult, evaluation: Evaluation) -> str:

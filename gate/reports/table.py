@@ -8,7 +8,9 @@ the like, so a hostile title cannot move the cursor, recolour or clear the termi
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from datetime import date
 
 from gate.outcome import Decision, Evaluation, FindingResult, Verdict
 from gate.reports import digest, escape, explain
@@ -16,10 +18,14 @@ from gate.reports.interface import ReportOptions
 
 TEXT_LIMIT = 200
 """Characters of a title or package list per line: a terminal summary is read, not searched."""
-BLOCKING_LIMIT = 40
-"""Blocking findings listed by default; the rest are counted (every report lists them all)."""
-LIST_LIMIT = 15
-"""Warning rules, example ids, exceptions and notes shown per section by default."""
+MAX_LINES = 80
+"""Lines the default summary aims at: the blocking findings get what the other sections leave of it."""
+BLOCKING_MIN_LINES = 16
+"""Lines the blocking findings keep however full the other sections are."""
+LIST_LIMIT = 6
+"""Warning rules, excepted findings, exceptions, sources and notes shown per section by default."""
+VERSION_LINES = 2
+"""Package-version lines per group by default; the rest are counted on the last one."""
 
 _RESET = "\x1b[0m"
 _STYLE = {
@@ -64,21 +70,21 @@ class TableReport:
 
     def render(self, evaluation: Evaluation, options: ReportOptions) -> str:
         paint = _Painter(options.color)
-        limit = None if options.verbose else LIST_LIMIT
+        verbose = options.verbose
+        limit = None if verbose else LIST_LIMIT
         results = explain.sorted_results(evaluation.results)
-        lines = _header(evaluation, paint)
-        lines += _section("Errors", evaluation.errors, paint, limit)
-        lines += _blocking(evaluation, results, paint, None if options.verbose else BLOCKING_LIMIT)
-        lines += _warnings(evaluation, results, paint, options.verbose)
-        lines += _excepted(evaluation, results, paint, limit)
-        lines += _section("Since the baseline", explain.baseline_lines(evaluation), paint, limit)
-        lines += _section("Exceptions to review", explain.exception_lines(evaluation), paint, limit)
         now = evaluation.evaluated_at
-        lines += _section("Data sources", tuple(explain.feed_text(f, now) for f in evaluation.feeds), paint, limit)
-        lines += _section("Notes", evaluation.notes, paint, limit)
-        lines += _section("After the verdict", explain.action_lines(evaluation), paint, None)
-        lines += ["", _verdict_line(evaluation, paint)]
-        return "\n".join(lines) + "\n"
+        head = _header(evaluation, paint) + _section("Errors", evaluation.errors, paint, limit)
+        tail = _warnings(evaluation, results, paint, verbose)
+        tail += _excepted(evaluation, results, paint, limit)
+        tail += _section("Since the baseline", explain.baseline_lines(evaluation), paint, limit)
+        tail += _section("Exceptions to review", explain.exception_lines(evaluation), paint, limit)
+        tail += _section("Data sources", tuple(explain.feed_text(f, now) for f in evaluation.feeds), paint, limit)
+        tail += _section("Notes", evaluation.notes, paint, limit)
+        tail += _section("After the verdict", explain.action_lines(evaluation), paint, None)
+        tail += ["", _verdict_line(evaluation, paint)]
+        budget = None if verbose else max(MAX_LINES - len(head) - len(tail), BLOCKING_MIN_LINES)
+        return "\n".join(head + _blocking(evaluation, results, paint, budget) + tail) + "\n"
 
 
 def _verdict_line(evaluation: Evaluation, paint: _Painter) -> str:
@@ -118,45 +124,110 @@ def _finding(result: FindingResult, paint: _Painter) -> str:
 
 
 def _blocking(evaluation: Evaluation, results: Sequence[FindingResult], paint: _Painter,
-              limit: int | None) -> list[str]:
-    """Blocking findings grouped by package: the upgrade, Image Builder's command, then each finding and why."""
-    groups = digest.fix_groups(results, limit=limit)
-    if not groups:
-        return []
+              budget: int | None) -> list[str]:
+    """Blocking findings under the package upgrade that clears them, one line each within `budget` lines.
+
+    The data sources every blocker shares are named once at the end; a finding names its own only where
+    they differ (another day of the same source). `budget` None (`--verbose`) lists everything.
+    """
     blocking = [r for r in results if r.decision is Decision.FAIL]
+    if not blocking:
+        return []
     total, count = len(blocking), digest.count_fix_groups(results)
     now = evaluation.evaluated_at
-    shared = digest.shared_provenance(blocking)
+    usual = _usual_days(blocking)
     title = f"To ship, update these packages ({_plural(total, 'blocking finding')} in {_plural(count, 'group')})"
     lines = ["", paint(title, "bold", "red")]
-    shown = 0
-    for group in groups:
-        if limit is not None and shown >= limit:
+    room = None if budget is None else budget - len(lines) - 2  # the "… more" and the exploit data lines
+    shown = complete = 0
+    for group in digest.fix_groups(results, limit=None if budget is None else budget):
+        head = _group_head(group, paint, verbose=budget is None)
+        if room is not None and len(head) + 1 > room:
             break
-        lines += [f"  {paint(_text(v.text), 'bold')}" for v in group.versions]
-        lines += [f"    fix: {paint(_text(text), 'blue')}" for text in group.remediations]
+        lines += head
+        if room is not None:
+            room -= len(head)
+        listed = 0
         for result in group.results:
-            if limit is not None and shown >= limit:
+            entry = _blocker(result, evaluation, usual, paint, verbose=budget is None)
+            if room is not None and len(entry) > room:
                 break
-            shown += 1
-            rules = ", ".join(m.rule_id for m in result.blocking)
-            if result.baseline is not None:  # NOTE: with a baseline, say whether this one is new
-                rules += f" — {explain.state_text(result, evaluation.evaluated_at)}"
-            lines.append(f"    {paint(MARKS[Decision.FAIL], 'red')} {_finding(result, paint)}  {_text(rules)}")
-            facts = " · ".join(digest.facts(result.enrichment))
-            if facts:
-                lines.append(f"        {_text(facts)}")
-            pairs = digest.provenances(result.enrichment)
-            if shared is None and pairs:
-                lines.append(f"        {paint(_text('from ' + digest.provenance_text(pairs, now)), 'dim')}")
-            if limit is None:
-                lines += [f"        {_text(line)}" for line in explain.match_lines(result, evaluation)]
+            lines += entry
+            listed += 1
+            if room is not None:
+                room -= len(entry)
+        shown += listed
+        complete += listed == len(group.results)
     if shown < total:
-        lines.append(f"  … and {total - shown} more blocking findings: run with --verbose, "
-                     "or open the JSON/HTML report")
-    if shared:
-        lines.append(paint(f"  exploit data: {_text(digest.provenance_text(shared, now))}", "dim"))
+        left = total - shown
+        lines.append(f"  … {left} more blocking {'finding' if left == 1 else 'findings'} in "
+                     f"{_plural(count - complete, 'group')}: see the JSON/HTML report (all of them: --verbose)")
+    if usual and budget is not None:  # NOTE: --verbose names each finding's sources
+        lines.append(paint(f"  exploit data: {_text(digest.provenance_text(usual.items(), now))}", "dim"))
     return lines
+
+
+def _group_head(group: digest.FixGroup, paint: _Painter, verbose: bool) -> list[str]:
+    """The packages to update and how: every version and command with `verbose`, else two lines and one."""
+    versions = [_text(v.text) for v in group.versions]
+    if not verbose and len(versions) > VERSION_LINES:
+        versions = [*versions[: VERSION_LINES - 1], f"{versions[VERSION_LINES - 1]} "
+                    f"(and {_plural(len(versions) - VERSION_LINES, 'other version')})"]
+    lines = [f"  {paint(v, 'bold')}" for v in versions]
+    if verbose:
+        return lines + [f"    fix: {paint(_text(text), 'blue')}" for text in group.remediations]
+    if group.remediations:
+        lines.append(f"    fix: {paint(_text('; '.join(group.remediations)), 'blue')}")
+    return lines
+
+
+def _blocker(result: FindingResult, evaluation: Evaluation, usual: dict[str, date | None], paint: _Painter,
+             verbose: bool) -> list[str]:
+    """`✗ CVE-… CRITICAL  rule, rule · KEV since … · EPSS 0.94`, plus its reasons with `verbose`."""
+    now = evaluation.evaluated_at
+    rules = ", ".join(m.rule_id for m in result.blocking)
+    if result.baseline is not None:  # NOTE: with a baseline, say whether this one is new
+        rules += f" — {explain.state_text(result, now)}"
+    pairs = digest.provenances(result.enrichment)
+    if verbose:
+        lines = [f"    {paint(MARKS[Decision.FAIL], 'red')} {_finding(result, paint)}  {_text(rules)}"]
+        facts = " · ".join(digest.facts(result.enrichment))
+        lines += [f"        {_text(facts)}"] if facts else []
+        lines += [f"        {paint(_text('from ' + digest.provenance_text(pairs, now)), 'dim')}"] if pairs else []
+        return lines + [f"        {_text(line)}" for line in explain.match_lines(result, evaluation)]
+    text = " · ".join([rules, *_brief_facts(result)])
+    own = [(source, day) for source, day in pairs if usual.get(source, day) != day]
+    tail = paint(" · from " + _text(digest.provenance_text(own, now)), "dim") if own else ""
+    return [f"    {paint(MARKS[Decision.FAIL], 'red')} {_finding(result, paint)}  {_text(text)}{tail}"]
+
+
+def _brief_facts(result: FindingResult) -> list[str]:
+    """The exploit facts a reader weighs first: KEV listing and deadline, EPSS, SSVC, exploitation seen."""
+    enrichment, out = result.enrichment, []
+    kev = enrichment.kev
+    if kev is not None:
+        text = f"KEV since {explain.day_text(kev.date_added)}"
+        text += f", due {explain.day_text(kev.due_date)}" if kev.due_date is not None else ""
+        out.append(text + (", ransomware" if kev.ransomware else ""))
+    if enrichment.epss is not None:
+        out.append(f"EPSS {digest.probability(enrichment.epss.score)}")
+    ssvc = enrichment.ssvc
+    if ssvc is not None:
+        automatable = {True: "yes", False: "no", None: "unknown"}[ssvc.automatable]
+        out.append(f"SSVC exploitation {ssvc.exploitation or 'unknown'}, automatable {automatable}, "
+                   f"technical impact {ssvc.technical_impact or 'unknown'}")
+    if enrichment.exploit_observed is not None and enrichment.exploit_observed.value is True and kev is None:
+        out.append("exploited in the wild")
+    return out
+
+
+def _usual_days(results: Sequence[FindingResult]) -> dict[str, date | None]:
+    """Each source's most common day among the blockers: the list said once, in first-seen order."""
+    tallies: dict[str, Counter[date | None]] = {}
+    for result in results:
+        for source, day in digest.provenances(result.enrichment):
+            tallies.setdefault(source, Counter())[day] += 1
+    return {source: days.most_common(1)[0][0] for source, days in tallies.items()}
 
 
 def _warnings(evaluation: Evaluation, results: Sequence[FindingResult], paint: _Painter, verbose: bool) -> list[str]:
@@ -190,7 +261,8 @@ def _excepted(evaluation: Evaluation, results: Sequence[FindingResult], paint: _
     rows = digest.excepted(evaluation, results)
     if not rows:
         return []
-    lines = ["", paint(f"Excepted ({len(rows)}): accepted risk, with who accepted it and until when", "bold")]
+    title = f"Excepted ({len(rows)}): accepted risk, with who accepted it and until when, or the VEX statement"
+    lines = ["", paint(title, "bold")]
     for n, row in enumerate(rows):
         if limit is not None and n >= limit:
             lines.append(f"  … and {len(rows) - n} more excepted findings")
@@ -202,6 +274,9 @@ def _excepted(evaluation: Evaluation, results: Sequence[FindingResult], paint: _
             owner = f", owner {exc.owner}" if exc.owner else ", no owner"
             text = f"{exc.id}: {digest.expiry_text(exc, evaluation.evaluated_at)}{owner} — {exc.reason}"
             lines.append(f"      {_text(text)}")
+        if row.vex is not None:
+            status, said, source = digest.vex_parts(row.vex)
+            lines.append(f"      {_text(f'VEX {status}' + (f' — {said}' if said else '') + f' ({source})')}")
     return lines
 
 

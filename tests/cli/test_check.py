@@ -22,9 +22,8 @@ DEMO = [
     "--finding-details", str(EXAMPLES / "finding-details.json"),
     "--kev-catalog", str(EXAMPLES / "kev.json"),
     "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
-    "--as-of", "2026-11-21",
-    # NOTE: the example scan is of 2026-11-20 but its bundled KEV/EPSS files are of 2025-08: accept that age.
-    "--max-feed-age", "460d",
+    # NOTE: the example scan is of 2025-08-29, the day after its bundled KEV/EPSS files: the demo's day.
+    "--as-of", "2025-08-30",
 ]
 FEEDS = ["--kev-catalog", str(EXAMPLES / "kev.json"), "--epss-scores", str(EXAMPLES / "epss-scores.csv.gz"),
          "--max-feed-age", "3650d"]  # the bundled feeds are of 2025-08; these tests are not about their age
@@ -54,7 +53,7 @@ def test_demo_fails_with_the_blocking_findings(isolated_env: Path, capsys: pytes
     out = capsys.readouterr().out
     assert "CVE-2023-4863" in out
     assert "libwebp 1.2.4-1.amzn2023.0.5 → 0:1.2.4-1.amzn2023.0.6" in out
-    assert "EPSS 0.94 " in out
+    assert "· EPSS 0.94\n" in out
 
 
 def test_warnings_only_exit_0(isolated_env: Path) -> None:
@@ -148,6 +147,17 @@ def test_a_rule_no_source_can_answer_stops_the_run(feeds: list[str], field: str,
     assert err.count("\n") == 1
     assert field in err and "no source in this run can answer" in err and "--allow-unanswerable" in err
     assert json.loads(out_path.read_text())["verdict"] == "error"
+
+
+def test_strict_offline_names_the_missing_data_once(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["check", "--findings", str(EXAMPLES / "findings.json"), "--policy", "strict", *FEEDS,
+                 "--as-of", "2026-11-21"])
+    assert code == ExitCode.INCOMPLETE
+    err = capsys.readouterr().err
+    assert err == ("gate: error: rule 'exploit-observed' reads `exploit_observed`, which no source in this run can "
+                   "answer: supply a live run (--image-build-version-arn) or --finding-details FILE; 1 more cannot "
+                   "be answered either (`gate policy show strict` lists the data each rule needs; or pass "
+                   "--allow-unanswerable to judge such rules as not matching)\n")
 
 
 def test_allow_unanswerable_is_explicit_and_reported(isolated_env: Path) -> None:

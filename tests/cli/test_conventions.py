@@ -21,9 +21,24 @@ from tests.enrichment.feed_server import Served, Site, site
 __all__ = ["site"]
 
 
-def test_policy_show_prints_the_shipped_policy(capsys: pytest.CaptureFixture[str]) -> None:
+def test_policy_show_prints_the_shipped_policy_and_what_each_rule_needs(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["policy", "show", "strict"]) == ExitCode.PASS
-    assert capsys.readouterr().out == shipped_policies()["strict"].read_text(encoding="utf-8")
+    out = capsys.readouterr().out
+    text = shipped_policies()["strict"].read_text(encoding="utf-8")
+    assert out.startswith(text)
+    needs = out[len(text):].splitlines()
+    assert all(line.startswith("#") for line in needs[1:]) and needs[0] == ""  # still the same YAML policy
+    assert "#   exploit-observed          exploit_observed: Inspector" in needs
+    assert "#   epss-elevated             epss: EPSS feed or Inspector or on-demand scan events" in needs
+    assert "#   medium-fixable            -" in needs
+    assert ("# Judged from exports alone (findings export + KEV/EPSS feeds): known-exploited, epss-elevated, "
+            "high-or-critical-fixable, critical-unknown, medium-fixable, unenriched") in needs
+    assert "# Need more than exports: exploit-observed, exploit-available" in needs
+    assert "#   Inspector: a live run (--image-build-version-arn) or --finding-details FILE" in needs
+    copy = tmp_path / "strict-copy.yaml"
+    copy.write_text(out)
+    assert main(["policy", "validate", str(copy)]) == ExitCode.PASS
     assert main(["policy", "show", "stritc"]) == ExitCode.USAGE
     assert "did you mean 'strict'?" in capsys.readouterr().err
 
@@ -62,14 +77,15 @@ def test_validate_warns_about_comparisons_that_can_never_match(
     path.write_text(POLICY)
     assert main(["policy", "validate", str(path)]) == ExitCode.PASS  # warnings, not errors
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == (f'{path}: warning: rule \'lower\': `severity == "critical"` can never match: severity is one '
-                      'of CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNTRIAGED (upper-case: "CRITICAL"), never '
+    assert err[0] == (f'{path}:3:24: warning: rule \'lower\': `severity == "critical"` can never match: severity '
+                      'is one of CRITICAL, HIGH, MEDIUM, LOW, INFORMATIONAL, UNTRIAGED (upper-case: "CRITICAL"), never '
                       '"critical"')
     assert '"Critical" can never match' in err[1]
     assert "rule 'always'" in err[2] and "always holds" in err[2]
     assert "rule 'percent'" in err[3] and "epss is between 0 and 1" in err[3]
     assert "rule 'flipped'" in err[4] and "cvss is between 0 and 10" in err[4]
     assert len(err) == 5
+    assert err[4].startswith(f"{path}:7:26: warning: rule 'flipped': `10 < cvss`")
 
 
 def test_shipped_policies_draw_no_warnings(capsys: pytest.CaptureFixture[str]) -> None:
@@ -102,7 +118,9 @@ def test_feeds_status(site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[
     update_feeds(tmp_path, kev_url=f"{site.url}/kev.json", epss_url=f"{site.url}/epss.csv.gz", timeout=5)
     assert main(cache) == ExitCode.PASS
     out = capsys.readouterr().out.splitlines()
-    assert [line.split(" — ")[0] for line in out] == ["CISA KEV: fresh", "FIRST EPSS: fresh"]
+    assert [line.split(" — ")[0] for line in out] == [
+        "CISA KEV: fresh", "FIRST EPSS: fresh", "limit: 30 days (the default), as `gate check --policy default` "
+        "applies it"]
 
 
 def _complete(script: str, words: list[str]) -> list[str]:
@@ -128,15 +146,42 @@ def bash_script() -> str:
     (["gate", "check", "--fail"], ["--fail-on"]),
     (["gate", "check", "--fail-on", ""], ["violation", "warn", "never"]),
     (["gate", "feeds", "st"], ["status"]),
-    (["gate", "completion", ""], ["bash", "zsh", "fish"]),
+    (["gate", "completion", ""], ["bash", "zsh", "fish", "powershell"]),
+    (["gate", "check", "-f", ""], ["json", "sarif", "junit", "markdown", "html", "table", "openvex"]),
+    (["gate", "check", "--format", "s"], ["sarif"]),
+    (["gate", "check", "--report", "j"], ["json=", "junit="]),
+    (["gate", "policy", "init", "--from", "s"], ["ssvc", "strict"]),
+    (["gate", "check", "--q"], ["--quiet"]),
+    (["gate", "ve"], ["version"]),
 ])
 def test_bash_completion(bash_script: str, words: list[str], expected: list[str]) -> None:
     assert _complete(bash_script, words) == expected
 
 
-@pytest.mark.parametrize("shell", ["zsh", "fish"])
-def test_other_shells_name_every_command(shell: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("words", [["gate", "check", "--policy", ""], ["gate", "policy", "show", ""],
+                                   ["gate", "policy", "validate", ""]])
+def test_bash_offers_shipped_policies_and_files(bash_script: str, words: list[str], tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine.yaml").write_text("version: 1\nrules: []\n")
+    offered = _complete(bash_script, words)
+    assert {"default", "strict", "kev-only", "ratchet", "ssvc", "mine.yaml"} <= set(offered)
+
+
+@pytest.mark.parametrize("shell", ["zsh", "fish", "powershell"])
+def test_other_shells_name_every_command_policy_and_format(shell: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["completion", shell]) == ExitCode.PASS
     script = capsys.readouterr().out
-    for word in ("check", "fetch", "policy", "feeds", "completion", "status", "init", "fail-on"):
-        assert word in script
+    for word in ("check", "fetch", "policy", "feeds", "completion", "status", "init", "fail-on", "version",
+                 *shipped_policies(), "openvex", "markdown", "quiet"):
+        assert word in script, word
+
+
+def test_powershell_registers_a_native_completer_with_values_per_option(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["completion", "powershell"]) == ExitCode.PASS
+    script = capsys.readouterr().out
+    assert "Register-ArgumentCompleter -Native -CommandName gate -ScriptBlock {" in script
+    assert "    'check|--policy' = @('default', 'kev-only', 'ratchet', 'ssvc', 'strict')" in script
+    assert "    'check|-f' = @('json', 'sarif', 'junit', 'markdown', 'html', 'table', 'openvex')" in script
+    assert "    'policy' = @('validate', 'test', 'schema', 'fields', 'show', 'init')" in script
+    assert script.count("{") == script.count("}")  # NOTE: no PowerShell here to parse it; at least it is balanced

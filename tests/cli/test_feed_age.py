@@ -14,7 +14,7 @@ from tests.conftest import EXAMPLES
 from tests.e2e.seed import seed_example
 from tests.emulator import Emulator
 
-OLD_FEEDS = [a for a in DEMO if a not in ("--max-feed-age", "460d")]
+OLD_FEEDS = [*DEMO[:DEMO.index("--as-of")], "--as-of", "2026-11-21"]
 """The demo judged on 2026-11-21 with its KEV of 2025-08-25 and EPSS of 2025-08-28, at the default limit."""
 
 

@@ -63,11 +63,11 @@ def _policy(tmp_path: Path, text: str) -> str:
     ("version: 1\nrules: " + "{a: " * 3000 + "1" + "}" * 3000 + "\n", "p.yaml:2: nested deeper than 50 levels"),
     ("version: 1\nrules:\n" + "".join(" " * i + "-\n" for i in range(200)), "p.yaml:52: nested deeper than 50 levels"),
     ('version: 1\nrules:\n  - {id: a, when: "cvss > ' + "9" * 300 + '", action: fail}\n',
-     "p.yaml:3:26: rule 'a': numbers must be finite and at most 1e+15 in size"),
-    ('version: 1\nrules:\n  - {id: a, when: "cvss > -' + "9" * 400 + '", action: fail}\n',
      "p.yaml:3:27: rule 'a': numbers must be finite and at most 1e+15 in size"),
+    ('version: 1\nrules:\n  - {id: a, when: "cvss > -' + "9" * 400 + '", action: fail}\n',
+     "p.yaml:3:28: rule 'a': numbers must be finite and at most 1e+15 in size"),
     ('version: 1\nrules:\n  - {id: a, when: "cvss > 1e999", action: fail}\n',
-     "p.yaml:3:26: rule 'a': numbers must be finite and at most 1e+15 in size"),
+     "p.yaml:3:27: rule 'a': numbers must be finite and at most 1e+15 in size"),
 ])
 def test_hostile_policies(text: str, message: str, tmp_path: Path, isolated_env: Path,
                           capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,7 +118,7 @@ def test_a_policy_with_a_leading_bom_and_crlf_lines_still_loads(tmp_path: Path, 
     path = tmp_path / "p.yaml"
     path.write_bytes(("\ufeffversion: 1\r\nname: caf\u00e9 \u6f22\u5b57\r\nrules:\r\n" + RULE).encode())
     assert main(["policy", "validate", str(path)]) == ExitCode.PASS
-    assert capsys.readouterr().out == f"{path}: ok (1 rules, 0 exceptions)\n"
+    assert capsys.readouterr().out == f"{path}: ok (1 rule, 0 exceptions)\n"
 
 
 def test_invalid_utf8_names_its_line(tmp_path: Path, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -137,7 +137,7 @@ def test_a_file_named_like_a_shipped_policy_never_replaces_it(
     assert main(["policy", "validate", "default"]) == ExitCode.PASS
     assert "policies/default.yaml: ok" in capsys.readouterr().out
     assert main(["policy", "validate", "./default"]) == ExitCode.PASS
-    assert capsys.readouterr().out == "default: ok (1 rules, 0 exceptions)\n"
+    assert capsys.readouterr().out == "default: ok (1 rule, 0 exceptions)\n"
 
 
 @pytest.mark.parametrize(("argv", "message"), [

@@ -18,6 +18,9 @@ class Served:
     etag: str
     last_modified: str = "Mon, 25 Aug 2025 17:04:19 GMT"
     status: int = 200
+    fail_first: list[int | str] = field(default_factory=list)
+    """Answers to give before the file, one per request: an HTTP status, `stall` (no answer until the test
+    ends: the client times out) or `cut` (headers promise more bytes than are sent)."""
 
 
 @dataclass
@@ -36,6 +39,18 @@ def site() -> Iterator[Site]:
             state.requests.append((self.path, self.headers.get("If-None-Match"),
                                    self.headers.get("If-Modified-Since")))
             served = state.files.get(self.path)
+            if served is not None and served.fail_first:
+                failure = served.fail_first.pop(0)
+                if failure == "stall":
+                    released.wait(30)
+                elif failure == "cut":
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(served.body)))
+                    self.end_headers()
+                    self.wfile.write(served.body[:100])
+                else:
+                    self.send_error(int(failure))
+                return
             if served is None or served.status != 200:
                 self.send_error(served.status if served else 404)
                 return
@@ -54,6 +69,7 @@ def site() -> Iterator[Site]:
         def log_message(self, format: str, *args: object) -> None:
             """Quiet."""
 
+    released = threading.Event()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
@@ -61,6 +77,7 @@ def site() -> Iterator[Site]:
     try:
         yield state
     finally:
+        released.set()
         server.shutdown()
         server.server_close()
         thread.join()

@@ -20,7 +20,8 @@ __all__ = ["site"]
 
 
 def _update(site: Site, cache: Path) -> list[str]:
-    infos = update_feeds(cache, kev_url=f"{site.url}/kev.json", epss_url=f"{site.url}/epss.csv.gz", timeout=5)
+    infos = update_feeds(cache, kev_url=f"{site.url}/kev.json", epss_url=f"{site.url}/epss.csv.gz", timeout=5,
+                         sleep=lambda _: None)
     return [f"{i.name}: {i.detail}" for i in infos]
 
 
@@ -101,7 +102,8 @@ def test_a_corrupt_download_is_rejected_and_the_old_copy_kept(site: Site, tmp_pa
 
 def test_a_server_error_is_a_feed_error(site: Site, tmp_path: Path) -> None:
     site.files["/kev.json"] = Served(b"", '"x"', status=503)
-    with pytest.raises(FeedError, match=r"downloading CISA KEV from .*/kev.json failed: HTTP 503") as err:
+    message = r"cannot download CISA KEV from .*/kev.json: HTTP 503 .*\(after 4 attempts\)"
+    with pytest.raises(FeedError, match=message) as err:
         _update(site, tmp_path)
     assert err.value.hint
     kev_path, epss_path = cached_feed_paths(tmp_path)
@@ -125,3 +127,38 @@ def test_an_update_indexes_the_stored_feeds(site: Site, tmp_path: Path) -> None:
     epss = open_epss(epss_path, tmp_path)
     assert isinstance(epss, EpssIndex)
     assert epss.lookup({"CVE-1999-0001"}) == EpssScores.load(epss_path).lookup({"CVE-1999-0001"})
+
+
+@pytest.mark.parametrize("failures", [[503, 502], ["stall"], ["cut"], [500, "stall", 429]])
+def test_transient_failures_are_retried_with_backoff(site: Site, tmp_path: Path, failures: list[int | str]) -> None:
+    site.files["/kev.json"].fail_first = list(failures)
+    pauses: list[float] = []
+    infos = update_feeds(tmp_path, kev_url=f"{site.url}/kev.json", epss_url=f"{site.url}/epss.csv.gz",
+                         timeout=0.5, sleep=pauses.append)
+    assert infos[0].detail == "downloaded; catalog 2025.08.25, 1404 entries"
+    assert [r[0] for r in site.requests].count("/kev.json") == len(failures) + 1
+    assert len(pauses) == len(failures)
+    assert all(0 <= p < min(15.0, 2.0**n) for n, p in enumerate(pauses))  # full jitter, doubling
+
+
+def test_a_failure_that_lasts_ends_after_four_attempts_keeping_the_old_copy(site: Site, tmp_path: Path) -> None:
+    _update(site, tmp_path)
+    site.files["/kev.json"] = Served(KEV, '"kev-2"', fail_first=[500, 503, 504, 502])
+    pauses: list[float] = []
+    with pytest.raises(FeedError) as err:
+        update_feeds(tmp_path, kev_url=f"{site.url}/kev.json", epss_url=f"{site.url}/epss.csv.gz", timeout=5,
+                     sleep=pauses.append)
+    assert "CISA KEV" in err.value.message and "HTTP 502" in err.value.message
+    assert "(after 4 attempts) (the previous copy is kept)" in err.value.message
+    assert len(pauses) == 3
+    kev_path, _ = cached_feed_paths(tmp_path)
+    assert kev_path is not None and kev_path.read_bytes() == KEV
+
+
+def test_a_client_error_is_not_retried(site: Site, tmp_path: Path) -> None:
+    site.files["/kev.json"].status = 404
+    pauses: list[float] = []
+    with pytest.raises(FeedError, match="HTTP 404"):
+        update_feeds(tmp_path, kev_url=f"{site.url}/kev.json", epss_url=f"{site.url}/epss.csv.gz", timeout=5,
+                     sleep=pauses.append)
+    assert [r[0] for r in site.requests].count("/kev.json") == 1 and pauses == []

@@ -55,23 +55,23 @@ def errors_of(text: str) -> list[str]:
         (lambda t: "- just\n- a list\n", "p.yaml:1: a policy must be a mapping"),
         (lambda t: "42\n", "p.yaml:1: a policy must be a mapping"),
         (lambda t: t.replace("    action: warn", "    actoin: warn"),
-         "p.yaml:13: rules[2]: unknown key(s) 'actoin' (did you mean 'action'?)"),
+         "p.yaml:13:5: rules[2]: unknown key(s) 'actoin' (did you mean 'action'?)"),
         (lambda t: t.replace("id: high", "id: likely-exploited"),
-         "p.yaml:11: duplicate rule id 'likely-exploited' (first at line 8)"),
+         "p.yaml:11:9: duplicate rule id 'likely-exploited' (first at line 8)"),
         (lambda t: t.replace("2027-01-31", "2027-02-30"),
-         "p.yaml:19: exceptions[0].expires: '2027-02-30' is not a valid YYYY-MM-DD date"),
+         "p.yaml:19:14: exceptions[0].expires: '2027-02-30' is not a valid YYYY-MM-DD date"),
         (lambda t: t.replace("when: kev", "when: kev and"), "p.yaml:6:"),
         (lambda t: t.replace("fix_available", "fix_avaliable"),
          "p.yaml:9:26: rule 'likely-exploited': unknown field `fix_avaliable` (did you mean `fix_available`?)"),
         (lambda t: t.replace("when: kev", "when: kev.__class__"),
          "p.yaml:6:11: rule 'known-exploited': attribute access is not allowed"),
         (lambda t: t.replace("action: warn", "action: warning"),
-         "p.yaml:13: rules[2].action: 'warning' is not one of ['fail', 'warn']"),
+         "p.yaml:13:13: rules[2].action: 'warning' is not one of fail, warn"),
         (lambda t: t.replace("    reason: not reachable in this image (SEC-123)\n", ""),
-         "p.yaml:15: exceptions[0]: 'reason' is a required property"),
+         "p.yaml:15:5: exceptions[0]: missing 'reason'"),
         (lambda t: t.replace("    expires: 2027-01-31\n", ""),
-         "p.yaml:15: exceptions[0]: 'expires' is a required property"),
-        (lambda t: t.replace("version: 1", "version: 2"), "p.yaml:1: version: 2 is not supported"),
+         "p.yaml:15:5: exceptions[0]: missing 'expires'"),
+        (lambda t: t.replace("version: 1", "version: 2"), "p.yaml:1:10: version: 2 is not supported"),
         (lambda t: t.replace("name: production", "name: a\nname: b"), "p.yaml:3: duplicate key 'name'"),
         (lambda t: t + "extra: [\n", "p.yaml:21:1: invalid YAML"),
     ],
@@ -90,7 +90,7 @@ def test_validate_reports_every_problem() -> None:
 
 def test_unknown_exception_rule_is_an_error() -> None:
     lines = errors_of(GOOD.replace("    packages: [glibc]", "    rules: [hihg]"))
-    assert lines == ["p.yaml:16: exception CVE-2023-4911: unknown rule 'hihg' (did you mean 'high'?)"]
+    assert lines == ["p.yaml:16:12: exception CVE-2023-4911: unknown rule 'hihg' (did you mean 'high'?)"]
 
 
 def test_alias_bomb_is_refused_quickly() -> None:
@@ -136,7 +136,8 @@ def test_validate_cli_prints_file_line_and_exits_2(tmp_path: Path, capsys: pytes
     path.write_text(GOOD.replace("action: warn", "action: block"))
     assert main(["policy", "validate", str(path), "default"]) == ExitCode.USAGE
     out = capsys.readouterr()
-    assert f"{path}:13: rules[2].action: 'block' is not one of ['fail', 'warn']" in out.err
+    assert f"{path}:13:13: error: rules[2].action: 'block' is not one of fail, warn\n" in out.err
+    assert f"{path}: invalid (1 error, 0 warnings)\n" in out.err
     assert "default.yaml: ok" in out.out
 
 

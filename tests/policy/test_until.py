@@ -100,8 +100,8 @@ def test_an_until_no_source_can_answer_is_unanswerable() -> None:
     policy = parse_policy(POLICY.format(until="epss > 0.3", expires="2027-01-31"), "p.yaml")
     problems = unanswerable(policy, frozenset({Source.FINDING, Source.CLOCK, Source.KEV}))
     assert len(problems) == 1
-    assert problems[0].startswith("exception 'waiver' until reads `epss`, which no source in this run can answer "
-                                  "(supply --epss-scores FILE or `gate feeds update`")
+    assert problems[0].startswith("exception 'waiver' until reads `epss`, which no source in this run can answer: "
+                                  "supply --epss-scores FILE or `gate feeds update`")
     assert unanswerable(policy, frozenset({Source.FINDING, Source.CLOCK, Source.EPSS})) == []
 
 

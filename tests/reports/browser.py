@@ -26,8 +26,8 @@ def chromium_path() -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise AssertionError("Chromium is needed for the HTML report test: `apt-get install chromium` "
-                         "(./dev test installs it when it can)")
+    raise AssertionError("Chromium is missing, and the HTML report's browser test needs it: run "
+                         "`./dev setup-browser` (the distribution's chromium package, through apt-get)")
 
 
 def _wire(command_fd: int, reply_fd: int) -> None:

@@ -14,9 +14,13 @@ DATA = Path(__file__).parent.parent / "data"
 class Golden:
     """Compares text with a file in `golden/`; `GATE_UPDATE_GOLDEN=1` rewrites the file instead."""
 
+    def __init__(self) -> None:
+        # NOTE: read now, before a fixture such as isolated_env clears every GATE_ variable
+        self.update = os.environ.get("GATE_UPDATE_GOLDEN") == "1"
+
     def check(self, name: str, text: str) -> None:
         path = GOLDEN / name
-        if os.environ.get("GATE_UPDATE_GOLDEN") == "1":
+        if self.update:
             path.write_bytes(text.encode("utf-8"))
             return
         assert path.exists(), f"{path} is missing; run with GATE_UPDATE_GOLDEN=1 once and review it"
