@@ -26,7 +26,8 @@ SSVC_EXPLOITATION: tuple[str, ...] = ("none", "poc", "active")
 SSVC_TECHNICAL_IMPACT: tuple[str, ...] = ("partial", "total")
 """CISA's SSVC decision points as gate keeps them (lower-cased); Automatable is a boolean."""
 IMAGEBUILDER_ARN = re.compile(
-    r"arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):[0-9]{12}:(?P<kind>image|image-pipeline)/(?P<name>\S+)")
+    r"arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):(?P<kind>image|image-pipeline)/"
+    r"(?P<name>\S+)")
 """An Image Builder image (build version, or a version's builds) or image pipeline ARN; use it with fullmatch."""
 BUILD_VERSION_NAME = re.compile(r"[^/]+/[^/]+/[0-9]+")
 """The `NAME/VERSION/BUILD` after `image/` in an image build version ARN."""
@@ -34,10 +35,22 @@ OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
 """The one OpenVEX version gate reads and writes."""
 
 
+def build_version_arn(arn: str) -> re.Match[str] | None:
+    """`arn:aws:imagebuilder:REGION:ACCOUNT:image/NAME/VERSION/BUILD` (groups `region`, `account`), else None."""
+    match = IMAGEBUILDER_ARN.fullmatch(arn)
+    ok = match is not None and match["kind"] == "image" and BUILD_VERSION_NAME.fullmatch(match["name"]) is not None
+    return match if ok else None
+
+
 def is_build_version_arn(arn: str) -> bool:
     """`arn:aws:imagebuilder:REGION:ACCOUNT:image/NAME/VERSION/BUILD`, exactly."""
+    return build_version_arn(arn) is not None
+
+
+def pipeline_arn(arn: str) -> re.Match[str] | None:
+    """`arn:aws:imagebuilder:REGION:ACCOUNT:image-pipeline/NAME` (groups `region`, `account`), else None."""
     match = IMAGEBUILDER_ARN.fullmatch(arn)
-    return match is not None and match["kind"] == "image" and BUILD_VERSION_NAME.fullmatch(match["name"]) is not None
+    return match if match is not None and match["kind"] == "image-pipeline" and "/" not in match["name"] else None
 
 
 def severity_rank(severity: str) -> int:

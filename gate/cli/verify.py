@@ -15,9 +15,9 @@ from typing import Any
 from gate.cli import streams
 from gate.errors import InputError, ShapeError, UsageError
 from gate.timeutil import parse_duration, parse_instant, utcnow
+from gate.vocab import is_build_version_arn
 
 _AMI = re.compile(r"ami-[0-9a-f]{8,17}")
-_BUILD = re.compile(r"arn:aws[a-z-]*:imagebuilder:[a-z0-9-]+:[0-9]{12}:image/[^/\s]+/[^/\s]+/[0-9]+")
 
 
 def register(sub: Any) -> None:
@@ -45,7 +45,7 @@ def _ask(args: argparse.Namespace) -> Any:
 
     if args.ami is not None and not _AMI.fullmatch(args.ami):
         raise UsageError(f"--ami {args.ami[:40]!r} is not an AMI id", hint="give ami- and 8 or 17 hex digits")
-    if args.image_build_version_arn is not None and not _BUILD.fullmatch(args.image_build_version_arn):
+    if args.image_build_version_arn is not None and not is_build_version_arn(args.image_build_version_arn):
         raise UsageError(f"--image-build-version-arn {args.image_build_version_arn[:120]!r} is not an image "
                          "build version ARN", hint="arn:aws:imagebuilder:REGION:ACCOUNT:image/NAME/VERSION/BUILD")
     digest = None

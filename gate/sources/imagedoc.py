@@ -8,7 +8,6 @@ refused and a non-empty one is judged with a note that its scan state was not ch
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sized
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,10 @@ from gate.errors import InputError, ScanNotReadyError
 from gate.jsondocs import read_documents
 from gate.sources.imagestate import check_image
 from gate.sources.scantype import LIST, ON_DEMAND, TEST_INSTANCE, ScanPath, scan_path
+from gate.vocab import build_version_arn
 
 WHAT = "the output of `aws imagebuilder get-image --image-build-version-arn ARN`"
 GET_IMAGE = "pass --image FILE, the output of `aws imagebuilder get-image --image-build-version-arn ARN`"
-BUILD_ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):image/[^/\s]+/"
-                       r"[^/\s]+/[0-9]+")
 UNCHECKED = ("the scan state was not checked: without --image (`aws imagebuilder get-image` output) gate cannot "
              "tell whether this build's scan had finished when the findings were exported")
 
@@ -35,7 +33,7 @@ def read_image(path: Path) -> Mapping[str, Any]:
         raise InputError(f"--image {path}: not {WHAT} (one document with an 'image' object)",
                          hint="pass the CLI's output unedited")
     arn = image.get("arn")
-    if not isinstance(arn, str) or BUILD_ARN.fullmatch(arn) is None:
+    if not isinstance(arn, str) or build_version_arn(arn) is None:
         raise InputError(f"--image {path}: image.arn {str(arn)[:120]!r} is not an image build version ARN",
                          hint="pass the CLI's output unedited")
     return image
@@ -55,7 +53,7 @@ def _same_build(image: Mapping[str, Any], path: Path, builds: set[str]) -> list[
 
 def _build_region_ami(image: Mapping[str, Any], arn: str) -> str:
     """The AMI the on-demand scan read (the build region's), for the hint; `AMI` when the image lists none."""
-    match = BUILD_ARN.fullmatch(arn)
+    match = build_version_arn(arn)
     amis = (image.get("outputResources") or {}).get("amis") or []
     for ami in amis if isinstance(amis, list) else []:
         if isinstance(ami, Mapping) and match and ami.get("region") == match["region"] \

@@ -8,7 +8,6 @@ disabled, failed or cancelled is still a target: the sweep lists it as skipped w
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,18 +15,15 @@ from typing import Any, TextIO
 
 from gate.aws.retry import Caller
 from gate.aws.session import Clients
-from gate.errors import ShapeError, UsageError
+from gate.errors import IncompleteError, ShapeError, UsageError
 from gate.fleet import Ami, Shard
 from gate.timeutil import to_utc
+from gate.vocab import build_version_arn, pipeline_arn
 
 PAGE_SIZE = 25
 SKIP_STATES = frozenset({"DELETED", "DISABLED", "FAILED", "CANCELLED"})
 """Image states with nothing to launch or nothing scanned: listed, not judged."""
 UNFINISHED = frozenset({"PENDING", "CREATING", "BUILDING", "TESTING", "DISTRIBUTING", "INTEGRATING"})
-_IMAGE_ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):(?P<account>[0-9]{12}):"
-                        r"image/[A-Za-z0-9._-]+/[0-9]+\.[0-9]+\.[0-9]+/[0-9]+")
-_PIPELINE_ARN = re.compile(r"arn:aws[a-z-]*:imagebuilder:(?P<region>[a-z0-9-]+):[0-9]{12}:"
-                           r"image-pipeline/[A-Za-z0-9._-]+")
 
 
 @dataclass(frozen=True)
@@ -54,7 +50,7 @@ class Target:
 
 def build_region(arn: str, where: str) -> str:
     """The region of an image build version ARN; a `UsageError` naming `where` if it is not one."""
-    match = _IMAGE_ARN.fullmatch(arn)
+    match = build_version_arn(arn)
     if match is None:
         raise UsageError(f"{where}: {arn[:200]!r} is not an image build version ARN",
                          hint="expected arn:aws:imagebuilder:REGION:ACCOUNT:image/NAME/1.0.0/1")
@@ -62,7 +58,7 @@ def build_region(arn: str, where: str) -> str:
 
 
 def pipeline_region(arn: str) -> str:
-    match = _PIPELINE_ARN.fullmatch(arn)
+    match = pipeline_arn(arn)
     if match is None:
         raise UsageError(f"--pipeline {arn[:200]!r} is not an image pipeline ARN",
                          hint="expected arn:aws:imagebuilder:REGION:ACCOUNT:image-pipeline/NAME")
@@ -106,11 +102,13 @@ def _time(value: Any) -> datetime | None:
         return None
 
 
-def from_summary(summary: Mapping[str, Any], pipeline: str) -> Target | None:
-    """A target from an `ImageSummary`; None when it has no ARN (nothing to name it by)."""
+def from_summary(summary: Mapping[str, Any], pipeline: str) -> Target:
+    """A target from an `ImageSummary`; one without a build version ARN is exit 3 (it cannot be named)."""
     arn = summary.get("arn")
-    if not isinstance(arn, str) or _IMAGE_ARN.fullmatch(arn) is None:
-        return None
+    if not isinstance(arn, str) or build_version_arn(arn) is None:
+        # NOTE: a listed build gate cannot name would otherwise drop out of the sweep unseen.
+        raise IncompleteError(f"imagebuilder:ListImagePipelineImages for {pipeline} listed an image without a build "
+                              f"version ARN ({str(arn)[:200]!r})", hint="report this to the gate maintainers")
     state = summary.get("state") or {}
     status = str(state.get("status") or "UNKNOWN")
     reason = " ".join(str(state.get("reason") or "").split())[:300]
@@ -127,9 +125,7 @@ def pipeline_builds(clients: Clients, caller: Caller, pipeline: str, since: date
             created = _time(summary.get("dateCreated"))
             if since is not None and created is not None and created < since:
                 continue
-            target = from_summary(summary, pipeline)
-            if target is not None:
-                yield target
+            yield from_summary(summary, pipeline)
 
 
 def region_pipelines(clients: Clients, caller: Caller) -> Iterator[str]:
@@ -138,8 +134,10 @@ def region_pipelines(clients: Clients, caller: Caller) -> Iterator[str]:
                              {"maxResults": PAGE_SIZE}):
         for pipeline in page.get("imagePipelineList") or []:
             arn = pipeline.get("arn")
-            if isinstance(arn, str) and _PIPELINE_ARN.fullmatch(arn):
-                yield arn
+            if not isinstance(arn, str) or pipeline_arn(arn) is None:
+                raise IncompleteError(f"imagebuilder:ListImagePipelines listed a pipeline without a pipeline ARN "
+                                      f"({str(arn)[:200]!r})", hint="report this to the gate maintainers")
+            yield arn
 
 
 def all_targets(*, builds: Iterable[Target], pipelines: Iterable[str], regions: Iterable[str],

@@ -152,7 +152,7 @@ def bash_script() -> str:
     (["gate", "check", "--report", "j"], ["json=", "junit="]),
     (["gate", "policy", "init", "--from", "s"], ["ssvc", "strict"]),
     (["gate", "check", "--q"], ["--quiet"]),
-    (["gate", "ve"], ["version"]),
+    (["gate", "ve"], ["verify", "version"]),
 ])
 def test_bash_completion(bash_script: str, words: list[str], expected: list[str]) -> None:
     assert _complete(bash_script, words) == expected

@@ -136,3 +136,16 @@ def test_previous_sweep_without_the_cve_means_below_the_floor(tmp_path: Path) ->
     assert now.change is Change.NEWLY_FAILING
     assert now.changes == ("CVE-2024-1 now blocks (known-exploited); joined KEV on 2026-11-29, "
                            "EPSS below 0.05 → 0.61",)
+
+
+@pytest.mark.parametrize("arn", [None, "", "arn:aws:imagebuilder:us-east-1:111122223333:image/web/1.0.0",
+                                 "arn:aws:imagebuilder:us-east-1:111122223333:image-pipeline/web"])
+def test_a_listed_build_without_a_build_version_arn_stops_the_sweep(arn: object) -> None:
+    """Dropping it would leave a released image unjudged and unseen: exit 3 instead."""
+    from gate.errors import ExitCode, IncompleteError
+    from gate.sweep.targets import from_summary
+
+    pipeline = "arn:aws:imagebuilder:us-east-1:111122223333:image-pipeline/web"
+    with pytest.raises(IncompleteError) as raised:
+        from_summary({"arn": arn, "state": {"status": "AVAILABLE"}}, pipeline)
+    assert raised.value.exit_code is ExitCode.INCOMPLETE and pipeline in raised.value.message
