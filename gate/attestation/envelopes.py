@@ -1,7 +1,9 @@
 """DSSE envelopes, one JSON line each: signing a statement, reading a file strictly, checking a signature.
 
 The signature covers DSSE's PAE of the payload's bytes (securesystemslib's `Envelope`), so a reader
-checks the signature on the bytes as stored before it parses them at all.
+checks the signature on the bytes as stored before it parses them at all. Lines and payloads are read
+strictly (`jsondocs.loads_strict`: no duplicate key, no non-finite number, no absurd nesting) and an
+envelope holds only DSSE's fields: two readers of one file must never see two different documents.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from gate.attestation.statements import PAYLOAD_TYPE, STATEMENT_TYPE
 from gate.errors import ShapeError
+from gate.jsondocs import loads_strict
 
 if TYPE_CHECKING:
     from securesystemslib.signer import Signer, SSlibKey
@@ -25,6 +28,8 @@ _URLSAFE = re.compile(r"[A-Za-z0-9_-]*={0,2}")
 _PAYLOAD_TYPES = re.compile(r"application/vnd\.in-toto(\.[A-Za-z0-9._-]+)?\+json")
 _HEX = {"sha256": 64, "sha384": 96, "sha512": 128, "sha1": 40}
 MAX_ENVELOPES = 16
+_ENVELOPE_FIELDS = frozenset({"payload", "payloadType", "signatures"})
+_SIGNATURE_FIELDS = frozenset({"sig", "keyid"})
 
 
 class Unsigned(Exception):
@@ -63,7 +68,7 @@ class Signed:
     def statement(self) -> dict[str, Any]:
         """The payload as an in-toto Statement v1; `ShapeError` names what is wrong."""
         try:
-            doc = json.loads(self.payload)
+            doc = loads_strict(self.payload.decode("utf-8"))
         except (ValueError, UnicodeDecodeError) as e:
             raise ShapeError(f"line {self.line}: the payload is not JSON ({e})") from e
         _statement_shape(doc, f"line {self.line}")
@@ -88,6 +93,7 @@ def _envelope(doc: Any, line: int) -> Signed:
     where = f"line {line}"
     if not isinstance(doc, dict):
         raise ShapeError(f"{where} is not a DSSE envelope (a JSON object)")
+    _only(doc, _ENVELOPE_FIELDS, where)
     payload_type, sigs = doc.get("payloadType"), doc.get("signatures")
     if not isinstance(payload_type, str) or not _PAYLOAD_TYPES.fullmatch(payload_type):
         raise ShapeError(f"{where}: payloadType {str(payload_type)[:60]!r} is not {PAYLOAD_TYPE}")
@@ -97,8 +103,16 @@ def _envelope(doc: Any, line: int) -> Signed:
     for i, sig in enumerate(sigs):
         if not isinstance(sig, dict) or not isinstance(sig.get("keyid", ""), str):
             raise ShapeError(f"{where}: signatures[{i}] must be an object with sig and an optional keyid string")
+        _only(sig, _SIGNATURE_FIELDS, f"{where}: signatures[{i}]")
         found.append(_b64(sig.get("sig"), f"{where}: signatures[{i}].sig"))
     return Signed(line, _b64(doc.get("payload"), f"{where}: payload"), payload_type, tuple(found))
+
+
+def _only(doc: Mapping[str, Any], fields: frozenset[str], where: str) -> None:
+    """DSSE's fields and no others: an unsigned field beside the signed ones could say anything to another reader."""
+    extra = sorted(set(doc) - fields)
+    if extra:
+        raise ShapeError(f"{where}: field {extra[0][:40]!r} is not DSSE's ({', '.join(sorted(fields))})")
 
 
 def read(data: bytes) -> tuple[Signed, ...]:
@@ -117,15 +131,11 @@ def read(data: bytes) -> tuple[Signed, ...]:
     found: list[Signed] = []
     for number, line in enumerate(lines, 1):
         try:
-            doc = json.loads(line, parse_constant=_no_constant)
+            doc = loads_strict(line)
         except ValueError as e:
             raise ShapeError(f"line {number} is not one JSON envelope ({e})") from e
         found.append(_envelope(doc, number))
     return tuple(found)
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
 
 
 def signed_by(signed: Signed, key: SSlibKey) -> bool:

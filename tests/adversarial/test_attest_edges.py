@@ -314,3 +314,69 @@ def test_a_kms_key_gate_cannot_use_stops_the_run_before_any_listing(
     assert not out.exists()
     assert emulator.count("ListImageScanFindings") == 0
     assert emulator.count("Sign") == 0
+
+
+# -- attacks on the file's structure: what a holder of the file alone (no key) can change ----------------------
+
+def _secret(signed: tuple[Path, Path]) -> Path:
+    return signed[1].with_suffix(".pem")
+
+
+def _sign_raw(payload: bytes, secret: Path) -> dict[str, object]:
+    """An envelope over exactly these payload bytes, signed with the real key (what a signer could be led to sign)."""
+    from securesystemslib.dsse import Envelope
+    from securesystemslib.signer import CryptoSigner
+
+    private = serialization.load_pem_private_key(secret.read_bytes(), password=None)
+    envelope = Envelope(payload, "application/vnd.in-toto+json", {})
+    envelope.sign(CryptoSigner(private))  # type: ignore[arg-type]
+    return envelope.to_dict()
+
+
+@pytest.mark.parametrize("opener", ["[", '{"a":'])
+def test_a_deeply_nested_line_is_exit_2_not_an_internal_error(opener: str, copy: tuple[Path, str],
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    out, key = copy
+    out.write_text(opener * 100_000 + "\n")
+    assert verify(out, key) == ExitCode.USAGE
+    err = _err(capsys)
+    assert "not a gate attestation" in err and "internal error" not in err
+
+
+@pytest.mark.parametrize("duplicate", ['"payloadType":"application/vnd.in-toto+json"', '"payload":"e30="'])
+def test_a_duplicate_key_in_an_envelope_is_exit_2(duplicate: str, copy: tuple[Path, str],
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Two readers of `{"payload": A, …, "payload": B}` may check a signature over A and read B."""
+    out, key = copy
+    first, second = out.read_text().splitlines()
+    out.write_text(first[:-1] + "," + duplicate + "}\n" + second + "\n")
+    assert verify(out, key) == ExitCode.USAGE
+    assert "duplicate key" in _err(capsys)
+
+
+def test_a_signed_payload_with_a_duplicate_key_is_exit_2(copy: tuple[Path, str], signed: tuple[Path, Path],
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A reader that keeps the first `verificationResult` sees FAILED; one that keeps the last, PASSED."""
+    out, key = copy
+    lines = envelopes(out)
+    payload = base64.b64decode(lines[0]["payload"])
+    assert b'"verificationResult":"PASSED"' in payload
+    payload = payload.replace(b'"verificationResult":"PASSED"',
+                              b'"verificationResult":"FAILED","verificationResult":"PASSED"')
+    lines[0] = _sign_raw(payload, _secret(signed))  # type: ignore[assignment]
+    rewrite(out, lines)
+    assert verify(out, key) == ExitCode.USAGE
+    assert "duplicate key" in _err(capsys)
+
+
+@pytest.mark.parametrize("where", ["envelope", "signature"])
+def test_a_field_gate_does_not_write_in_an_envelope_is_exit_2(where: str, copy: tuple[Path, str],
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Unsigned fields beside the signed ones (`payloadB`, a signature's `cert`) are somebody else's file."""
+    out, key = copy
+    lines = envelopes(out)
+    target = lines[0] if where == "envelope" else lines[0]["signatures"][0]
+    target["verificationResult"] = "PASSED"
+    rewrite(out, lines)
+    assert verify(out, key) == ExitCode.USAGE
+    assert "verificationResult" in _err(capsys)
