@@ -203,15 +203,15 @@ def load_attested(path: Path, key: str, *, region: str | None = None, profile: s
     sighting the ratchet needs; an unsigned or re-signed file could forget a finding, so none is trusted.
     """
     from gate.attestation.keys import load_public_key, parse_key  # noqa: PLC0415 - only a signed baseline
-    from gate.attestation.statements import RUN_FIELD, VSA_TYPE, VULNS_TYPE  # noqa: PLC0415
-    from gate.attestation.verify import one, read_signed, time_of  # noqa: PLC0415
+    from gate.attestation.statements import RUN_FIELD  # noqa: PLC0415
+    from gate.attestation.verify import read_attested, time_of  # noqa: PLC0415
     from gate.errors import VerificationFailed  # noqa: PLC0415
 
     ref = parse_key(key, "--baseline-key")
     public = load_public_key(ref, region=region, profile=profile)
     try:
-        statements = read_signed(read_bytes(path), public, ref.text)
-        decision, evidence = one(statements, VSA_TYPE), one(statements, VULNS_TYPE)
+        attested = read_attested(read_bytes(path), public, ref.text)
+        decision, evidence = attested.decision, attested.evidence
         run, scanner = evidence["predicate"].get(RUN_FIELD), evidence["predicate"].get("scanner")
         if not isinstance(run, Mapping) or not isinstance(scanner, Mapping) or not isinstance(
                 scanner.get("result"), list):

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from gate.attestation.statements import PAYLOAD_TYPE, STATEMENT_TYPE
+from gate.attestation.statements import PAYLOAD_TYPE, STATEMENT_TYPE, payload_bytes
 from gate.errors import ShapeError
 from gate.jsondocs import loads_strict
 
@@ -34,12 +34,6 @@ _SIGNATURE_FIELDS = frozenset({"sig", "keyid"})
 
 class Unsigned(Exception):
     """The signature just made does not verify under the signer's own public key: nothing is written."""
-
-
-def payload_bytes(statement: Mapping[str, Any]) -> bytes:
-    """The statement as compact, sorted, ASCII-only JSON: the bytes that are signed."""
-    return json.dumps(statement, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
-                      allow_nan=False).encode("ascii")
 
 
 def sign(statement: Mapping[str, Any], signer: Signer) -> bytes:

@@ -6,6 +6,8 @@ custom key (docs/attestation.md): `awsAmiId` for an AMI, `awsImageBuildVersionAr
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
@@ -28,7 +30,21 @@ BUILD_DIGEST = "awsImageBuildVersionArn"
 """DigestSet key for an image build version: its full ARN, which never names another build."""
 RUN_FIELD = "urn:gate:run:v1"
 """Extension field of the vulns predicate: the run's target, verdict, scan type and every feed with its version."""
+BOUND_TO = "decision"
+"""Field of RUN_FIELD: the sha256 of the decision's payload bytes, so the evidence of one run is never read
+beside another run's decision (every envelope verifies on its own; this ties the two together)."""
 PASSED, FAILED = "PASSED", "FAILED"
+
+
+def payload_bytes(statement: Mapping[str, Any]) -> bytes:
+    """The statement as compact, sorted, ASCII-only JSON: the bytes that are signed."""
+    return json.dumps(statement, sort_keys=True, separators=(",", ":"), ensure_ascii=True,
+                      allow_nan=False).encode("ascii")
+
+
+def digest_of(payload: bytes) -> str:
+    """The `sha256` hex of a payload as signed: what the evidence names its decision by."""
+    return hashlib.sha256(payload).hexdigest()
 
 
 class NoSubject(ValueError):
@@ -133,8 +149,11 @@ def _db(evaluation: Evaluation, fallback: datetime) -> dict[str, Any]:
     return db
 
 
-def evidence(evaluation: Evaluation, passed: bool) -> dict[str, Any]:
-    """The vulns statement: every finding with its severity and gate's decision, and the data behind them."""
+def evidence(evaluation: Evaluation, passed: bool, decided: bytes) -> dict[str, Any]:
+    """The vulns statement: every finding with its severity and gate's decision, and the data behind them.
+
+    `decided`: the decision's payload bytes, named by digest so that a reader can tell this run's evidence.
+    """
     when = _when(evaluation)
     return {
         "_type": STATEMENT_TYPE,
@@ -158,6 +177,7 @@ def evidence(evaluation: Evaluation, passed: bool) -> dict[str, Any]:
                 "result": PASSED if passed else FAILED,
                 "policy": evaluation.policy_name,
                 "feeds": _feeds(evaluation),
+                BOUND_TO: {"sha256": digest_of(decided)},
             },
         },
     }
@@ -165,4 +185,5 @@ def evidence(evaluation: Evaluation, passed: bool) -> dict[str, Any]:
 
 def statements(evaluation: Evaluation, passed: bool) -> Sequence[Mapping[str, Any]]:
     """The decision first, then its evidence: the order the file holds them in."""
-    return (decision(evaluation, passed), evidence(evaluation, passed))
+    made = decision(evaluation, passed)
+    return (made, evidence(evaluation, passed, payload_bytes(made)))

@@ -1,7 +1,8 @@
 """Does a signed decision say what a release needs? Signature, subject, result, age and policy, in that order.
 
 Each check that fails is a `VerificationFailed` (exit 1) naming the first reason; a file that is not
-gate's JSON Lines of DSSE envelopes is a `ShapeError` (the caller's exit 2).
+gate's JSON Lines of DSSE envelopes is a `ShapeError` (the caller's exit 2). Every envelope verifies on
+its own, so the file is read as a whole: exactly the decision, then the evidence that names it by digest.
 """
 
 from __future__ import annotations
@@ -13,7 +14,18 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from gate.attestation.envelopes import read, signed_by
-from gate.attestation.statements import AMI_DIGEST, BUILD_DIGEST, PASSED, VSA_TYPE, VULNS_TYPE, ami_id
+from gate.attestation.statements import (
+    AMI_DIGEST,
+    BOUND_TO,
+    BUILD_DIGEST,
+    PASSED,
+    RUN_FIELD,
+    VERIFIER_ID,
+    VSA_TYPE,
+    VULNS_TYPE,
+    ami_id,
+    digest_of,
+)
 from gate.errors import ShapeError, VerificationFailed
 from gate.timeutil import to_utc
 
@@ -46,7 +58,7 @@ class Decision:
     policy: str
     policy_digest: str | None
     time_verified: datetime
-    statements: tuple[dict[str, Any], ...]
+    attested: Attested
 
 
 def _require(value: Any, kind: type, where: str) -> Any:
@@ -67,7 +79,9 @@ def time_of(value: Any, where: str) -> datetime:
 
 def vsa_shape(predicate: Mapping[str, Any]) -> None:
     """The fields SLSA VSA v1 requires, with their types."""
-    _require(_require(predicate.get("verifier"), dict, "verifier").get("id"), str, "verifier.id")
+    verifier = _require(_require(predicate.get("verifier"), dict, "verifier").get("id"), str, "verifier.id")
+    if verifier != VERIFIER_ID:
+        raise ShapeError(f"verifier.id {verifier[:60]!r} is not gate ({VERIFIER_ID})")
     time_of(predicate.get("timeVerified"), "timeVerified")
     _require(predicate.get("resourceUri"), str, "resourceUri")
     _require(_require(predicate.get("policy"), dict, "policy").get("uri"), str, "policy.uri")
@@ -78,23 +92,37 @@ def vsa_shape(predicate: Mapping[str, Any]) -> None:
         raise ShapeError("verifiedLevels must be a list of strings")
 
 
-def read_signed(data: bytes, key: SSlibKey, key_text: str) -> tuple[dict[str, Any], ...]:
-    """Every statement of the file, once every envelope's signature verified under `key`."""
+@dataclass(frozen=True)
+class Attested:
+    """The file's two statements, once every signature verified and the evidence is the decision's own."""
+
+    decision: dict[str, Any]
+    evidence: dict[str, Any]
+
+
+def read_attested(data: bytes, key: SSlibKey, key_text: str) -> Attested:
+    """The decision and its evidence: every envelope signed by `key`, in gate's order, tied by digest."""
     envelopes = read(data)
     for signed in envelopes:
         if not signed_by(signed, key):
             raise VerificationFailed(f"line {signed.line}: no signature verifies under {key_text} (the file "
                                      "was changed after signing, or another key signed it)",
                                      hint="verify with the key that signed it; never trust an unverified copy")
-    return tuple(s.statement() for s in envelopes)
-
-
-def one(statements: tuple[dict[str, Any], ...], kind: str) -> dict[str, Any]:
-    """The one statement of a predicate type; none or several is a `ShapeError`."""
-    found = [s for s in statements if s.get("predicateType") == kind]
-    if len(found) != 1:
-        raise ShapeError(f"{len(found)} statements of {kind}; gate's attestation holds exactly one")
-    return found[0]
+    if len(envelopes) != 2:
+        raise ShapeError(f"{len(envelopes)} envelopes; gate's attestation holds two: the decision, then its evidence")
+    first, second = envelopes
+    decision, evidence = first.statement(), second.statement()
+    if decision["predicateType"] != VSA_TYPE or evidence["predicateType"] != VULNS_TYPE:
+        raise ShapeError(f"line 1 must be the decision ({VSA_TYPE}) and line 2 its evidence ({VULNS_TYPE})")
+    vsa_shape(decision["predicate"])
+    if evidence["subject"] != decision["subject"]:
+        raise ShapeError("the evidence names other subjects than the decision")
+    run = evidence["predicate"].get(RUN_FIELD)
+    bound = run.get(BOUND_TO) if isinstance(run, dict) else None
+    if not isinstance(bound, dict) or bound.get("sha256") != digest_of(first.payload):
+        raise ShapeError(f"the evidence is not this decision's: its {RUN_FIELD} {BOUND_TO}.sha256 is not the "
+                         "digest of line 1 (lines of two runs were put together)")
+    return Attested(decision, evidence)
 
 
 def _named(subjects: list[dict[str, Any]], ask: Ask) -> str | None:
@@ -108,14 +136,10 @@ def _named(subjects: list[dict[str, Any]], ask: Ask) -> str | None:
     return None
 
 
-def check(statements: tuple[dict[str, Any], ...], ask: Ask) -> Decision:
+def check(attested: Attested, ask: Ask) -> Decision:
     """The decision, if it lets the asked-for image go at `ask.now`; else `VerificationFailed` with the reason."""
-    vsa = one(statements, VSA_TYPE)
+    vsa = attested.decision
     predicate: dict[str, Any] = vsa["predicate"]
-    vsa_shape(predicate)
-    if any(s is not vsa and s.get("subject") != vsa["subject"] for s in statements if s.get("predicateType")
-           == VULNS_TYPE):
-        raise ShapeError("the evidence names other subjects than the decision")
     wanted = ask.ami or ask.build or ""
     subject = _named(vsa["subject"], ask)
     if subject is None:
@@ -137,4 +161,4 @@ def check(statements: tuple[dict[str, Any], ...], ask: Ask) -> Decision:
                                  hint="the decision was made under another policy file")
     return Decision(subject=subject, policy=str(policy.get("name") or policy["uri"]),
                     policy_digest=digest if isinstance(digest, str) else None, time_verified=when,
-                    statements=statements)
+                    attested=attested)

@@ -68,7 +68,7 @@ def _ask(args: argparse.Namespace) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     from gate.attestation.keys import load_public_key, parse_key  # noqa: PLC0415 - verify's own libraries
-    from gate.attestation.verify import check, read_signed  # noqa: PLC0415
+    from gate.attestation.verify import check, read_attested  # noqa: PLC0415
     from gate.files import read_raw  # noqa: PLC0415
 
     ask = _ask(args)
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     key = load_public_key(ref, region=args.region, profile=args.profile)
     data = read_raw(args.file)
     try:
-        decision = check(read_signed(data, key, ref.text), ask)
+        decision = check(read_attested(data, key, ref.text), ask)
     except ShapeError as e:
         raise InputError(f"{args.file}: not a gate attestation ({e})",
                          hint="give the file `gate check --attest` wrote, unchanged") from e

@@ -380,3 +380,46 @@ def test_a_field_gate_does_not_write_in_an_envelope_is_exit_2(where: str, copy: 
     rewrite(out, lines)
     assert verify(out, key) == ExitCode.USAGE
     assert "verificationResult" in _err(capsys)
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    """Two decisions about the same build signed with the same key: a PASS and a FAIL (other policy)."""
+    folder = tmp_path_factory.mktemp("two-runs")
+    secret, public = pem_pair(folder)
+    passed, out = attest_offline(folder, secret)
+    shutil.move(out, folder / "passed.jsonl")
+    failed, out = attest_offline(folder, secret, FAILING)
+    shutil.move(out, folder / "failed.jsonl")
+    assert (passed, failed) == (ExitCode.PASS, ExitCode.VIOLATION)
+    return folder / "passed.jsonl", folder / "failed.jsonl", public
+
+
+@pytest.mark.parametrize("splice", ["decision-only", "evidence-twice", "evidence-of-the-failed-run", "swapped"])
+def test_a_decision_without_its_own_evidence_is_exit_2(splice: str, two_runs: tuple[Path, Path, Path],
+                                                       tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Every envelope verifies, but the evidence is missing, repeated, or another run's (its FAILED findings
+    hidden behind a PASSED decision): not the file gate wrote."""
+    passed, failed, public = two_runs
+    decision, evidence = passed.read_text().splitlines()
+    other = failed.read_text().splitlines()[1]
+    lines = {"decision-only": [decision], "evidence-twice": [decision, evidence, evidence],
+             "evidence-of-the-failed-run": [decision, other], "swapped": [evidence, decision]}[splice]
+    out = tmp_path / "spliced.jsonl"
+    out.write_text("".join(line + "\n" for line in lines))
+    assert verify(out, f"file:{public}") == ExitCode.USAGE
+    assert "not a gate attestation" in _err(capsys)
+
+
+def test_a_spliced_attestation_is_no_baseline(two_runs: tuple[Path, Path, Path], tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    passed, failed, public = two_runs
+    spliced = tmp_path / "spliced.jsonl"
+    spliced.write_text(passed.read_text().splitlines()[0] + "\n" + failed.read_text().splitlines()[1] + "\n")
+    findings = tmp_path / "next.json"
+    findings.write_text((EXAMPLES / "findings.json").read_text().replace("/1.4.0/3", "/1.4.0/4"))
+    args = list(OFFLINE)
+    args[args.index("--findings") + 1] = str(findings)
+    assert main(["check", *args, "--policy", str(policy(tmp_path)), "--baseline", str(spliced),
+                 "--baseline-key", f"file:{public}"]) == ExitCode.USAGE
+    assert "not a usable gate attestation" in _err(capsys)
