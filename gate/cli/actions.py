@@ -148,6 +148,27 @@ def _add_attest(group: Any) -> None:
                        "ECC_NIST_P256 KMS key) or file:PATH (a PEM private key, ECDSA P-256 or Ed25519)")
 
 
+def _others(args: argparse.Namespace, inputs: Inputs) -> list[str]:
+    """Every file a check reads or writes besides the attestation: each one --attest must not replace."""
+    from gate.cli.output import input_paths  # noqa: PLC0415
+    from gate.policy.loader import is_path  # noqa: PLC0415
+
+    found = input_paths(argparse.Namespace(**{k: v for k, v in vars(args).items() if k != "attest"}))
+    found += [str(p) for p in (*inputs.findings, inputs.snapshot, *inputs.finding_details, inputs.kev_catalog,
+                               inputs.epss_scores) if p is not None]
+    found += [str(spec.path) for spec in getattr(args, "report", ()) or ()]
+    policy = getattr(args, "policy", None)
+    if policy and is_path(policy):  # NOTE: a bare name is a shipped policy, not a file here
+        found.append(policy)
+    if getattr(args, "output", None):
+        found.append(args.output)
+    for option in ("sign_key", "baseline_key"):
+        scheme, _, value = (getattr(args, option, None) or "").partition(":")
+        if scheme == "file" and value:
+            found.append(value)
+    return found  # NOTE: not --baseline: it is read before the verdict, so `--baseline d --attest d` is the ratchet
+
+
 def _build_attest(args: argparse.Namespace, inputs: Inputs, now: datetime) -> VerdictAction | None:
     path, key = getattr(args, "attest", None), getattr(args, "sign_key", None)
     if path is None and key is None:
@@ -156,19 +177,21 @@ def _build_attest(args: argparse.Namespace, inputs: Inputs, now: datetime) -> Ve
         raise UsageError("--attest and --sign-key go together", hint="give both, or neither")
     from gate.actions.attest import AttestAction  # noqa: PLC0415 - only a run that signs loads it
     from gate.attestation.keys import parse_key  # noqa: PLC0415
+    from gate.attestation.verify import FUTURE_SLACK  # noqa: PLC0415
+    from gate.timeutil import utcnow  # noqa: PLC0415
 
     ref = parse_key(key, "--sign-key")
     mine = os.path.realpath(path)
-    others = [str(p) for p in (*inputs.findings, inputs.snapshot, *inputs.finding_details, inputs.kev_catalog,
-                                inputs.epss_scores) if p is not None]
-    others += [str(spec.path) for spec in getattr(args, "report", ()) or ()]
-    if ref.scheme == "file":
-        others.append(ref.value)
-    if any(os.path.realpath(other) == mine for other in others):
-        raise UsageError(f"--attest {path} is also an input, a report or the key", hint="give it a path of its own")
+    if any(os.path.realpath(other) == mine for other in _others(args, inputs)):
+        raise UsageError(f"--attest {path} is also an input, a report or a key", hint="give it a path of its own")
+    # NOTE: timeVerified is the evaluation time; one ahead of the clock would pass `verify --max-age` for as long.
+    if now > utcnow() + FUTURE_SLACK:
+        raise UsageError(f"--attest: --as-of {now.isoformat()} is in the future, and a signed decision is dated "
+                         "by it", hint="sign a decision as of now or an earlier time")
     arn = inputs.image_build_version_arn or inputs.image_pipeline_arn or ""
     region = inputs.region or (arn.split(":")[3] if arn.count(":") >= 5 else None)
-    return AttestAction(path, ref, region=region or None, profile=inputs.profile)
+    return AttestAction(path, ref, region=region or None, profile=inputs.profile,
+                        keep=os.path.realpath(inputs.baseline) == mine if inputs.baseline else False)
 
 
 ACTIONS: tuple[ActionOption, ...] = (

@@ -17,6 +17,7 @@ from tests.attestation.kit import (
     AS_OF,
     FAILING,
     OFFLINE,
+    PASSING,
     attest_offline,
     envelopes,
     pem_pair,
@@ -269,7 +270,7 @@ def _live(emulator: Emulator, folder: Path, monkeypatch: pytest.MonkeyPatch, key
     return code, out
 
 
-def test_kms_sign_denied_after_the_verdict_is_exit_3_and_the_old_file_stays(
+def test_kms_sign_denied_after_the_verdict_is_exit_3_and_no_earlier_file_is_left(
         emulator: Emulator, isolated_env: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     seed_example(emulator)
@@ -278,7 +279,7 @@ def test_kms_sign_denied_after_the_verdict_is_exit_3_and_the_old_file_stays(
     (isolated_env / "decision.jsonl").write_text("earlier\n")
     code, out = _live(emulator, isolated_env, monkeypatch, f"kms:{key.key_id}")
     assert code == ExitCode.INCOMPLETE
-    assert out.read_text() == "earlier\n"  # NOTE: nothing half-signed replaced it
+    assert not out.exists()  # NOTE: nothing half-signed replaced it, and the earlier file is not this decision
     err = _err(capsys)
     assert "AWS denied kms:Sign" in err and "failed after the verdict" in err
     assert emulator.count("ListImageScanFindings") > 0
@@ -423,3 +424,85 @@ def test_a_spliced_attestation_is_no_baseline(two_runs: tuple[Path, Path, Path],
     assert main(["check", *args, "--policy", str(policy(tmp_path)), "--baseline", str(spliced),
                  "--baseline-key", f"file:{public}"]) == ExitCode.USAGE
     assert "not a usable gate attestation" in _err(capsys)
+
+
+# -- attacks on signing: a file that says something false, or outlives the run that made it ---------------------
+
+@pytest.mark.parametrize("clash", ["policy", "output", "vex", "image", "baseline-key"])
+def test_attest_over_an_input_or_a_report_is_exit_2_before_any_work(clash: str, tmp_path: Path, isolated_env: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """`--attest policy.yaml` replaced the policy the decision names by digest; `-o` replaced the attestation."""
+    secret, _ = pem_pair(tmp_path)
+    target = tmp_path / "target"
+    target.write_text("keep me\n")
+    extra = {"policy": [], "output": ["-f", "json", "-o", str(target)], "vex": ["--vex", str(target)],
+             "image": ["--image", str(target)],
+             "baseline-key": ["--baseline", str(tmp_path / "b.jsonl"), "--baseline-key", f"file:{target}"]}[clash]
+    pol = target if clash == "policy" else policy(tmp_path)
+    if clash == "policy":
+        target.write_text(PASSING)
+    if clash == "output":
+        target.unlink()  # NOTE: a report that does not exist yet is no input: only --attest's own check sees it
+    before = target.read_bytes() if target.exists() else None
+    code = main(["check", *OFFLINE, "--policy", str(pol), *extra, "--attest", str(target),
+                 "--sign-key", f"file:{secret}"])
+    assert code == ExitCode.USAGE
+    assert "is also an input, a report or a key" in _err(capsys)
+    assert (target.read_bytes() if target.exists() else None) == before
+
+
+def test_a_decision_dated_in_the_future_is_never_signed(tmp_path: Path, isolated_env: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """`check --as-of` a month ahead signed a decision `verify --max-age 24h` would take as fresh a month later."""
+    secret, _ = pem_pair(tmp_path)
+    args = [{AS_OF: "2999-01-01", "460d": "3000d"}.get(a, a) for a in OFFLINE]
+    out = tmp_path / "a.jsonl"
+    assert main(["check", *args, "--policy", str(policy(tmp_path)), "--attest", str(out),
+                 "--sign-key", f"file:{secret}"]) == ExitCode.USAGE
+    assert not out.exists()
+    assert "--as-of" in (err := _err(capsys)) and "future" in err
+
+
+def test_a_run_without_a_verdict_removes_an_earlier_attestation(tmp_path: Path, isolated_env: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    """An earlier PASSED file at the path looked like this run's decision to the next step (`if: always()`)."""
+    secret, _ = pem_pair(tmp_path)
+    out = tmp_path / "a.jsonl"
+    code, earlier = attest_offline(tmp_path, secret)
+    assert code == ExitCode.PASS
+    shutil.move(earlier, out)
+    stale = [a for a in OFFLINE if a not in ("--max-feed-age", "460d")]
+    assert main(["check", *stale, "--policy", str(policy(tmp_path)), "--attest", str(out),
+                 "--sign-key", f"file:{secret}"]) == ExitCode.INCOMPLETE
+    assert not out.exists()
+    assert "earlier" in _err(capsys)
+
+
+def test_a_key_that_cannot_be_loaded_removes_an_earlier_attestation(tmp_path: Path, isolated_env: Path) -> None:
+    out = tmp_path / "decision.jsonl"
+    out.write_text("earlier\n")
+    code, _ = attest_offline(tmp_path, tmp_path / "absent.pem")
+    assert code == ExitCode.INCOMPLETE
+    assert not out.exists()
+
+
+def test_the_attestation_may_be_the_next_run_s_baseline_at_the_same_path(tmp_path: Path,
+                                                                          isolated_env: Path) -> None:
+    """The ratchet's natural loop, `--baseline d.jsonl --attest d.jsonl`: read first, then replaced."""
+    secret, public = pem_pair(tmp_path)
+    code, out = attest_offline(tmp_path, secret)
+    assert code == ExitCode.PASS
+    findings = tmp_path / "next.json"
+    findings.write_text((EXAMPLES / "findings.json").read_text().replace("/1.4.0/3", "/1.4.0/4"))
+    args = list(OFFLINE)
+    args[args.index("--findings") + 1] = str(findings)
+    assert main(["check", *args, "--policy", str(policy(tmp_path)), "--baseline", str(out),
+                 "--baseline-key", f"file:{public}", "--attest", str(out), "--sign-key", f"file:{secret}"]) == 0
+    evidence = statement(envelopes(out)[1])
+    assert evidence["predicate"]["urn:gate:run:v1"]["build"].endswith("/1.4.0/4")
+    assert {r["annotations"]["baseline"] for r in evidence["predicate"]["scanner"]["result"]} == {"unchanged"}
+    # NOTE: and a failed run at that path leaves nothing behind to be taken for its decision
+    stale = [a for a in args if a not in ("--max-feed-age", "460d")]
+    assert main(["check", *stale, "--policy", str(policy(tmp_path)), "--baseline", str(out),
+                 "--baseline-key", f"file:{public}", "--attest", str(out), "--sign-key", f"file:{secret}"]) == 3
+    assert not out.exists()
