@@ -21,14 +21,13 @@ from gate.model import CONDITION_LABELS, Enrichment, FeedInfo, Finding, Gathered
 from gate.serialize import enrichment_from_json, enrichment_to_json
 from gate.sources.codec import finding_to_api, parse_finding
 from gate.timeutil import iso, to_utc
-from gate.vocab import is_build_version_arn
+from gate.vocab import AMI_ARN, is_build_version_arn
 
 FORMAT = "gate-snapshot"
 VERSION = 1
 ENRICHMENT_SHAPE = "70f8b6daaccc7337"
 """`serialize.enrichment_shape()` when VERSION was last set (tests/test_enrichment_values.py keeps them paired)."""
 HINT = "write it again with `gate fetch`"
-_AMI_ARN = re.compile(r"arn:aws[a-z-]*:ec2:[a-z0-9-]+:[0-9]{12}:image/ami-[0-9a-f]{8,17}")
 _SCAN_TYPE = re.compile(r"[A-Z][A-Z0-9_]{0,39}")
 
 
@@ -173,7 +172,7 @@ def snapshot_from_json(doc: Any) -> Gathered:
     if not isinstance(amis, list) or not all(isinstance(a, str) and a.startswith("ami-") for a in amis):
         raise ShapeError("outputAmis must be a list of AMI ids")
     arns = doc.get("outputAmiArns") or []
-    if not isinstance(arns, list) or not all(isinstance(a, str) and _AMI_ARN.fullmatch(a) for a in arns):
+    if not isinstance(arns, list) or not all(isinstance(a, str) and AMI_ARN.fullmatch(a) for a in arns):
         raise ShapeError("outputAmiArns must be a list of arn:aws:ec2:REGION:ACCOUNT:image/ami-… ARNs")
     scan_type = doc.get("scanType")
     if scan_type is not None and not (isinstance(scan_type, str) and _SCAN_TYPE.fullmatch(scan_type)):

@@ -31,6 +31,10 @@ IMAGEBUILDER_ARN = re.compile(
 """An Image Builder image (build version, or a version's builds) or image pipeline ARN; use it with fullmatch."""
 BUILD_VERSION_NAME = re.compile(r"[^/]+/[^/]+/[0-9]+")
 """The `NAME/VERSION/BUILD` after `image/` in an image build version ARN."""
+AMI_ID = re.compile(r"ami-[0-9a-f]{8,17}")
+"""An AMI id as EC2 prints it; use it with fullmatch."""
+AMI_ARN = re.compile(r"arn:aws[a-z-]*:ec2:[a-z0-9-]+:[0-9]{12}:image/(?P<ami>ami-[0-9a-f]{8,17})")
+"""An AMI's ARN, `arn:aws:ec2:REGION:ACCOUNT:image/AMI-ID` (group `ami`); use it with fullmatch."""
 OPENVEX_CONTEXT = "https://openvex.dev/ns/v0.2.0"
 """The one OpenVEX version gate reads and writes."""
 

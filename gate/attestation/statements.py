@@ -17,6 +17,7 @@ from gate import __version__
 from gate.files import package_folder
 from gate.outcome import Evaluation, FindingResult
 from gate.timeutil import utc
+from gate.vocab import AMI_ARN
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -56,15 +57,15 @@ def timestamp(value: datetime) -> str:
     return utc(value).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-def ami_id(arn: str) -> str:
-    return arn.rsplit("/", 1)[-1]
-
-
 def subjects(evaluation: Evaluation) -> list[dict[str, Any]]:
     """Each output AMI, then the build version: what a verifier may ask about."""
-    found: list[dict[str, Any]] = [
-        {"uri": arn, "name": ami_id(arn), "digest": {AMI_DIGEST: ami_id(arn)}} for arn in evaluation.output_ami_arns
-    ]
+    found: list[dict[str, Any]] = []
+    for arn in evaluation.output_ami_arns:
+        match = AMI_ARN.fullmatch(arn)
+        if match is None:  # NOTE: `…/image/ami-x/ami-y` would name ami-y to any reader of the ARN's last part
+            raise ValueError(f"the output AMI {arn[:160]!r} is not an AMI id in an EC2 image ARN "
+                             "(arn:aws:ec2:REGION:ACCOUNT:image/ami-…), so no subject could name it exactly")
+        found.append({"uri": arn, "name": match["ami"], "digest": {AMI_DIGEST: match["ami"]}})
     if evaluation.build:
         found.append({"uri": evaluation.build, "digest": {BUILD_DIGEST: evaluation.build}})
     if not found:

@@ -23,7 +23,6 @@ from gate.attestation.statements import (
     VERIFIER_ID,
     VSA_TYPE,
     VULNS_TYPE,
-    ami_id,
     digest_of,
 )
 from gate.errors import ShapeError, VerificationFailed
@@ -126,12 +125,13 @@ def read_attested(data: bytes, key: SSlibKey, key_text: str) -> Attested:
 
 
 def _named(subjects: list[dict[str, Any]], ask: Ask) -> str | None:
+    """The subject naming the asked-for AMI or build by its DigestSet, exactly: the signed identity, never a
+    `uri` (whose last part, or prefix, could name another AMI)."""
     for subject in subjects:
-        digest, uri = subject.get("digest", {}), str(subject.get("uri", ""))
-        if ask.ami and (digest.get(AMI_DIGEST) == ask.ami or (uri.startswith("arn:") and ami_id(uri) == ask.ami
-                                                              and ":image/ami-" in uri)):
-            return uri or ask.ami
-        if ask.build and (digest.get(BUILD_DIGEST) == ask.build or uri == ask.build):
+        digest = subject["digest"]
+        if ask.ami and digest.get(AMI_DIGEST) == ask.ami:
+            return str(subject.get("uri") or ask.ami)
+        if ask.build and digest.get(BUILD_DIGEST) == ask.build:
             return ask.build
     return None
 

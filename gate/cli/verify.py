@@ -8,16 +8,13 @@ network call at all.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 from typing import Any
 
 from gate.cli import streams
 from gate.errors import InputError, ShapeError, UsageError
 from gate.timeutil import parse_duration, parse_instant, utcnow
-from gate.vocab import is_build_version_arn
-
-_AMI = re.compile(r"ami-[0-9a-f]{8,17}")
+from gate.vocab import AMI_ID, is_build_version_arn
 
 
 def register(sub: Any) -> None:
@@ -43,7 +40,7 @@ def register(sub: Any) -> None:
 def _ask(args: argparse.Namespace) -> Any:
     from gate.attestation.verify import POLICY_DIGEST, Ask  # noqa: PLC0415
 
-    if args.ami is not None and not _AMI.fullmatch(args.ami):
+    if args.ami is not None and not AMI_ID.fullmatch(args.ami):
         raise UsageError(f"--ami {args.ami[:40]!r} is not an AMI id", hint="give ami- and 8 or 17 hex digits")
     if args.image_build_version_arn is not None and not is_build_version_arn(args.image_build_version_arn):
         raise UsageError(f"--image-build-version-arn {args.image_build_version_arn[:120]!r} is not an image "

@@ -27,7 +27,7 @@ from tests.attestation.kit import (
     verify,
 )
 from tests.conftest import EXAMPLES
-from tests.e2e.seed import IMAGE_ARN, seed_example
+from tests.e2e.seed import IMAGE_ARN, PIPELINE_ARN, example_findings, seed_example
 from tests.emulator import Emulator, Faults
 
 
@@ -506,3 +506,41 @@ def test_the_attestation_may_be_the_next_run_s_baseline_at_the_same_path(tmp_pat
     assert main(["check", *stale, "--policy", str(policy(tmp_path)), "--baseline", str(out),
                  "--baseline-key", f"file:{public}", "--attest", str(out), "--sign-key", f"file:{secret}"]) == 3
     assert not out.exists()
+
+
+# -- subjects: an AMI is named by its id, exactly --------------------------------------------------------------
+
+FOREIGN_AMI = "ami-0123456789abcdef0"
+
+
+def test_an_output_ami_that_is_no_ami_id_is_never_signed(emulator: Emulator, isolated_env: Path,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """GetImage naming `ami-…/ami-X` signed a subject whose ARN ends in ami-X: `verify --ami ami-X` passed."""
+    seed_example(emulator)
+    emulator.add_image(IMAGE_ARN, findings=example_findings(), pipeline_arn=PIPELINE_ARN, extra_amis=[
+        {"region": "us-east-1", "image": f"ami-0aaaaaaaaaaaaaaaa/{FOREIGN_AMI}", "accountId": "111122223333"}])
+    secret, _ = pem_pair(isolated_env)
+    code, out = _live(emulator, isolated_env, monkeypatch, f"file:{secret}")
+    assert code == ExitCode.INCOMPLETE
+    assert not out.exists()
+    assert "is not an AMI id" in _err(capsys)
+
+
+def test_an_ami_is_a_subject_by_its_digest_not_by_the_end_of_a_uri(copy: tuple[Path, str],
+                                                                   signed: tuple[Path, Path]) -> None:
+    from securesystemslib.signer import CryptoSigner
+
+    from gate.attestation.envelopes import sign
+    from gate.attestation.statements import digest_of, payload_bytes
+
+    out, key = copy
+    decision, evidence = (statement(e) for e in envelopes(out))
+    odd = {"uri": f"arn:aws:ec2:us-east-1:111122223333:image/ami-0aaaaaaaaaaaaaaaa/{FOREIGN_AMI}",
+           "digest": {"awsAmiId": f"ami-0aaaaaaaaaaaaaaaa/{FOREIGN_AMI}"}}
+    decision["subject"] = evidence["subject"] = [odd, *decision["subject"]]
+    evidence["predicate"]["urn:gate:run:v1"]["decision"] = {"sha256": digest_of(payload_bytes(decision))}
+    signer = CryptoSigner(serialization.load_pem_private_key(_secret(signed).read_bytes(), password=None))  # type: ignore[arg-type]
+    out.write_bytes(b"".join(sign(d, signer) + b"\n" for d in (decision, evidence)))
+    assert verify(out, key) == ExitCode.PASS  # NOTE: the re-signed file itself is gate's shape
+    assert verify(out, key, "--ami", FOREIGN_AMI, build=None) == ExitCode.VIOLATION
