@@ -160,8 +160,7 @@ def _others(args: argparse.Namespace, inputs: Inputs) -> list[str]:
     policy = getattr(args, "policy", None)
     if policy and is_path(policy):  # NOTE: a bare name is a shipped policy, not a file here
         found.append(policy)
-    if getattr(args, "output", None):
-        found.append(args.output)
+    found += [text for text in (getattr(args, "output", None), getattr(args, "event", None)) if text and text != "-"]
     for option in ("sign_key", "baseline_key"):
         scheme, _, value = (getattr(args, option, None) or "").partition(":")
         if scheme == "file" and value:

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from gate.cli.main import main
 from gate.errors import ExitCode
+from tests.actions.seed import event, write_event
 from tests.attestation.kit import (
     AS_OF,
     FAILING,
@@ -428,13 +429,20 @@ def test_a_spliced_attestation_is_no_baseline(two_runs: tuple[Path, Path, Path],
 
 # -- attacks on signing: a file that says something false, or outlives the run that made it ---------------------
 
-@pytest.mark.parametrize("clash", ["policy", "output", "vex", "image", "baseline-key"])
+@pytest.mark.parametrize("clash", ["policy", "output", "vex", "image", "baseline-key", "event"])
 def test_attest_over_an_input_or_a_report_is_exit_2_before_any_work(clash: str, tmp_path: Path, isolated_env: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """`--attest policy.yaml` replaced the policy the decision names by digest; `-o` replaced the attestation."""
     secret, _ = pem_pair(tmp_path)
     target = tmp_path / "target"
     target.write_text("keep me\n")
+    if clash == "event":
+        write_event(target, event(IMAGE_ARN, "step-01234567-89ab-cdef-0123-456789abcdef"))
+        before = target.read_bytes()
+        assert main(["check", "--event", str(target), "--attest", str(target), "--sign-key", f"file:{secret}"]) == 2
+        assert "is also an input, a report or a key" in _err(capsys)
+        assert target.read_bytes() == before
+        return
     extra = {"policy": [], "output": ["-f", "json", "-o", str(target)], "vex": ["--vex", str(target)],
              "image": ["--image", str(target)],
              "baseline-key": ["--baseline", str(tmp_path / "b.jsonl"), "--baseline-key", f"file:{target}"]}[clash]
