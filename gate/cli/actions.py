@@ -150,6 +150,7 @@ def _add_attest(group: Any) -> None:
 
 def _others(args: argparse.Namespace, inputs: Inputs) -> list[str]:
     """Every file a check reads or writes besides the attestation: each one --attest must not replace."""
+    from gate.cli.config import CONFIG_FILE  # noqa: PLC0415
     from gate.cli.output import input_paths  # noqa: PLC0415
     from gate.policy.loader import is_path  # noqa: PLC0415
 
@@ -161,6 +162,7 @@ def _others(args: argparse.Namespace, inputs: Inputs) -> list[str]:
     if policy and is_path(policy):  # NOTE: a bare name is a shipped policy, not a file here
         found.append(policy)
     found += [text for text in (getattr(args, "output", None), getattr(args, "event", None)) if text and text != "-"]
+    found.append(getattr(args, "config", None) or os.environ.get("GATE_CONFIG") or CONFIG_FILE)  # NOTE: gate.yaml
     for option in ("sign_key", "baseline_key"):
         scheme, _, value = (getattr(args, option, None) or "").partition(":")
         if scheme == "file" and value:

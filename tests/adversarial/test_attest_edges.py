@@ -429,7 +429,7 @@ def test_a_spliced_attestation_is_no_baseline(two_runs: tuple[Path, Path, Path],
 
 # -- attacks on signing: a file that says something false, or outlives the run that made it ---------------------
 
-@pytest.mark.parametrize("clash", ["policy", "output", "vex", "image", "baseline-key", "event"])
+@pytest.mark.parametrize("clash", ["policy", "output", "vex", "image", "baseline-key", "event", "config"])
 def test_attest_over_an_input_or_a_report_is_exit_2_before_any_work(clash: str, tmp_path: Path, isolated_env: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     """`--attest policy.yaml` replaced the policy the decision names by digest; `-o` replaced the attestation."""
@@ -443,7 +443,10 @@ def test_attest_over_an_input_or_a_report_is_exit_2_before_any_work(clash: str, 
         assert "is also an input, a report or a key" in _err(capsys)
         assert target.read_bytes() == before
         return
-    extra = {"policy": [], "output": ["-f", "json", "-o", str(target)], "vex": ["--vex", str(target)],
+    if clash == "config":
+        target.write_text("fail-on: violation\n")
+    extra = {"policy": [], "config": ["--config", str(target)],
+             "output": ["-f", "json", "-o", str(target)], "vex": ["--vex", str(target)],
              "image": ["--image", str(target)],
              "baseline-key": ["--baseline", str(tmp_path / "b.jsonl"), "--baseline-key", f"file:{target}"]}[clash]
     pol = target if clash == "policy" else policy(tmp_path)
