@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import json
 import shutil
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -538,20 +540,83 @@ def test_an_output_ami_that_is_no_ami_id_is_never_signed(emulator: Emulator, iso
     assert "is not an AMI id" in _err(capsys)
 
 
-def test_an_ami_is_a_subject_by_its_digest_not_by_the_end_of_a_uri(copy: tuple[Path, str],
-                                                                   signed: tuple[Path, Path]) -> None:
+def _resign(out: Path, signed: tuple[Path, Path], edit: Callable[[dict[str, Any], dict[str, Any]], None]) -> None:
+    """The file's two statements changed by `edit(decision, evidence)` and signed again with the real key, the
+    evidence bound to the new decision: what gate's key could be made to sign, in gate's shape otherwise."""
     from securesystemslib.signer import CryptoSigner
 
     from gate.attestation.envelopes import sign
     from gate.attestation.statements import digest_of, payload_bytes
 
-    out, key = copy
     decision, evidence = (statement(e) for e in envelopes(out))
-    odd = {"uri": f"arn:aws:ec2:us-east-1:111122223333:image/ami-0aaaaaaaaaaaaaaaa/{FOREIGN_AMI}",
-           "digest": {"awsAmiId": f"ami-0aaaaaaaaaaaaaaaa/{FOREIGN_AMI}"}}
-    decision["subject"] = evidence["subject"] = [odd, *decision["subject"]]
+    edit(decision, evidence)
     evidence["predicate"]["urn:gate:run:v1"]["decision"] = {"sha256": digest_of(payload_bytes(decision))}
     signer = CryptoSigner(serialization.load_pem_private_key(_secret(signed).read_bytes(), password=None))  # type: ignore[arg-type]
     out.write_bytes(b"".join(sign(d, signer) + b"\n" for d in (decision, evidence)))
+
+
+def test_an_ami_is_a_subject_by_its_digest_not_by_the_end_of_a_uri(copy: tuple[Path, str],
+                                                                   signed: tuple[Path, Path]) -> None:
+    out, key = copy
+    odd = {"uri": f"arn:aws:ec2:us-east-1:111122223333:image/ami-0aaaaaaaaaaaaaaaa/{FOREIGN_AMI}",
+           "digest": {"awsAmiId": f"ami-0aaaaaaaaaaaaaaaa/{FOREIGN_AMI}"}}
+
+    def add(decision: dict[str, Any], evidence: dict[str, Any]) -> None:
+        decision["subject"] = evidence["subject"] = [odd, *decision["subject"]]
+
+    _resign(out, signed, add)
     assert verify(out, key) == ExitCode.PASS  # NOTE: the re-signed file itself is gate's shape
     assert verify(out, key, "--ami", FOREIGN_AMI, build=None) == ExitCode.VIOLATION
+
+
+# -- what held: each a signed decision in gate's shape but for one field ----------------------------------------
+
+@pytest.mark.parametrize(("time", "code"), [
+    ("2026-11-21T00:00:00Z", ExitCode.PASS),
+    ("2026-11-20T23:59:60Z", ExitCode.USAGE),  # NOTE: a leap second: Python has none, RFC 3339 does
+    ("2026-11-21T00:00:00z", ExitCode.USAGE),
+    ("2026-11-21T00:00:00+00:00", ExitCode.USAGE),
+    ("2026-11-21T05:30:00+05:30", ExitCode.USAGE),
+    ("2026-11-21 00:00:00Z", ExitCode.USAGE),
+    (" 2026-11-21T00:00:00Z", ExitCode.USAGE),
+    ("2026-02-30T00:00:00Z", ExitCode.USAGE),
+    ("\uff12026-11-21T00:00:00Z", ExitCode.USAGE),  # NOTE: a fullwidth digit
+    ("NaN", ExitCode.USAGE),
+    ("9999-12-31T23:59:59Z", ExitCode.VIOLATION),
+    ("2026-11-21T00:05:01Z", ExitCode.VIOLATION),  # NOTE: beyond the 5 minutes of clock skew at --as-of
+])
+def test_time_verified_is_a_z_time_not_in_the_future(time: str, code: ExitCode, copy: tuple[Path, str],
+                                                     signed: tuple[Path, Path]) -> None:
+    out, key = copy
+    _resign(out, signed, lambda d, _: d["predicate"].update(timeVerified=time))
+    assert verify(out, key, as_of="2026-11-21T00:00:00Z") == code
+
+
+@pytest.mark.parametrize("result", ["passed", "PASSED ", " PASSED", "PASSED\u200b", "P\u0410SSED", "", None, True])
+def test_only_the_exact_word_passed_passes(result: object, copy: tuple[Path, str], signed: tuple[Path, Path]) -> None:
+    out, key = copy
+    _resign(out, signed, lambda d, _: d["predicate"].update(verificationResult=result))
+    assert verify(out, key) == ExitCode.USAGE
+
+
+@pytest.mark.parametrize("build", [
+    IMAGE_ARN.rsplit("/", 1)[0] + "/33", IMAGE_ARN.rsplit("/", 1)[0] + "/", IMAGE_ARN.upper(),
+    IMAGE_ARN.replace("us-east-1", "us-east-2"), IMAGE_ARN.replace("111122223333", "111122223334"),
+    IMAGE_ARN.replace("arn:aws:", "arn:aws-cn:"),
+])
+def test_a_build_is_a_subject_only_exactly(build: str, copy: tuple[Path, str], signed: tuple[Path, Path]) -> None:
+    """The subject holds build /3; a prefix, a case, another region, account or partition is another build."""
+    out, key = copy
+    _resign(out, signed, lambda d, e: None)
+    assert verify(out, key, build=build) in (ExitCode.VIOLATION, ExitCode.USAGE)
+    assert verify(out, key, "--ami", "ami-0123456789abcdef", build=None) == ExitCode.VIOLATION
+
+
+@pytest.mark.parametrize("digest", ["SHA256:{}", "sha256:{}0", "sha256:{:.63}", "sha512:{}", "{}"])
+def test_the_policy_digest_is_exactly_sha256_and_lower_case_hex(digest: str, copy: tuple[Path, str],
+                                                                signed: tuple[Path, Path]) -> None:
+    out, key = copy
+    real = statement(envelopes(out)[0])["predicate"]["policy"]["digest"]["sha256"]
+    assert verify(out, key, "--policy-digest", f"sha256:{real}") == ExitCode.PASS
+    assert verify(out, key, "--policy-digest", f"sha256:{real.upper()}") == ExitCode.USAGE
+    assert verify(out, key, "--policy-digest", digest.format(real)) == ExitCode.USAGE
