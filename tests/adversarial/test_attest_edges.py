@@ -29,9 +29,12 @@ from tests.attestation.kit import (
     statement,
     verify,
 )
+from tests.aws.fixtures import aws_env
 from tests.conftest import EXAMPLES
 from tests.e2e.seed import IMAGE_ARN, PIPELINE_ARN, example_findings, seed_example
 from tests.emulator import Emulator, Faults
+
+__all__ = ["aws_env"]
 
 
 @pytest.fixture(scope="module")
@@ -620,3 +623,37 @@ def test_the_policy_digest_is_exactly_sha256_and_lower_case_hex(digest: str, cop
     assert verify(out, key, "--policy-digest", f"sha256:{real}") == ExitCode.PASS
     assert verify(out, key, "--policy-digest", f"sha256:{real.upper()}") == ExitCode.USAGE
     assert verify(out, key, "--policy-digest", digest.format(real)) == ExitCode.USAGE
+
+
+@pytest.mark.slow
+def test_a_run_killed_before_its_verdict_leaves_no_earlier_attestation(aws_env: Emulator, tmp_path: Path) -> None:
+    """A real process, SIGTERM while the listing is on the wire: the earlier PASSED file is gone from the start."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.emulator import image_arn, image_scan_finding
+
+    arn = image_arn()
+    aws_env.add_image(arn, [image_scan_finding(f"CVE-2024-{1000 + i}") for i in range(40)])
+    aws_env.faults = Faults(latency=0.1, latency_by_operation={"ListImageScanFindings": 6.0})
+    secret, _ = pem_pair(tmp_path)
+    out = tmp_path / "decision.jsonl"
+    out.write_text("an earlier run's decision\n")
+    env = {**os.environ, **aws_env.env(), "GATE_CACHE_DIR": str(tmp_path / "cache")}
+    env.pop("AWS_PROFILE", None)
+    proc = subprocess.Popen([sys.executable, "-m", "gate", "check", "--image-build-version-arn", arn,
+                             "--attest", str(out), "--sign-key", f"file:{secret}", *OFFLINE[2:]],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60  # NOTE: a guard against hanging, not a timed assertion
+    while not any(c.operation == "ListImageScanFindings" for c in aws_env.calls):
+        assert time.monotonic() < deadline and proc.poll() is None, "gave up waiting for the listing"
+        time.sleep(0.05)
+    assert not out.exists()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if "decision" in p.name) == []  # no temporary file either
