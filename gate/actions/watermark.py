@@ -19,6 +19,7 @@ from gate.actions.interface import Outcome
 from gate.actions.workflow_step import inert
 from gate.errors import AwsCallError, UsageError
 from gate.outcome import ActionRecord, ActionStatus
+from gate.vocab import AMI_ID
 
 NAME = "watermark"
 GET_IMAGE = "imagebuilder:GetImage"
@@ -28,7 +29,6 @@ DETACH = "ec2:DetachImageWatermark"
 MAX_MARKS = 5
 """The most watermarks one AMI can carry (EC2 user guide)."""
 _NAME = re.compile(r"[A-Za-z0-9()\[\] ./\-'@_]{3,128}")
-_AMI = re.compile(r"ami-[0-9a-f]{8,17}")
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-[0-9]+")
 
 
@@ -80,7 +80,7 @@ class Watermark:
         amis = []
         for item in records(outputs, "amis", call=GET_IMAGE, required=False):
             region, ami = member(item, "region", str, call=GET_IMAGE), member(item, "image", str, call=GET_IMAGE)
-            if not (_REGION.fullmatch(region) and _AMI.fullmatch(ami)):
+            if not (_REGION.fullmatch(region) and AMI_ID.fullmatch(ami)):
                 raise bad_answer(GET_IMAGE, "an AMI id and region in outputResources.amis")
             amis.append(OutputAmi(region, ami, optional(item, "accountId", str, call=GET_IMAGE)))
         return list(dict.fromkeys(amis))

@@ -657,3 +657,29 @@ def test_a_run_killed_before_its_verdict_leaves_no_earlier_attestation(aws_env: 
     assert proc.returncode == 143, err
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir() if "decision" in p.name) == []  # no temporary file either
+
+
+@pytest.mark.parametrize(("argv", "code"), [
+    (["--max-age", "0", "--as-of", "2026-11-21T00:00:00Z"], ExitCode.PASS),  # NOTE: "older than", not "as old as"
+    (["--max-age", "0", "--as-of", "2026-11-21T00:00:01Z"], ExitCode.VIOLATION),
+    (["--max-age", "1", "--as-of", "2026-11-21T00:00:01Z"], ExitCode.PASS),
+    (["--max-age", "-1h"], ExitCode.USAGE),
+    (["--max-age", "1e3"], ExitCode.USAGE),
+    (["--max-age", "nan"], ExitCode.USAGE),
+    (["--max-age", "\uff12\uff14h"], ExitCode.USAGE),  # NOTE: fullwidth digits
+    (["--max-age", "3661d"], ExitCode.USAGE),
+    (["--as-of", "2026-11-21T00:00:00-00:05"], ExitCode.PASS),
+    (["--as-of", "2026-11-20T23:54:59Z"], ExitCode.VIOLATION),  # NOTE: 5 min 1 s before timeVerified: the future
+])
+def test_max_age_and_as_of_edges(argv: list[str], code: ExitCode, copy: tuple[Path, str]) -> None:
+    out, key = copy
+    as_of = argv[argv.index("--as-of") + 1] if "--as-of" in argv else "2026-11-21T01:00:00Z"
+    rest = [a for i, a in enumerate(argv) if "--as-of" not in (a, argv[i - 1] if i else "")]
+    assert verify(out, key, *rest, as_of=as_of) == code
+
+
+@pytest.mark.parametrize("ami", ["\u0430mi-0123456789abcdef0", "ami-0123456789abcdef\uff10", "AMI-0123456789ABCDEF0",
+                                 "ami-0123456789abcdef0 ", "ami-0123456789abcdef0\n"])
+def test_an_ami_id_that_only_looks_like_one_is_exit_2(ami: str, copy: tuple[Path, str]) -> None:
+    out, key = copy
+    assert verify(out, key, "--ami", ami, build=None) == ExitCode.USAGE
