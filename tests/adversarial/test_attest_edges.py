@@ -683,3 +683,31 @@ def test_max_age_and_as_of_edges(argv: list[str], code: ExitCode, copy: tuple[Pa
 def test_an_ami_id_that_only_looks_like_one_is_exit_2(ami: str, copy: tuple[Path, str]) -> None:
     out, key = copy
     assert verify(out, key, "--ami", ami, build=None) == ExitCode.USAGE
+
+
+def test_a_signature_by_another_key_beside_the_key_s_own_changes_nothing(copy: tuple[Path, str], tmp_path: Path,
+                                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """DSSE: the payload is what the given key signed, whatever else signed it too (its keyid is not trusted);
+    the other key's signature alone verifies nothing."""
+    from securesystemslib.dsse import Envelope
+    from securesystemslib.signer import CryptoSigner
+
+    out, key = copy
+    other, _ = pem_pair(tmp_path, name="other")
+    signer = CryptoSigner(serialization.load_pem_private_key(other.read_bytes(), password=None))  # type: ignore[arg-type]
+    lines = envelopes(out)
+    foreign = []
+    for line in lines:
+        envelope = Envelope(base64.b64decode(line["payload"]), line["payloadType"], {})
+        foreign.append(base64.b64encode(bytes.fromhex(envelope.sign(signer).signature)).decode())
+    for line, sig in zip(lines, foreign, strict=True):
+        line["signatures"] = [{"keyid": line["signatures"][0]["keyid"], "sig": sig}, {"sig": "AAAA"},
+                              *line["signatures"]]
+    rewrite(out, lines)
+    assert verify(out, key) == ExitCode.PASS
+    for line, sig in zip(lines, foreign, strict=True):
+        line["signatures"] = [{"keyid": "the key's own id, claimed", "sig": sig}]
+    rewrite(out, lines)
+    capsys.readouterr()
+    assert verify(out, key) == ExitCode.VIOLATION
+    assert "line 1: no signature verifies" in _err(capsys)
