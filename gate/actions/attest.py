@@ -10,6 +10,7 @@ the run's `--baseline`, once the verdict is known), since the next step would ta
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -49,10 +50,12 @@ class AttestAction:
         self._signer = load_signer(self.key, region=self._region, profile=self._profile)
 
     def _forget(self) -> None:
-        """Remove an earlier file at the path (a FIFO or a device such as /dev/stdout holds nothing to remove)."""
+        """Remove an earlier file where the attestation is written: through a symlink, its target (the link
+        stays, as `atomic_output` writes through it); a FIFO or a device such as /dev/stdout holds nothing."""
+        target = Path(os.path.realpath(self.path))
         try:
-            if stat.S_ISREG(self.path.lstat().st_mode) or self.path.is_symlink():
-                self.path.unlink()
+            if stat.S_ISREG(target.stat().st_mode):
+                target.unlink()
                 self._removed = True
         except FileNotFoundError:
             return

@@ -711,3 +711,22 @@ def test_a_signature_by_another_key_beside_the_key_s_own_changes_nothing(copy: t
     capsys.readouterr()
     assert verify(out, key) == ExitCode.VIOLATION
     assert "line 1: no signature verifies" in _err(capsys)
+
+
+def test_an_earlier_attestation_behind_a_symlink_is_removed_where_it_is_written(tmp_path: Path,
+                                                                               isolated_env: Path) -> None:
+    """gate writes through a symlink (to its target); removing only the link left the target's old decision."""
+    secret, _ = pem_pair(tmp_path)
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "decision.jsonl"
+    target.write_text("an earlier run's decision\n")
+    link = tmp_path / "decision.jsonl"
+    link.symlink_to(target)
+    stale = [a for a in OFFLINE if a not in ("--max-feed-age", "460d")]
+    assert main(["check", *stale, "--policy", str(policy(tmp_path)), "--attest", str(link),
+                 "--sign-key", f"file:{secret}"]) == ExitCode.INCOMPLETE
+    assert not target.exists()
+    code, out = attest_offline(tmp_path, secret)  # NOTE: writes tmp_path/decision.jsonl: the link
+    assert code == ExitCode.PASS
+    assert out.is_symlink() and target.read_text() == out.read_text()
