@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from gate.actions.interface import Outcome, VerdictAction
-from gate.errors import ActionError, GateError
+from gate.errors import ActionError, GateError, InternalError
 from gate.outcome import ActionRecord, ActionStatus, Evaluation
 
 if TYPE_CHECKING:
@@ -65,7 +65,8 @@ def decide(judge: Callable[[], Evaluation], actions: Sequence[VerdictAction] = (
     """Prepare every action (before anything is fetched), judge, then run each action in order.
 
     An error from `prepare` propagates: nothing was fetched and nothing acted. An error from `judge` is
-    kept: the actions still run (a waiting step is stopped when gate could not decide).
+    kept: the actions still run (a waiting step is stopped when gate could not decide). A crash (any other
+    exception) in `judge` or an action counts as such an error, never as a reason to skip the actions after it.
     """
     for action in actions:
         action.prepare()
@@ -75,14 +76,18 @@ def decide(judge: Callable[[], Evaluation], actions: Sequence[VerdictAction] = (
         evaluation = judge()
     except GateError as e:
         error = e
+    except Exception as e:  # NOTE: fail closed: a crash is "could not decide", and the step is stopped
+        error = InternalError(e)
+        error.__cause__ = e
     done: list[ActionRecord] = []
     for action in actions:
         outcome = Outcome(evaluation, error, tuple(done), fail_on_warn=fail_on_warn)
         try:
             done.extend(action.act(outcome))
-        except GateError as e:  # NOTE: an action that raised is one failed step; later actions still run
+        except Exception as e:  # NOTE: an action that raised is one failed step; later ones still run
+            failure = e if isinstance(e, GateError) else InternalError(e)
             done.append(ActionRecord(action=action.name, target="", operation="act", status=ActionStatus.FAILED,
-                                     detail=e.diagnostics()))
+                                     detail=failure.diagnostics()))
     if evaluation is not None and done:
         evaluation = replace(evaluation, actions=tuple(done))
     return Decided(evaluation=evaluation, error=error, actions=tuple(done))

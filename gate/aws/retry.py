@@ -24,6 +24,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
     TokenRetrievalError,
 )
+from botocore.parsers import ResponseParserError
 
 from gate.errors import AwsCallError
 
@@ -113,6 +114,10 @@ def translate(error: Exception, action: str) -> AwsCallError:
     if isinstance(error, EndpointConnectionError):
         return AwsCallError(f"cannot reach AWS for {action} ({one_line(error)})", action=action,
                             code=name, hint="check the network, proxy, --region and AWS_ENDPOINT_URL_*")
+    if isinstance(error, ResponseParserError):
+        return AwsCallError(f"AWS's answer to {action} could not be read: it was cut short or garbled "
+                            f"({one_line(error, 120)})", action=action, code="MalformedAnswer",
+                            hint="a proxy or the network damaged the answer; retry, and report it if it persists")
     if isinstance(error, ParamValidationError):
         return AwsCallError(f"invalid request for {action} ({one_line(error)})", action=action,
                             code=name, hint="check the ARN given on the command line")
@@ -179,7 +184,7 @@ class Caller:
                         hint="AWS is rate-limiting this account; retry later or lower --max-workers",
                     ) from e
                 self.backoff.sleep(pause)
-            except BotoCoreError as e:
+            except (BotoCoreError, ResponseParserError) as e:  # NOTE: a cut answer is not a BotoCoreError
                 raise translate(e, action) from e
 
     def pages(

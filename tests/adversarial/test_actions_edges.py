@@ -268,3 +268,22 @@ def test_existing_settings_that_cannot_be_kept_are_exit_2(tmp_path: Path, settin
     path.write_text(json.dumps(settings))
     assert main(["allowed-amis", "criteria", "--watermark", "gate-passed", "--account", "123456789012",
                  "--existing", str(path)]) == ExitCode.USAGE
+
+
+# -- attacks on the landed feature: each was a hole ------------------------------------------------------
+@pytest.mark.parametrize("operation", ["DescribeImages", "AttachImageWatermark"])
+def test_a_cut_ec2_answer_stops_the_build_with_a_one_line_error(aws_env: Emulator, isolated_env: Path,
+                                                                capsys: pytest.CaptureFixture[str],
+                                                                operation: str) -> None:
+    build = seed(aws_env, isolated_env, name="cut-ec2")
+    aws_env.faults = Faults(cut_answer={operation: 0})
+    out = isolated_env / "r.json"
+    code = main(check(build, "--watermark", "gate-passed", "--workflow-step", "auto", "--report", f"json={out}"))
+    assert code == ExitCode.INCOMPLETE
+    err = capsys.readouterr().err
+    assert "internal error" not in err and f"ec2:{operation}" in err
+    step = aws_env.step(build.step)
+    assert step.action == "STOP" and step.reason is not None and "watermark failed" in step.reason
+    doc = report(out)
+    assert doc["verdict"] == "pass"
+    assert [a["status"] for a in doc["actions"]][-1] == "done"

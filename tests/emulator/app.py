@@ -226,6 +226,8 @@ class App:
         return Reply(error.status, headers, json.dumps(error.body).encode())
 
     def _record(self, service: str, operation: str, params: dict[str, Any], reply: Reply) -> Reply:
+        if reply.status == 200 and self.state.faults.cuts(operation):
+            reply = Reply(reply.status, reply.headers, reply.body[: len(reply.body) // 2])
         with self._lock:
             self.calls.append(Call(service, operation, params, reply.status))
         return reply

@@ -63,6 +63,12 @@ class Faults:
     """Replaces the message of every injected error (throttle, server, forbidden): hostile text."""
     detail_errors: Mapping[str, DetailFault | str] = field(default_factory=dict)
     """Finding ARN -> error in BatchGetFindingDetails (a bare code means a permanent error)."""
+    cut_answer: Mapping[str, int] = field(default_factory=dict)
+    """Operation -> N: its successful answers from the Nth on (0: every one) are cut in half on the wire (a proxy
+    or a connection that lost the tail)."""
+    lagging_watermarks: bool = False
+    """DescribeImages shows no ImageWatermarks (EC2 reads are eventually consistent: a mark attached a moment ago
+    is not listed yet)."""
 
 
 def _rate(rate: Rate, operation: str) -> float:
@@ -125,6 +131,16 @@ class FaultState:
                     self._tokens_spent.add(operation)
                     return True
         return False
+
+    def cuts(self, operation: str) -> bool:
+        """Whether this successful answer of ``operation`` loses its second half."""
+        first = self.faults.cut_answer.get(operation)
+        if first is None:
+            return False
+        with self._lock:
+            index = self._calls["cut/" + operation]
+            self._calls["cut/" + operation] += 1
+        return index >= first
 
     def repeats_token(self, operation: str, page: int) -> bool:
         """Whether the response for ``page`` repeats the nextToken it was asked with."""
