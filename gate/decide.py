@@ -66,7 +66,9 @@ def decide(judge: Callable[[], Evaluation], actions: Sequence[VerdictAction] = (
 
     An error from `prepare` propagates: nothing was fetched and nothing acted. An error from `judge` is
     kept: the actions still run (a waiting step is stopped when gate could not decide). A crash (any other
-    exception) in `judge` or an action counts as such an error, never as a reason to skip the actions after it.
+    exception) in `judge` or an action counts as such an error, never as a reason to skip the actions after
+    it. A pass that an action then failed (a mark refused, a RESUME not sent) is withdrawn: every revocable
+    action is told again, with the failure, once all have run.
     """
     for action in actions:
         action.prepare()
@@ -81,16 +83,26 @@ def decide(judge: Callable[[], Evaluation], actions: Sequence[VerdictAction] = (
         error.__cause__ = e
     done: list[ActionRecord] = []
     for action in actions:
-        outcome = Outcome(evaluation, error, tuple(done), fail_on_warn=fail_on_warn)
-        try:
-            done.extend(action.act(outcome))
-        except Exception as e:  # NOTE: an action that raised is one failed step; later ones still run
-            failure = e if isinstance(e, GateError) else InternalError(e)
-            done.append(ActionRecord(action=action.name, target="", operation="act", status=ActionStatus.FAILED,
-                                     detail=failure.diagnostics()))
+        done.extend(_act(action, Outcome(evaluation, error, tuple(done), fail_on_warn=fail_on_warn)))
+    after = Outcome(evaluation, error, tuple(done), fail_on_warn=fail_on_warn)
+    if Outcome(evaluation, error, fail_on_warn=fail_on_warn).passed and not after.passed:
+        # NOTE: a pass that a step then failed (a mark refused, a RESUME not sent): what was done because of the
+        # pass is withdrawn, so no AMI keeps a mark of a build that was not released.
+        for action in actions:
+            if action.revocable:
+                done.extend(_act(action, after))
     if evaluation is not None and done:
         evaluation = replace(evaluation, actions=tuple(done))
     return Decided(evaluation=evaluation, error=error, actions=tuple(done))
+
+
+def _act(action: VerdictAction, outcome: Outcome) -> tuple[ActionRecord, ...]:
+    try:
+        return action.act(outcome)
+    except Exception as e:  # NOTE: an action that raised is one failed step; later ones still run
+        failure = e if isinstance(e, GateError) else InternalError(e)
+        return (ActionRecord(action=action.name, target="", operation="act", status=ActionStatus.FAILED,
+                             detail=failure.diagnostics()),)
 
 
 def judge_plan(plan: Plan, policy: Policy, settings: Settings) -> Evaluation:

@@ -31,6 +31,7 @@ class Recorder:
 
     name: str
     status: ActionStatus = ActionStatus.DONE
+    revocable: bool = False
     raise_on_prepare: GateError | None = None
     raise_on_act: GateError | None = None
     told: list[Outcome] = field(default_factory=list)

@@ -57,6 +57,7 @@ class Watermark:
     """`--watermark NAME`: the mark follows the verdict on every output AMI this account owns."""
 
     name = NAME
+    revocable = True
 
     def __init__(self, context: AwsContext, build_arn: str, watermark_name: str) -> None:
         self.context = context

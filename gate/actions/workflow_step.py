@@ -64,6 +64,7 @@ class WorkflowStep:
     """`--workflow-step auto|STEP_ID` (or `--event`): the build's waiting step, resumed or stopped after the verdict."""
 
     name = NAME
+    revocable = False
 
     def __init__(self, context: AwsContext, build_arn: str, step: str = AUTO) -> None:
         self.context = context

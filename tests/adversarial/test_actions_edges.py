@@ -212,7 +212,8 @@ def test_an_ec2_error_on_a_markable_ami_is_exit_3_and_stops_the_build(aws_env: E
     assert code == ExitCode.INCOMPLETE
     doc = report(out)
     assert doc["verdict"] == "pass"
-    assert [a["status"] for a in doc["actions"]] == ["failed", "failed", "done"]
+    assert [a["status"] for a in doc["actions"]][:3] == ["failed", "failed", "done"]
+    assert [a["operation"] for a in doc["actions"]][3:] == ["detach", "detach"]  # the pass is withdrawn
     step = aws_env.step(build.step)
     assert step.action == "STOP" and step.reason is not None and "watermark failed" in step.reason
 
@@ -286,4 +287,31 @@ def test_a_cut_ec2_answer_stops_the_build_with_a_one_line_error(aws_env: Emulato
     assert step.action == "STOP" and step.reason is not None and "watermark failed" in step.reason
     doc = report(out)
     assert doc["verdict"] == "pass"
-    assert [a["status"] for a in doc["actions"]][-1] == "done"
+    assert [a["status"] for a in doc["actions"] if a["action"] == "workflow-step"] == ["done"]
+
+
+def test_marks_are_withdrawn_when_the_resume_is_refused(aws_env: Emulator, isolated_env: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """Two runs raced on one step: the other one STOPped it. This pass's marks must not outlive the STOP."""
+    build = seed(aws_env, isolated_env, name="raced-marks")
+    step = aws_env.step(build.step)
+    step.status, step.action, step.listed = "FAILED", "STOP", True
+    step.reason, step.token = "gate: verdict FAIL", client_token(build.step)
+    out = isolated_env / "r.json"
+    code = main(check(build, "--watermark", "gate-passed", "--workflow-step", "auto", "--report", f"json={out}"))
+    assert code == ExitCode.INCOMPLETE
+    assert marks(aws_env, build.ami) == [] and marks(aws_env, build.copy) == []
+    assert aws_env.step(build.step).action == "STOP"
+    done = [(a["operation"], a["status"]) for a in report(out)["actions"]]
+    assert done[:3] == [("attach", "done"), ("attach", "done"), ("RESUME", "failed")]
+    assert done[3:] == [("detach", "done"), ("detach", "done")]
+    assert "workflow-step failed" in capsys.readouterr().err
+
+
+def test_a_mark_attached_before_a_failed_one_is_withdrawn(aws_env: Emulator, isolated_env: Path) -> None:
+    build = seed(aws_env, isolated_env, name="half-marked")
+    aws_env.faults = Faults(cut_answer={"AttachImageWatermark": 1})  # the second attach is done, its answer cut
+    code = main(check(build, "--watermark", "gate-passed", "--workflow-step", "auto"))
+    assert code == ExitCode.INCOMPLETE
+    assert aws_env.step(build.step).action == "STOP"
+    assert marks(aws_env, build.ami) == [] and marks(aws_env, build.copy) == []
