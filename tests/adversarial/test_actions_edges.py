@@ -315,3 +315,15 @@ def test_a_mark_attached_before_a_failed_one_is_withdrawn(aws_env: Emulator, iso
     assert code == ExitCode.INCOMPLETE
     assert aws_env.step(build.step).action == "STOP"
     assert marks(aws_env, build.ami) == [] and marks(aws_env, build.copy) == []
+
+
+def test_a_failing_build_loses_a_mark_that_describe_images_does_not_list_yet(aws_env: Emulator,
+                                                                              isolated_env: Path) -> None:
+    """EC2 reads are eventually consistent: a mark attached a moment ago may not be listed. Detach regardless."""
+    build = seed(aws_env, isolated_env, failing=True, name="lagging", copy_marks=(KEY,))
+    aws_env.add_ami(build.ami, watermarks=(KEY,))
+    aws_env.faults = Faults(lagging_watermarks=True)
+    out = isolated_env / "r.json"
+    assert main(check(build, "--watermark", "gate-passed", "--report", f"json={out}")) == ExitCode.VIOLATION
+    assert marks(aws_env, build.ami) == [] and marks(aws_env, build.copy) == []
+    assert [(a["operation"], a["status"]) for a in report(out)["actions"]] == [("detach", "done")] * 2
