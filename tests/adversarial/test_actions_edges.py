@@ -327,3 +327,17 @@ def test_a_failing_build_loses_a_mark_that_describe_images_does_not_list_yet(aws
     assert main(check(build, "--watermark", "gate-passed", "--report", f"json={out}")) == ExitCode.VIOLATION
     assert marks(aws_env, build.ami) == [] and marks(aws_env, build.copy) == []
     assert [(a["operation"], a["status"]) for a in report(out)["actions"]] == [("detach", "done")] * 2
+
+
+def test_a_cut_page_of_waiting_steps_is_exit_3_not_a_choice(aws_env: Emulator, isolated_env: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Two steps wait for the build (auto must refuse); the page naming the second is cut on the wire."""
+    build = seed(aws_env, isolated_env, name="cut-listing")
+    for n in range(24):
+        aws_env.add_waiting_step(image_arn(f"other-{n}"))
+    second = aws_env.add_waiting_step(build.arn, name="SecondWait")  # on page 2 (25 a page)
+    aws_env.faults = Faults(cut_answer={"ListWaitingWorkflowSteps": 1})
+    assert main(check(build, "--workflow-step", "auto")) == ExitCode.INCOMPLETE
+    assert "ListWaitingWorkflowSteps" in capsys.readouterr().err
+    assert aws_env.step(build.step).status == aws_env.step(second).status == "WAITING"
+    assert aws_env.count("SendWorkflowStepAction") == aws_env.count("GetImage") == 0
