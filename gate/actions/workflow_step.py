@@ -130,5 +130,7 @@ class WorkflowStep:
             if e.code == "IdempotentParameterMismatchException":
                 why = (f"AWS refused {action}: an earlier gate run sent this step a different action or reason "
                        f"with the same token; nothing was changed ({e.message})")
-            return (ActionRecord(NAME, step_id, action, ActionStatus.FAILED, inert(f"{action} not sent: {why}")),)
+            # NOTE: an answer that could not be read came back from a request AWS may well have carried out.
+            said = "may have been sent (AWS's answer could not be read)" if e.code == "MalformedAnswer" else "not sent"
+            return (ActionRecord(NAME, step_id, action, ActionStatus.FAILED, inert(f"{action} {said}: {why}")),)
         return (ActionRecord(NAME, step_id, action, ActionStatus.DONE, reason),)

@@ -341,3 +341,14 @@ def test_a_cut_page_of_waiting_steps_is_exit_3_not_a_choice(aws_env: Emulator, i
     assert "ListWaitingWorkflowSteps" in capsys.readouterr().err
     assert aws_env.step(build.step).status == aws_env.step(second).status == "WAITING"
     assert aws_env.count("SendWorkflowStepAction") == aws_env.count("GetImage") == 0
+
+
+def test_a_cut_answer_to_the_send_does_not_claim_nothing_was_sent(aws_env: Emulator, isolated_env: Path) -> None:
+    build = seed(aws_env, isolated_env, name="cut-send")
+    aws_env.faults = Faults(cut_answer={"SendWorkflowStepAction": 0})
+    out = isolated_env / "r.json"
+    assert main(check(build, "--workflow-step", "auto", "--report", f"json={out}")) == ExitCode.INCOMPLETE
+    assert aws_env.step(build.step).action == "RESUME"  # AWS took it; only the answer was lost
+    sent = next(a for a in report(out)["actions"] if a["action"] == "workflow-step")
+    assert sent["status"] == "failed"
+    assert "not sent" not in sent["detail"] and "may have been" in sent["detail"]
