@@ -10,6 +10,7 @@ from typing import Any
 from gate.cli import streams
 from gate.errors import InputError, UsageError
 from gate.files import read_bytes
+from gate.jsondocs import loads_strict
 
 
 def _days(text: str) -> int:
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if args.existing is not None:
         data = read_bytes(args.existing)
         try:
-            doc = json.loads(data.decode("utf-8"))
+            doc = loads_strict(data.decode("utf-8"))  # NOTE: duplicated keys, NaN, absurd nesting: refused
         except (UnicodeDecodeError, ValueError) as e:
             raise InputError(f"{args.existing} is not JSON ({e})",
                              hint="pass the output of `aws ec2 get-allowed-images-settings`") from e

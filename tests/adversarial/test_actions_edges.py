@@ -352,3 +352,35 @@ def test_a_cut_answer_to_the_send_does_not_claim_nothing_was_sent(aws_env: Emula
     sent = next(a for a in report(out)["actions"] if a["action"] == "workflow-step")
     assert sent["status"] == "failed"
     assert "not sent" not in sent["detail"] and "may have been" in sent["detail"]
+
+
+def _duplicated_step(build_arn: str, step: str) -> bytes:
+    text = json.dumps(event(build_arn, step))
+    return text.replace('"workflow-step-execution-id"', f'"workflow-step-execution-id": "{OTHER_STEP}", '
+                        '"workflow-step-execution-id"').encode()
+
+
+@pytest.mark.parametrize("kind", ["deep", "duplicate-key", "nan"])
+def test_an_ambiguous_or_absurd_event_is_exit_2_not_a_crash(aws_env: Emulator, isolated_env: Path,
+                                                            capsys: pytest.CaptureFixture[str], kind: str) -> None:
+    build = seed(aws_env, isolated_env)
+    bodies = {"deep": b"[" * 100_000 + b"]" * 100_000, "duplicate-key": _duplicated_step(build.arn, build.step),
+              "nan": json.dumps(event(build.arn, build.step, version=float("nan"))).encode()}
+    path = isolated_env / "e.json"
+    path.write_bytes(bodies[kind])
+    assert main(["check", "--event", str(path), "--policy", str(build.policy), *OFFLINE]) == ExitCode.USAGE
+    assert "internal error" not in capsys.readouterr().err
+    assert aws_env.calls == []
+
+
+@pytest.mark.parametrize("body", [b'{"ImageCriteria": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+                                  b'{"ImageCriteria": [], "ImageCriteria": [{"ImageProviders": ["amazon"]}]}'],
+                         ids=["deep", "duplicate-key"])
+def test_existing_settings_nested_absurdly_or_ambiguous_are_exit_2(tmp_path: Path, body: bytes,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "settings.json"
+    path.write_bytes(body)
+    assert main(["allowed-amis", "criteria", "--watermark", "gate-passed", "--account", "123456789012",
+                 "--existing", str(path)]) == ExitCode.USAGE
+    captured = capsys.readouterr()
+    assert captured.out == "" and "internal error" not in captured.err
