@@ -78,5 +78,8 @@ def run(args: argparse.Namespace) -> int:
         finally:
             context.close()
     document = criteria_document(f"{account}:{args.watermark}", args.max_age, existing)
+    if args.existing is None:
+        streams.note("without --existing this document replaces all of the account's Allowed AMIs criteria with this "
+                     "one; pass `aws ec2 get-allowed-images-settings` output as --existing to keep them")
     streams.document(json.dumps(document, indent=2) + "\n", json=True)
     return 0
