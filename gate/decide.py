@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from gate.actions.interface import Outcome, VerdictAction
-from gate.errors import ActionError, GateError, InternalError
+from gate.errors import ActionError, GateError, IncompleteError, InternalError
 from gate.outcome import ActionRecord, ActionStatus, Evaluation
 
 if TYPE_CHECKING:
@@ -61,17 +61,32 @@ class Decided:
 
 
 def decide(judge: Callable[[], Evaluation], actions: Sequence[VerdictAction] = (), *,
-           fail_on_warn: bool = False) -> Decided:
+           fail_on_warn: bool = False, log: list[ActionRecord] | None = None) -> Decided:
     """Prepare every action (before anything is fetched), judge, then run each action in order.
 
     An error from `prepare` propagates: nothing was fetched and nothing acted. An error from `judge` is
     kept: the actions still run (a waiting step is stopped when gate could not decide). A crash (any other
     exception) in `judge` or an action counts as such an error, never as a reason to skip the actions after
     it. A pass that an action then failed (a mark refused, a RESUME not sent) is withdrawn: every revocable
-    action is told again, with the failure, once all have run.
+    action is told again, with the failure, once all have run. A signal that cuts the run short (CI
+    cancelling the job: `Cancelled`, `KeyboardInterrupt`) is "could not decide" too: every action is told so
+    (the step is stopped, marks detached) before it goes on up. `log`, if given, receives every record as it
+    is made, so a caller still has them when a signal ends the run.
     """
     for action in actions:
         action.prepare()
+    done: list[ActionRecord] = log if log is not None else []
+    try:
+        return _decide(judge, actions, fail_on_warn, done)
+    except BaseException as stop:  # NOTE: only signals reach here: _decide keeps every Exception
+        interrupted = IncompleteError(f"{stop or type(stop).__name__}; gate did not finish")
+        for action in actions:
+            done.extend(_act(action, Outcome(None, interrupted, tuple(done))))
+        raise
+
+
+def _decide(judge: Callable[[], Evaluation], actions: Sequence[VerdictAction], fail_on_warn: bool,
+            done: list[ActionRecord]) -> Decided:
     evaluation: Evaluation | None = None
     error: GateError | None = None
     try:
@@ -81,7 +96,6 @@ def decide(judge: Callable[[], Evaluation], actions: Sequence[VerdictAction] = (
     except Exception as e:  # NOTE: fail closed: a crash is "could not decide", and the step is stopped
         error = InternalError(e)
         error.__cause__ = e
-    done: list[ActionRecord] = []
     for action in actions:
         done.extend(_act(action, Outcome(evaluation, error, tuple(done), fail_on_warn=fail_on_warn)))
     after = Outcome(evaluation, error, tuple(done), fail_on_warn=fail_on_warn)

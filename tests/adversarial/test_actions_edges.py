@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -384,3 +385,24 @@ def test_existing_settings_nested_absurdly_or_ambiguous_are_exit_2(tmp_path: Pat
                  "--existing", str(path)]) == ExitCode.USAGE
     captured = capsys.readouterr()
     assert captured.out == "" and "internal error" not in captured.err
+
+
+@pytest.mark.parametrize("operation", ["ListImageScanFindings", "AttachImageWatermark"],
+                         ids=["while-judging", "while-marking"])
+def test_a_run_cancelled_by_sigterm_stops_the_step_and_leaves_no_mark(aws_env: Emulator, isolated_env: Path,
+                                                                       capsys: pytest.CaptureFixture[str],
+                                                                       operation: str) -> None:
+    """CI cancels a job with SIGTERM: the held build is not left waiting for its timeout, never resumed, and no
+    AMI keeps a mark of the pass that was cut short."""
+    build = seed(aws_env, isolated_env, name=f"cancelled-{operation.lower()}")
+    aws_env.faults = Faults(signal_on={operation: signal.SIGTERM})
+    out = isolated_env / "r.json"
+    code = main(check(build, "--watermark", "gate-passed", "--workflow-step", "auto", "--report", f"json={out}"))
+    assert code == 128 + signal.SIGTERM
+    step = aws_env.step(build.step)
+    assert step.action == "STOP" and "SIGTERM" in (step.reason or "")
+    assert marks(aws_env, build.ami) == [] and marks(aws_env, build.copy) == []
+    doc = report(out)
+    assert doc["verdict"] == "error"
+    assert [a["operation"] for a in doc["actions"] if a["action"] == "workflow-step"] == ["STOP"]
+    assert "workflow-step: STOP" in capsys.readouterr().err

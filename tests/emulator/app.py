@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 import time
 import uuid
@@ -182,6 +183,9 @@ class App:
         problems = problems or documented_constraints(op.name, params)
         if problems:
             raise invalid_request(service, [f"{op.name}: {p}" for p in problems])
+        signum = faults.faults.signal_on.get(op.name)
+        if signum is not None:
+            os.kill(os.getpid(), signum)
         injected = faults.injected(service, op.name, index)
         if injected is not None:
             raise injected

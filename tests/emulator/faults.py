@@ -66,6 +66,9 @@ class Faults:
     cut_answer: Mapping[str, int] = field(default_factory=dict)
     """Operation -> N: its successful answers from the Nth on (0: every one) are cut in half on the wire (a proxy
     or a connection that lost the tail)."""
+    signal_on: Mapping[str, int] = field(default_factory=dict)
+    """Operation -> signal number sent to this process while the call is served (CI cancelling the job mid-call;
+    the emulator runs in the test's process, so the caller under test receives it)."""
     lagging_watermarks: bool = False
     """DescribeImages shows no ImageWatermarks (EC2 reads are eventually consistent: a mark attached a moment ago
     is not listed yet)."""
