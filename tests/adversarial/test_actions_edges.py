@@ -11,7 +11,7 @@ import pytest
 from gate.actions.workflow_step import client_token
 from gate.cli.main import main
 from gate.errors import ExitCode
-from tests.actions.seed import ACCOUNT, OFFLINE, check, event, report, seed, write_event
+from tests.actions.seed import ACCOUNT, OFFLINE, POLICY, check, event, report, seed, write_event
 from tests.emulator import Emulator, Faults, image_arn
 
 KEY = f"{ACCOUNT}:gate-passed"
@@ -406,3 +406,36 @@ def test_a_run_cancelled_by_sigterm_stops_the_step_and_leaves_no_mark(aws_env: E
     assert doc["verdict"] == "error"
     assert [a["operation"] for a in doc["actions"] if a["action"] == "workflow-step"] == ["STOP"]
     assert "workflow-step: STOP" in capsys.readouterr().err
+
+
+# -- attacks that held: kept as regression tests ---------------------------------------------------------
+def test_fail_on_never_reports_a_failing_build_but_never_releases_it(aws_env: Emulator, isolated_env: Path,
+                                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    build = seed(aws_env, isolated_env, failing=True, name="never", copy_marks=(KEY,))
+    code = main(check(build, "--fail-on", "never", "--watermark", "gate-passed", "--workflow-step", "auto"))
+    assert code == ExitCode.PASS
+    assert aws_env.step(build.step).action == "STOP" and marks(aws_env, build.copy) == []
+    assert "exiting 0 (--fail-on never)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_fail_on_warn_holds_a_build_whose_findings_warn(aws_env: Emulator, isolated_env: Path,
+                                                       monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    build = seed(aws_env, isolated_env, name=f"warns-{how}")
+    build.policy.write_text(POLICY + "  - {id: medium, when: 'severity == \"MEDIUM\"', action: warn}\n")
+    extra = ["--fail-on", "warn"] if how == "option" else []
+    if how == "environment":
+        monkeypatch.setenv("GATE_FAIL_ON", "warn")
+    assert main(check(build, *extra, "--watermark", "gate-passed", "--workflow-step", "auto")) == ExitCode.VIOLATION
+    step = aws_env.step(build.step)
+    assert step.action == "STOP" and "--fail-on warn" in (step.reason or "")
+    assert KEY not in marks(aws_env, build.ami)
+
+
+def test_a_broken_policy_is_exit_2_and_stops_the_step(aws_env: Emulator, isolated_env: Path) -> None:
+    build = seed(aws_env, isolated_env, name="broken-policy")
+    build.policy.write_text("version: 1\nrules:\n  - {id: x, when: 'severity ==', action: fail}\n")
+    assert main(check(build, "--watermark", "gate-passed", "--workflow-step", "auto")) == ExitCode.USAGE
+    step = aws_env.step(build.step)
+    assert step.action == "STOP" and (step.reason or "").startswith("gate: gate could not decide")
+    assert KEY not in marks(aws_env, build.ami)
