@@ -162,6 +162,9 @@ def resolve_action_options(args: argparse.Namespace) -> None:
 
 
 def actions_from(args: argparse.Namespace, inputs: Inputs, *, now: datetime) -> list[VerdictAction]:
-    """The actions the options ask for, in execution order."""
-    built = (option.build(args, inputs, now) for option in ACTIONS)
-    return [action for action in built if action is not None]
+    """The actions the options ask for, in execution order; none may act on a decision `--as-of` another day."""
+    built = [action for action in (option.build(args, inputs, now) for option in ACTIONS) if action is not None]
+    if built and getattr(args, "as_of", None):
+        raise UsageError("--as-of judges as on another day, but --workflow-step and --watermark act today",
+                         hint="drop --as-of (it reproduces a decision; it must not release or mark an image)")
+    return built

@@ -439,3 +439,18 @@ def test_a_broken_policy_is_exit_2_and_stops_the_step(aws_env: Emulator, isolate
     step = aws_env.step(build.step)
     assert step.action == "STOP" and (step.reason or "").startswith("gate: gate could not decide")
     assert KEY not in marks(aws_env, build.ami)
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_a_decision_as_of_another_day_never_acts(aws_env: Emulator, isolated_env: Path,
+                                                 monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    """--as-of reproduces an old decision (exceptions not yet expired, KEV entries not yet added): a build must
+    not be released or marked on it."""
+    build = seed(aws_env, isolated_env, name=f"as-of-{how}")
+    extra = ["--as-of", "2025-01-16"] if how == "option" else []
+    if how == "environment":
+        monkeypatch.setenv("GATE_AS_OF", "2025-01-16")
+    for option in (["--workflow-step", "auto"], ["--watermark", "gate-passed"]):
+        assert main(check(build, *extra, *option)) == ExitCode.USAGE
+    assert aws_env.calls == []
+    assert aws_env.step(build.step).status == "WAITING"
