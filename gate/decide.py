@@ -79,9 +79,11 @@ def decide(judge: Callable[[], Evaluation], actions: Sequence[VerdictAction] = (
     try:
         return _decide(judge, actions, fail_on_warn, done)
     except BaseException as stop:  # NOTE: only signals reach here: _decide keeps every Exception
-        interrupted = IncompleteError(f"{stop or type(stop).__name__}; gate did not finish")
-        for action in actions:
-            done.extend(_act(action, Outcome(None, interrupted, tuple(done))))
+        interrupted = IncompleteError(f"{str(stop) or type(stop).__name__}; gate did not finish")
+        acted = {r.action for r in done}
+        for action in actions:  # NOTE: a step already answered is not sent a second, different action
+            if action.revocable or action.name not in acted:
+                done.extend(_act(action, Outcome(None, interrupted, tuple(done))))
         raise
 
 

@@ -194,3 +194,19 @@ def test_a_crash_in_an_action_is_a_failed_step_and_later_actions_stop() -> None:
     assert decided.actions[-1].operation == "STOP"
     error = decided.action_error()
     assert error is not None and error.exit_code is ExitCode.INCOMPLETE and "TypeError" in error.message
+
+
+def test_an_interrupt_tells_every_action_once_more_but_never_re_answers_a_step() -> None:
+    class Interrupted(Recorder):
+        def act(self, outcome: Outcome) -> tuple[ActionRecord, ...]:
+            if not self.told:
+                self.told.append(outcome)
+                raise KeyboardInterrupt
+            return super().act(outcome)
+
+    step, mark = Recorder("workflow-step"), Interrupted("watermark", revocable=True)
+    with pytest.raises(KeyboardInterrupt):
+        decide(lambda: PASSING, [step, mark])
+    assert len(step.told) == 1  # answered already: not sent a second action
+    assert len(mark.told) == 2 and not mark.told[1].passed
+    assert "KeyboardInterrupt" in mark.told[1].why_not

@@ -454,3 +454,15 @@ def test_a_decision_as_of_another_day_never_acts(aws_env: Emulator, isolated_env
         assert main(check(build, *extra, *option)) == ExitCode.USAGE
     assert aws_env.calls == []
     assert aws_env.step(build.step).status == "WAITING"
+
+
+def test_a_sigterm_while_the_stop_is_sent_changes_nothing(aws_env: Emulator, isolated_env: Path) -> None:
+    """The signal lands while the STOP is on the wire: gate cannot know it arrived and stops again on the way
+    out; the step's token makes AWS refuse that second, different request."""
+    build = seed(aws_env, isolated_env, failing=True, name="late-sigterm")
+    aws_env.faults = Faults(signal_on={"SendWorkflowStepAction": signal.SIGTERM})
+    out = isolated_env / "r.json"
+    assert main(check(build, "--workflow-step", "auto", "--report", f"json={out}")) == 128 + signal.SIGTERM
+    step = aws_env.step(build.step)
+    assert step.action == "STOP" and "FAIL under policy" in (step.reason or "")
+    assert aws_env.count("SendWorkflowStepAction", status=200) == 1
