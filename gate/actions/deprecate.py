@@ -45,6 +45,8 @@ class DeprecateAction:
     """Deprecate every AMI of a failing build that the build's own account owns."""
 
     name = "deprecate"
+    revocable = False
+    """A deprecation is not undone: it acts only on a FAIL, never because of a pass."""
 
     def __init__(self, amis: Callable[[], tuple[Ami, ...]], owner: str, ec2_for: Callable[[str], Any], *,
                  apply: bool, clock: Callable[[], datetime] = utcnow, caller: Caller | None = None) -> None:
