@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from gate.actions.interface import Outcome, VerdictAction
-from gate.errors import ActionError, GateError
+from gate.errors import ActionError, GateError, IncompleteError, InternalError
 from gate.outcome import ActionRecord, ActionStatus, Evaluation
 
 if TYPE_CHECKING:
@@ -61,31 +61,64 @@ class Decided:
 
 
 def decide(judge: Callable[[], Evaluation], actions: Sequence[VerdictAction] = (), *,
-           fail_on_warn: bool = False) -> Decided:
+           fail_on_warn: bool = False, log: list[ActionRecord] | None = None) -> Decided:
     """Prepare every action (before anything is fetched), judge, then run each action in order.
 
     An error from `prepare` propagates: nothing was fetched and nothing acted. An error from `judge` is
-    kept: the actions still run (a waiting step is stopped when gate could not decide).
+    kept: the actions still run (a waiting step is stopped when gate could not decide). A crash (any other
+    exception) in `judge` or an action counts as such an error, never as a reason to skip the actions after
+    it. A pass that an action then failed (a mark refused, a RESUME not sent) is withdrawn: every revocable
+    action is told again, with the failure, once all have run. A signal that cuts the run short (CI
+    cancelling the job: `Cancelled`, `KeyboardInterrupt`) is "could not decide" too: every action is told so
+    (the step is stopped, marks detached) before it goes on up. `log`, if given, receives every record as it
+    is made, so a caller still has them when a signal ends the run.
     """
     for action in actions:
         action.prepare()
+    done: list[ActionRecord] = log if log is not None else []
+    try:
+        return _decide(judge, actions, fail_on_warn, done)
+    except BaseException as stop:  # NOTE: only signals reach here: _decide keeps every Exception
+        interrupted = IncompleteError(f"{str(stop) or type(stop).__name__}; gate did not finish")
+        acted = {r.action for r in done}
+        for action in actions:  # NOTE: a step already answered is not sent a second, different action
+            if action.revocable or action.name not in acted:
+                done.extend(_act(action, Outcome(None, interrupted, tuple(done))))
+        raise
+
+
+def _decide(judge: Callable[[], Evaluation], actions: Sequence[VerdictAction], fail_on_warn: bool,
+            done: list[ActionRecord]) -> Decided:
     evaluation: Evaluation | None = None
     error: GateError | None = None
     try:
         evaluation = judge()
     except GateError as e:
         error = e
-    done: list[ActionRecord] = []
+    except Exception as e:  # NOTE: fail closed: a crash is "could not decide", and the step is stopped
+        error = InternalError(e)
+        error.__cause__ = e
     for action in actions:
-        outcome = Outcome(evaluation, error, tuple(done), fail_on_warn=fail_on_warn)
-        try:
-            done.extend(action.act(outcome))
-        except GateError as e:  # NOTE: an action that raised is one failed step; later actions still run
-            done.append(ActionRecord(action=action.name, target="", operation="act", status=ActionStatus.FAILED,
-                                     detail=e.diagnostics()))
+        done.extend(_act(action, Outcome(evaluation, error, tuple(done), fail_on_warn=fail_on_warn)))
+    after = Outcome(evaluation, error, tuple(done), fail_on_warn=fail_on_warn)
+    if Outcome(evaluation, error, fail_on_warn=fail_on_warn).passed and not after.passed:
+        # NOTE: a pass that a step then failed (a mark refused, a RESUME not sent): what was done because of the
+        # pass is withdrawn, so no AMI keeps a mark of a build that was not released.
+        for action in actions:
+            if action.revocable:
+                done.extend(_act(action, after))
     if evaluation is not None and done:
         evaluation = replace(evaluation, actions=tuple(done))
     return Decided(evaluation=evaluation, error=error, actions=tuple(done))
+
+
+def _act(action: VerdictAction, outcome: Outcome) -> tuple[ActionRecord, ...]:
+    try:
+        return action.act(outcome)
+    except Exception as e:  # NOTE: an action that raised is one failed step; later ones still run
+        failure = e if isinstance(e, GateError) else InternalError(e)
+        return (ActionRecord(action=action.name, target="", operation="act", status=ActionStatus.FAILED,
+                             detail=failure.diagnostics()),)
 
 
 def judge_plan(plan: Plan, policy: Policy, settings: Settings) -> Evaluation:

@@ -128,6 +128,15 @@ class BuildSkipped(GateError):
     exit_code = ExitCode.INCOMPLETE
 
 
+class InternalError(IncompleteError):
+    """A bug or an unforeseen failure inside gate, met where the run must still act on "could not decide"."""
+
+    def __init__(self, error: Exception) -> None:
+        text = " ".join(str(error).split())
+        super().__init__(f"internal error: {type(error).__name__}: {text[:300]}",
+                         hint="run with -v for a traceback and please report it")
+
+
 class FeedError(IncompleteError):
     """A KEV/EPSS feed could not be downloaded or validated."""
 

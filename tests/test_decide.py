@@ -31,6 +31,7 @@ class Recorder:
 
     name: str
     status: ActionStatus = ActionStatus.DONE
+    revocable: bool = False
     raise_on_prepare: GateError | None = None
     raise_on_act: GateError | None = None
     told: list[Outcome] = field(default_factory=list)
@@ -166,3 +167,46 @@ def test_decide_each_reads_targets_only_as_it_needs_them(tmp_path: Path) -> None
     next(stream)
     assert len(taken) <= 3
     stream.close()
+
+
+def test_a_crash_in_judge_still_stops_the_step_and_is_exit_3() -> None:
+    """A bug (not a GateError) while judging is "could not decide": the actions run and are told so."""
+    step = Recorder("workflow-step")
+
+    def judge() -> Evaluation:
+        raise KeyError("findings")
+
+    decided = decide(judge, [step])
+    assert decided.error is not None and decided.error.exit_code is ExitCode.INCOMPLETE
+    assert decided.error.message.startswith("internal error: KeyError")
+    assert [r.operation for r in decided.actions] == ["STOP"]
+    assert "could not decide" in step.told[0].why_not
+
+
+def test_a_crash_in_an_action_is_a_failed_step_and_later_actions_stop() -> None:
+    class Crashing(Recorder):
+        def act(self, outcome: Outcome) -> tuple[ActionRecord, ...]:
+            raise TypeError("boom")
+
+    first, second = Crashing("watermark"), Recorder("workflow-step")
+    decided = decide(lambda: PASSING, [first, second])
+    assert [r.status for r in decided.actions] == [ActionStatus.FAILED, ActionStatus.DONE]
+    assert decided.actions[-1].operation == "STOP"
+    error = decided.action_error()
+    assert error is not None and error.exit_code is ExitCode.INCOMPLETE and "TypeError" in error.message
+
+
+def test_an_interrupt_tells_every_action_once_more_but_never_re_answers_a_step() -> None:
+    class Interrupted(Recorder):
+        def act(self, outcome: Outcome) -> tuple[ActionRecord, ...]:
+            if not self.told:
+                self.told.append(outcome)
+                raise KeyboardInterrupt
+            return super().act(outcome)
+
+    step, mark = Recorder("workflow-step"), Interrupted("watermark", revocable=True)
+    with pytest.raises(KeyboardInterrupt):
+        decide(lambda: PASSING, [step, mark])
+    assert len(step.told) == 1  # answered already: not sent a second action
+    assert len(mark.told) == 2 and not mark.told[1].passed
+    assert "KeyboardInterrupt" in mark.told[1].why_not

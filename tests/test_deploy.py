@@ -54,8 +54,22 @@ def test_the_rule_sends_only_waiting_step_events_to_the_handler() -> None:
     function = template()["Resources"]["GateFunction"]["Properties"]
     assert function["Handler"] == "gate.lambda_handler.handler"
     pattern = function["Events"]["StepWaiting"]["Properties"]["Pattern"]
-    assert pattern == {"source": ["aws.imagebuilder"], "detail-type": ["EC2 Image Builder Workflow Step Waiting"]}
+    assert pattern["source"] == ["aws.imagebuilder"]
+    assert pattern["detail-type"] == ["EC2 Image Builder Workflow Step Waiting"]
     assert function["Timeout"] <= 900
+
+
+def test_the_rule_answers_only_gates_own_step_of_gates_own_workflow() -> None:
+    """Every WaitForAction step of the account publishes the same event: another workflow's step (a person's
+    approval, another tool's) must never reach gate, which would RESUME it on a pass."""
+    doc = template()["Resources"]
+    pattern = doc["GateFunction"]["Properties"]["Events"]["StepWaiting"]["Properties"]["Pattern"]
+    steps = yaml.safe_load(doc["HoldTestWorkflow"]["Properties"]["Data"])["steps"]
+    waiting = [s["name"] for s in steps if s["action"] == "WaitForAction"]
+    assert pattern["detail"] == {"workflow-step-name": waiting}
+    [workflow] = pattern["resources"]
+    name = doc["HoldTestWorkflow"]["Properties"]["Name"]
+    assert workflow["prefix"].endswith(f":workflow/test/{name}/")
 
 
 def test_the_policy_grants_only_what_gate_calls() -> None:

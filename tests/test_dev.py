@@ -51,7 +51,7 @@ def test_the_browser_test_fails_with_the_same_advice(monkeypatch: pytest.MonkeyP
 
 def test_dev_test_never_runs_apt_get() -> None:
     script = (ROOT / "dev").read_text()
-    test_branch = script[script.index("  test)\n"):]
+    test_branch = script[script.index("  test | suite)\n"):]
     test_branch = test_branch[: test_branch.index(";;")]
     assert "apt-get" not in test_branch and "setup_browser" not in test_branch
     assert "browser_check" in test_branch

@@ -32,6 +32,8 @@ class AttestAction:
     """Writes one JSON Lines file of signed statements about the verdict."""
 
     name = NAME
+    revocable = False
+    """A signed decision records the verdict, which a later failed action does not change: it stays as written."""
 
     def __init__(self, path: Path, key: KeyRef, *, region: str | None = None, profile: str | None = None,
                  keep: bool = False) -> None:

@@ -2,7 +2,8 @@
 
 That call replaces all of an account's criteria, so the criteria it already has (`get-allowed-images-settings`
 output) are kept, checked against EC2's own model and AWS's documented limits; a criterion that holds only
-this watermark key (an earlier run's) is replaced, so running it again changes nothing.
+this watermark key (an earlier run's) is replaced, so running it again changes nothing. Criteria are
+alternatives, so one that admits this key (wildcards included) for longer than `--max-age` is refused.
 """
 
 from __future__ import annotations
@@ -57,6 +58,23 @@ def _only(criterion: Mapping[str, Any], key: str) -> bool:
         and all(isinstance(m, Mapping) and m.get("WatermarkKey") == key for m in marks)
 
 
+def _matches(pattern: str, key: str) -> bool:
+    """Whether a criterion's `WatermarkKey` (`*` and `?` are wildcards) admits `key`."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, key, flags=re.DOTALL) is not None
+
+
+def _looser(criteria: list[dict[str, Any]], key: str, max_age_days: int) -> str | None:
+    """The first kept criterion that admits AMIs marked `key` for longer than `max_age_days` (or forever)."""
+    for n, criterion in enumerate(criteria, 1):
+        for mark in criterion.get("ImageWatermarks") or []:
+            pattern, age = mark.get("WatermarkKey"), mark.get("MaximumDaysSinceWatermarkCreated")
+            if isinstance(pattern, str) and _matches(pattern, key) and (age is None or age > max_age_days):
+                bound = "with no age limit" if age is None else f"up to {age} days after marking"
+                return f"criterion {n} admits AMIs marked {key} (its WatermarkKey {pattern!r}) {bound}"
+    return None
+
+
 def criteria_document(key: str, max_age_days: int, existing: list[dict[str, Any]]) -> dict[str, Any]:
     """`{"ImageCriteria": [...]}`: the existing criteria, then one admitting AMIs marked `key` within the age."""
     account, _, name = key.partition(":")
@@ -65,7 +83,12 @@ def criteria_document(key: str, max_age_days: int, existing: list[dict[str, Any]
     if not 1 <= max_age_days <= 3650:
         raise UsageError(f"--max-age {max_age_days} days is outside 1..3650")
     ours = {"ImageWatermarks": [{"WatermarkKey": key, "MaximumDaysSinceWatermarkCreated": max_age_days}]}
-    criteria = [c for c in existing if not _only(c, key)] + [ours]
+    kept = [c for c in existing if not _only(c, key)]
+    looser = _looser(kept, key, max_age_days)
+    if looser is not None:  # NOTE: criteria are alternatives: the looser one would void --max-age
+        raise InputError(f"{looser}, so --max-age {max_age_days}d would not bound a stale pass",
+                         hint="tighten or remove that entry in the --existing document, or raise --max-age")
+    criteria = [*kept, ours]
     if len(criteria) > MAX_CRITERIA:
         raise InputError(f"the account already has {len(criteria) - 1} other criteria; with this one that is "
                          f"{len(criteria)}, over AWS's limit of {MAX_CRITERIA}",

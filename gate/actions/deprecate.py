@@ -24,9 +24,16 @@ from gate.timeutil import utcnow
 OPERATION = "ec2:EnableImageDeprecation"
 
 
+MARGIN = timedelta(minutes=1)
+"""How far ahead of the clock the deprecation time is at least: EC2 refuses a time already past when the call lands
+(a slow call, a busy runner, a clock a little behind AWS's), and that would fail the action."""
+
+
 def next_minute(now: datetime) -> datetime:
-    """`now` rounded up to the next whole minute (always later than `now`)."""
-    return now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    """The first whole minute at least `MARGIN` after `now`."""
+    later = now + MARGIN
+    rounded = later.replace(second=0, microsecond=0)
+    return rounded if rounded == later else rounded + timedelta(minutes=1)
 
 
 def failing(outcome: Outcome) -> bool:
@@ -38,6 +45,8 @@ class DeprecateAction:
     """Deprecate every AMI of a failing build that the build's own account owns."""
 
     name = "deprecate"
+    revocable = False
+    """A deprecation is not undone: it acts only on a FAIL, never because of a pass."""
 
     def __init__(self, amis: Callable[[], tuple[Ami, ...]], owner: str, ec2_for: Callable[[str], Any], *,
                  apply: bool, clock: Callable[[], datetime] = utcnow, caller: Caller | None = None) -> None:

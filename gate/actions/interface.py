@@ -66,6 +66,9 @@ class VerdictAction(Protocol):
     """
 
     name: str
+    revocable: bool
+    """Whether `act` with a failed outcome undoes what it did on a pass (a watermark can be detached; a sent
+    RESUME cannot be taken back). `gate.decide` tells such actions again when a later step failed."""
 
     def prepare(self) -> None: ...
 

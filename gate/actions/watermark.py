@@ -3,7 +3,8 @@
 Whether an AMI can carry a mark is decided from `DescribeImages` (owner, public, the marks it holds), not
 from EC2's error codes, which AWS does not document for these cases: an AMI that cannot carry one is a
 SKIPPED record with the reason (no mark is the safe side), and any EC2 error on an AMI gate decided to
-mark is a FAILED record (exit 3). Each AMI is asked about in its own region.
+mark is a FAILED record (exit 3). A detach is sent to every AMI this account owns, listed mark or not.
+Each AMI is asked about in its own region.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ class Watermark:
     """`--watermark NAME`: the mark follows the verdict on every output AMI this account owns."""
 
     name = NAME
+    revocable = True
 
     def __init__(self, context: AwsContext, build_arn: str, watermark_name: str) -> None:
         self.context = context
@@ -119,10 +121,11 @@ class Watermark:
             if owner != self.account:
                 return record(ActionStatus.SKIPPED, f"owned by account {owner}; only its owner can mark it")
             if not passed:
-                if self.key not in keys:
-                    return record(ActionStatus.SKIPPED, "not attached, nothing to detach")
+                # NOTE: detached whether or not DescribeImages lists it: EC2 reads are eventually consistent (a mark
+                # attached a moment ago may not show yet), and a detach of an absent mark succeeds.
                 self._detach(ec2, ami)
-                return record(ActionStatus.DONE, f"detached{why}")
+                return record(ActionStatus.DONE, f"detached{why}" if self.key in keys else
+                              f"detached (not listed by DescribeImages; detached regardless){why}")
             if public:
                 return record(ActionStatus.SKIPPED, "public: AWS attaches no watermark to a public AMI")
             if self.key in keys:

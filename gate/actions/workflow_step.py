@@ -12,7 +12,7 @@ from functools import partial
 
 from gate.actions.answers import bad_answer, member, optional, records
 from gate.actions.context import AwsContext
-from gate.actions.event import WaitingStep
+from gate.actions.event import STEP_ID, WaitingStep
 from gate.actions.interface import Outcome
 from gate.errors import AwsCallError, IncompleteError, UsageError
 from gate.outcome import ActionRecord, ActionStatus, Decision, Evaluation
@@ -64,6 +64,7 @@ class WorkflowStep:
     """`--workflow-step auto|STEP_ID` (or `--event`): the build's waiting step, resumed or stopped after the verdict."""
 
     name = NAME
+    revocable = False
 
     def __init__(self, context: AwsContext, build_arn: str, step: str = AUTO) -> None:
         self.context = context
@@ -72,16 +73,23 @@ class WorkflowStep:
         self.step: WaitingStep | None = None
 
     def _waiting(self) -> list[WaitingStep]:
-        """Every waiting step of this build (the API has no filter: all pages, then keep ours)."""
+        """Every waiting step of this build (the API has no filter: all pages, then keep ours).
+
+        A page without its `steps` list is a cut or garbled answer, never "none waiting": the steps on the
+        pages it hid could be the second one that makes `auto` ambiguous. A step listed twice is one step.
+        """
         client = self.context.client("imagebuilder")
-        found: list[WaitingStep] = []
+        owners: dict[str, str] = {}
+        found: dict[str, WaitingStep] = {}
         for page in self.context.call.pages(LIST, client.list_waiting_workflow_steps, {"maxResults": PAGE_SIZE}):
-            for item in records(page, "steps", call=LIST, required=False):
-                if member(item, "imageBuildVersionArn", str, call=LIST) != self.build_arn:
-                    continue
-                found.append(WaitingStep(self.build_arn, member(item, "stepExecutionId", str, call=LIST),
-                                         optional(item, "name", str, call=LIST)))
-        return found
+            for item in records(page, "steps", call=LIST):
+                step_id = member(item, "stepExecutionId", str, call=LIST)
+                build = member(item, "imageBuildVersionArn", str, call=LIST)
+                if not STEP_ID.fullmatch(step_id) or owners.setdefault(step_id, build) != build:
+                    raise bad_answer(LIST, f"a valid stepExecutionId, one build each ({inert(step_id)[:80]})")
+                if build == self.build_arn and step_id not in found:
+                    found[step_id] = WaitingStep(self.build_arn, step_id, optional(item, "name", str, call=LIST))
+        return list(found.values())
 
     def prepare(self) -> None:
         """Find the step before anything is fetched: a build nothing waits for is exit 3 before the listing."""
@@ -122,5 +130,8 @@ class WorkflowStep:
             if e.code == "IdempotentParameterMismatchException":
                 why = (f"AWS refused {action}: an earlier gate run sent this step a different action or reason "
                        f"with the same token; nothing was changed ({e.message})")
-            return (ActionRecord(NAME, step_id, action, ActionStatus.FAILED, inert(f"{action} not sent: {why}")),)
+            # NOTE: an answer that could not be read came back from a request AWS may well have carried out.
+            unread = e.code in ("MalformedAnswer", "DamagedAnswer")
+            said = "may have been sent (AWS's answer could not be read)" if unread else "not sent"
+            return (ActionRecord(NAME, step_id, action, ActionStatus.FAILED, inert(f"{action} {said}: {why}")),)
         return (ActionRecord(NAME, step_id, action, ActionStatus.DONE, reason),)

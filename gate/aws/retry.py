@@ -109,6 +109,10 @@ def translate(error: Exception, action: str) -> AwsCallError:
     if isinstance(error, EndpointConnectionError):
         return AwsCallError(f"cannot reach AWS for {action} ({one_line(error)})", action=action,
                             code=name, hint="check the network, proxy, --region and AWS_ENDPOINT_URL_*")
+    if isinstance(error, ResponseParserError):
+        return AwsCallError(f"AWS's answer to {action} could not be read: it was cut short or garbled "
+                            f"({one_line(error, 120)})", action=action, code="MalformedAnswer",
+                            hint="a proxy or the network damaged the answer; retry, and report it if it persists")
     if isinstance(error, ParamValidationError):
         return AwsCallError(f"invalid request for {action} ({one_line(error)})", action=action,
                             code=name, hint="check the ARN given on the command line")

@@ -195,6 +195,9 @@ def _build_attest(args: argparse.Namespace, inputs: Inputs, now: datetime) -> Ve
                         keep=os.path.realpath(inputs.baseline) == mine if inputs.baseline else False)
 
 
+RELEASING = frozenset({"watermark", "workflow-step"})
+"""The actions that release or mark an image now, and so never act on a decision `--as-of` another day."""
+
 ACTIONS: tuple[ActionOption, ...] = (
     ActionOption("attest", _add_attest, _build_attest),
     ActionOption("watermark", _add_watermark, _build_watermark),
@@ -219,6 +222,11 @@ def resolve_action_options(args: argparse.Namespace) -> None:
 
 
 def actions_from(args: argparse.Namespace, inputs: Inputs, *, now: datetime) -> list[VerdictAction]:
-    """The actions the options ask for, in execution order."""
-    built = (option.build(args, inputs, now) for option in ACTIONS)
-    return [action for action in built if action is not None]
+    """The actions the options ask for, in execution order; none may act on a decision `--as-of` another day."""
+    built = [action for action in (option.build(args, inputs, now) for option in ACTIONS) if action is not None]
+    # NOTE: a signed decision states its own time (`timeVerified`), so `--attest` may reproduce one as of a day;
+    # releasing or marking an image happens today whatever --as-of says.
+    if any(a.name in RELEASING for a in built) and getattr(args, "as_of", None):
+        raise UsageError("--as-of judges as on another day, but --workflow-step and --watermark act today",
+                         hint="drop --as-of (it reproduces a decision; it must not release or mark an image)")
+    return built

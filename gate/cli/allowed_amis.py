@@ -10,6 +10,7 @@ from typing import Any
 from gate.cli import streams
 from gate.errors import InputError, UsageError
 from gate.files import read_bytes
+from gate.jsondocs import loads_strict
 
 
 def _days(text: str) -> int:
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if args.existing is not None:
         data = read_bytes(args.existing)
         try:
-            doc = json.loads(data.decode("utf-8"))
+            doc = loads_strict(data.decode("utf-8"))  # NOTE: duplicated keys, NaN, absurd nesting: refused
         except (UnicodeDecodeError, ValueError) as e:
             raise InputError(f"{args.existing} is not JSON ({e})",
                              hint="pass the output of `aws ec2 get-allowed-images-settings`") from e
@@ -77,5 +78,8 @@ def run(args: argparse.Namespace) -> int:
         finally:
             context.close()
     document = criteria_document(f"{account}:{args.watermark}", args.max_age, existing)
+    if args.existing is None:
+        streams.note("without --existing this document replaces all of the account's Allowed AMIs criteria with this "
+                     "one; pass `aws ec2 get-allowed-images-settings` output as --existing to keep them")
     streams.document(json.dumps(document, indent=2) + "\n", json=True)
     return 0

@@ -14,6 +14,7 @@ from gate.cli import aws_options, config, streams
 from gate.cli.actions import actions_from, add_action_arguments, resolve_action_options
 from gate.cli.guard import ReportGuard
 from gate.cli.output import ReportSpec, input_paths, parse_report_spec, prepare_reports, to_stream
+from gate.cli.signals import Cancelled
 from gate.errors import ExitCode, IncompleteError, UsageError
 from gate.outcome import ActionRecord, Evaluation, Verdict
 from gate.reports.interface import ReportOptions
@@ -151,7 +152,13 @@ def run(args: argparse.Namespace) -> int:
             return run_gate(open_plan(inputs), policy, now=now, allow_unanswerable=args.allow_unanswerable,
                             expiring_within_days=args.expiring_within, max_feed_age=args.max_feed_age)
 
-        decided = decide(judge, actions, fail_on_warn=args.fail_on is config.FailOn.WARN)
+        log: list[ActionRecord] = []
+        try:
+            decided = decide(judge, actions, fail_on_warn=args.fail_on is config.FailOn.WARN, log=log)
+        except (Cancelled, KeyboardInterrupt):  # NOTE: decide stopped the step on the way out: say so, then go on
+            reports.record_actions(tuple(log))
+            _say_actions(tuple(log))
+            raise
         _say_actions(decided.actions)
         if decided.error is not None or decided.evaluation is None:
             reports.record_actions(decided.actions)

@@ -140,6 +140,7 @@ def _row(result: FindingResult, evaluation: Evaluation, strings: _Strings,
     """
     finding = result.finding
     score = finding.inspector_score if finding.inspector_score is not None else finding.best_cvss
+    score_kind = "Inspector" if finding.inspector_score is not None else "CVSS"
     epss = result.enrichment.epss
     now = evaluation.evaluated_at
     row: dict[str, Any] = {
@@ -163,9 +164,10 @@ def _row(result: FindingResult, evaluation: Evaluation, strings: _Strings,
         "t": strings(escape.clip(finding.title or "", TITLE_LIMIT)) if _says_more(finding) else None,
         "ds": strings(escape.clip(finding.description, DESCRIPTION_LIMIT)) if finding.description else None,
         "sc": _number(score),
+        "sk": score_kind if _number(score) is not None else None,
         "e": _number(epss.score) if epss else None,
         "es": digest.probability(epss.score) if epss else None,
-        "k": 1 if result.enrichment.kev else None,
+        "k": 1 if result.enrichment.kev else 0 if result.enrichment.kev_known_by else None,
     }
     row.update((k, v) for k, v in optional.items() if v is not None)
     if result.decision is Decision.EXCEPTED:

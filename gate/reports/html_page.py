@@ -142,7 +142,8 @@ def _fixes(page: Page) -> list[Markup]:
 def _summary(page: Page) -> list[Markup]:
     lines = [Markup('<section id="summary" aria-label="Summary">'), Markup('<div class="pictures">')]
     if page.bars:
-        lines.append(_fill("<figure>{}<figcaption>Findings by severity and decision</figcaption></figure>", page.bars))
+        lines.append(_fill("<figure>{}<figcaption>Decisions per severity (the share of each; counts on the right)"
+                           "</figcaption></figure>", page.bars))
     if page.scatter:
         lines.append(_fill("<figure>{}<figcaption>EPSS (log scale) against CVSS; KEV-listed findings ringed"
                            "</figcaption></figure>", page.scatter))
@@ -189,7 +190,7 @@ _TABLE = Markup("""<div class="scroll">
 <th data-sort="r" tabindex="0" class="col-severity">Severity</th>
 <th data-sort="id" tabindex="0" class="col-vulnerability">Vulnerability</th>
 <th class="col-packages">Packages (installed → fixed)</th>
-<th data-sort="sc" tabindex="0" class="col-score">Score</th>
+<th data-sort="sc" tabindex="0" class="col-score" title="Inspector's score, else the best CVSS base score">Score</th>
 <th data-sort="e" tabindex="0" class="col-epss">EPSS</th>
 <th data-sort="k" tabindex="0" class="col-kev">KEV</th>
 <th class="col-why">Why (rules, exploit data, sources)</th>

@@ -95,6 +95,22 @@ class _Section:
         if not self.results or not budget.admit(self.head + self.tail):
             budget.omitted += len(self.results)
             return []
+        kept = self._rows(budget)
+        budget.omitted += len(self.results) - len(kept)
+        return self.head + kept + self.tail if kept else []
+
+    def render_whole(self, budget: _Budget, counted: str) -> list[str]:
+        """Every row, or none: when they do not all fit, the one line `counted` instead (rows given back)."""
+        if not self.results:
+            return []
+        before = budget.left
+        kept = self._rows(budget) if budget.admit(self.head + self.tail) else []
+        if len(kept) == len(self.results):
+            return self.head + kept + self.tail
+        budget.left = before
+        return [counted, ""]  # NOTE: its bytes were set aside when the budget was made
+
+    def _rows(self, budget: _Budget) -> list[str]:
         kept: list[str] = []
         for result in self.results:
             # NOTE: rows are rendered only while they can still fit; the rest are just counted.
@@ -102,8 +118,7 @@ class _Section:
             if not budget.admit([row]):
                 break
             kept.append(row)
-        budget.omitted += len(self.results) - len(kept)
-        return self.head + kept + self.tail if kept else []
+        return kept
 
 
 class MarkdownReport:
@@ -117,7 +132,10 @@ class MarkdownReport:
         by_decision = {d: [r for r in results if r.decision is d] for d in Decision}
         head = _header(evaluation) + _fixes(results)
         tail = _tail(evaluation)
-        budget = _Budget(limit - _size(head) - _size(tail) - NOTE_RESERVE)
+        passed = by_decision[Decision.PASS]
+        counted = (f"**Passed:** {len(passed)} findings no rule matched; not listed, to keep this summary under "
+                   f"{limit} bytes (the JSON, SARIF and HTML reports list them).")
+        budget = _Budget(limit - _size(head) - _size(tail) - NOTE_RESERVE - _size([counted, ""]))
         body: list[str] = []
         row = functools.partial(_row, evaluation=evaluation)
         failed, warned = by_decision[Decision.FAIL], by_decision[Decision.WARN]
@@ -127,10 +145,10 @@ class MarkdownReport:
         body += _Section([f"### Excepted findings ({len(excepted)})", "", *_EXC_HEAD], excepted, exc_row,
                          [""]).render(budget)
         body += _Section(_warnings_head(evaluation, results), warned, row, ["", "</details>", ""]).render(budget)
-        passed = by_decision[Decision.PASS]
         summary = f"<details><summary>Passed: {len(passed)} findings no rule matched</summary>"
         rest_row = functools.partial(_rest_row, evaluation=evaluation)
-        body += _Section([summary, "", *_REST_HEAD], passed, rest_row, ["", "</details>", ""]).render(budget)
+        body += _Section([summary, "", *_REST_HEAD], passed, rest_row, ["", "</details>", ""]).render_whole(
+            budget, counted)
         if budget.omitted:
             body += [
                 f"**Note:** {budget.omitted} finding rows were left out to keep this summary "
@@ -235,7 +253,8 @@ def _vulnerability(result: FindingResult) -> str:
     vid = escape.markdown(escape.clip(finding.vulnerability_id, TEXT_LIMIT))
     url = escape.safe_url(finding.source_url)
     text = f"[{vid}]({url})" if url else vid
-    if finding.title:
+    if finding.title and not finding.title.startswith(f"{finding.vulnerability_id} - "):
+        # NOTE: Image Builder's titles are `CVE-… - pkg, pkg`: the id and the Packages column say that already
         text += f"<br>{escape.markdown(escape.clip(finding.title, TEXT_LIMIT))}"
     return text
 

@@ -23,27 +23,40 @@ _COLUMNS, _ROWS = 50, 40
 """Scatter grid: CVSS in steps of 0.2, EPSS in 40 steps over five decades."""
 
 
+MIN_SEGMENT = 10.0
+"""Width of the narrowest decision segment: one blocking finding among 235 stays visible."""
+
+
+def _segments(row: dict[Decision, int], width: float) -> list[tuple[Decision, float]]:
+    """Each decision's share of the bar, none narrower than MIN_SEGMENT; the widest give up what that costs."""
+    total = sum(row.values())
+    shares = {d: width * row[d] / total for d in explain.DECISION_ORDER if row[d]}
+    small = {d for d, w in shares.items() if w < MIN_SEGMENT}
+    spare = sum(w for d, w in shares.items() if d not in small)
+    needed = len(small) * MIN_SEGMENT
+    scale = max(spare - (needed - sum(shares[d] for d in small)), 0) / spare if spare else 1.0
+    return [(d, MIN_SEGMENT if d in small else w * scale) for d, w in shares.items()]
+
+
 def decision_bars(counts: dict[str, dict[Decision, int]]) -> markupsafe.Markup:
-    """One stacked bar per severity, one segment per decision, with the counts written on the right."""
-    label_w, bar_w, row_h, right = 110, 300, 24, 160
+    """One bar per severity split by decision (each decision's share of that severity, so a few blocking
+    findings among many are seen), the counts written on the right."""
+    label_w, bar_w, row_h, right = 110, 300, 24, 190
     height = row_h * max(len(counts), 1) + 30
-    top = max((sum(row.values()) for row in counts.values()), default=0) or 1
     parts = [f'<svg class="chart" id="chart-decisions" role="img" width="{label_w + bar_w + right}" height="{height}" '
              f'viewBox="0 0 {label_w + bar_w + right} {height}" aria-labelledby="chart-decisions-title">',
-             '<title id="chart-decisions-title">Findings by severity and decision</title>']
+             '<title id="chart-decisions-title">Decisions per severity: the share of each, with the counts</title>']
     for n, (severity, row) in enumerate(counts.items()):
         y = n * row_h + 4
         parts.append(f'<text class="label" x="{label_w - 8}" y="{y + 15}" text-anchor="end">{_E(severity)}</text>')
         x = float(label_w)
-        for decision in explain.DECISION_ORDER:
-            width = bar_w * row[decision] / top
-            if width > 0:
-                parts.append(f'<rect class="d-{decision.value}" x="{x:.1f}" y="{y}" width="{max(width, 1.5):.1f}" '
-                             f'height="{row_h - 8}"><title>{_E(severity)} {decision.value}: '
-                             f'{row[decision]}</title></rect>')
-                x += width
+        for decision, width in _segments(row, bar_w) if sum(row.values()) else []:
+            parts.append(f'<rect class="d-{decision.value}" x="{x:.1f}" y="{y}" width="{width:.1f}" '
+                         f'height="{row_h - 8}"><title>{_E(severity)} {decision.value}: '
+                         f'{row[decision]}</title></rect>')
+            x += width
         text = " · ".join(f"{row[d]} {d.value}" for d in explain.DECISION_ORDER if row[d])
-        parts.append(f'<text class="count" x="{x + 6:.1f}" y="{y + 15}">{_E(text)}</text>')
+        parts.append(f'<text class="count" x="{label_w + bar_w + 6}" y="{y + 15}">{_E(text)}</text>')
     legend_y = height - 8
     for n, decision in enumerate(explain.DECISION_ORDER):
         x = label_w + n * 80

@@ -71,3 +71,42 @@ def test_an_unreadable_existing_file_is_exit_2_or_3(tmp_path: Path) -> None:
     assert main([*base, str(tmp_path / "absent.json")]) == ExitCode.INCOMPLETE
     (tmp_path / "cut.json").write_text('{"ImageCriteria": [')
     assert main([*base, str(tmp_path / "cut.json")]) == ExitCode.USAGE
+
+
+@pytest.mark.parametrize("entry", [
+    {"WatermarkKey": "123456789012:gate-passed", "MaximumDaysSinceWatermarkCreated": 365},
+    {"WatermarkKey": "123456789012:gate-passed"},
+    {"WatermarkKey": "123456789012:*", "MaximumDaysSinceWatermarkCreated": 90},
+    {"WatermarkKey": "*:gate-pass??"},
+], ids=["longer-age", "no-age", "wildcard-name", "wildcard-account"])
+def test_an_existing_criterion_that_admits_the_mark_for_longer_is_exit_2(tmp_path: Path, entry: dict[str, Any],
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """Criteria are alternatives: one that admits the same mark without the age bound makes --max-age void."""
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"State": "enabled", "ImageCriteria": [
+        {"ImageNames": ["web-*"], "ImageWatermarks": [entry, {"WatermarkKey": "999999999999:other"}]}]}))
+    args = ["allowed-amis", "criteria", "--watermark", "gate-passed", "--account", "123456789012",
+            "--existing", str(path), "--max-age", "30d"]
+    assert main(args) == ExitCode.USAGE
+    captured = capsys.readouterr()
+    assert captured.out == "" and "criterion 1" in captured.err and "30" in captured.err
+
+
+def test_an_existing_criterion_with_a_tighter_bound_or_another_key_is_kept(tmp_path: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    kept = {"ImageWatermarks": [{"WatermarkKey": "123456789012:gate-passed", "MaximumDaysSinceWatermarkCreated": 7},
+                                {"WatermarkKey": "123456789012:gate-passed-[old]"}]}
+    path = tmp_path / "settings.json"
+    path.write_text(json.dumps({"ImageCriteria": [kept]}))
+    args = ["allowed-amis", "criteria", "--watermark", "gate-passed", "--account", "123456789012",
+            "--existing", str(path)]
+    assert main(args) == ExitCode.PASS
+    assert printed(capsys)["ImageCriteria"][0] == kept
+
+
+def test_without_existing_the_replace_all_is_said_on_stderr(aws_env: Emulator,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["allowed-amis", "criteria", "--watermark", "gate-passed", "--account", "123456789012"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["ImageCriteria"][0]["ImageWatermarks"][0]["WatermarkKey"].endswith("gate-passed")
+    assert "replaces all" in captured.err and "--existing" in captured.err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import threading
 import time
 import uuid
@@ -209,6 +210,9 @@ class App:
         problems = problems or documented_constraints(op.name, params)
         if problems:
             raise invalid_request(service, [f"{op.name}: {p}" for p in problems])
+        signum = faults.faults.signal_on.get(op.name)
+        if signum is not None:
+            os.kill(os.getpid(), signum)
         injected = faults.injected(service, op.name, index)
         if injected is not None:
             raise injected
@@ -255,6 +259,8 @@ class App:
         return Reply(error.status, headers, json.dumps(error.body).encode())
 
     def _record(self, service: str, operation: str, params: dict[str, Any], reply: Reply) -> Reply:
+        if reply.status == 200 and self.state.faults.cuts(operation):
+            reply = Reply(reply.status, reply.headers, reply.body[: len(reply.body) // 2])
         with self._lock:
             self.calls.append(Call(service, operation, params, reply.status))
         return reply

@@ -62,6 +62,8 @@ def describe_images(state: State, params: dict[str, Any]) -> dict[str, Any]:
         with state.store.lock:
             found = [r for r in state.store.amis.values() if r.registered and r.region == region]
     images = [r.image() for r in found if not owners or r.owner in owners]
+    if state.faults.faults.lagging_watermarks:
+        images = [{k: v for k, v in i.items() if k != "ImageWatermarks"} for i in images]
     if ids:
         return {"Images": images}
     page, token = state.pager.page(

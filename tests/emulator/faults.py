@@ -70,6 +70,15 @@ class Faults:
     """Operation -> {a value the caller filters on: the value answered for instead} (a service answering
     about the wrong resource): ListImageScanFindings' filter value, ListFindings' resourceTags values,
     SearchVulnerabilities' CVE id."""
+    cut_answer: Mapping[str, int] = field(default_factory=dict)
+    """Operation -> N: its successful answers from the Nth on (0: every one) are cut in half on the wire (a proxy
+    or a connection that lost the tail)."""
+    signal_on: Mapping[str, int] = field(default_factory=dict)
+    """Operation -> signal number sent to this process while the call is served (CI cancelling the job mid-call;
+    the emulator runs in the test's process, so the caller under test receives it)."""
+    lagging_watermarks: bool = False
+    """DescribeImages shows no ImageWatermarks (EC2 reads are eventually consistent: a mark attached a moment ago
+    is not listed yet)."""
 
 
 def _rate(rate: Rate, operation: str) -> float:
@@ -152,6 +161,16 @@ class FaultState:
                     self._tokens_spent.add(operation)
                     return True
         return False
+
+    def cuts(self, operation: str) -> bool:
+        """Whether this successful answer of ``operation`` loses its second half."""
+        first = self.faults.cut_answer.get(operation)
+        if first is None:
+            return False
+        with self._lock:
+            index = self._calls["cut/" + operation]
+            self._calls["cut/" + operation] += 1
+        return index >= first
 
     def repeats_token(self, operation: str, page: int) -> bool:
         """Whether the response for ``page`` repeats the nextToken it was asked with."""

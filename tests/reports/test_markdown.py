@@ -45,7 +45,8 @@ def test_truncation_counts_every_omitted_row() -> None:
     text = _render(3000, 20_000)
     shown = sum(1 for line in text.splitlines() if line.startswith("| [CVE-2025-") or line.startswith("| CVE-2025-"))
     omitted = int(text.split("**Note:** ")[1].split(" ")[0])
-    assert shown + omitted == 3000
+    counted = int(text.split("**Passed:** ")[1].split(" ")[0]) if "**Passed:** " in text else 0
+    assert shown + omitted + counted == 3000
     assert shown > 0
 
 
@@ -136,7 +137,24 @@ def test_link_only_for_http_urls() -> None:
     evaluation = replace(EVALUATION, results=(replace(CURL, finding=finding),))
     text = MarkdownReport().render(evaluation, ReportOptions())
     assert "(javascript:" not in text
-    assert "| CVE-2023-38545<br>" in text
+    assert "| CVE-2023-38545 | HIGH |" in text  # the id, unlinked; the title says only the id and packages
+
+
+def test_the_title_cell_does_not_repeat_the_id() -> None:
+    text = MarkdownReport().render(EVALUATION, ReportOptions())
+    assert "<br>CVE-2024-3094 - xz" not in text and "| [CVE-2024-3094](" in text
+    other = replace(CURL, finding=replace(CURL.finding, title="curl: SOCKS5 heap overflow"))
+    text = MarkdownReport().render(replace(EVALUATION, results=(other,)), ReportOptions())
+    assert "<br>curl: SOCKS5 heap overflow" in text  # a title that says more stays
+
+
+def test_passed_findings_are_counted_not_listed_when_they_do_not_all_fit() -> None:
+    text = _render(3000, 200_000)
+    assert "**Passed:** 1000 findings no rule matched; not listed, to keep this summary under 200000 bytes" in text
+    assert "<summary>Passed:" not in text
+    assert len(text.encode("utf-8")) <= 200_000
+    small = _render(30, None)
+    assert "<summary>Passed: 10 findings no rule matched</summary>" in small and "**Passed:**" not in small
 
 
 def test_every_format_writes_small_probabilities_out() -> None:

@@ -106,8 +106,9 @@ def test_merge_refuses_a_build_in_two_shards() -> None:
 
 def test_deprecation_time_is_the_next_whole_minute() -> None:
     assert next_minute(datetime(2026, 12, 1, 10, 0, 0, tzinfo=UTC)) == datetime(2026, 12, 1, 10, 1, tzinfo=UTC)
-    assert next_minute(datetime(2026, 12, 1, 10, 59, 59, 999999, tzinfo=UTC)) == datetime(2026, 12, 1, 11, 0,
+    assert next_minute(datetime(2026, 12, 1, 10, 59, 59, 999999, tzinfo=UTC)) == datetime(2026, 12, 1, 11, 1,
                                                                                           tzinfo=UTC)
+    assert next_minute(datetime(2026, 12, 1, 10, 0, 0, 1, tzinfo=UTC)) == datetime(2026, 12, 1, 10, 2, tzinfo=UTC)
 
 
 def test_builds_file_lines(tmp_path: Path) -> None:

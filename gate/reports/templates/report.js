@@ -138,9 +138,13 @@
     tr.appendChild(el("td", "severity severity-" + String(row.s).toLowerCase(), row.s));
     tr.appendChild(vulnerability(row));
     tr.appendChild(packages(row));
-    tr.appendChild(el("td", "score", row.sc === undefined ? "" : row.sc.toFixed(1)));
+    const score = el("td", "score", row.sc === undefined ? "" : row.sc.toFixed(1));
+    if (row.sk !== undefined) {
+      score.appendChild(el("div", "score-kind", row.sk));
+    }
+    tr.appendChild(score);
     tr.appendChild(el("td", "epss", row.es === undefined ? "" : row.es));
-    tr.appendChild(el("td", "kev", row.k ? "yes" : ""));
+    tr.appendChild(el("td", "kev", row.k === 1 ? "yes" : row.k === 0 ? "no" : "unknown"));
     tr.appendChild(why(row));
     return tr;
   }
