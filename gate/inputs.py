@@ -68,6 +68,11 @@ class Inputs:
 
         return self.baseline == PREVIOUS
 
+    def feed_file(self, key: str) -> Path | None:
+        """The file given for the offline feed `key` (`feedregistry`), which replaces its cached copy."""
+        given = {"kev": self.kev_catalog, "epss": self.epss_scores}
+        return given.get(key)
+
     @property
     def live(self) -> bool:
         return bool(self.image_build_version_arn or self.image_pipeline_arn)
@@ -100,7 +105,8 @@ def build_cache(inputs: Inputs) -> Cache | None:
 
 
 def offline_enrichers(inputs: Inputs) -> list[Enricher]:
-    """On-demand scan events, saved Inspector answers, then the KEV catalog and EPSS (given, or cached)."""
+    """Saved Inspector answers, then each offline feed (`feedregistry.FEEDS`: the KEV catalog, EPSS; given, or
+    cached), then Vulnrichment."""
     # NOTE: each module is imported only when the run uses it: a live run without feeds reaches its first
     # AWS request sooner.
     enrichers: list[Enricher] = []
@@ -108,24 +114,19 @@ def offline_enrichers(inputs: Inputs) -> list[Enricher]:
         from gate.enrichment.inspector_export import InspectorExport  # noqa: PLC0415
 
         enrichers.append(InspectorExport(inputs.finding_details))
-    kev_path, epss_path = inputs.kev_catalog, inputs.epss_scores
-    if inputs.cached_feeds and (kev_path is None or epss_path is None):
-        from gate.enrichment.feeds import cached_feed_paths  # noqa: PLC0415
+    from gate.enrichment import feedregistry  # noqa: PLC0415
 
-        cached_kev, cached_epss = cached_feed_paths(cache_dir(inputs))
-        kev_path = kev_path or cached_kev
-        epss_path = epss_path or cached_epss
-    # NOTE: a feed is validated in full on its first use and indexed in the cache; later runs read its index.
-    if kev_path:
-        from gate.enrichment.feedstore import open_kev  # noqa: PLC0415
-        from gate.enrichment.kev import KevEnricher  # noqa: PLC0415
+    for spec in feedregistry.FEEDS:
+        path = inputs.feed_file(spec.key)
+        if path is None and inputs.cached_feeds:
+            from gate.enrichment.feeds import cached_feed_path  # noqa: PLC0415
 
-        enrichers.append(KevEnricher(open_kev(kev_path, cache_dir(inputs))))
-    if epss_path:
-        from gate.enrichment.epss import EpssEnricher  # noqa: PLC0415
-        from gate.enrichment.feedstore import open_epss  # noqa: PLC0415
+            path = cached_feed_path(cache_dir(inputs), spec)
+        # NOTE: a feed is validated in full on its first use and indexed in the cache; later runs read its index.
+        if path:
+            from gate.enrichment.feedstore import open_feed  # noqa: PLC0415
 
-        enrichers.append(EpssEnricher(open_epss(epss_path, cache_dir(inputs))))
+            enrichers.append(spec.format().enricher(open_feed(spec, path, cache_dir(inputs))))
     enrichers.extend(vulnrichment_enrichers(inputs))
     return enrichers
 

@@ -1,4 +1,5 @@
-"""`gate feeds status`: which KEV and EPSS data `gate check` would use, how old it is, and whether to refresh it."""
+"""`gate feeds status`: which feed data (`feedregistry`: KEV, EPSS) `gate check` would use, how old it is, and
+whether to refresh it."""
 
 from __future__ import annotations
 
@@ -9,17 +10,24 @@ from pathlib import Path
 from typing import Any
 
 from gate.cli import config, streams
+from gate.enrichment import feedregistry
 from gate.enrichment.cache import default_cache_dir
 from gate.enrichment.freshness import DEFAULT_MAX_AGE, age_limit, age_text, is_stale
 from gate.errors import ExitCode, UsageError
 from gate.timeutil import parse_age, parse_instant, utcnow
 
 
+def joined(names: list[str]) -> str:
+    """`a, b and c`: the feeds named in help text."""
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
 def register(actions: Any) -> None:
+    shorts = joined([f.short for f in feedregistry.FEEDS])
     status = actions.add_parser(
         "status", help="show the cached feeds' dates; exit 3 if one is missing or too old for `gate check`",
-        description="Show which cached KEV and EPSS files `gate check` would use and how old their data is. "
-        "Exit 0 when both are present and within the limit `gate check` applies — --max-feed-age, else the "
+        description=f"Show which cached {shorts} files `gate check` would use and how old their data is. "
+        "Exit 0 when each is present and within the limit `gate check` applies — --max-feed-age, else the "
         f"policy's max_feed_age, else {DEFAULT_MAX_AGE.days} days — and 3 otherwise (then run `gate feeds "
         "update`).")
     status.add_argument("--cache-dir", type=Path, metavar="DIR",
