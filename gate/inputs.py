@@ -200,8 +200,7 @@ def _open_plan(inputs: Inputs) -> Plan:
 
         export = ExportSource(inputs.findings, image=inputs.image)
         # NOTE: the files are read here, once; on-demand scan events in them enrich first, like Inspector.
-        events = export.event_enricher()
-        return Plan(source=export, offline=[events, *offline] if events.provides else offline, vex=inputs.vex)
+        return Plan(source=export, offline=[*export.enrichers(), *offline], vex=inputs.vex)
     return replace(open_live(inputs, offline), vex=inputs.vex)
 
 
