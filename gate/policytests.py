@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from gate import yamlsrc
 from gate.errors import GateError, PolicyError, ShapeError
 from gate.fields import ALWAYS, FIELDS, Source, coerce
 from gate.model import Cvss, Enrichment, Finding, VulnerablePackage
 from gate.outcome import Decision
-from gate.policy import yamlsrc
 from gate.policy.engine import Engine
 from gate.policy.loader import is_path, load_policy
 from gate.sources.codec import parse_finding

@@ -9,7 +9,8 @@ import pytest
 
 GATE = Path(__file__).resolve().parents[1] / "gate"
 BASE = {"gate", "gate.errors", "gate.vocab", "gate.model", "gate.declared", "gate.outcome", "gate.fields",
-        "gate.timeutil", "gate.files", "gate.jsondocs", "gate.serialize", "gate.fleet", "gate.fleetjson"}
+        "gate.timeutil", "gate.files", "gate.jsondocs", "gate.serialize", "gate.fleet", "gate.fleetjson",
+        "gate.yamlsrc", "gate.jsonsrc"}
 ASSEMBLY_ORDER = ("gate.snapshot", "gate.baseline", "gate.run", "gate.input_values", "gate.live", "gate.inputs",
                   "gate.decide", "gate.policytests", "gate.sweep", "gate.sweep.targets", "gate.sweep.revoke",
                   "gate.sweep.merge", "gate.sweep.shared", "gate.sweep.records", "gate.sweep.compare",

@@ -10,10 +10,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from gate import yamlsrc
 from gate.declared import Action, PolicyException, RuleInfo
 from gate.errors import ExprError, PolicyError, PolicyErrors
 from gate.files import package_folder
-from gate.policy import yamlsrc
 from gate.policy.compile import ExplainFunction, PolicyFunction, compile_policy
 from gate.policy.expr import Node, parse, suggest
 from gate.policy.schemaerrors import schema_errors
