@@ -108,7 +108,7 @@ def baseline_spec(inputs: Inputs) -> BaselineSpec | None:
 
 
 def open_plan(inputs: Inputs) -> Plan:
-    """The source and enrichers for the inputs; the caller hands the plan to `gate.run.run` (which closes it)."""
+    """The source and enrichers for the inputs; the caller hands the plan to `run.judge_build` (which closes it)."""
     inputs.check_one_target()
     if inputs.baseline_key and (inputs.baseline is None or inputs.previous_baseline or inputs.baseline == "first"):
         raise UsageError("--baseline-key checks a signed --baseline FILE, and there is none",

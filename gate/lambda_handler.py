@@ -56,10 +56,10 @@ def _exit_code(evaluation: Evaluation | None, error: GateError | None, failed: b
     return int(ExitCode.VIOLATION if evaluation.verdict is Verdict.FAIL else ExitCode.PASS)
 
 
-def run(event: object, env: Mapping[str, str], now: datetime | None = None) -> dict[str, Any]:
+def respond(event: object, env: Mapping[str, str], now: datetime | None = None) -> dict[str, Any]:
     """Judge and act; the answer names the verdict, the exit code gate check would have, and each action."""
     from gate.policy.loader import load_policy  # noqa: PLC0415 - the policy stack loads only when judging
-    from gate.run import run as run_gate  # noqa: PLC0415
+    from gate.run import judge_build  # noqa: PLC0415
 
     moment = now or datetime.now(UTC)
     try:
@@ -74,7 +74,7 @@ def run(event: object, env: Mapping[str, str], now: datetime | None = None) -> d
 
         def judge() -> Evaluation:
             policy = load_policy(env.get("GATE_POLICY") or "default")
-            return run_gate(open_plan(inputs), policy, now=moment, max_feed_age=max_age)
+            return judge_build(open_plan(inputs), policy, now=moment, max_feed_age=max_age)
 
         try:
             decided = decide(judge, actions)
@@ -103,4 +103,4 @@ def run(event: object, env: Mapping[str, str], now: datetime | None = None) -> d
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """The Lambda entry point (`gate.lambda_handler.handler`)."""
-    return run(event, os.environ)
+    return respond(event, os.environ)

@@ -147,8 +147,8 @@ def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool = False,
-        expiring_within_days: int | None = None, max_feed_age: timedelta | None = None) -> Evaluation:
+def judge_build(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool = False,
+                expiring_within_days: int | None = None, max_feed_age: timedelta | None = None) -> Evaluation:
     """Gather, enrich and judge; closes the plan whatever happens. Raises `GateError` if it cannot complete.
 
     `max_feed_age`: how old KEV/EPSS data may be at `now`; None takes the policy's, else 30 days.

@@ -31,12 +31,12 @@ def register(subparsers: Any) -> None:
         update.add_argument(f"--{feed.key}-url", default=feed.url, metavar="URL", help=f"default: {feed.url_help}")
     update.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
                         help="per download (default: 60)")
-    update.set_defaults(func=run)
+    update.set_defaults(func=cmd_update)
     config.defer(update)  # GATE_KEV_URL, GATE_EPSS_URL, … as for `gate check`
     feeds_status.register(actions)
 
 
-def run(args: argparse.Namespace) -> int:
+def cmd_update(args: argparse.Namespace) -> int:
     feeds_status.known_keys()
     args = config.resolve(args, os.environ)
     directory = args.cache_dir or default_cache_dir()

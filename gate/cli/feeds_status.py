@@ -38,7 +38,7 @@ def register(actions: Any) -> None:
                         help=f"the limit, e.g. 30d, 36h (default: the policy's max_feed_age, else "
                         f"{DEFAULT_MAX_AGE.days}d)")
     status.add_argument("--as-of", metavar="DATE", help="judge the age as on this UTC date/time (default: now)")
-    status.set_defaults(func=run)
+    status.set_defaults(func=cmd_status)
     config.defer(status)  # GATE_POLICY, GATE_MAX_FEED_AGE and gate.yaml, exactly as for `gate check`
 
 
@@ -72,7 +72,7 @@ def known_keys() -> None:
         importlib.import_module(module).register(sub)
 
 
-def run(args: argparse.Namespace) -> int:
+def cmd_status(args: argparse.Namespace) -> int:
     from gate.enrichment.inventory import cached_feeds  # noqa: PLC0415 - `gate --help` needs none of this
 
     known_keys()

@@ -66,7 +66,7 @@ def register(sub: Any) -> None:
     act.add_argument("--deprecate", action="store_true", help="deprecate their AMIs (now, rounded up a minute)")
     act.add_argument("--apply", action="store_true", help="do it; without it the reports list what would be done")
     _report_options(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=cmd_sweep)
 
 
 def _report_options(p: argparse.ArgumentParser) -> None:
@@ -105,7 +105,7 @@ def _age(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def run(args: argparse.Namespace) -> int:
+def cmd_sweep(args: argparse.Namespace) -> int:
     if args.sweep_command == "merge":
         return _merge(args)
     from gate.sweep.session import Sweep  # noqa: PLC0415 - the library loads only when a sweep runs

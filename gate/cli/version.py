@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text", help="default: text")
     parser.add_argument("--cache-dir", type=Path, metavar="DIR",
                         help="default: $GATE_CACHE_DIR, $XDG_CACHE_HOME/gate or ~/.cache/gate")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=cmd_version)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -30,7 +30,7 @@ def _day(value: datetime | None) -> str:
     return value.date().isoformat() if value is not None else "date unknown"
 
 
-def run(args: argparse.Namespace) -> int:
+def cmd_version(args: argparse.Namespace) -> int:
     from gate.enrichment.cache import default_cache_dir  # noqa: PLC0415 - `gate --help` needs none of this
     from gate.enrichment.inventory import cached_feeds, cached_records  # noqa: PLC0415
 

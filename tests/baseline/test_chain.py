@@ -210,11 +210,11 @@ def test_every_human_format_shows_the_comparison(isolated_env: Path, chain: list
     from gate.reports import github
     from gate.reports.interface import ReportOptions
     from gate.reports.registry import Format, formatter
-    from gate.run import run
+    from gate.run import judge_build
 
     inputs = Inputs(findings=(export(isolated_env / "again.json", 2),), kev_catalog=EXAMPLES / "kev.json",
                     epss_scores=EXAMPLES / "epss-scores.csv.gz", baseline=str(isolated_env / "build1.json"))
-    evaluation = run(open_plan(inputs), load_policy("ratchet"), now=datetime(2026, 10, 1, tzinfo=UTC),
+    evaluation = judge_build(open_plan(inputs), load_policy("ratchet"), now=datetime(2026, 10, 1, tzinfo=UTC),
                      max_feed_age=timedelta(days=3650))  # the bundled feeds are of 2025-08
     options = ReportOptions(color=False)
     for fmt in (Format.TABLE, Format.HTML, Format.MARKDOWN):
