@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from gate.errors import UsageError
-from gate.fields import FIELDS, Source
+from gate.fields import FIELDS, DataKind
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ class Feed:
     """The file name in the cache's `feeds` folder."""
     module: str
     """The module whose `FORMAT` parses, indexes and enriches."""
-    provides: tuple[Source, ...]
-    """The kinds of data it answers (`fields.Source`): the fields it answers follow from `fields.FIELDS`."""
+    provides: tuple[DataKind, ...]
+    """The kinds of data it answers (`fields.DataKind`): the fields it answers follow from `fields.FIELDS`."""
     option: str
     """The `gate check` option that passes a file instead of the cached one."""
     version_word: str
@@ -78,11 +78,11 @@ FEEDS: tuple[Feed, ...] = (
     Feed(key="kev", name="CISA KEV", short="KEV", description="CISA's KEV catalog",
          url="https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json",
          url_help="CISA's JSON feed", file="known_exploited_vulnerabilities.json", module="gate.enrichment.kev",
-         provides=(Source.KEV,), option="--kev-catalog", version_word="catalog"),
+         provides=(DataKind.KEV,), option="--kev-catalog", version_word="catalog"),
     # NOTE: FIRST's "current" EPSS file (served by Empirical Security for FIRST; redirects to the dated file).
     Feed(key="epss", name="FIRST EPSS", short="EPSS", description="FIRST's EPSS scores",
          url="https://epss.empiricalsecurity.com/epss_scores-current.csv.gz", url_help="FIRST's current CSV",
-         file="epss_scores-current.csv.gz", module="gate.enrichment.epss", provides=(Source.EPSS,),
+         file="epss_scores-current.csv.gz", module="gate.enrichment.epss", provides=(DataKind.EPSS,),
          option="--epss-scores", version_word="model"),
 )
 """Every offline feed, in the order runs enrich with them and commands list them. Read as `feedregistry.FEEDS`

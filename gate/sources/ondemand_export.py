@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import IncompleteError, InputError, ScanNotReadyError, ShapeError
-from gate.fields import Source
+from gate.fields import DataKind
 from gate.model import Enrichment, FeedInfo, Finding
 from gate.sources.ec2_codec import event_scan_id, parse_event_finding, parse_image_finding
 from gate.sources.imagedoc import check_on_demand_export
@@ -201,7 +201,7 @@ class EventEnrichment:
     def __init__(self, files: OnDemandFiles) -> None:
         self._files = files
         self.paths = files.event_files
-        self.provides: frozenset[str] = frozenset({Source.INSPECTOR_EVENTS}) if self.paths else frozenset()
+        self.provides: frozenset[str] = frozenset({DataKind.INSPECTOR_EVENTS}) if self.paths else frozenset()
         self._known: dict[str, Enrichment] | None = None
         self._notes: list[str] = []
 

@@ -13,7 +13,7 @@ from gate.enrichment import feedregistry
 from gate.enrichment.feeds import cached_feed_paths, update_feeds
 from gate.enrichment.feedstore import open_feed
 from gate.errors import ExitCode, UsageError
-from gate.fields import FIELDS, Source
+from gate.fields import FIELDS, DataKind
 from gate.inputs import Inputs, offline_enrichers
 from tests.enrichment import fakefeed
 from tests.enrichment.feed_server import Served, Site, site
@@ -90,7 +90,7 @@ def test_each_entry_agrees_with_its_module(key: str) -> None:
     assert spec.url.startswith("https://") and spec.provides
     assert spec.format().schema.startswith(f"CREATE TABLE {spec.key} ")  # the index's table is named by the key
     for kind in spec.provides:
-        assert kind in Source and kind in module.FORMAT.enricher.provides
+        assert kind in DataKind and kind in module.FORMAT.enricher.provides
     assert spec.fields() and all(set(FIELDS[name].sources) & set(spec.provides) for name in spec.fields())
 
 
