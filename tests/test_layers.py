@@ -12,7 +12,7 @@ BASE = {"gate", "gate.errors", "gate.vocab", "gate.model", "gate.declared", "gat
         "gate.timeutil", "gate.files", "gate.jsondocs", "gate.serialize", "gate.fleet", "gate.fleetjson",
         "gate.yamlsrc", "gate.jsonsrc"}
 ASSEMBLY_ORDER = ("gate.snapshot", "gate.baseline", "gate.run", "gate.input_values", "gate.live", "gate.inputs",
-                  "gate.decide", "gate.policytests", "gate.sweep", "gate.sweep.targets", "gate.sweep.revoke",
+                  "gate.decide", "gate.policy_cases", "gate.sweep", "gate.sweep.targets", "gate.sweep.revoke",
                   "gate.sweep.merge", "gate.sweep.shared", "gate.sweep.records", "gate.sweep.compare",
                   "gate.sweep.runner", "gate.sweep.session", "gate.lambda_handler")
 """The assembly layer, bottom to top: each module imports only those before it (so there is no cycle)."""
