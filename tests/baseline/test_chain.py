@@ -207,7 +207,7 @@ def test_every_human_format_shows_the_comparison(isolated_env: Path, chain: list
 
     from gate.inputs import Inputs, open_plan
     from gate.policy.loader import load_policy
-    from gate.reports import github
+    from gate.reports import github_runner
     from gate.reports.interface import ReportOptions
     from gate.reports.registry import Format, formatter
     from gate.run import judge_build
@@ -224,6 +224,6 @@ def test_every_human_format_shows_the_comparison(isolated_env: Path, chain: list
         assert text.index(GLIBC) < text.index(OPENSSL), fmt
     table = formatter(Format.TABLE).render(evaluation, options)
     assert "— new since the baseline" in table  # on the blocking finding's line
-    notices = [line for line in github.annotations(evaluation) if line.startswith("::notice")]
+    notices = [line for line in github_runner.annotations(evaluation) if line.startswith("::notice")]
     assert notices == [f"::notice title=gate: since the baseline::compared with {BUILDS[1]}: 2 new, 2 unchanged, "
                        f"1 fixed%0Afixed: {ZLIB} (MEDIUM) in zlib, first seen 2026-09-01"]
