@@ -25,7 +25,7 @@ from gate.decide import decide
 from gate.errors import ExitCode, GateError, UsageError
 from gate.inputs import Inputs, open_plan
 from gate.outcome import Evaluation, Verdict
-from gate.timeutil import parse_age, parse_duration
+from gate.timeutil import parse_duration, parse_hours_or_days
 
 LOG = logging.getLogger("gate")
 DEFAULT_WAIT = "10m"
@@ -65,7 +65,7 @@ def respond(event: object, env: Mapping[str, str], now: datetime | None = None) 
     try:
         step = parse_event(event)
         inputs = inputs_from_env(step.build_arn, env)
-        max_age = parse_age(env["GATE_MAX_FEED_AGE"]) if env.get("GATE_MAX_FEED_AGE") else None
+        max_age = parse_hours_or_days(env["GATE_MAX_FEED_AGE"]) if env.get("GATE_MAX_FEED_AGE") else None
         context = AwsContext(step.build_arn.split(":")[3], None)
         actions: list[VerdictAction] = []
         if env.get("GATE_WATERMARK"):

@@ -18,7 +18,7 @@ from gate.errors import ExitCode, IncompleteError, UsageError
 from gate.outcome import ActionRecord, Evaluation, Verdict
 from gate.reports.interface import ReportOptions
 from gate.reports.registry import Format, formatter
-from gate.timeutil import parse_age, parse_instant, utcnow
+from gate.timeutil import parse_hours_or_days, parse_instant, utcnow
 
 
 def register(sub: Any) -> None:
@@ -118,7 +118,7 @@ def _report_specs(args: argparse.Namespace) -> list[ReportSpec]:
 
 def _max_age(text: str) -> timedelta:
     try:
-        return parse_age(text)
+        return parse_hours_or_days(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 

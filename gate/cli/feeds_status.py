@@ -14,7 +14,7 @@ from gate.enrichment import feedregistry
 from gate.enrichment.cache import default_cache_dir
 from gate.enrichment.freshness import DEFAULT_MAX_AGE, age_limit, age_text, is_stale
 from gate.errors import ExitCode, UsageError
-from gate.timeutil import parse_age, parse_instant, utcnow
+from gate.timeutil import parse_hours_or_days, parse_instant, utcnow
 
 
 def joined(names: list[str]) -> str:
@@ -50,7 +50,7 @@ def _limit(args: argparse.Namespace) -> tuple[timedelta, str]:
     given = getattr(args, "option_origins", {}).get("max_feed_age", "--max-feed-age")
     if args.max_feed_age:
         try:
-            option = parse_age(args.max_feed_age)
+            option = parse_hours_or_days(args.max_feed_age)
         except ValueError as e:
             raise UsageError(f"{given}: {e}") from None
     policy = load_policy(args.policy)
