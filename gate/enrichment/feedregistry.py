@@ -99,8 +99,3 @@ def feed(key: str) -> Feed:
         if candidate.key == key:
             return candidate
     raise UsageError(f"unknown feed {key!r}; supported: {supported()}")
-
-
-def named(name: str) -> Feed | None:
-    """The feed whose display name is `name` (a `FeedInfo.name`), if any."""
-    return next((f for f in FEEDS if f.name == name), None)
