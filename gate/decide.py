@@ -122,10 +122,10 @@ def _act(action: VerdictAction, outcome: Outcome) -> tuple[ActionRecord, ...]:
 
 
 def judge_plan(plan: Plan, policy: Policy, settings: Settings) -> Evaluation:
-    """`gate.run.run` with the decision's settings."""
-    from gate.run import run  # noqa: PLC0415 - the policy stack loads only when a build is judged
+    """`gate.run.judge_build` with the decision's settings."""
+    from gate.run import judge_build  # noqa: PLC0415 - the policy stack loads only when a build is judged
 
-    return run(plan, policy, now=settings.now, allow_unanswerable=settings.allow_unanswerable,
+    return judge_build(plan, policy, now=settings.now, allow_unanswerable=settings.allow_unanswerable,
                expiring_within_days=settings.expiring_within_days, max_feed_age=settings.max_feed_age)
 
 

@@ -28,8 +28,9 @@ class Type(enum.Enum):
     LIST = "list of strings"
 
 
-class Source(enum.StrEnum):
-    """A kind of source that can answer fields; a run knows which kinds took part."""
+class DataKind(enum.StrEnum):
+    """A kind of data that can answer fields (the finding, the clock, KEV, a baseline, …), whatever file or service
+    supplies it; a run knows which kinds took part, and each `Field` names the kinds that can answer it."""
 
     FINDING = "finding"
     """The scan finding itself (Image Builder, EC2): always present."""
@@ -50,28 +51,28 @@ class Source(enum.StrEnum):
     """`ec2:DescribeImages` `ScanResults` of the build's output AMIs (a live run reads it when a rule needs it)."""
 
 
-ALWAYS: frozenset[Source] = frozenset({Source.FINDING, Source.CLOCK})
+ALWAYS: frozenset[DataKind] = frozenset({DataKind.FINDING, DataKind.CLOCK})
 """Kinds every run has, whatever the inputs."""
 
-SUPPLY: dict[Source, str] = {
-    Source.INSPECTOR: "a live run (--image-build-version-arn) or --finding-details FILE",
-    Source.INSPECTOR_SEARCH: "a live run (--image-build-version-arn) or --finding-details FILE",
-    Source.INSPECTOR_EVENTS: "--findings FILE with Inspector's on-demand scan events",
-    Source.KEV: "--kev-catalog FILE or `gate feeds update`",
-    Source.EPSS: "--epss-scores FILE or `gate feeds update`",
-    Source.BASELINE: "--baseline FILE (the last build's JSON report) or --baseline previous",
-    Source.VULNRICHMENT: "--vulnrichment DIR or --vulnrichment-online",
-    Source.EC2_SCAN_RESULTS: "a live run (gate check --image-build-version-arn, or gate sweep), which reads "
+SUPPLY: dict[DataKind, str] = {
+    DataKind.INSPECTOR: "a live run (--image-build-version-arn) or --finding-details FILE",
+    DataKind.INSPECTOR_SEARCH: "a live run (--image-build-version-arn) or --finding-details FILE",
+    DataKind.INSPECTOR_EVENTS: "--findings FILE with Inspector's on-demand scan events",
+    DataKind.KEV: "--kev-catalog FILE or `gate feeds update`",
+    DataKind.EPSS: "--epss-scores FILE or `gate feeds update`",
+    DataKind.BASELINE: "--baseline FILE (the last build's JSON report) or --baseline previous",
+    DataKind.VULNRICHMENT: "--vulnrichment DIR or --vulnrichment-online",
+    DataKind.EC2_SCAN_RESULTS: "a live run (gate check --image-build-version-arn, or gate sweep), which reads "
                              "ec2:DescribeImages ScanResults",
 }
 """How a user supplies each optional kind, for the unanswerable-rule error."""
-EXPORTS_ALONE: frozenset[Source] = ALWAYS | {Source.KEV, Source.EPSS}
+EXPORTS_ALONE: frozenset[DataKind] = ALWAYS | {DataKind.KEV, DataKind.EPSS}
 """What a run on saved files alone has: the findings export, the clock and the KEV/EPSS feed files."""
 
 
 def supply_text(kinds: Iterable[str]) -> str:
     """How to supply any one of `kinds`, each way said once: `a live run (…) or --finding-details FILE`."""
-    ways = (SUPPLY[Source(k)] for k in sorted(kinds) if Source(k) in SUPPLY)
+    ways = (SUPPLY[DataKind(k)] for k in sorted(kinds) if DataKind(k) in SUPPLY)
     return " or ".join(dict.fromkeys(ways))
 
 
@@ -103,7 +104,7 @@ class Field:
     name: str
     type: Type
     doc: str
-    sources: frozenset[Source]
+    sources: frozenset[DataKind]
     """Any one of these taking part in a run lets the field be answered."""
     get: Getter
     """The value, or None when unknown (never a guessed `false`)."""
@@ -169,14 +170,14 @@ def _fix_days(f: Finding, _: Enrichment, ctx: Context) -> float | None:
 
 
 _SCAN_SEVERITIES = ("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL")
-_INSPECTOR = frozenset({Source.INSPECTOR})
-_SEARCHABLE = frozenset({Source.INSPECTOR, Source.INSPECTOR_SEARCH})
+_INSPECTOR = frozenset({DataKind.INSPECTOR})
+_SEARCHABLE = frozenset({DataKind.INSPECTOR, DataKind.INSPECTOR_SEARCH})
 """What `SearchVulnerabilities` returns too; `risk_score` and `tools` come only with finding details."""
-_KEV = frozenset({Source.INSPECTOR, Source.INSPECTOR_SEARCH, Source.KEV})
-_VULNRICHMENT = frozenset({Source.VULNRICHMENT})
-_FINDING = frozenset({Source.FINDING})
-_BASELINE = frozenset({Source.BASELINE})
-_SCAN = frozenset({Source.EC2_SCAN_RESULTS})
+_KEV = frozenset({DataKind.INSPECTOR, DataKind.INSPECTOR_SEARCH, DataKind.KEV})
+_VULNRICHMENT = frozenset({DataKind.VULNRICHMENT})
+_FINDING = frozenset({DataKind.FINDING})
+_BASELINE = frozenset({DataKind.BASELINE})
+_SCAN = frozenset({DataKind.EC2_SCAN_RESULTS})
 
 FIELDS: dict[str, Field] = {
     f.name: f
@@ -202,16 +203,16 @@ FIELDS: dict[str, Field] = {
               lambda f, e, c: e.kev.date_added if e.kev else None),
         Field("kev_due_date", Type.DATE, "CISA's remediation due date", _KEV,
               lambda f, e, c: e.kev.due_date if e.kev else None),
-        Field("kev_ransomware", Type.BOOL, "CISA: known use in ransomware campaigns", frozenset({Source.KEV}),
+        Field("kev_ransomware", Type.BOOL, "CISA: known use in ransomware campaigns", frozenset({DataKind.KEV}),
               lambda f, e, c: e.kev.ransomware if e.kev else _kev(f, e, c)),
-        Field("epss", Type.NUMBER, "EPSS probability (0-1)", _SEARCHABLE | {Source.INSPECTOR_EVENTS, Source.EPSS},
+        Field("epss", Type.NUMBER, "EPSS probability (0-1)", _SEARCHABLE | {DataKind.INSPECTOR_EVENTS, DataKind.EPSS},
               lambda f, e, c: e.epss.score if e.epss else None),
-        Field("epss_percentile", Type.NUMBER, "EPSS percentile (0-1)", frozenset({Source.EPSS}),
+        Field("epss_percentile", Type.NUMBER, "EPSS percentile (0-1)", frozenset({DataKind.EPSS}),
               lambda f, e, c: e.epss.percentile if e.epss else None),
         Field("exploit_observed", Type.BOOL, "Inspector saw exploitation in the wild", _SEARCHABLE,
               lambda f, e, c: _flag(e.exploit_observed)),
         Field("exploit_available", Type.BOOL, "Inspector knows a public exploit",
-              _INSPECTOR | {Source.INSPECTOR_EVENTS},
+              _INSPECTOR | {DataKind.INSPECTOR_EVENTS},
               lambda f, e, c: _flag(e.exploit_available)),
         Field("risk_score", Type.NUMBER, "Inspector risk score", _INSPECTOR,
               lambda f, e, c: e.risk_score.value if e.risk_score else None),
@@ -229,7 +230,7 @@ FIELDS: dict[str, Field] = {
         Field("first_seen", Type.DATE, "the day the finding was first seen, carried from build to build by the "
               "baseline", _BASELINE, _first_seen),
         Field("days_open", Type.NUMBER, "days from `first_seen` to the evaluation date", _BASELINE, _days_open),
-        Field("today", Type.DATE, "the evaluation date", frozenset({Source.CLOCK}), lambda f, e, c: c.today),
+        Field("today", Type.DATE, "the evaluation date", frozenset({DataKind.CLOCK}), lambda f, e, c: c.today),
         Field("scan_age_days", Type.NUMBER, "days since Inspector last scanned the build's output AMIs (EC2 "
               "ScanResults FindingScanDate; the oldest AMI)", _SCAN, _scan_age),
         Field("scan_date", Type.DATE, "the day of that last scan", _SCAN,

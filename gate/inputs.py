@@ -6,84 +6,22 @@ run owner asks for pages, except resolving a pipeline to its newest build (one e
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from gate.enrichment.interface import Enricher
 from gate.errors import UsageError
+from gate.input_values import DEFAULT_CACHE_TTL, DEFAULT_WAIT, DEFAULT_WORKERS, Inputs
 from gate.run import Plan
 
 if TYPE_CHECKING:
     from gate.baseline import BaselineSpec
     from gate.enrichment.cache import Cache
 
-DEFAULT_WAIT = timedelta(minutes=15)
-"""Image Builder finishes scanning a few minutes after a build: by default wait for it, then fail."""
-DEFAULT_WORKERS = 8
-DEFAULT_CACHE_TTL = timedelta(hours=24)
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """Everything a run reads, as plain values: the CLI fills it, tests and scripts may too."""
-
-    findings: tuple[Path, ...] = ()
-    image: Path | None = None
-    """The build's saved `aws imagebuilder get-image` answer, for a dry run on `findings`: its scan is checked."""
-    snapshot: Path | None = None
-    image_build_version_arn: str | None = None
-    image_pipeline_arn: str | None = None
-    finding_details: tuple[Path, ...] = ()
-    kev_catalog: Path | None = None
-    epss_scores: Path | None = None
-    vulnrichment: Path | None = None
-    """A folder of CVE records (cisagov/vulnrichment layout or flat): SSVC points offline."""
-    vulnrichment_online: bool = False
-    vulnrichment_url: str | None = None
-    vex: tuple[Path, ...] = ()
-    cached_feeds: bool = True
-    region: str | None = None
-    profile: str | None = None
-    wait_timeout: timedelta = DEFAULT_WAIT
-    cache_dir: Path | None = None
-    cache_ttl: timedelta = DEFAULT_CACHE_TTL
-    use_cache: bool = True
-    max_workers: int = DEFAULT_WORKERS
-    progress: Callable[[str], None] | None = None
-    baseline: str | None = None
-    """An earlier build's JSON report or snapshot, or `previous` (the pipeline's previous build, live)."""
-    baseline_any_pipeline: bool = False
-    baseline_key: str | None = None
-    """`--baseline-key`: the baseline file is a signed attestation, checked under this key before use."""
-
-    @property
-    def previous_baseline(self) -> bool:
-        """`--baseline previous`: the pipeline's previous build, read live."""
-        if self.baseline is None:
-            return False
-        from gate.baseline import PREVIOUS  # noqa: PLC0415 - runs without a baseline never import it
-
-        return self.baseline == PREVIOUS
-
-    @property
-    def live(self) -> bool:
-        return bool(self.image_build_version_arn or self.image_pipeline_arn)
-
-    def check_one_target(self) -> None:
-        """Exactly one of an export, a snapshot, a build or a pipeline: checked once, here."""
-        chosen = [bool(self.findings), self.snapshot is not None, bool(self.image_build_version_arn),
-                  bool(self.image_pipeline_arn)]
-        if sum(chosen) != 1:
-            raise UsageError("give exactly one of --findings, --snapshot, --image-build-version-arn, "
-                             "--image-pipeline-arn")
-        if self.image is not None and not self.findings:
-            raise UsageError("--image describes the build of a --findings export",
-                             hint="a live run reads the image itself, and a snapshot carries it")
-
-
+__all__ = ["DEFAULT_CACHE_TTL", "DEFAULT_WAIT", "DEFAULT_WORKERS", "Inputs", "baseline_spec", "build_cache",
+           "cache_dir", "offline_enrichers", "open_live", "open_plan", "vulnrichment_enrichers"]
 def cache_dir(inputs: Inputs) -> Path:
     from gate.enrichment.cache import default_cache_dir  # noqa: PLC0415 - keep offline start-up light
 
@@ -100,7 +38,8 @@ def build_cache(inputs: Inputs) -> Cache | None:
 
 
 def offline_enrichers(inputs: Inputs) -> list[Enricher]:
-    """On-demand scan events, saved Inspector answers, then the KEV catalog and EPSS (given, or cached)."""
+    """Saved Inspector answers, then each offline feed (`feedregistry.FEEDS`: the KEV catalog, EPSS; given, or
+    cached), then Vulnrichment."""
     # NOTE: each module is imported only when the run uses it: a live run without feeds reaches its first
     # AWS request sooner.
     enrichers: list[Enricher] = []
@@ -108,24 +47,19 @@ def offline_enrichers(inputs: Inputs) -> list[Enricher]:
         from gate.enrichment.inspector_export import InspectorExport  # noqa: PLC0415
 
         enrichers.append(InspectorExport(inputs.finding_details))
-    kev_path, epss_path = inputs.kev_catalog, inputs.epss_scores
-    if inputs.cached_feeds and (kev_path is None or epss_path is None):
-        from gate.enrichment.feeds import cached_feed_paths  # noqa: PLC0415
+    from gate.enrichment import feedregistry  # noqa: PLC0415
 
-        cached_kev, cached_epss = cached_feed_paths(cache_dir(inputs))
-        kev_path = kev_path or cached_kev
-        epss_path = epss_path or cached_epss
-    # NOTE: a feed is validated in full on its first use and indexed in the cache; later runs read its index.
-    if kev_path:
-        from gate.enrichment.feedstore import open_kev  # noqa: PLC0415
-        from gate.enrichment.kev import KevEnricher  # noqa: PLC0415
+    for spec in feedregistry.FEEDS:
+        path = inputs.feed_file(spec.key)
+        if path is None and inputs.cached_feeds:
+            from gate.enrichment.feeds import cached_feed_path  # noqa: PLC0415
 
-        enrichers.append(KevEnricher(open_kev(kev_path, cache_dir(inputs))))
-    if epss_path:
-        from gate.enrichment.epss import EpssEnricher  # noqa: PLC0415
-        from gate.enrichment.feedstore import open_epss  # noqa: PLC0415
+            path = cached_feed_path(cache_dir(inputs), spec)
+        # NOTE: a feed is validated in full on its first use and indexed in the cache; later runs read its index.
+        if path:
+            from gate.enrichment.feedstore import open_feed  # noqa: PLC0415
 
-        enrichers.append(EpssEnricher(open_epss(epss_path, cache_dir(inputs))))
+            enrichers.append(spec.format().enricher(open_feed(spec, path, cache_dir(inputs))))
     enrichers.extend(vulnrichment_enrichers(inputs))
     return enrichers
 
@@ -174,7 +108,7 @@ def baseline_spec(inputs: Inputs) -> BaselineSpec | None:
 
 
 def open_plan(inputs: Inputs) -> Plan:
-    """The source and enrichers for the inputs; the caller hands the plan to `gate.run.run` (which closes it)."""
+    """The source and enrichers for the inputs; the caller hands the plan to `run.judge_build` (which closes it)."""
     inputs.check_one_target()
     if inputs.baseline_key and (inputs.baseline is None or inputs.previous_baseline or inputs.baseline == "first"):
         raise UsageError("--baseline-key checks a signed --baseline FILE, and there is none",
@@ -199,8 +133,7 @@ def _open_plan(inputs: Inputs) -> Plan:
 
         export = ExportSource(inputs.findings, image=inputs.image)
         # NOTE: the files are read here, once; on-demand scan events in them enrich first, like Inspector.
-        events = export.event_enricher()
-        return Plan(source=export, offline=[events, *offline] if events.provides else offline, vex=inputs.vex)
+        return Plan(source=export, offline=[*export.enrichers(), *offline], vex=inputs.vex)
     return replace(open_live(inputs, offline), vex=inputs.vex)
 
 

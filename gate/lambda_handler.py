@@ -28,7 +28,7 @@ from gate.decide import decide
 from gate.errors import ExitCode, GateError, UsageError
 from gate.inputs import Inputs, open_plan
 from gate.outcome import Evaluation, Verdict
-from gate.timeutil import parse_age, parse_duration
+from gate.timeutil import parse_duration, parse_hours_or_days
 
 LOG = logging.getLogger("gate")
 DEFAULT_WAIT = "10m"
@@ -81,7 +81,7 @@ def _fail_on(env: Mapping[str, str]) -> str:
 
 def _max_age(env: Mapping[str, str]) -> timedelta | None:
     try:
-        return parse_age(env["GATE_MAX_FEED_AGE"]) if env.get("GATE_MAX_FEED_AGE") else None
+        return parse_hours_or_days(env["GATE_MAX_FEED_AGE"]) if env.get("GATE_MAX_FEED_AGE") else None
     except ValueError as e:
         raise UsageError(f"GATE_MAX_FEED_AGE: {e}") from None
 
@@ -106,10 +106,10 @@ def _exit_code(evaluation: Evaluation | None, error: GateError | None, failed: b
     return int(ExitCode.VIOLATION if blocked else ExitCode.PASS)
 
 
-def run(event: object, env: Mapping[str, str], now: datetime | None = None) -> dict[str, Any]:
+def respond(event: object, env: Mapping[str, str], now: datetime | None = None) -> dict[str, Any]:
     """Judge and act; the answer names the verdict, the exit code gate check would have, and each action."""
     from gate.policy.loader import load_policy  # noqa: PLC0415 - the policy stack loads only when judging
-    from gate.run import run as run_gate  # noqa: PLC0415
+    from gate.run import judge_build  # noqa: PLC0415
 
     moment = now or datetime.now(UTC)
     problems: list[GateError] = []
@@ -137,7 +137,7 @@ def run(event: object, env: Mapping[str, str], now: datetime | None = None) -> d
             if problems or inputs is None:
                 raise problems[0] if problems else UsageError("the function's settings could not be read")
             policy = load_policy(env.get("GATE_POLICY") or "default")
-            return run_gate(open_plan(inputs), policy, now=moment, max_feed_age=max_age)
+            return judge_build(open_plan(inputs), policy, now=moment, max_feed_age=max_age)
 
         try:
             decided = decide(judge, actions, fail_on_warn=fail_on == "warn")
@@ -166,7 +166,7 @@ def run(event: object, env: Mapping[str, str], now: datetime | None = None) -> d
 
 def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     """The Lambda entry point (`gate.lambda_handler.handler`): fails the invocation when gate could not decide."""
-    answer = run(event, os.environ)
+    answer = respond(event, os.environ)
     if answer["exitCode"] >= ExitCode.USAGE:
         raise HandlerError(str(answer["error"] or "gate could not decide"), answer["exitCode"])
     return answer

@@ -22,7 +22,7 @@ from gate.vocab import IMAGEBUILDER_ARN
 if TYPE_CHECKING:
     from gate.baseline import Baseline, BaselineSpec
     from gate.enrichment.cache import Cache
-    from gate.inputs import Inputs
+    from gate.input_values import Inputs
     from gate.sources.ondemand import OnDemandSource
 
 

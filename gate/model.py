@@ -239,7 +239,7 @@ class FeedInfo:
     as_of: datetime | None
     detail: str | None = None
     provides: tuple[str, ...] = ()
-    """The kinds of data it answers (`gate.fields.Source` values): what rules it lets a run answer."""
+    """The kinds of data it answers (`gate.fields.DataKind` values): what rules it lets a run answer."""
     notes: tuple[str, ...] = ()
     """What every report should say about this source that did not stop the run (a CVE listed twice alike)."""
     version: str | None = None

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from gate.enrichment.interface import Enricher, IncrementalEnricher, combine
 from gate.errors import IncompleteError
-from gate.fields import ALWAYS, FIELDS, Source, supply_text
+from gate.fields import ALWAYS, FIELDS, DataKind, supply_text
 from gate.model import Finding, Gathered, ImageScan, image_builder_check
 from gate.outcome import Evaluation
 from gate.policy.compile import referenced
@@ -55,11 +55,11 @@ class Plan:
         for enricher in self.offline:
             kinds.update(enricher.provides)
         # NOTE: only the plan's baseline answers it, whatever a replayed snapshot's feeds claim.
-        kinds.discard(Source.BASELINE)
+        kinds.discard(DataKind.BASELINE)
         if self.baseline is not None:
-            kinds.add(Source.BASELINE)
+            kinds.add(DataKind.BASELINE)
         if self.scan_results is not None:
-            kinds.add(Source.EC2_SCAN_RESULTS)
+            kinds.add(DataKind.EC2_SCAN_RESULTS)
         return frozenset(kinds)
 
     def close(self) -> None:
@@ -121,7 +121,7 @@ def unanswerable(policy: Policy, provided: frozenset[str]) -> list[str]:
 
 def _reads_scan_results(policy: Policy) -> bool:
     conditions = [rule.condition for rule in policy.rules] + [c for _, c in policy.untils]
-    return any(Source.EC2_SCAN_RESULTS in FIELDS[name].sources for name in referenced(conditions))
+    return any(DataKind.EC2_SCAN_RESULTS in FIELDS[name].sources for name in referenced(conditions))
 
 
 def image_products(gathered: Gathered) -> frozenset[str]:
@@ -147,8 +147,8 @@ def _notes(gathered: Gathered, now: datetime) -> tuple[str, ...]:
     return tuple(notes)
 
 
-def run(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool = False,
-        expiring_within_days: int | None = None, max_feed_age: timedelta | None = None) -> Evaluation:
+def judge_build(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable: bool = False,
+                expiring_within_days: int | None = None, max_feed_age: timedelta | None = None) -> Evaluation:
     """Gather, enrich and judge; closes the plan whatever happens. Raises `GateError` if it cannot complete.
 
     `max_feed_age`: how old KEV/EPSS data may be at `now`; None takes the policy's, else 30 days.

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from gate.errors import InputError, ShapeError, UnreadableInputError
-from gate.fields import Source
+from gate.fields import DataKind
 from gate.files import atomic_write, read_bytes
 from gate.jsondocs import loads_strict
 from gate.model import CONDITION_LABELS, Enrichment, FeedInfo, Finding, Gathered, ScanResultCondition, ScanSummary
@@ -120,7 +120,7 @@ def _feed(obj: object) -> FeedInfo:
     provides = obj.get("provides") or []
     if not isinstance(provides, list) or not all(isinstance(p, str) for p in provides):
         raise ShapeError("feed provides must be a list of strings")
-    unknown = sorted(set(provides) - {s.value for s in Source})
+    unknown = sorted(set(provides) - {s.value for s in DataKind})
     if unknown:
         raise ShapeError(f"feed provides unknown kinds of data: {', '.join(map(repr, unknown))}")
     notes = obj.get("notes") or []

@@ -70,7 +70,8 @@ def parse_instant(text: str) -> datetime:
 
 
 def parse_duration(text: str, maximum: timedelta = MAX_DURATION) -> timedelta:
-    """`90`, `90s`, `30m`, `24h`, `7d` (`0` is zero), at most `maximum`; ValueError names the text."""
+    """`90`, `90s`, `30m`, `24h`, `7d` (`0` is zero), at most `maximum` (waits, timeouts, TTLs); ValueError names the
+    text. Spans in whole hours or days only, from an hour up, are `parse_hours_or_days`'s."""
     match = _DURATION.fullmatch(text.strip().lower())
     if match is None:
         raise ShapeError(f"{_short(text)} is not a duration (e.g. 90s, 30m, 24h, 7d, 0)")
@@ -114,8 +115,9 @@ _AGE = re.compile(r"([0-9]{1,6})\s*([hd])")
 LONGEST_AGE = timedelta(days=3650)
 
 
-def parse_age(text: str) -> timedelta:
-    """An age limit such as `30d` or `36h`, from 1 hour to 10 years; ValueError names the accepted form."""
+def parse_hours_or_days(text: str) -> timedelta:
+    """A long span in whole hours or days, such as `30d` or `36h`, from 1 hour to 10 years (feed age limits,
+    `--since`, a sweep's cache TTL); ValueError names the accepted form. Seconds and minutes are `parse_duration`'s."""
     match = _AGE.fullmatch(text.strip().lower())
     if match is None:
         raise ValueError(f"{text!r} is not an age like 30d or 36h")

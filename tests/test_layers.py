@@ -9,11 +9,14 @@ import pytest
 
 GATE = Path(__file__).resolve().parents[1] / "gate"
 BASE = {"gate", "gate.errors", "gate.vocab", "gate.model", "gate.declared", "gate.outcome", "gate.fields",
-        "gate.timeutil", "gate.files", "gate.jsondocs", "gate.serialize", "gate.fleet", "gate.fleetjson"}
-ASSEMBLY = {"gate.run", "gate.decide", "gate.lambda_handler", "gate.baseline", "gate.inputs", "gate.live",
-            "gate.snapshot", "gate.policytests", "gate.sweep", "gate.sweep.targets", "gate.sweep.shared",
-            "gate.sweep.records", "gate.sweep.compare", "gate.sweep.merge", "gate.sweep.runner", "gate.sweep.session",
-            "gate.sweep.revoke"}
+        "gate.timeutil", "gate.files", "gate.jsondocs", "gate.serialize", "gate.fleet", "gate.fleetjson",
+        "gate.yamlsrc", "gate.jsonsrc"}
+ASSEMBLY_ORDER = ("gate.snapshot", "gate.baseline", "gate.run", "gate.input_values", "gate.live", "gate.inputs",
+                  "gate.decide", "gate.policy_cases", "gate.sweep", "gate.sweep.targets", "gate.sweep.revoke",
+                  "gate.sweep.merge", "gate.sweep.shared", "gate.sweep.records", "gate.sweep.compare",
+                  "gate.sweep.runner", "gate.sweep.session", "gate.lambda_handler")
+"""The assembly layer, bottom to top: each module imports only those before it (so there is no cycle)."""
+ASSEMBLY = set(ASSEMBLY_ORDER)
 
 
 def layer(module: str) -> str:
@@ -77,3 +80,22 @@ def test_imports_point_down(path: Path) -> None:
 
 def test_every_module_has_a_layer() -> None:
     assert {layer(module_name(p)) for p in MODULES} <= set(ALLOWED)
+
+
+def _path(module: str) -> Path:
+    path = GATE.parent / Path(*module.split("."))
+    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+
+@pytest.mark.parametrize("module", ASSEMBLY_ORDER)
+def test_the_assembly_imports_only_what_comes_before_it(module: str) -> None:
+    rank = ASSEMBLY_ORDER.index(module)
+    later = sorted(m for m in imports(_path(module)) - {module} if m in ASSEMBLY and ASSEMBLY_ORDER.index(m) >= rank)
+    assert not later, f"{module} imports {later}, which come after it in ASSEMBLY_ORDER"
+
+
+def test_imports_include_type_checking_and_lazy_ones(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from gate.inputs import Inputs\n"
+                    "def f() -> None:\n    from gate import live\n")
+    assert imports(path) == {"gate.inputs", "gate.live"}

@@ -53,10 +53,10 @@ def register(sub: Any) -> None:
                           help="`aws ec2 get-allowed-images-settings` output: its criteria are kept")
     criteria.add_argument("--region", help="AWS region for sts:GetCallerIdentity (default: the configured one)")
     criteria.add_argument("--profile", help="AWS profile for sts:GetCallerIdentity")
-    criteria.set_defaults(func=run)
+    criteria.set_defaults(func=cmd_criteria)
 
 
-def run(args: argparse.Namespace) -> int:
+def cmd_criteria(args: argparse.Namespace) -> int:
     from gate.actions.criteria import criteria_document, existing_criteria  # noqa: PLC0415
 
     existing: list[dict[str, Any]] = []

@@ -19,7 +19,7 @@ from gate.errors import ExitCode, IncompleteError, UsageError
 from gate.outcome import ActionRecord, Evaluation, Verdict
 from gate.reports.interface import ReportOptions
 from gate.reports.registry import Format, formatter
-from gate.timeutil import parse_age, parse_instant, utcnow
+from gate.timeutil import parse_hours_or_days, parse_instant, utcnow
 
 
 def register(sub: Any) -> None:
@@ -91,7 +91,7 @@ def register(sub: Any) -> None:
     out.add_argument("--config", metavar="FILE", help=f"options from this YAML file (default: $GATE_CONFIG, "
                      f"or {config.CONFIG_FILE} in the working directory); every option is also GATE_<OPTION>")
     add_action_arguments(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=cmd_check)
     config.defer(p)
 
 
@@ -119,16 +119,16 @@ def _report_specs(args: argparse.Namespace) -> list[ReportSpec]:
 
 def _max_age(text: str) -> timedelta:
     try:
-        return parse_age(text)
+        return parse_hours_or_days(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def run(args: argparse.Namespace) -> int:
+def cmd_check(args: argparse.Namespace) -> int:
     from gate.decide import decide  # noqa: PLC0415 - keep `gate --help` light
     from gate.inputs import open_plan  # noqa: PLC0415
     from gate.policy.loader import load_policy  # noqa: PLC0415
-    from gate.run import run as run_gate  # noqa: PLC0415
+    from gate.run import judge_build  # noqa: PLC0415
 
     args = config.resolve(args, os.environ)
     try:
@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         def judge() -> Evaluation:
             policy = load_policy(args.policy)
             reports.describe_policy(policy.name, policy.source, tuple(r.info for r in policy.rules))
-            return run_gate(open_plan(inputs), policy, now=now, allow_unanswerable=args.allow_unanswerable,
+            return judge_build(open_plan(inputs), policy, now=now, allow_unanswerable=args.allow_unanswerable,
                             expiring_within_days=args.expiring_within, max_feed_age=args.max_feed_age)
 
         log: list[ActionRecord] = []

@@ -22,7 +22,7 @@ def register(sub: Any) -> None:
                             "zsh: `source <(gate completion zsh)`; fish: `gate completion fish | source`; PowerShell: "
                             "`gate completion powershell | Out-String | Invoke-Expression` (e.g. in $PROFILE).")
     parser.add_argument("shell", choices=SHELLS)
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=cmd_completion)
 
 
 @dataclass
@@ -226,7 +226,7 @@ Register-ArgumentCompleter -Native -CommandName gate -ScriptBlock {{
 """
 
 
-def run(args: argparse.Namespace) -> int:
+def cmd_completion(args: argparse.Namespace) -> int:
     from gate.cli.main import build_parser  # noqa: PLC0415 - main imports this module
 
     cmds = commands(build_parser())

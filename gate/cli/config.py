@@ -123,7 +123,7 @@ def load_config(path: Path | None, *, required: bool) -> tuple[str, dict[str, An
     # NOTE: only when there is a file to read; keeps `gate --help` fast. The policy's reader: a
     # pull request can add gate.yaml, so aliases, tags and hidden line breaks are refused here too.
     # Its size limit and UTF-8 check are the policy's too (`yamlsrc.read_text`).
-    from gate.policy import yamlsrc  # noqa: PLC0415
+    from gate import yamlsrc  # noqa: PLC0415
 
     try:
         doc = yamlsrc.load(yamlsrc.read_text(path), str(path)).value

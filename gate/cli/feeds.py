@@ -1,4 +1,5 @@
-"""`gate feeds update`: download CISA KEV and FIRST EPSS into the cache for `gate check` to use."""
+"""`gate feeds update`: download the offline feeds (CISA KEV, FIRST EPSS: `feedregistry`) into the cache for
+`gate check` to use."""
 
 from __future__ import annotations
 
@@ -8,36 +9,39 @@ from pathlib import Path
 from typing import Any
 
 from gate.cli import config, feeds_status, streams
+from gate.enrichment import feedregistry
 from gate.enrichment.cache import default_cache_dir
-from gate.enrichment.feeds import EPSS_URL, KEV_URL, update_feeds
+from gate.enrichment.feeds import update_feeds
 
 
 def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser("feeds", help="manage the KEV and EPSS feeds gate caches",
-                                   description="Manage the CISA KEV and FIRST EPSS feeds in the cache.")
+    feeds, joined = feedregistry.FEEDS, feeds_status.joined
+    parser = subparsers.add_parser("feeds", help=f"manage the {joined([f.short for f in feeds])} feeds gate caches",
+                                   description=f"Manage the {joined([f.name for f in feeds])} feeds in the cache.")
     actions = parser.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
     update = actions.add_parser(
         "update",
         help="download the current feeds (only if they changed)",
-        description="Download CISA's KEV catalog and FIRST's EPSS scores into the cache directory. "
+        description=f"Download {joined([f.description for f in feeds])} into the cache directory. "
         "A download is validated before it replaces the old copy; an unchanged feed is not downloaded.",
     )
     update.add_argument("--cache-dir", type=Path, metavar="DIR",
                         help="default: $GATE_CACHE_DIR, $XDG_CACHE_HOME/gate or ~/.cache/gate")
-    update.add_argument("--kev-url", default=KEV_URL, metavar="URL", help="default: CISA's JSON feed")
-    update.add_argument("--epss-url", default=EPSS_URL, metavar="URL", help="default: FIRST's current CSV")
+    for feed in feeds:
+        update.add_argument(f"--{feed.key}-url", default=feed.url, metavar="URL", help=f"default: {feed.url_help}")
     update.add_argument("--timeout", type=float, default=60, metavar="SECONDS",
                         help="per download (default: 60)")
-    update.set_defaults(func=run)
+    update.set_defaults(func=cmd_update)
     config.defer(update)  # GATE_KEV_URL, GATE_EPSS_URL, … as for `gate check`
     feeds_status.register(actions)
 
 
-def run(args: argparse.Namespace) -> int:
+def cmd_update(args: argparse.Namespace) -> int:
     feeds_status.known_keys()
     args = config.resolve(args, os.environ)
     directory = args.cache_dir or default_cache_dir()
-    for info in update_feeds(directory, kev_url=args.kev_url, epss_url=args.epss_url, timeout=args.timeout):
+    urls = {f"{feed.key}_url": getattr(args, f"{feed.key}_url") for feed in feedregistry.FEEDS}
+    for info in update_feeds(directory, timeout=args.timeout, **urls):
         dated = info.as_of.date().isoformat() if info.as_of else "date unknown"
         streams.line(f"{info.name}: {info.detail} (data of {dated}) in {info.source}")
     return 0

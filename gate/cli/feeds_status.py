@@ -1,4 +1,5 @@
-"""`gate feeds status`: which KEV and EPSS data `gate check` would use, how old it is, and whether to refresh it."""
+"""`gate feeds status`: which feed data (`feedregistry`: KEV, EPSS) `gate check` would use, how old it is, and
+whether to refresh it."""
 
 from __future__ import annotations
 
@@ -9,17 +10,24 @@ from pathlib import Path
 from typing import Any
 
 from gate.cli import config, streams
+from gate.enrichment import feedregistry
 from gate.enrichment.cache import default_cache_dir
 from gate.enrichment.freshness import DEFAULT_MAX_AGE, age_limit, age_text, is_stale
 from gate.errors import ExitCode, UsageError
-from gate.timeutil import parse_age, parse_instant, utcnow
+from gate.timeutil import parse_hours_or_days, parse_instant, utcnow
+
+
+def joined(names: list[str]) -> str:
+    """`a, b and c`: the feeds named in help text."""
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
 def register(actions: Any) -> None:
+    shorts = joined([f.short for f in feedregistry.FEEDS])
     status = actions.add_parser(
         "status", help="show the cached feeds' dates; exit 3 if one is missing or too old for `gate check`",
-        description="Show which cached KEV and EPSS files `gate check` would use and how old their data is. "
-        "Exit 0 when both are present and within the limit `gate check` applies — --max-feed-age, else the "
+        description=f"Show which cached {shorts} files `gate check` would use and how old their data is. "
+        "Exit 0 when each is present and within the limit `gate check` applies — --max-feed-age, else the "
         f"policy's max_feed_age, else {DEFAULT_MAX_AGE.days} days — and 3 otherwise (then run `gate feeds "
         "update`).")
     status.add_argument("--cache-dir", type=Path, metavar="DIR",
@@ -30,7 +38,7 @@ def register(actions: Any) -> None:
                         help=f"the limit, e.g. 30d, 36h (default: the policy's max_feed_age, else "
                         f"{DEFAULT_MAX_AGE.days}d)")
     status.add_argument("--as-of", metavar="DATE", help="judge the age as on this UTC date/time (default: now)")
-    status.set_defaults(func=run)
+    status.set_defaults(func=cmd_status)
     config.defer(status)  # GATE_POLICY, GATE_MAX_FEED_AGE and gate.yaml, exactly as for `gate check`
 
 
@@ -42,7 +50,7 @@ def _limit(args: argparse.Namespace) -> tuple[timedelta, str]:
     given = getattr(args, "option_origins", {}).get("max_feed_age", "--max-feed-age")
     if args.max_feed_age:
         try:
-            option = parse_age(args.max_feed_age)
+            option = parse_hours_or_days(args.max_feed_age)
         except ValueError as e:
             raise UsageError(f"{given}: {e}") from None
     policy = load_policy(args.policy)
@@ -64,7 +72,7 @@ def known_keys() -> None:
         importlib.import_module(module).register(sub)
 
 
-def run(args: argparse.Namespace) -> int:
+def cmd_status(args: argparse.Namespace) -> int:
     from gate.enrichment.inventory import cached_feeds  # noqa: PLC0415 - `gate --help` needs none of this
 
     known_keys()

@@ -21,11 +21,11 @@ def register(subparsers: Any) -> None:
     aws_options.add_aws_arguments(parser)
     parser.add_argument("-o", "--output", type=Path, required=True, metavar="FILE",
                         help="where to write the snapshot (JSON)")
-    parser.set_defaults(func=run)
+    parser.set_defaults(func=cmd_fetch)
     config.defer(parser)  # GATE_* variables and gate.yaml, as for `gate check`
 
 
-def run(args: argparse.Namespace) -> int:
+def cmd_fetch(args: argparse.Namespace) -> int:
     from gate.inputs import open_live  # noqa: PLC0415 - boto3 only when a command needs it
     from gate.run import fetch  # noqa: PLC0415
     from gate.snapshot import snapshot_text, write_snapshot  # noqa: PLC0415

@@ -37,7 +37,7 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(status)
 
 
-COMMANDS = {"check": "gate.cli.check", "fetch": "gate.cli.fetch", "policy": "gate.cli.policy_cmd",
+COMMANDS = {"check": "gate.cli.check", "fetch": "gate.cli.fetch", "policy": "gate.cli.policy",
             "feeds": "gate.cli.feeds", "verify": "gate.cli.verify", "completion": "gate.cli.completion",
             "allowed-amis": "gate.cli.allowed_amis", "sweep": "gate.cli.sweep", "version": "gate.cli.version"}
 """Each subcommand's module, imported only when the command line may need it (start-up time)."""

@@ -15,7 +15,7 @@ from gate.cli import streams
 from gate.errors import UnreadableInputError, UsageError
 from gate.files import atomic_output, atomic_write
 from gate.outcome import Evaluation
-from gate.reports import github
+from gate.reports import github_runner
 from gate.reports.interface import ReportOptions, StreamingFormat
 from gate.reports.registry import Format, formatter
 
@@ -183,7 +183,7 @@ def publish_to_github(evaluation: Evaluation, specs: Sequence[ReportSpec], writt
     stdout then stays one document (`--report json=- | jq` works).
     """
     stream: streams.Stream = "stderr" if to_stream(specs, "stdout") else "stdout"
-    for line in github.annotations(evaluation, options.sarif_location):
+    for line in github_runner.annotations(evaluation, options.sarif_location):
         streams.command(line, stream)
     summary_path = env.get("GITHUB_STEP_SUMMARY")
     if summary_path:
@@ -193,7 +193,7 @@ def publish_to_github(evaluation: Evaluation, specs: Sequence[ReportSpec], writt
         _append(Path(summary_path), formatter(Format.MARKDOWN).render(evaluation, md_options))
     output_path = env.get("GITHUB_OUTPUT")
     if output_path:
-        _append(Path(output_path), github.outputs(evaluation, written))
+        _append(Path(output_path), github_runner.outputs(evaluation, written))
 
 
 def _append(path: Path, text: str) -> None:

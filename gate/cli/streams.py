@@ -81,7 +81,7 @@ def exception_trace() -> None:
 
 
 def command(text: str, stream: Stream = "stdout") -> None:
-    """A workflow command gate means to issue; callers escape its data (`reports.github`)."""
+    """A workflow command gate means to issue; callers escape its data (`reports.github_runner`)."""
     _write(stream, text + "\n")
 
 

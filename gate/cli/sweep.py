@@ -18,7 +18,7 @@ from gate.cli.signals import Cancelled
 from gate.errors import ExitCode, GateError, IncompleteError, UsageError
 from gate.fleet import BuildRecord, FleetReport, Shard, Status
 from gate.outcome import ActionStatus
-from gate.timeutil import parse_age, parse_instant, utcnow
+from gate.timeutil import parse_hours_or_days, parse_instant, utcnow
 
 FORMATS = ("json", "markdown", "html")
 DEFAULT_SINCE = "180d"
@@ -66,7 +66,7 @@ def register(sub: Any) -> None:
     act.add_argument("--deprecate", action="store_true", help="deprecate their AMIs (now, rounded up a minute)")
     act.add_argument("--apply", action="store_true", help="do it; without it the reports list what would be done")
     _report_options(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=cmd_sweep)
 
 
 def _report_options(p: argparse.ArgumentParser) -> None:
@@ -100,12 +100,12 @@ def _count(low: int, high: int) -> Callable[[str], int]:
 
 def _age(text: str) -> Any:
     try:
-        return parse_age(text)
+        return parse_hours_or_days(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
-def run(args: argparse.Namespace) -> int:
+def cmd_sweep(args: argparse.Namespace) -> int:
     if args.sweep_command == "merge":
         return _merge(args)
     from gate.sweep.session import Sweep  # noqa: PLC0415 - the library loads only when a sweep runs
@@ -161,8 +161,8 @@ def _request(args: argparse.Namespace) -> Request:
         except (OSError, UnicodeDecodeError) as e:
             raise UsageError(f"--builds {args.builds}: cannot read it ({e})") from None
     try:
-        since = parse_age(args.since)
-        ttl = parse_age(args.cache_ttl) if args.cache_ttl not in ("0", "0s", "0h") else timedelta(0)
+        since = parse_hours_or_days(args.since)
+        ttl = parse_hours_or_days(args.cache_ttl) if args.cache_ttl not in ("0", "0s", "0h") else timedelta(0)
     except ValueError as e:
         raise UsageError(f"--since or --cache-ttl: {e}") from None
     return Request(builds=builds, pipelines=tuple(dict.fromkeys(args.pipeline)),

@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
     p.add_argument("--region", help="AWS region of a kms: key given by id or alias (default: the ARN's, else "
                    "the environment's)")
     p.add_argument("--profile", help="AWS profile for a kms: key")
-    p.set_defaults(func=run)
+    p.set_defaults(func=cmd_verify)
 
 
 def _ask(args: argparse.Namespace) -> Any:
@@ -63,7 +63,7 @@ def _ask(args: argparse.Namespace) -> Any:
     return Ask(now=now, ami=args.ami, build=args.image_build_version_arn, max_age=max_age, policy_digest=digest)
 
 
-def run(args: argparse.Namespace) -> int:
+def cmd_verify(args: argparse.Namespace) -> int:
     from gate.attestation.keys import load_public_key, parse_key  # noqa: PLC0415 - verify's own libraries
     from gate.attestation.verify import check, read_attested  # noqa: PLC0415
     from gate.files import read_raw  # noqa: PLC0415

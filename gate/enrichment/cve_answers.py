@@ -19,7 +19,7 @@ from gate.aws.retry import Backoff, Caller
 from gate.enrichment.cache import Cache, Scope
 from gate.enrichment.inspector import SEARCH_SCOPE
 from gate.enrichment.inspector_api import CVE_ID, InspectorApi
-from gate.fields import Source
+from gate.fields import DataKind
 from gate.model import Enrichment, FeedInfo
 from gate.timeutil import utcnow
 
@@ -111,7 +111,7 @@ class SharedSearch:
     path gives, asked once for all builds. `close` releases nothing: the answers outlive the build."""
 
     name = "inspector"
-    provides: frozenset[str] = frozenset({Source.INSPECTOR_SEARCH})
+    provides: frozenset[str] = frozenset({DataKind.INSPECTOR_SEARCH})
 
     def __init__(self, answers: CveAnswers) -> None:
         self._answers = answers

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
+from gate.enrichment.feedindex import Indexed, Untrusted
+from gate.enrichment.feedregistry import FeedFormat, feed
 from gate.enrichment.repeats import Repeats
 from gate.errors import InputError, ShapeError
-from gate.fields import Source
 from gate.files import gunzip, read_bytes
 from gate.model import Enrichment, EpssScore, FeedInfo, Provenance
 from gate.timeutil import to_utc
 
 SOURCE = "first-epss"
-FEED_NAME = "FIRST EPSS"
+FEED = feed("epss")
+FEED_NAME = FEED.name
 HINT = "pass FIRST's epss_scores-YYYY-MM-DD.csv.gz, or run `gate feeds update`"
 
 Score = tuple[float, float | None]
@@ -75,6 +77,14 @@ class EpssScores:
     @property
     def count(self) -> int:
         return len(self.scores)
+
+    @property
+    def as_of(self) -> datetime:
+        return self.score_date
+
+    @property
+    def version(self) -> str | None:
+        return self.model_version
 
     def lookup(self, ids: Collection[str]) -> Mapping[str, Score]:
         return {vid: self.scores[vid] for vid in ids if vid in self.scores}
@@ -140,11 +150,40 @@ def describe(source: EpssSource) -> str:
     return f"model {source.model_version}, {source.count} scores"
 
 
+class EpssIndex(Indexed):
+    """EPSS scores answered from their index."""
+
+    SQL = "SELECT cve, score, percentile FROM epss WHERE cve IN (%s)"
+
+    @property
+    def model_version(self) -> str | None:
+        return self.version
+
+    @property
+    def score_date(self) -> datetime:
+        return self.as_of
+
+    def check(self, row: tuple[Any, ...]) -> Score:
+        cve, score, pct = row
+        where = f"{self.origin} (index): {cve}"
+        if not isinstance(score, float) or not (pct is None or isinstance(pct, float)):
+            raise Untrusted(f"bad row for {cve}")
+        return unit(score, "score", where), None if pct is None else unit(pct, "percentile", where)
+
+    def lookup(self, ids: Collection[str]) -> Mapping[str, Score]:
+        found: Mapping[str, Score] = super().lookup(ids)
+        return found
+
+
+def _rows(scores: EpssScores) -> Iterable[tuple[Any, ...]]:
+    return sorted((cve, s, p) for cve, (s, p) in scores.scores.items())
+
+
 class EpssEnricher:
     """EPSS score and percentile for the CVEs the file lists."""
 
     name = SOURCE
-    provides: frozenset[str] = frozenset({Source.EPSS})
+    provides: frozenset[str] = frozenset(FEED.provides)
 
     def __init__(self, scores: EpssSource) -> None:
         self.data = scores
@@ -164,5 +203,13 @@ class EpssEnricher:
 
     def feeds(self) -> tuple[FeedInfo, ...]:
         return (FeedInfo(name=FEED_NAME, source=self.data.origin, as_of=self.data.score_date,
-                         detail=describe(self.data), provides=(Source.EPSS,), notes=self.data.notes,
+                         detail=describe(self.data), provides=FEED.provides, notes=self.data.notes,
                          version=self.data.model_version),)
+
+
+FORMAT = FeedFormat(
+    parse=EpssScores.from_bytes, describe=describe, enricher=EpssEnricher, index=EpssIndex, rows=_rows,
+    schema="CREATE TABLE epss (cve TEXT PRIMARY KEY, score REAL NOT NULL, percentile REAL) WITHOUT ROWID",
+    insert="INSERT INTO epss VALUES (?, ?, ?)",
+)
+"""FIRST EPSS's entry in `feedregistry.FEEDS` imports this."""

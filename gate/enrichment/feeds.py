@@ -1,4 +1,5 @@
-"""Download CISA KEV and FIRST EPSS into the cache directory: conditional, validated, atomically replaced."""
+"""Download the offline feeds (`feedregistry.FEEDS`) into the cache directory: conditional, validated, atomically
+replaced."""
 
 from __future__ import annotations
 
@@ -8,17 +9,16 @@ import json
 import random
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gate import __version__
-from gate.enrichment import epss, feedstore, kev
-from gate.enrichment.epss import EpssScores
-from gate.enrichment.kev import KevCatalog
-from gate.errors import FeedError, GateError, ShapeError
+from gate.enrichment import feedregistry, feedstore
+from gate.enrichment.feedregistry import Feed
+from gate.errors import FeedError, GateError, ShapeError, UsageError
 from gate.files import MAX_BYTES, atomic_write, gunzip
 from gate.model import FeedInfo
 from gate.timeutil import to_utc
@@ -27,18 +27,16 @@ if TYPE_CHECKING:
     import urllib.request
     from email.message import Message
 
-KEV_URL = "https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json"
-EPSS_URL = "https://epss.empiricalsecurity.com/epss_scores-current.csv.gz"
-"""FIRST's "current" EPSS file (served by Empirical Security for FIRST; redirects to the dated file)."""
-KEV_FILE = "known_exploited_vulnerabilities.json"
-EPSS_FILE = "epss_scores-current.csv.gz"
-
 
 @dataclass(frozen=True)
 class _Feed:
-    name: str
+    spec: Feed
     url: str
     path: Path
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
 
     @property
     def meta_path(self) -> Path:
@@ -49,10 +47,19 @@ def feeds_dir(cache_dir: Path) -> Path:
     return cache_dir / "feeds"
 
 
-def cached_feed_paths(cache_dir: Path) -> tuple[Path | None, Path | None]:
-    """The KEV catalog and EPSS scores `update_feeds` stored, where present."""
-    kev, epss = feeds_dir(cache_dir) / KEV_FILE, feeds_dir(cache_dir) / EPSS_FILE
-    return (kev if kev.is_file() else None, epss if epss.is_file() else None)
+def feed_path(cache_dir: Path, spec: Feed) -> Path:
+    """Where `update_feeds` stores the feed `spec`."""
+    return feeds_dir(cache_dir) / spec.file
+
+
+def cached_feed_path(cache_dir: Path, spec: Feed) -> Path | None:
+    path = feed_path(cache_dir, spec)
+    return path if path.is_file() else None
+
+
+def cached_feed_paths(cache_dir: Path) -> tuple[Path | None, ...]:
+    """Each feed `update_feeds` stored, where present, in `feedregistry.FEEDS`' order (KEV, EPSS)."""
+    return tuple(cached_feed_path(cache_dir, spec) for spec in feedregistry.FEEDS)
 
 
 def _read_meta(feed: _Feed) -> dict[str, Any]:
@@ -65,28 +72,26 @@ def _read_meta(feed: _Feed) -> dict[str, Any]:
     return meta
 
 
-def _validate(feed: _Feed, data: bytes) -> tuple[bytes, KevCatalog | EpssScores]:
+def _validate(feed: _Feed, data: bytes) -> tuple[bytes, Any]:
     """Parse the download completely as the feed it claims to be: (bytes to store, the parsed feed)."""
     try:
         text_bytes = gunzip(data, feed.url)
-        if feed.path.name == KEV_FILE:
-            return text_bytes, KevCatalog.from_bytes(text_bytes, feed.url)
-        scores = EpssScores.from_bytes(text_bytes, feed.url)
+        parsed = feed.spec.format().parse(text_bytes, feed.url)
     except GateError as e:
         raise FeedError(f"the downloaded {feed.name} is invalid: {e.message}") from e
+    # NOTE: a plain JSON file is kept as it came (KEV's catalog); anything else is stored gzipped.
+    if feed.path.suffix != ".gz":
+        return text_bytes, parsed
     stored = data if data[:2] == b"\x1f\x8b" else gzip.compress(data, mtime=0)
-    return stored, scores
+    return stored, parsed
 
 
-def _index(cache_dir: Path, stored: bytes, parsed: KevCatalog | EpssScores) -> None:
+def _index(feed: _Feed, cache_dir: Path, stored: bytes, parsed: Any) -> None:
     """Index the stored copy now, so that the next `gate check` reads only the CVEs it needs."""
     sha = feedstore.digest(stored)
     # NOTE: the feed itself is stored; an index that cannot be written is built by the first check instead.
     with contextlib.suppress(OSError, sqlite3.Error):
-        if isinstance(parsed, KevCatalog):
-            feedstore.index_kev(cache_dir, sha, parsed)
-        else:
-            feedstore.index_epss(cache_dir, sha, parsed)
+        feedstore.index(feed.spec, cache_dir, sha, parsed)
 
 
 def _kept(feed: _Feed, meta: dict[str, Any], why: str) -> FeedInfo:
@@ -182,10 +187,10 @@ def _update(feed: _Feed, cache_dir: Path, opener: urllib.request.OpenerDirector,
         stored, parsed = _validate(feed, data)
     except FeedError as e:
         raise FeedError(e.message + kept, hint="retry later; the file served may be damaged") from e
-    as_of = parsed.released if isinstance(parsed, KevCatalog) else parsed.score_date
-    detail = kev.describe(parsed) if isinstance(parsed, KevCatalog) else epss.describe(parsed)
+    as_of: datetime = parsed.as_of
+    detail: str = feed.spec.format().describe(parsed)
     atomic_write(feed.path, stored)
-    _index(cache_dir, stored, parsed)
+    _index(feed, cache_dir, stored, parsed)
     # NOTE: data before metadata: a crash in between leaves old validators, which only cost a re-download.
     new_meta = {
         "url": feed.url,
@@ -193,28 +198,35 @@ def _update(feed: _Feed, cache_dir: Path, opener: urllib.request.OpenerDirector,
         "lastModified": response_headers.get("Last-Modified"),
         "fetchedAt": datetime.now(UTC).isoformat(),
         "asOf": as_of.isoformat(),
-        "version": parsed.version if isinstance(parsed, KevCatalog) else parsed.model_version,
+        "version": parsed.version,
         "detail": detail,
     }
     atomic_write(feed.meta_path, json.dumps(new_meta, indent=1).encode("utf-8"))
     return FeedInfo(name=feed.name, source=str(feed.path), as_of=as_of, detail=f"downloaded; {detail}")
 
 
+def _urls(given: Mapping[str, str]) -> dict[str, str]:
+    """Each feed's URL: `KEY_url` given, else its default; an unknown `KEY_url` lists the supported feeds."""
+    known = {f"{spec.key}_url": spec for spec in feedregistry.FEEDS}
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise UsageError(f"unknown feed URL {unknown[0]!r}; supported feeds: {feedregistry.supported()}")
+    return {spec.key: given.get(name, spec.url) for name, spec in known.items()}
+
+
 def update_feeds(
     cache_dir: Path,
     *,
-    kev_url: str = KEV_URL,
-    epss_url: str = EPSS_URL,
     timeout: float = 60,
     opener: urllib.request.OpenerDirector | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    **urls: str,
 ) -> list[FeedInfo]:
-    """Refresh both feeds; each is tried, then the first failure (if any) is raised as `FeedError`."""
+    """Refresh every feed (`kev_url=…` and the like replace a default URL); each is tried, then the first failure
+    (if any) is raised as `FeedError`."""
     directory = feeds_dir(cache_dir)
-    feeds = [
-        _Feed(kev.FEED_NAME, kev_url, directory / KEV_FILE),
-        _Feed(epss.FEED_NAME, epss_url, directory / EPSS_FILE),
-    ]
+    chosen = _urls(urls)
+    feeds = [_Feed(spec, chosen[spec.key], feed_path(cache_dir, spec)) for spec in feedregistry.FEEDS]
     import urllib.request  # noqa: PLC0415
 
     client = opener or urllib.request.build_opener()

@@ -1,11 +1,12 @@
-"""How old a run's data may be: refuse KEV/EPSS data past the limit (or undated), note any data past a week."""
+"""How old a run's data may be: refuse feed data (KEV, EPSS: `feedregistry`) past the limit (or undated), note any
+data past a week."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 
-from gate.enrichment import epss, kev
+from gate.enrichment import feedregistry
 from gate.errors import FeedError, InputError
 from gate.model import FeedInfo
 from gate.timeutil import age_days, utc, utcnow
@@ -16,8 +17,11 @@ FUTURE_SLACK = timedelta(days=1)
 """Clock skew and time zones: a feed published 'tomorrow' somewhere is still real."""
 NOTE_AFTER_DAYS = 7
 """Data older than this is worth a note in every report, well before the limit refuses it."""
-CHECKED = (kev.FEED_NAME, epss.FEED_NAME)
-"""Feeds whose age bounds what a run may conclude; Inspector answers have their own cache TTL."""
+
+
+def checked() -> frozenset[str]:
+    """Names of the feeds whose age bounds what a run may conclude; Inspector answers have their own cache TTL."""
+    return frozenset(f.name for f in feedregistry.FEEDS if f.age_checked)
 
 
 def age_limit(option: timedelta | None, policy: timedelta | None) -> timedelta:
@@ -43,8 +47,9 @@ def require_fresh(feeds: Iterable[FeedInfo], now: datetime, max_age: timedelta =
     could ever catch a forged or damaged date in the future.
     """
     today = clock()
+    names = checked()
     for feed in feeds:
-        if feed.name not in CHECKED:
+        if feed.name not in names:
             continue
         fix = ("run `gate feeds update` or pass newer files; to judge an old scan give its date with --as-of; "
                "the limit is set by --max-feed-age or the policy's max_feed_age")

@@ -19,7 +19,7 @@ from gate.aws.session import Clients
 from gate.enrichment.cache import Cache, Scope
 from gate.enrichment.inspector_api import BATCH, CVE_ID, InspectorApi
 from gate.enrichment.interface import combine
-from gate.fields import Source
+from gate.fields import DataKind
 from gate.model import Enrichment, FeedInfo
 from gate.timeutil import utcnow
 
@@ -44,7 +44,7 @@ class InspectorEnricher:
     """An `IncrementalEnricher` over Inspector; each id is asked about once per run."""
 
     name = "inspector"
-    provides: frozenset[str] = frozenset({Source.INSPECTOR})
+    provides: frozenset[str] = frozenset({DataKind.INSPECTOR})
 
     def __init__(
         self,
@@ -67,7 +67,7 @@ class InspectorEnricher:
                          clients.inspector2.meta.endpoint_url) if cache else None
         if search_only:
             scope_arn = SEARCH_SCOPE
-            self.provides = frozenset({Source.INSPECTOR_SEARCH})
+            self.provides = frozenset({DataKind.INSPECTOR_SEARCH})
         self._clients = clients
         self._call = caller or Caller(Backoff())
         self._api = InspectorApi(lambda: clients.inspector2, self._call, scope_arn, now)

@@ -19,7 +19,7 @@ from gate.enrichment.inspector_shapes import (
 )
 from gate.enrichment.interface import combine
 from gate.errors import IncompleteError, InputError, ShapeError
-from gate.fields import Source
+from gate.fields import DataKind
 from gate.jsondocs import Page, pages_of, require_complete, require_unique
 from gate.model import Enrichment, FeedInfo
 from gate.timeutil import to_utc
@@ -55,7 +55,7 @@ class InspectorExport:
     """Details are keyed by finding ARN only, so the list-findings output that names each ARN's CVE is needed."""
 
     name = "inspector-export"
-    provides: frozenset[str] = frozenset({Source.INSPECTOR})
+    provides: frozenset[str] = frozenset({DataKind.INSPECTOR})
 
     def __init__(self, paths: Sequence[Path]) -> None:
         self.paths = tuple(paths)
@@ -130,4 +130,4 @@ class InspectorExport:
     def feeds(self) -> tuple[FeedInfo, ...]:
         return (FeedInfo(name="Amazon Inspector (saved)", source=", ".join(map(str, self.paths)),
                          as_of=None, detail=f"{len(self._by_id)} vulnerabilities; {DETAILS} and ListFindings",
-                         provides=(Source.INSPECTOR,)),)
+                         provides=(DataKind.INSPECTOR,)),)

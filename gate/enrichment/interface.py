@@ -17,7 +17,7 @@ class Enricher(Protocol):
 
     name: str
     provides: frozenset[str]
-    """The `gate.fields.Source` kinds it answers; lets a run refuse rules nothing can answer."""
+    """The `gate.fields.DataKind` kinds it answers; lets a run refuse rules nothing can answer."""
 
     def enrich(self, vulnerability_ids: Collection[str]) -> Mapping[str, Enrichment]: ...
 

@@ -15,14 +15,14 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from gate.enrichment import answerdb, epss, kev
-from gate.enrichment.feeds import EPSS_FILE, KEV_FILE, feeds_dir
+from gate.enrichment import answerdb, feedregistry
+from gate.enrichment.feedregistry import Feed
+from gate.enrichment.feeds import feed_path
 from gate.errors import ShapeError
 from gate.timeutil import to_utc
 
 VULNRICHMENT_KIND = "vulnrichment"
 """`vulnrichment_online.KIND`, not imported: that module loads urllib (and http, email, socket) at import."""
-_VERSION = re.compile(r"^(?:catalog|model) (\S+),")
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,12 @@ class CachedFeed:
     name: str
     path: Path
     present: bool
+    spec: Feed
+    """Its entry in `feedregistry.FEEDS`."""
     as_of: datetime | None = None
     """The data's own date: the catalog's release, the scores' date."""
     version: str | None = None
-    """KEV catalogVersion or EPSS model_version."""
+    """The feed's own version (KEV catalogVersion, EPSS model_version)."""
     fetched: datetime | None = None
     detail: str | None = None
     size: int = 0
@@ -57,9 +59,10 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
-def cached_feed(name: str, path: Path) -> CachedFeed:
+def cached_feed(spec: Feed, path: Path) -> CachedFeed:
+    name = spec.name
     if not path.is_file():
-        return CachedFeed(name, path, present=False)
+        return CachedFeed(name, path, False, spec)
     try:
         meta = json.loads(path.with_name(path.name + ".meta.json").read_bytes())
     except (OSError, ValueError):
@@ -67,15 +70,16 @@ def cached_feed(name: str, path: Path) -> CachedFeed:
     meta = meta if isinstance(meta, dict) else {}
     detail = meta.get("detail") if isinstance(meta.get("detail"), str) else None
     version = meta.get("version") if isinstance(meta.get("version"), str) else None
-    if version is None and detail is not None and (found := _VERSION.match(detail)):
+    words = "|".join(re.escape(f.version_word) for f in feedregistry.FEEDS)
+    if version is None and detail is not None and (found := re.match(rf"^(?:{words}) (\S+),", detail)):
         version = found[1]
-    return CachedFeed(name, path, True, _when(meta.get("asOf")), version, _when(meta.get("fetchedAt")), detail,
-                      path.stat().st_size)
+    return CachedFeed(name, path, True, spec, _when(meta.get("asOf")), version, _when(meta.get("fetchedAt")),
+                      detail, path.stat().st_size)
 
 
-def cached_feeds(cache_dir: Path) -> tuple[CachedFeed, CachedFeed]:
-    directory = feeds_dir(cache_dir)
-    return cached_feed(kev.FEED_NAME, directory / KEV_FILE), cached_feed(epss.FEED_NAME, directory / EPSS_FILE)
+def cached_feeds(cache_dir: Path) -> tuple[CachedFeed, ...]:
+    """Each feed of `feedregistry.FEEDS`, as `gate feeds update` left it in `cache_dir`."""
+    return tuple(cached_feed(spec, feed_path(cache_dir, spec)) for spec in feedregistry.FEEDS)
 
 
 def cached_records(cache_dir: Path) -> CachedRecords:

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from gate.enrichment.feedindex import Indexed, Untrusted
+from gate.enrichment.feedregistry import FeedFormat, feed
 from gate.enrichment.repeats import Repeats
 from gate.errors import InputError, ShapeError
-from gate.fields import Source
 from gate.files import read_bytes
 from gate.model import Enrichment, FeedInfo, KevEntry, Provenance
 from gate.timeutil import to_utc
 
 SOURCE = "cisa-kev"
-FEED_NAME = "CISA KEV"
+FEED = feed("kev")
+FEED_NAME = FEED.name
 HINT = "pass CISA's known_exploited_vulnerabilities.json, or run `gate feeds update`"
 
 
@@ -65,6 +67,10 @@ class KevCatalog:
     @property
     def count(self) -> int:
         return len(self.entries)
+
+    @property
+    def as_of(self) -> datetime:
+        return self.released
 
     def lookup(self, ids: Collection[str]) -> Mapping[str, KevEntry]:
         return {vid: self.entries[vid] for vid in ids if vid in self.entries}
@@ -132,11 +138,40 @@ def describe(source: KevSource) -> str:
     return f"catalog {source.version}, {source.count} entries"
 
 
+class KevIndex(Indexed):
+    """A KEV catalog answered from its index."""
+
+    SQL = "SELECT cve, date_added, due_date, required_action, ransomware FROM kev WHERE cve IN (%s)"
+
+    @property
+    def released(self) -> datetime:
+        return self.as_of
+
+    def check(self, row: tuple[Any, ...]) -> KevEntry:
+        cve, added, due, action, ransomware = row
+        if not (action is None or isinstance(action, str)) or ransomware not in (None, 0, 1):
+            raise Untrusted(f"bad row for {cve}")
+        where = f"{self.origin} (index): {cve}"
+        return KevEntry(date_added=parse_date(added, where), due_date=parse_date(due, where),
+                        required_action=action, ransomware=None if ransomware is None else bool(ransomware),
+                        provenance=Provenance(source=SOURCE, as_of=self.as_of))
+
+    def lookup(self, ids: Collection[str]) -> Mapping[str, KevEntry]:
+        found: Mapping[str, KevEntry] = super().lookup(ids)
+        return found
+
+
+def _rows(catalog: KevCatalog) -> Iterable[tuple[Any, ...]]:
+    return sorted((cve, e.date_added and e.date_added.isoformat(), e.due_date and e.due_date.isoformat(),
+                   e.required_action, None if e.ransomware is None else int(e.ransomware))
+                  for cve, e in catalog.entries.items())
+
+
 class KevEnricher:
     """Answers KEV membership for every id asked: a CVE absent from the catalog is known not in it."""
 
     name = SOURCE
-    provides: frozenset[str] = frozenset({Source.KEV})
+    provides: frozenset[str] = frozenset(FEED.provides)
 
     def __init__(self, catalog: KevSource) -> None:
         self.catalog = catalog
@@ -148,5 +183,14 @@ class KevEnricher:
 
     def feeds(self) -> tuple[FeedInfo, ...]:
         return (FeedInfo(name=FEED_NAME, source=self.catalog.origin, as_of=self.catalog.released,
-                         detail=describe(self.catalog), provides=(Source.KEV,), notes=self.catalog.notes,
+                         detail=describe(self.catalog), provides=FEED.provides, notes=self.catalog.notes,
                          version=self.catalog.version),)
+
+
+FORMAT = FeedFormat(
+    parse=KevCatalog.from_bytes, describe=describe, enricher=KevEnricher, index=KevIndex, rows=_rows,
+    schema="CREATE TABLE kev (cve TEXT PRIMARY KEY, date_added TEXT, due_date TEXT, required_action TEXT,"
+    " ransomware INTEGER) WITHOUT ROWID",
+    insert="INSERT INTO kev VALUES (?, ?, ?, ?, ?)",
+)
+"""The KEV catalog's entry in `feedregistry.FEEDS` imports this."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from gate.enrichment.repeats import Repeats
 from gate.errors import InputError, ShapeError, UnreadableInputError
-from gate.fields import Source
+from gate.fields import DataKind
 from gate.files import read_bytes
 from gate.model import Enrichment, FeedInfo, Provenance, Ssvc
 from gate.timeutil import to_utc
@@ -115,7 +115,7 @@ class VulnrichmentDirectory:
     """
 
     name = SOURCE
-    provides: frozenset[str] = frozenset({Source.VULNRICHMENT})
+    provides: frozenset[str] = frozenset({DataKind.VULNRICHMENT})
 
     def __init__(self, directory: Path) -> None:
         hint = "pass a clone of cisagov/vulnrichment or a folder of CVE-….json files"
@@ -165,7 +165,7 @@ class VulnrichmentDirectory:
         newest = f"; newest assessment {self._newest.date().isoformat()}" if self._newest else ""
         return (FeedInfo(name="CISA Vulnrichment", source=str(self.directory), as_of=None,
                          detail=f"SSVC points for {self._answered} CVEs{newest}",
-                         provides=(Source.VULNRICHMENT,), notes=self._repeats.notes(),
+                         provides=(DataKind.VULNRICHMENT,), notes=self._repeats.notes(),
                          # NOTE: a folder has no version either; its newest assessment dates what it knew.
                          version=f"newest assessment {self._newest.date().isoformat()}" if self._newest else None),)
 

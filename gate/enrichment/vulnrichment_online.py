@@ -23,7 +23,7 @@ from typing import Any
 from gate.enrichment.answerdb import AnswerDb
 from gate.enrichment.vulnrichment import CVE_ID, ssvc_from_record
 from gate.errors import IncompleteError, InputError
-from gate.fields import Source
+from gate.fields import DataKind
 from gate.jsondocs import loads_strict
 from gate.model import Enrichment, FeedInfo, Ssvc
 from gate.serialize import ssvc_from_json, ssvc_to_json
@@ -98,7 +98,7 @@ class VulnrichmentOnline:
     """An `Enricher` asking the CVE record API about each CVE id once, with a bounded pool and retries."""
 
     name = SOURCE
-    provides: frozenset[str] = frozenset({Source.VULNRICHMENT})
+    provides: frozenset[str] = frozenset({DataKind.VULNRICHMENT})
 
     def __init__(self, base_url: str = DEFAULT_URL, *, cache: RecordCache | None = None, max_workers: int = 8,
                  timeout: float = 20, sleep: Callable[[float], None] = time.sleep,
@@ -184,4 +184,4 @@ class VulnrichmentOnline:
         if self._cache is not None and self._cache.db.problem:
             detail += f"; cache not used: {self._cache.db.problem}"
         return (FeedInfo(name="CISA Vulnrichment (CVE record API)", source=self.base_url, as_of=self._asked_at,
-                         detail=detail, provides=(Source.VULNRICHMENT,)),)
+                         detail=detail, provides=(DataKind.VULNRICHMENT,)),)

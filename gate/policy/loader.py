@@ -10,14 +10,14 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from gate import yamlsrc
 from gate.declared import Action, PolicyException, RuleInfo
 from gate.errors import ExprError, PolicyError, PolicyErrors
 from gate.files import package_folder
-from gate.policy import yamlsrc
 from gate.policy.compile import ExplainFunction, PolicyFunction, compile_policy
 from gate.policy.expr import Node, parse, suggest
 from gate.policy.schemaerrors import schema_errors
-from gate.timeutil import parse_age
+from gate.timeutil import parse_hours_or_days
 
 
 @dataclass(frozen=True)
@@ -169,7 +169,7 @@ def check_policy(text: str, path: str) -> Checked:
     max_feed_age = None
     if isinstance(raw.get("max_feed_age"), str):
         try:
-            max_feed_age = parse_age(raw["max_feed_age"])
+            max_feed_age = parse_hours_or_days(raw["max_feed_age"])
         except ValueError as e:
             line, column = doc.mark(("max_feed_age",))
             errors.append(PolicyError(f"max_feed_age: {e}", path=path, line=line, column=column))

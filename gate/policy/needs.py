@@ -11,26 +11,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gate.fields import ALWAYS, EXPORTS_ALONE, FIELDS, SUPPLY, Source
+from gate.fields import ALWAYS, EXPORTS_ALONE, FIELDS, SUPPLY, DataKind
 from gate.policy.compile import referenced
 from gate.policy.loader import Policy
 
-LABELS: dict[Source, str] = {
-    Source.KEV: "KEV feed",
-    Source.EPSS: "EPSS feed",
-    Source.INSPECTOR: "Inspector",
-    Source.INSPECTOR_SEARCH: "Inspector",
-    Source.INSPECTOR_EVENTS: "on-demand scan events",
-    Source.BASELINE: "a baseline",
-    Source.VULNRICHMENT: "Vulnrichment",
+LABELS: dict[DataKind, str] = {
+    DataKind.KEV: "KEV feed",
+    DataKind.EPSS: "EPSS feed",
+    DataKind.INSPECTOR: "Inspector",
+    DataKind.INSPECTOR_SEARCH: "Inspector",
+    DataKind.INSPECTOR_EVENTS: "on-demand scan events",
+    DataKind.BASELINE: "a baseline",
+    DataKind.VULNRICHMENT: "Vulnrichment",
 }
 """Short names for the kinds of source, explained once under the list."""
 
 
 def _labels(kinds: Iterable[str]) -> tuple[str, ...]:
     order = list(LABELS)
-    return tuple(dict.fromkeys(LABELS[Source(k)] for k in sorted(kinds, key=lambda k: order.index(Source(k)))
-                               if Source(k) in LABELS))
+    return tuple(dict.fromkeys(LABELS[DataKind(k)] for k in sorted(kinds, key=lambda k: order.index(DataKind(k)))
+                               if DataKind(k) in LABELS))
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from gate import yamlsrc
 from gate.errors import PolicyError
-from gate.policy import yamlsrc
 from gate.policy.expr import suggest
 from gate.policy.schemacheck import certainly_valid
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from gate import yamlsrc
 from gate.errors import PolicyError, PolicyErrors
-from gate.policy import lint, yamlsrc
+from gate.policy import lint
 from gate.policy.loader import Checked, check_policy, resolve
 
 

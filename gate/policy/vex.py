@@ -18,15 +18,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
+from gate import jsonsrc
 from gate.declared import VexStatement
 from gate.errors import PolicyError, ShapeError
 from gate.files import package_folder, read_bytes
 from gate.model import Finding, VulnerablePackage
-from gate.policy import jsonsrc
 from gate.policy.schemaerrors import dotted
-from gate.policy.yamlsrc import Document
 from gate.timeutil import to_utc
 from gate.vocab import OPENVEX_CONTEXT
+from gate.yamlsrc import Document
 
 MAX_BYTES = 16 * 1024 * 1024
 SKEW = timedelta(minutes=5)

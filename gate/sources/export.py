@@ -13,9 +13,10 @@ from typing import Any
 from gate.errors import InputError, ShapeError
 from gate.jsondocs import pages_of, read_documents, require_complete, require_unique
 from gate.model import Finding, ScanSummary
+from gate.sources import ondemand_export
 from gate.sources.codec import parse_finding
-from gate.sources.imagedoc import check_image_builder_export, check_on_demand_export, read_image
-from gate.sources.ondemand_export import EventEnrichment, OnDemandFiles, claims
+from gate.sources.imagedoc import check_image_builder_export, read_image
+from gate.sources.interface import ExportKind, ExportReader
 from gate.sources.scantype import output_amis
 
 WHAT = "the output of `aws imagebuilder list-image-scan-findings`"
@@ -68,6 +69,33 @@ def _one_build(parsed: list[tuple[str, list[Finding]]]) -> None:
             hint="gate judges one build: export the findings of one imageBuildVersionArn")
 
 
+class _ImageBuilderFiles:
+    """`list-image-scan-findings` exports: read and checked as one export."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[Path, list[Any]] = {}
+
+    def add(self, path: Path, docs: Sequence[Any]) -> None:
+        self._loaded[path] = list(docs)
+
+    def read(self, image: Mapping[str, Any] | None, image_path: Path | None,
+             target: str) -> tuple[tuple[str, ...], list[Sequence[Finding]]]:
+        parsed = read_export(list(self._loaded), loaded=self._loaded)
+        findings = [f for _, page in parsed for f in page]
+        builds = {f.image_build_version_arn for f in findings if f.image_build_version_arn}
+        notes = check_image_builder_export(image, image_path, findings, builds, target)
+        return notes, [page for _, page in parsed]
+
+    def enrichers(self) -> tuple[Any, ...]:
+        return ()
+
+
+IMAGE_BUILDER = ExportKind(label="Image Builder exports", claims=lambda docs: True, reader=_ImageBuilderFiles)
+"""Claims whatever no other kind does, so it comes last: its reader then says what is not an export."""
+KINDS: tuple[ExportKind, ...] = (ondemand_export.KIND, IMAGE_BUILDER)
+"""Every kind of `--findings` document, in the order they are asked to claim a file."""
+
+
 class ExportSource:
     """Reads every page of every file; a finding that does not parse stops the run (nothing dropped).
 
@@ -77,7 +105,7 @@ class ExportSource:
     def __init__(self, paths: Sequence[Path], image: Path | None = None) -> None:
         self.paths = tuple(paths)
         self.image_path = image
-        self._read: tuple[dict[Path, list[Any]], OnDemandFiles, bool] | None = None
+        self._readers: dict[ExportKind, ExportReader] | None = None
         self.image: Mapping[str, Any] | None = None
         """The `get-image` `image`, once `pages` has read it."""
         self.notes: tuple[str, ...] = ()
@@ -92,43 +120,38 @@ class ExportSource:
     def target(self) -> str:
         return ", ".join(str(p) for p in self.paths)
 
-    def _documents(self) -> tuple[dict[Path, list[Any]], OnDemandFiles, bool]:
-        """Each file read and sorted once: Image Builder pages, or on-demand scan output (EC2 or events)."""
-        if self._read is None:
-            loaded: dict[Path, list[Any]] = {}
-            claimed = False
-            ondemand = OnDemandFiles()  # EC2 `get-image-findings` output and on-demand scan events
+    def _documents(self) -> dict[ExportKind, ExportReader]:
+        """Each file read once and handed to the first kind that claims it (`KINDS`); one kind per run."""
+        if self._readers is None:
+            readers: dict[ExportKind, ExportReader] = {}
             for path in self.paths:
                 docs = read_documents(path, WHAT)
-                if claims(docs):
-                    ondemand.add(path, docs)
-                    claimed = True
-                else:
-                    loaded[path] = docs
-            if loaded and claimed:
-                raise InputError("--findings mixes Image Builder exports with EC2 on-demand scan output",
+                kind = next(k for k in KINDS if k.claims(docs))
+                readers.setdefault(kind, kind.reader()).add(path, docs)
+            if len(readers) > 1:
+                used = [k.label for k in reversed(KINDS) if k in readers]
+                raise InputError(f"--findings mixes {' with '.join(used)}",
                                  hint="gate judges one scan of one build: give the files of one of them")
-            self._read = (loaded, ondemand, claimed)
-        return self._read
+            self._readers = readers
+        return self._readers
 
-    def event_enricher(self) -> EventEnrichment:
-        """What on-demand scan events among these files say about exploits, from the same single read."""
-        return EventEnrichment(self._documents()[1])
+    def enrichers(self) -> tuple[Any, ...]:
+        """What the files say besides findings (on-demand scan events: exploits), from the same single read."""
+        return tuple(e for reader in self._documents().values() for e in reader.enrichers())
 
-    def pages(self) -> Iterator[list[Finding]]:
-        loaded, ondemand, _ = self._documents()
+    def event_enricher(self) -> ondemand_export.EventEnrichment:
+        """The on-demand scan events' enricher alone (provides nothing when the files hold no events)."""
+        reader = self._documents().get(ondemand_export.KIND)
+        files = reader if isinstance(reader, ondemand_export.OnDemandFiles) else ondemand_export.OnDemandFiles()
+        return ondemand_export.EventEnrichment(files)
+
+    def pages(self) -> Iterator[Sequence[Finding]]:
+        readers = self._documents()
         path = self.image_path
         image = self.image = read_image(path) if path is not None else None
-        if loaded:
-            parsed = read_export(list(loaded), loaded=loaded)
-            findings = [f for _, page in parsed for f in page]
-            builds = {f.image_build_version_arn for f in findings if f.image_build_version_arn}
-            self.notes = check_image_builder_export(image, path, findings, builds, self.target)
-            for _, page in parsed:
-                yield page
-            return
-        self.notes = check_on_demand_export(image, path)
-        yield from ondemand.pages()
+        for reader in readers.values():
+            self.notes, pages = reader.read(image, path, self.target)
+            yield from pages
 
     def summary(self) -> ScanSummary:
         return ScanSummary(output_amis=self.output_amis, image=self.image, notes=self.notes)

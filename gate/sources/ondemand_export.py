@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from gate.errors import IncompleteError, InputError, ScanNotReadyError, ShapeError
-from gate.fields import Source
+from gate.fields import DataKind
 from gate.model import Enrichment, FeedInfo, Finding
 from gate.sources.ec2_codec import event_scan_id, parse_event_finding, parse_image_finding
+from gate.sources.imagedoc import check_on_demand_export
+from gate.sources.interface import ExportKind
 from gate.timeutil import to_utc
 
 EC2_WHAT = "the output of `aws ec2 get-image-findings`"
@@ -177,6 +179,16 @@ class OnDemandFiles:
         if findings:
             yield findings
 
+    def read(self, image: Mapping[str, Any] | None, image_path: Path | None,
+             target: str) -> tuple[tuple[str, ...], list[Sequence[Finding]]]:
+        notes = check_on_demand_export(image, image_path)
+        return notes, list(self.pages())
+
+    def enrichers(self) -> tuple[EventEnrichment, ...]:
+        """The events' enrichment, sharing this single read of the files."""
+        events = EventEnrichment(self)
+        return (events,) if events.provides else ()
+
 
 class EventEnrichment:
     """An `Enricher` over the `--findings` files' on-demand scan events: what they say about exploits.
@@ -189,7 +201,7 @@ class EventEnrichment:
     def __init__(self, files: OnDemandFiles) -> None:
         self._files = files
         self.paths = files.event_files
-        self.provides: frozenset[str] = frozenset({Source.INSPECTOR_EVENTS}) if self.paths else frozenset()
+        self.provides: frozenset[str] = frozenset({DataKind.INSPECTOR_EVENTS}) if self.paths else frozenset()
         self._known: dict[str, Enrichment] | None = None
         self._notes: list[str] = []
 
@@ -209,3 +221,7 @@ class EventEnrichment:
         detail = "; ".join([f"{len(known)} ids with exploit data", *self._notes])
         return (FeedInfo(name="Inspector on-demand scan events", source=", ".join(map(str, self.paths)),
                          as_of=None, detail=detail, provides=tuple(sorted(self.provides))),)
+
+
+KIND = ExportKind(label="EC2 on-demand scan output", claims=claims, reader=OnDemandFiles)
+"""`aws ec2 get-image-findings` output and on-demand scan events, in `sources.export.KINDS`."""

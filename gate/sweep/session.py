@@ -14,7 +14,7 @@ from pathlib import Path
 from gate.decide import Settings
 from gate.enrichment.cve_answers import CveAnswers
 from gate.errors import IncompleteError, UsageError
-from gate.fields import ALWAYS, Source
+from gate.fields import ALWAYS, DataKind
 from gate.fleet import BuildRecord, Shard
 from gate.inputs import DEFAULT_CACHE_TTL, Inputs, build_cache, offline_enrichers
 from gate.policy.loader import load_policy
@@ -81,7 +81,7 @@ class Sweep:
                         cached_feeds=request.cached_feeds, cache_dir=request.cache_dir, cache_ttl=request.cache_ttl,
                         use_cache=request.use_cache)
         self.offline = offline_enrichers(inputs)
-        provided = frozenset(ALWAYS | {Source.INSPECTOR_SEARCH, Source.EC2_SCAN_RESULTS}
+        provided = frozenset(ALWAYS | {DataKind.INSPECTOR_SEARCH, DataKind.EC2_SCAN_RESULTS}
                              | {k for e in self.offline for k in e.provides})
         missing = unanswerable(self.policy, provided)
         self.notes: list[str] = []

@@ -128,7 +128,7 @@ def gathered_at() -> Any:
 
 
 def test_baseline_facts_do_not_make_a_policy_test_finding_enriched(tmp_path: Path) -> None:
-    from gate.policytests import run_test_file
+    from gate.policy_cases import run_test_file
 
     (tmp_path / "p.yaml").write_text("version: 1\nrules:\n  - {id: unknown, when: not enriched, action: fail}\n")
     (tmp_path / "p.test.yaml").write_text(

@@ -207,14 +207,14 @@ def test_every_human_format_shows_the_comparison(isolated_env: Path, chain: list
 
     from gate.inputs import Inputs, open_plan
     from gate.policy.loader import load_policy
-    from gate.reports import github
+    from gate.reports import github_runner
     from gate.reports.interface import ReportOptions
     from gate.reports.registry import Format, formatter
-    from gate.run import run
+    from gate.run import judge_build
 
     inputs = Inputs(findings=(export(isolated_env / "again.json", 2),), kev_catalog=EXAMPLES / "kev.json",
                     epss_scores=EXAMPLES / "epss-scores.csv.gz", baseline=str(isolated_env / "build1.json"))
-    evaluation = run(open_plan(inputs), load_policy("ratchet"), now=datetime(2026, 10, 1, tzinfo=UTC),
+    evaluation = judge_build(open_plan(inputs), load_policy("ratchet"), now=datetime(2026, 10, 1, tzinfo=UTC),
                      max_feed_age=timedelta(days=3650))  # the bundled feeds are of 2025-08
     options = ReportOptions(color=False)
     for fmt in (Format.TABLE, Format.HTML, Format.MARKDOWN):
@@ -224,6 +224,6 @@ def test_every_human_format_shows_the_comparison(isolated_env: Path, chain: list
         assert text.index(GLIBC) < text.index(OPENSSL), fmt
     table = formatter(Format.TABLE).render(evaluation, options)
     assert "— new since the baseline" in table  # on the blocking finding's line
-    notices = [line for line in github.annotations(evaluation) if line.startswith("::notice")]
+    notices = [line for line in github_runner.annotations(evaluation) if line.startswith("::notice")]
     assert notices == [f"::notice title=gate: since the baseline::compared with {BUILDS[1]}: 2 new, 2 unchanged, "
                        f"1 fixed%0Afixed: {ZLIB} (MEDIUM) in zlib, first seen 2026-09-01"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from gate.fields import FIELDS, Context, Source
+from gate.fields import FIELDS, Context, DataKind
 from gate.model import Enrichment, Finding, VulnerablePackage
 from gate.vocab import identity
 
@@ -22,7 +22,7 @@ def values(f: Finding, ctx: Context) -> tuple[object, ...]:
 
 
 def test_only_a_baseline_answers_them() -> None:
-    assert {FIELDS[n].sources for n in ("new", "first_seen", "days_open")} == {frozenset({Source.BASELINE})}
+    assert {FIELDS[n].sources for n in ("new", "first_seen", "days_open")} == {frozenset({DataKind.BASELINE})}
     assert values(finding(("openssl", "3.0.8")), Context(today=date(2026, 10, 20))) == (None, None, None)
 
 

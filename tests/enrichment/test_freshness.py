@@ -9,7 +9,7 @@ import pytest
 from gate.enrichment.freshness import DEFAULT_MAX_AGE, require_fresh
 from gate.errors import ExitCode, FeedError, InputError
 from gate.model import FeedInfo
-from gate.timeutil import parse_age
+from gate.timeutil import parse_hours_or_days
 
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -55,13 +55,13 @@ def test_an_undated_feed_counts_as_too_old() -> None:
 
 
 def test_the_limit_is_configurable() -> None:
-    require_fresh([_feed("CISA KEV", timedelta(days=400))], NOW, parse_age("400d"))
+    require_fresh([_feed("CISA KEV", timedelta(days=400))], NOW, parse_hours_or_days("400d"))
     with pytest.raises(FeedError, match=r"2 days before .* \(limit 36 hours\)"):
-        require_fresh([_feed("FIRST EPSS", timedelta(hours=48))], NOW, parse_age("36h"))
-    assert parse_age("30d") == DEFAULT_MAX_AGE
+        require_fresh([_feed("FIRST EPSS", timedelta(hours=48))], NOW, parse_hours_or_days("36h"))
+    assert parse_hours_or_days("30d") == DEFAULT_MAX_AGE
 
 
 @pytest.mark.parametrize("text", ["30", "0d", "30m", "-1d", "3651d", "9999999d", "1e3d", "d", "", "nan"])
 def test_bad_ages_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match=r"is not an age|is outside"):
-        parse_age(text)
+        parse_hours_or_days(text)

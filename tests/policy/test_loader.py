@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from gate import yamlsrc
 from gate.cli.main import main
 from gate.errors import ExitCode, PolicyError
-from gate.policy import yamlsrc
 from gate.policy.loader import load_policy, parse_policy
 from tests.conftest import EndlessFifo
 

@@ -6,7 +6,7 @@ import pytest
 
 from gate.cli.main import main
 from gate.policy.loader import load_policy, shipped_policies
-from gate.policytests import run_test_file
+from gate.policy_cases import run_test_file
 from tests.conftest import ROOT
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from gate.errors import PolicyErrors
-from gate.fields import Source
+from gate.fields import DataKind
 from gate.model import Enrichment, EpssScore, Finding, KevEntry, VulnerablePackage
 from gate.outcome import Decision
 from gate.policy.engine import judge
@@ -98,11 +98,11 @@ def test_until_is_checked_at_load_time_with_its_position() -> None:
 
 def test_an_until_no_source_can_answer_is_unanswerable() -> None:
     policy = parse_policy(POLICY.format(until="epss > 0.3", expires="2027-01-31"), "p.yaml")
-    problems = unanswerable(policy, frozenset({Source.FINDING, Source.CLOCK, Source.KEV}))
+    problems = unanswerable(policy, frozenset({DataKind.FINDING, DataKind.CLOCK, DataKind.KEV}))
     assert len(problems) == 1
     assert problems[0].startswith("exception 'waiver' until reads `epss`, which no source in this run can answer: "
                                   "supply --epss-scores FILE or `gate feeds update`")
-    assert unanswerable(policy, frozenset({Source.FINDING, Source.CLOCK, Source.EPSS})) == []
+    assert unanswerable(policy, frozenset({DataKind.FINDING, DataKind.CLOCK, DataKind.EPSS})) == []
 
 
 @pytest.mark.parametrize(("expires", "window", "expiring"), [

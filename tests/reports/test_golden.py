@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gate.outcome import Evaluation
-from gate.reports import github
+from gate.reports import github_runner
 from gate.reports.html import HtmlReport
 from gate.reports.interface import ReportFormat, ReportOptions
 from gate.reports.junit import JunitReport
@@ -39,9 +39,9 @@ def test_render_is_repeatable() -> None:
 
 
 def test_github_annotations_golden(golden: Golden) -> None:
-    golden.check("sample.annotations.txt", "\n".join(github.annotations(EVALUATION, "image-recipe.yaml")) + "\n")
+    golden.check("sample.annotations.txt", "\n".join(github_runner.annotations(EVALUATION, "image-recipe.yaml")) + "\n")
 
 
 def test_github_outputs_golden(golden: Golden) -> None:
     paths = {"sarif": "reports/gate.sarif", "markdown": "reports/gate.md"}
-    golden.check("sample.outputs.txt", github.outputs(EVALUATION, paths))
+    golden.check("sample.outputs.txt", github_runner.outputs(EVALUATION, paths))

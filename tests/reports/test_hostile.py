@@ -14,7 +14,7 @@ from lxml import etree
 
 from gate.model import FeedInfo
 from gate.outcome import Evaluation
-from gate.reports import escape, github
+from gate.reports import escape, github_runner
 from gate.reports.html import HtmlReport
 from gate.reports.interface import ReportFormat, ReportOptions
 from gate.reports.json_report import JsonReport
@@ -135,7 +135,7 @@ def test_markdown_clips_huge_titles() -> None:
 
 
 def test_annotations_are_one_command_each() -> None:
-    lines = github.annotations(HOSTILE_EVALUATION, "image-recipe.yaml")
+    lines = github_runner.annotations(HOSTILE_EVALUATION, "image-recipe.yaml")
     assert len(lines) == 2
     for line in lines:
         assert "\n" not in line

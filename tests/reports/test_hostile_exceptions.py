@@ -11,7 +11,7 @@ import pytest
 
 from gate.declared import Action, PolicyException, VexStatement
 from gate.outcome import Decision, Revocation, RuleMatch
-from gate.reports import github
+from gate.reports import github_runner
 from gate.reports.html import HtmlReport
 from gate.reports.interface import ReportFormat, ReportOptions
 from gate.reports.json_report import JsonReport
@@ -50,7 +50,7 @@ def test_every_format_renders_and_encodes(fmt: ReportFormat) -> None:
 
 
 def test_annotations_stay_one_command_each() -> None:
-    lines = github.annotations(evaluation(), "image-recipe.yaml")
+    lines = github_runner.annotations(evaluation(), "image-recipe.yaml")
     alerts = [line for line in lines if line.startswith("::warning title=gate%3A exception ")]
     assert len(alerts) == 2  # expiring and revoked
     for line in lines:

@@ -1,4 +1,5 @@
-"""GitHub Actions mode: workflow-command annotations and `$GITHUB_OUTPUT` lines.
+"""What GitHub's Actions runner parses (not a `--report` format): workflow-command annotations and `$GITHUB_OUTPUT`
+lines, written by `cli/output` in GitHub Actions mode.
 
 Every annotation is exactly one log line: finding text is encoded as workflow-command data (and
 properties additionally escape `:` and `,`), so no `::command::` inside a title can start a second

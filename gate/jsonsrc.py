@@ -9,7 +9,7 @@ from json.decoder import scanstring  # type: ignore[attr-defined]
 from typing import Any
 
 from gate.errors import PolicyError
-from gate.policy.yamlsrc import Document, JsonPath
+from gate.yamlsrc import Document, JsonPath
 
 MAX_DEPTH = 64
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")

@@ -71,7 +71,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_test(args: argparse.Namespace) -> int:
     from gate.policy.loader import shipped_test  # noqa: PLC0415
-    from gate.policytests import discover, run_test_file  # noqa: PLC0415
+    from gate.policy_cases import discover, run_test_file  # noqa: PLC0415
 
     files = discover([shipped_test(p) or Path(p) for p in args.paths])
     passed = failed = 0

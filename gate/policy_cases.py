@@ -13,11 +13,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from gate import yamlsrc
 from gate.errors import GateError, PolicyError, ShapeError
-from gate.fields import ALWAYS, FIELDS, Source, coerce
+from gate.fields import ALWAYS, FIELDS, DataKind, coerce
 from gate.model import Cvss, Enrichment, Finding, VulnerablePackage
 from gate.outcome import Decision
-from gate.policy import yamlsrc
 from gate.policy.engine import Engine
 from gate.policy.loader import is_path, load_policy
 from gate.sources.codec import parse_finding
@@ -28,7 +28,7 @@ _CASE_KEYS = {"name", "finding", "enrichment", "expect", "rules", "findings_file
 _FINDING_KEYS = {"vulnerability_id", "severity", "fix", "packages", "inspector_score", "cvss", "first_observed_at"}
 _ENRICH_KEYS = {name for name, field in FIELDS.items() if field.sources - ALWAYS} | {"enriched"}
 """A case's `enrichment` may set any field an enrichment source answers (derived from the registry)."""
-_BASELINE_KEYS = {name for name, field in FIELDS.items() if field.sources == {Source.BASELINE}}
+_BASELINE_KEYS = {name for name, field in FIELDS.items() if field.sources == {DataKind.BASELINE}}
 """Facts a baseline answers (`new`, `first_seen`, ...): given in `enrichment` too, but they are not enrichment."""
 
 
