@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.lambda_handler import HandlerError, handler, run
+from gate.lambda_handler import HandlerError, handler, respond
 from tests.actions.seed import ACCOUNT, CRITICAL, event, seed
 from tests.emulator import Emulator
 
@@ -42,7 +42,7 @@ def test_the_handler_stops_the_step_when_the_policy_is_broken(aws_env: Emulator,
     build = seed(aws_env, isolated_env)
     monkeypatch.setenv("GATE_POLICY", str(isolated_env / "absent.yaml"))
     monkeypatch.setenv("GATE_WAIT_TIMEOUT", "0")
-    answer = run(event(build.arn, build.step), os.environ)
+    answer = respond(event(build.arn, build.step), os.environ)
     assert answer["verdict"] == "error" and answer["exitCode"] in (2, 3)
     assert aws_env.step(build.step).action == "STOP"
 
@@ -52,7 +52,7 @@ def test_the_handler_stops_the_step_when_the_policy_is_broken(aws_env: Emulator,
 def test_the_handler_refuses_other_events_and_sends_nothing(aws_env: Emulator, isolated_env: Path,
                                                             change: dict[str, str]) -> None:
     build = seed(aws_env, isolated_env)
-    answer = run(event(build.arn, build.step, **change), os.environ)
+    answer = respond(event(build.arn, build.step, **change), os.environ)
     assert (answer["verdict"], answer["exitCode"]) == ("error", 2)
     assert aws_env.calls == []
 
@@ -62,7 +62,7 @@ def test_the_handler_on_an_actioned_step_is_exit_3(aws_env: Emulator, isolated_e
     build = seed(aws_env, isolated_env)
     aws_env.step(build.step).status = "COMPLETED"
     monkeypatch.setenv("GATE_WAIT_TIMEOUT", "0")
-    answer = run(event(build.arn, build.step), os.environ)
+    answer = respond(event(build.arn, build.step), os.environ)
     assert (answer["verdict"], answer["exitCode"]) == ("error", 3)
     assert "not waiting" in answer["error"]
     assert aws_env.count("SendWorkflowStepAction") == aws_env.count("GetImage") == 0
@@ -80,7 +80,7 @@ def test_gate_fail_on_warn_stops_a_build_with_warnings(aws_env: Emulator, isolat
     monkeypatch.setenv("GATE_POLICY", str(build.policy))
     monkeypatch.setenv("GATE_WAIT_TIMEOUT", "0")
     monkeypatch.setenv("GATE_FAIL_ON", "warn")
-    answer = run(event(build.arn, build.step), os.environ)
+    answer = respond(event(build.arn, build.step), os.environ)
     assert (answer["verdict"], answer["exitCode"]) == ("pass", 1)
     step = aws_env.step(build.step)
     assert step.action == "STOP" and "--fail-on warn" in (step.reason or "")
@@ -97,7 +97,7 @@ def test_a_setting_the_function_cannot_honour_stops_the_step(aws_env: Emulator, 
     monkeypatch.setenv("GATE_POLICY", str(build.policy))
     monkeypatch.setenv("GATE_WAIT_TIMEOUT", "0")
     monkeypatch.setenv(*setting)
-    answer = run(event(build.arn, build.step), os.environ)
+    answer = respond(event(build.arn, build.step), os.environ)
     assert (answer["verdict"], answer["exitCode"]) == ("error", 2)
     assert setting[0] in answer["error"]
     step = aws_env.step(build.step)
