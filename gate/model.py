@@ -142,6 +142,9 @@ class EpssScore:
     score: float
     percentile: float | None
     provenance: Provenance | None = None
+    model: str | None = None
+    """The EPSS model that scored it (`v2025.03.14`, the feed's `model_version`); None when the source does not
+    say (Inspector). A threshold means something for one model only: EPSS v4 moved scores enough to matter."""
 
 
 @dataclass(frozen=True)

@@ -155,6 +155,7 @@ def judge_build(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable
     """
     # NOTE: imported here, not at the top: a live run reaches its first AWS request without them.
     from gate.baseline import build_of, compare, pipeline_of  # noqa: PLC0415
+    from gate.enrichment.epss_model import ModelPin, check_feeds, check_values  # noqa: PLC0415
     from gate.enrichment.freshness import DEFAULT_MAX_AGE, require_fresh  # noqa: PLC0415
     from gate.policy.engine import judge  # noqa: PLC0415 - `gate --help` should not load the policy stack
     from gate.policy.loader import shipped_policies  # noqa: PLC0415
@@ -173,9 +174,12 @@ def judge_build(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable
         # NOTE: the baseline first, so a bad baseline file stops the run before a long listing.
         base: Baseline | None = plan.baseline.load() if plan.baseline is not None else None
         # NOTE: offline feeds are dated before any page is fetched: a stale one stops the run before AWS calls.
-        require_fresh([feed for e in plan.offline for feed in e.feeds()], now,
-                      max_feed_age or policy.max_feed_age or DEFAULT_MAX_AGE)
+        offline_feeds = [feed for e in plan.offline for feed in e.feeds()]
+        require_fresh(offline_feeds, now, max_feed_age or policy.max_feed_age or DEFAULT_MAX_AGE)
+        pin = ModelPin(policy.epss_model, policy.epss_model_allow_other) if policy.epss_model else None
+        model_notes = check_feeds(pin, offline_feeds)  # NOTE: another model stops the run before AWS is asked
         gathered = gather(plan)
+        notes.extend(model_notes or check_values(pin, gathered.enrichments))  # NOTE: one note when allowed
         if plan.scan_results is not None and _reads_scan_results(policy):
             gathered = replace(gathered, image_scan=plan.scan_results())
     finally:

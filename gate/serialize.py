@@ -64,7 +64,8 @@ def _kev_to_json(kev: KevEntry | None) -> dict[str, Any] | None:
 def _epss_to_json(epss: EpssScore | None) -> dict[str, Any] | None:
     if epss is None:
         return None
-    return {"score": epss.score, "percentile": epss.percentile, "provenance": provenance_to_json(epss.provenance)}
+    return {"score": epss.score, "percentile": epss.percentile, "model": epss.model,
+            "provenance": provenance_to_json(epss.provenance)}
 
 
 def enrichment_to_json(e: Enrichment) -> dict[str, Any]:
@@ -154,10 +155,13 @@ def _read_epss(epss: object) -> EpssScore | None:
                                and 0.0 <= value <= 1.0)
         if not ok:
             raise ShapeError(f"EPSS value {value!r} is not a number in 0..1")
+    model = epss.get("model") if epss else None
+    if model is not None and not isinstance(model, str):
+        raise ShapeError(f"EPSS model {model!r} is not a string")
     if not epss or score is None:
         return None
     return EpssScore(score=float(score), percentile=float(pct) if pct is not None else None,
-                     provenance=_provenance(epss.get("provenance")))
+                     provenance=_provenance(epss.get("provenance")), model=model)
 
 
 _WRITE: dict[ValueKind, Callable[[Any], Any]] = {

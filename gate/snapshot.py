@@ -24,8 +24,10 @@ from gate.timeutil import iso, to_utc
 from gate.vocab import AMI_ARN, is_build_version_arn
 
 FORMAT = "gate-snapshot"
-VERSION = 1
-ENRICHMENT_SHAPE = "70f8b6daaccc7337"
+VERSION = 2
+ENRICHMENT_SHAPE = "aa6f37cafae4f657"
+READABLE = (1, VERSION)
+"""Versions this gate reads: 1 is 2 without the EPSS `model` (read as not named)."""
 """`serialize.enrichment_shape()` when VERSION was last set (tests/test_enrichment_values.py keeps them paired)."""
 HINT = "write it again with `gate fetch`"
 _SCAN_TYPE = re.compile(r"[A-Z][A-Z0-9_]{0,39}")
@@ -148,8 +150,8 @@ def snapshot_from_json(doc: Any) -> Gathered:
     """Inverse of `snapshot_to_json`; raises `ShapeError` naming the first thing that is wrong."""
     if not isinstance(doc, Mapping) or doc.get("format") != FORMAT:
         raise ShapeError(f"not a gate snapshot (no \"format\": \"{FORMAT}\")")
-    if doc.get("version") != VERSION:
-        raise ShapeError(f"snapshot version {doc.get('version')!r} is not {VERSION}")
+    if doc.get("version") not in READABLE:
+        raise ShapeError(f"snapshot version {doc.get('version')!r} is not one of {READABLE}")
     target = doc.get("target")
     findings, enrichments, feeds = doc.get("findings"), doc.get("enrichments"), doc.get("feeds")
     if not isinstance(target, str) or not target:

@@ -29,6 +29,8 @@ B = Provenance("source-b", datetime(2025, 11, 2, tzinfo=UTC))
 PINNED: dict[tuple[str, int], str] = {
     ("answer-cache", 2): "70f8b6daaccc7337",
     ("snapshot", 1): "70f8b6daaccc7337",
+    ("answer-cache", 3): "aa6f37cafae4f657",  # the EPSS model beside each score
+    ("snapshot", 2): "aa6f37cafae4f657",
 }
 
 

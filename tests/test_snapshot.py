@@ -57,7 +57,7 @@ def test_round_trip_is_exact(tmp_path: Path) -> None:
     assert load_snapshot(path) == gathered
     doc = json.loads(path.read_text())
     assert doc["format"] == "gate-snapshot"
-    assert doc["version"] == 1
+    assert doc["version"] == 2
     assert doc["fetchedAt"] == WHEN.isoformat()
     assert doc["findings"][0]["packageVulnerabilityDetails"]["vulnerabilityId"] == "CVE-2024-0001"
     assert doc["enrichments"][0]["kev"]["provenance"] == {"source": "inspector:BatchGetFindingDetails",
@@ -95,7 +95,7 @@ def _broken(**changes: object) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(("doc", "message"), [
-    (_broken(version=2), "snapshot version 2 is not 1"),
+    (_broken(version=3), "snapshot version 3 is not one of"),
     (_broken(format="other"), "not a gate snapshot"),
     ([], "not a gate snapshot"),
     (_broken(target=None), "snapshot without a target"),

@@ -73,7 +73,8 @@ def register(sub: Any) -> None:
     out.add_argument("--expiring-within", type=_days, metavar="DAYS",
                      help="report exceptions expiring within DAYS (default: the policy's expiring_within_days, or 14)")
     out.add_argument("--report", action="append", default=[], type=parse_report_spec, metavar="FORMAT=PATH",
-                     help="write a report: " + ", ".join(f.value for f in Format) + "; PATH - is stdout (repeatable)")
+                     help="write a report: " + ", ".join(f.value for f in Format) + "; or template:FILE, your own "
+                     "Jinja2 template over the JSON report's document; PATH - is stdout (repeatable)")
     out.add_argument("-f", "--format", type=_format, metavar="FORMAT",
                      help="one report in FORMAT to -o PATH, else to stdout: the short form of --report FORMAT=PATH")
     out.add_argument("-o", "--output", metavar="PATH", help="where -f's report goes (without -f: the table)")

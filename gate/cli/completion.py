@@ -49,7 +49,7 @@ def _values() -> tuple[dict[str, list[str]], dict[tuple[str, ...], list[str]]]:
 
     policies, formats = sorted(shipped_policies()), [f.value for f in Format]
     by_option = {"--policy": policies, "--from": policies, "--format": formats, "-f": formats,
-                 "--report": [f"{f}=" for f in formats]}
+                 "--report": [*(f"{f}=" for f in formats), "template:"]}
     by_path: dict[tuple[str, ...], list[str]] = {("policy", "show"): policies, ("policy", "validate"): policies,
                                                  ("policy", "test"): policies}
     return by_option, by_path

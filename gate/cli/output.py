@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import stat
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
 from gate.cli import streams
-from gate.errors import UnreadableInputError, UsageError
-from gate.files import atomic_output, atomic_write
+from gate.errors import GateError, UnreadableInputError, UsageError
+from gate.files import atomic_output, atomic_write, read_bytes
 from gate.outcome import Evaluation
 from gate.reports import github_runner
-from gate.reports.interface import ReportOptions, StreamingFormat
+from gate.reports.interface import ReportFormat, ReportOptions, StreamingFormat
 from gate.reports.registry import Format, formatter
 
 GITHUB_SUMMARY_LIMIT = 1024 * 1024
@@ -33,26 +34,59 @@ _ALIASES: Mapping[str, streams.Stream] = {
 }
 
 
+TEMPLATE = "template"
+"""`--report template:FILE=PATH`: the user's own format, a Jinja2 template (gate/reports/template.py)."""
+
+
 @dataclass(frozen=True)
 class ReportSpec:
-    format: Format
+    format: Format | None
+    """None for a template report (`template` is then set)."""
     path: str
     """A file path, or `-` for standard output."""
     stream: streams.Stream | None = None
     """Set when the path is gate's own stdout or stderr (`-`, `/dev/stdout`, the same pipe...):
     the report then goes through `streams`, fenced from the CI runner like everything gate prints."""
+    template: Path | None = None
+    renderer: ReportFormat | None = field(default=None, compare=False)
+    """The compiled template, set by `prepare_reports` (before any work, so a syntax error costs nothing)."""
+
+    @property
+    def name(self) -> str:
+        """How the user wrote the format: `json`, or `template:FILE`."""
+        return f"{TEMPLATE}:{self.template}" if self.format is None else self.format.value
 
 
 def parse_report_spec(text: str) -> ReportSpec:
-    name, sep, path = text.partition("=")
-    choices = ", ".join(f.value for f in Format)
+    name, sep, path = text.rpartition("=") if text.startswith(f"{TEMPLATE}:") else text.partition("=")
+    choices = ", ".join([*(f.value for f in Format), f"{TEMPLATE}:FILE"])
     if not sep or not path:
         raise UsageError(f"--report {text!r}: expected FORMAT=PATH (PATH may be -)", hint=f"formats: {choices}")
+    stream: streams.Stream | None = "stdout" if path == "-" else None
+    if name.startswith(f"{TEMPLATE}:"):
+        template = name.removeprefix(f"{TEMPLATE}:")
+        if not template:
+            raise UsageError(f"--report {text!r}: expected template:FILE=PATH", hint="name the Jinja2 template file")
+        return ReportSpec(None, path, stream, template=Path(template))
     try:
         fmt = Format(name.strip().lower())
     except ValueError:
         raise UsageError(f"--report {text!r}: unknown format {name!r}", hint=f"formats: {choices}") from None
-    return ReportSpec(fmt, path, "stdout" if path == "-" else None)
+    return ReportSpec(fmt, path, stream)
+
+
+def load_template(spec: ReportSpec) -> ReportSpec:
+    """The spec with its template read (bounded, like every input) and compiled; errors are exit 2 or 3."""
+    if spec.template is None:
+        return spec
+    from gate.reports.template import TemplateReport  # noqa: PLC0415 - jinja2 only when a template is used
+
+    data = read_bytes(spec.template)
+    try:
+        source = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{spec.template}: template is not UTF-8 text (byte {e.start})") from None
+    return replace(spec, renderer=TemplateReport(spec.template, source))
 
 
 def _identity(stat_result: os.stat_result) -> tuple[int, int]:
@@ -105,12 +139,14 @@ def prepare_reports(specs: Sequence[ReportSpec], inputs: Sequence[str] = ()) -> 
     two to stdout would overwrite or interleave each other, and a report over an input file would
     destroy it (the placeholder is written before the input is read), so gate refuses before any work.
     """
+    specs = [load_template(s) for s in specs]
+    inputs = [*inputs, *(str(s.template) for s in specs if s.template is not None)]
     by_stream = _stream_identities()
     for path in filter(os.path.exists, inputs):  # NOTE: only what exists can be destroyed
         _, key = _target(path, by_stream)
         for spec in specs:
             if _target(spec.path, by_stream)[1] == key:
-                raise UsageError(f"--report {spec.format.value}={spec.path} would overwrite the input {path}",
+                raise UsageError(f"--report {spec.name}={spec.path} would overwrite the input {path}",
                                  hint="write the report somewhere else")
     seen: dict[object, ReportSpec] = {}
     prepared: list[ReportSpec] = []
@@ -118,8 +154,8 @@ def prepare_reports(specs: Sequence[ReportSpec], inputs: Sequence[str] = ()) -> 
         stream, key = _target(spec.path, by_stream)
         if key in seen:
             raise UsageError(
-                f"--report {seen[key].format.value}={seen[key].path} and --report "
-                f"{spec.format.value}={spec.path} write to the same place",
+                f"--report {seen[key].name}={seen[key].path} and --report "
+                f"{spec.name}={spec.path} write to the same place",
                 hint="give each report its own path; at most one may go to stdout (-)",
             )
         seen[key] = spec
@@ -132,9 +168,15 @@ def to_stream(specs: Sequence[ReportSpec], name: streams.Stream) -> bool:
 
 
 def write_reports(evaluation: Evaluation, specs: Sequence[ReportSpec], options: ReportOptions) -> dict[str, str]:
-    """Render and write each requested report, files first; returns format → path for outputs."""
+    """Render and write each requested report, files first; returns format → path for outputs.
+
+    Template reports are not named in the outputs: their names (`template:FILE`) are not output names.
+    """
     written: dict[str, str] = {}
     for spec in sorted(specs, key=lambda s: s.stream is not None):
+        if spec.format is None:
+            _write_template(evaluation, spec, options)
+            continue
         fmt = formatter(spec.format)
         if spec.stream is None and isinstance(fmt, StreamingFormat):
             stream_file(fmt, evaluation, options, Path(spec.path))
@@ -147,6 +189,25 @@ def write_reports(evaluation: Evaluation, specs: Sequence[ReportSpec], options: 
             write_file(Path(spec.path), text)
         written[spec.format.value] = spec.path
     return written
+
+
+def _write_template(evaluation: Evaluation, spec: ReportSpec, options: ReportOptions) -> None:
+    """A template report; one that cannot render removes the file it would replace, so no earlier run's
+    output stays to be read as this run's (a placeholder needs the template to render, too)."""
+    if spec.renderer is None:
+        spec = load_template(spec)
+    assert spec.renderer is not None
+    try:
+        text = spec.renderer.render(evaluation, options)
+    except GateError:
+        if replaceable(spec) and os.path.exists(spec.path):
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.realpath(spec.path))  # NOTE: what the write would have replaced
+        raise
+    if spec.stream is not None:
+        streams.document(text, json=False, stream=spec.stream)
+    else:
+        write_file(Path(spec.path), text)
 
 
 def stream_file(fmt: StreamingFormat, evaluation: Evaluation, options: ReportOptions, path: Path) -> None:

@@ -24,9 +24,9 @@ from gate.model import Enrichment
 from gate.serialize import enrichment_from_json, enrichment_to_json
 from gate.timeutil import to_utc
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bump when the entry format or the meaning of its values changes: old entries then read as misses."""
-ENRICHMENT_SHAPE = "70f8b6daaccc7337"
+ENRICHMENT_SHAPE = "aa6f37cafae4f657"
 """`serialize.enrichment_shape()` when SCHEMA_VERSION was last set: tests/test_enrichment_values.py fails
 when the shape changes without a new SCHEMA_VERSION."""
 DEFAULT_TTL = timedelta(hours=24)

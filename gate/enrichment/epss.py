@@ -197,7 +197,8 @@ class EpssEnricher:
             if hit is not None:
                 out[vid] = Enrichment(
                     vulnerability_id=vid,
-                    epss=EpssScore(score=hit[0], percentile=hit[1], provenance=self._provenance),
+                    epss=EpssScore(score=hit[0], percentile=hit[1], provenance=self._provenance,
+                                   model=self.data.model_version),
                 )
         return out
 

@@ -54,6 +54,10 @@ class Policy:
     expiring_within_days: int | None = None
     max_feed_age: timedelta | None = None
     """How old KEV/EPSS data may be at the evaluation time; None: the command's default."""
+    epss_model: str | None = None
+    """The EPSS model the policy's thresholds were set for (`epss_model:`); EPSS of another model stops the run."""
+    epss_model_allow_other: bool = False
+    """`epss_model: {pin: …, allow_other: true}`: another model is judged, with a note in every report."""
     digest: str | None = None
     """sha256 (hex) of the file's bytes as read (before decoding): what a signed decision names the policy by."""
 
@@ -202,7 +206,15 @@ def parse_policy(text: str, path: str) -> Policy:
         vex=tuple(str(folder / v) for v in raw.get("vex", ())),
         expiring_within_days=raw.get("expiring_within_days"),
         max_feed_age=checked.max_feed_age,
+        **_epss_model(raw.get("epss_model")),
     )
+
+
+def _epss_model(raw: object) -> dict[str, Any]:
+    """`epss_model: v2025.03.14` or `{pin: v2025.03.14, allow_other: true}` (the schema checked the shape)."""
+    if isinstance(raw, dict):
+        return {"epss_model": raw["pin"], "epss_model_allow_other": bool(raw.get("allow_other", False))}
+    return {"epss_model": raw} if isinstance(raw, str) else {}
 
 
 def _expression(doc: yamlsrc.Document, where: yamlsrc.JsonPath, label: str,

@@ -208,8 +208,9 @@ def _kev_fact(enrichment: Enrichment, kev: KevEntry, fact: str | None) -> str:
 
 
 def _epss_fact(enrichment: Enrichment, epss: EpssScore, fact: str | None) -> str:
-    text = f"EPSS {probability(epss.score)}"
-    return text + (f" (percentile {probability(epss.percentile)})" if epss.percentile is not None else "")
+    extra = [f"percentile {probability(epss.percentile)}"] if epss.percentile is not None else []
+    extra += [f"model {epss.model}"] if epss.model else []
+    return f"EPSS {probability(epss.score)}" + (f" ({', '.join(extra)})" if extra else "")
 
 
 def _ssvc_fact(enrichment: Enrichment, ssvc: Ssvc, fact: str | None) -> str:

@@ -210,7 +210,8 @@ def _brief_facts(result: FindingResult) -> list[str]:
         text += f", due {explain.day_text(kev.due_date)}" if kev.due_date is not None else ""
         out.append(text + (", ransomware" if kev.ransomware else ""))
     if enrichment.epss is not None:
-        out.append(f"EPSS {digest.probability(enrichment.epss.score)}")
+        model = enrichment.epss.model
+        out.append(f"EPSS {digest.probability(enrichment.epss.score)}" + (f" ({model})" if model else ""))
     ssvc = enrichment.ssvc
     if ssvc is not None:
         automatable = {True: "yes", False: "no", None: "unknown"}[ssvc.automatable]

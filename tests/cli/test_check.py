@@ -48,7 +48,7 @@ def test_demo_fails_with_the_blocking_findings(isolated_env: Path, capsys: pytes
     webp = next(f for f in report["findings"] if f["vulnerabilityId"] == "CVE-2023-4863")
     assert webp["kev"] is True
     assert {f["kev"] for f in report["findings"]} == {True, False}  # the KEV catalog answered every CVE
-    assert webp["matchedRules"] == ["known-exploited", "likely-exploited", "high"]
+    assert webp["matchedRules"] == ["known-exploited", "kev-overdue", "likely-exploited", "high"]
     assert webp["enrichment"]["kev"]["provenance"]["source"] == "inspector:BatchGetFindingDetails"
     out = capsys.readouterr().out
     assert "CVE-2023-4863" in out

@@ -32,7 +32,8 @@ def test_policy_show_prints_the_shipped_policy_and_what_each_rule_needs(
     assert "#   exploit-observed          exploit_observed: Inspector" in needs
     assert "#   epss-elevated             epss: EPSS feed or Inspector or on-demand scan events" in needs
     assert "#   medium-fixable            -" in needs
-    assert ("# Judged from exports alone (findings export + KEV/EPSS feeds): known-exploited, epss-elevated, "
+    assert ("# Judged from exports alone (findings export + KEV/EPSS feeds): known-exploited, kev-ransomware, "
+            "kev-overdue, epss-elevated, "
             "high-or-critical-fixable, critical-unknown, medium-fixable, unenriched") in needs
     assert "# Need more than exports: exploit-observed, exploit-available" in needs
     assert "#   Inspector: a live run (--image-build-version-arn) or --finding-details FILE" in needs

@@ -46,6 +46,8 @@ OFFLINE = ["check", "--findings", str(EXAMPLES / "findings.json"), "--kev-catalo
       "--finding-details", str(EXAMPLES / "finding-details.json"), "--report", "json={tmp}/r.json",
       "--report", "sarif={tmp}/r.sarif", "--report", "markdown={tmp}/r.md"], set()),
     ([*OFFLINE, "--report", "html={tmp}/r.html"], {"markupsafe"}),
+    ([*OFFLINE, "--report", f"template:{EXAMPLES / 'templates' / 'blocking.csv.j2'}={{tmp}}/r.csv"],
+     {"jinja2", "markupsafe"}),  # jinja2 only when a template is used
 ])
 def test_commands_import_only_what_they_use(argv: list[str], allowed: set[str], tmp_path: Path) -> None:
     code, heavy = loaded(*(a.replace("{tmp}", str(tmp_path)) for a in argv))

@@ -28,6 +28,7 @@ def test_default_policy_has_the_documented_rules() -> None:
     rules = {r.id: (r.action.value, r.when) for r in load_policy("default").rules}
     assert rules == {
         "known-exploited": ("fail", "kev"),
+        "kev-overdue": ("fail", "kev and kev_due_date < today"),
         "likely-exploited": ("fail", "epss > 0.5 and fix_available"),
         "critical-fixable": ("fail", 'severity == "CRITICAL" and fix_available'),
         "critical-unknown": ("fail", 'severity == "CRITICAL" and not enriched'),

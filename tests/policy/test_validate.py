@@ -97,4 +97,4 @@ def test_other_files_are_still_checked_after_a_broken_one(tmp_path: Path, capsys
     assert main(["policy", "validate", str(broken), "default", "kev-only"]) == ExitCode.USAGE
     out = capsys.readouterr()
     assert f"{broken}:3:1: error: invalid YAML" in out.err
-    assert "default.yaml: ok (5 rules, 0 exceptions)" in out.out and "kev-only.yaml: ok" in out.out
+    assert "default.yaml: ok (6 rules, 0 exceptions)" in out.out and "kev-only.yaml: ok" in out.out
