@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from gate.cli import streams
-from gate.errors import InputError, UsageError
+from gate.errors import UsageError
 from gate.files import read_bytes
+from gate.jsondocs import loads_document
 
 
 def _days(text: str) -> int:
@@ -60,12 +61,8 @@ def run(args: argparse.Namespace) -> int:
 
     existing: list[dict[str, Any]] = []
     if args.existing is not None:
-        data = read_bytes(args.existing)
-        try:
-            doc = json.loads(data.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as e:
-            raise InputError(f"{args.existing} is not JSON ({e})",
-                             hint="pass the output of `aws ec2 get-allowed-images-settings`") from e
+        doc = loads_document(read_bytes(args.existing), str(args.existing),
+                             hint="pass the output of `aws ec2 get-allowed-images-settings`")
         existing = existing_criteria(doc, str(args.existing))
     account = args.account
     if account is None:

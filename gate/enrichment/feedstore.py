@@ -30,8 +30,9 @@ from gate.files import gunzip, read_raw
 from gate.model import KevEntry, Provenance
 from gate.timeutil import to_utc
 
-INDEX_FORMAT = "gate-feed-index/2"
-"""Version 2 refuses a CVE listed twice with different values: indexes of version 1 may hold one, so are rebuilt."""
+INDEX_FORMAT = "gate-feed-index/3"
+"""Version 2 refuses a CVE listed twice with different values, version 3 a KEV catalog with a duplicated JSON key:
+indexes of earlier versions may hold either, so are rebuilt (and the file refused)."""
 KEEP = 4
 """Indexes kept per feed kind (most recently used): today's feed, and a few a pinned pipeline may still pass."""
 STALE_TEMP_S = 3600
