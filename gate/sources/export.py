@@ -127,8 +127,12 @@ class ExportSource:
             for _, page in parsed:
                 yield page
             return
-        self.notes = check_on_demand_export(image, path)
-        yield from ondemand.pages()
+        found, _, _ = ondemand.result()
+        self.notes = check_on_demand_export(image, path, unproven=not found and not ondemand.completed,
+                                            amis=ondemand.amis, events=bool(ondemand.event_files),
+                                            target=self.target)
+        if found:
+            yield found
 
     def summary(self) -> ScanSummary:
         return ScanSummary(output_amis=self.output_amis, image=self.image, notes=self.notes)

@@ -7,7 +7,7 @@ an `Inspector2 OnDemand Scan Complete` event, when given, says how many there mu
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,10 +47,20 @@ def claims(docs: Sequence[Any]) -> bool:
 class _Scan:
     """What the events say about one on-demand scan."""
 
-    findings: dict[str, tuple[Finding, Enrichment | None, str]] = field(default_factory=dict)
-    """findingArn → (finding, enrichment, updatedAt): EventBridge delivers at least once."""
+    findings: dict[str, tuple[Finding, Enrichment | None, str, str]] = field(default_factory=dict)
+    """findingArn → (finding, enrichment, updatedAt, where): EventBridge delivers at least once."""
     complete: Mapping[str, Any] | None = None
     where: str = ""
+
+
+def _event_amis(event: Mapping[str, Any], detail: Mapping[str, Any]) -> set[str]:
+    """The AMIs an event says it is about: a finding's MACHINE_IMAGE resources, a scan's `resourceId`."""
+    named = [r.get("id") for r in detail.get("resources") or [] if isinstance(r, Mapping)] \
+        if isinstance(detail.get("resources"), list) else []
+    named += [detail.get("resourceId")]
+    outer = event.get("resources")
+    named += outer if isinstance(outer, list) else []
+    return {n for n in named if isinstance(n, str) and n.startswith("ami-")}
 
 
 class OnDemandFiles:
@@ -60,6 +70,8 @@ class OnDemandFiles:
         self._ec2: list[tuple[Path, list[Finding]]] = []
         self._scans: dict[str, _Scan] = {}
         self._event_files: list[Path] = []
+        self.amis: dict[str, str] = {}
+        """AMI id → the first event naming it: one scan is of one AMI, the image's own."""
 
     @property
     def event_files(self) -> tuple[Path, ...]:
@@ -105,6 +117,8 @@ class OnDemandFiles:
         detail = event.get("detail")
         if not isinstance(detail, Mapping):
             raise ShapeError("event without a detail object")
+        for ami in _event_amis(event, detail):
+            self.amis.setdefault(ami, where)
         if kind == FINDINGS_EVENT:
             scan = event_scan_id(detail)
             if scan is None:
@@ -115,8 +129,14 @@ class OnDemandFiles:
             stamp = updated.isoformat() if updated else ""
             record = self._scans.setdefault(scan, _Scan(where=where))
             known = record.findings.get(arn)
-            if known is None or stamp >= known[2]:
-                record.findings[arn] = (finding, enrichment, stamp)
+            if known is not None and stamp == known[2] and (finding, enrichment) != known[:2]:
+                # NOTE: the later copy used to win, so a LOW copy of a CRITICAL finding passed it.
+                first = known[3].removeprefix(where.rsplit(": ", 1)[0] + ": ")
+                raise InputError(f"{where} repeats the finding of {first} ({arn[:160]}) with other content and no "
+                                 "later updatedAt: gate will not pick one",
+                                 hint="pass the events as EventBridge delivered them, each finding's latest once")
+            if known is None or stamp > known[2]:
+                record.findings[arn] = (finding, enrichment, stamp, where)
         elif kind == COMPLETE_EVENT:
             scan = detail.get("scanId")
             if not isinstance(scan, str) or not scan:
@@ -126,11 +146,20 @@ class OnDemandFiles:
         else:
             raise ShapeError(f"detail-type {str(kind)[:80]!r} is not {FINDINGS_EVENT!r} or {COMPLETE_EVENT!r}")
 
+    @property
+    def completed(self) -> bool:
+        """Whether a scan-complete event is among the events: evidence that the scan ran, even with no findings."""
+        return any(record.complete is not None for record in self._scans.values())
+
     def _check_events(self) -> list[str]:
         """Refuse a failed scan or a short set of finding events; return notes on what cannot be checked."""
         notes: list[str] = []
         if len(self._scans) > 1:
             raise InputError(f"the events are of {len(self._scans)} on-demand scans ({', '.join(sorted(self._scans))})",
+                             hint="pass the events of one scan (one AMI) per run")
+        if len(self.amis) > 1:
+            named = "; ".join(f"{ami} ({where})" for ami, where in list(self.amis.items())[:2])
+            raise InputError(f"the events name {len(self.amis)} AMIs: {named}",
                              hint="pass the events of one scan (one AMI) per run")
         for scan, record in self._scans.items():
             done = record.complete
@@ -164,18 +193,13 @@ class OnDemandFiles:
         findings = [f for _, page in self._ec2 for f in page]
         enrichments: dict[str, Enrichment] = {}
         for record in self._scans.values():
-            for finding, enrichment, _ in record.findings.values():
+            for finding, enrichment, _, _ in record.findings.values():
                 findings.append(finding)
                 if enrichment is not None:
                     vid = enrichment.vulnerability_id
                     enrichments[vid] = enrichments[vid].merged_with(enrichment) if vid in enrichments \
                         else enrichment
         return findings, enrichments, notes
-
-    def pages(self) -> Iterator[list[Finding]]:
-        findings, _, _ = self.result()
-        if findings:
-            yield findings
 
 
 class EventEnrichment:

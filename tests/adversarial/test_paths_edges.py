@@ -121,14 +121,12 @@ def test_a_later_update_of_a_finding_event_wins(isolated_env: Path) -> None:
     assert run(isolated_env, events, "--policy", str(policy(isolated_env, FAILS_CRITICAL))) == ExitCode.VIOLATION
 
 
-@pytest.mark.parametrize("which", ["finding", "complete"])
+@pytest.mark.parametrize("listed", [[_event(severity="LOW")], [_event(severity="LOW"), _complete(1)], [_complete(0)]],
+                         ids=["finding", "finding-and-complete", "complete"])
 def test_events_of_another_ami_than_the_image_are_refused(
-        which: str, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        listed: list[dict[str, Any]], isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """README: an --image of another build than the export's findings. Before: another AMI's clean scan passed."""
     image = get_image(isolated_env, scan={"status": "COMPLETED"}, types=["ON_DEMAND_AMI_CVE"])
-    own = {"resources": [{"type": "MACHINE_IMAGE", "id": EXAMPLE_AMI, "partition": "aws", "region": "us-east-1"}]}
-    listed = [_event(severity="LOW", **({} if which == "finding" else own)),
-              _complete(1, ami=EXAMPLE_AMI if which == "finding" else EVENT_AMI)]
     events = write(isolated_env, "events.json", listed)
     assert run(isolated_env, events, "--image", str(image),
                "--policy", str(policy(isolated_env, FAILS_CRITICAL))) == ExitCode.USAGE
@@ -144,12 +142,28 @@ def test_events_of_the_image_ami_are_judged(isolated_env: Path) -> None:
                "--policy", str(policy(isolated_env, FAILS_CRITICAL))) == ExitCode.VIOLATION
 
 
-def test_finding_events_naming_two_amis_are_refused(isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize("which", ["finding", "complete"])
+def test_events_naming_two_amis_are_refused(which: str, isolated_env: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """One scan is of one AMI: a finding event or a scan-complete event of another AMI is not of this scan."""
     other = {"resources": [{"type": "MACHINE_IMAGE", "id": EXAMPLE_AMI, "partition": "aws", "region": "us-east-1"}]}
-    second = _event(severity="LOW", findingArn=_event()["detail"]["findingArn"][:-1] + "0", **other)
+    second = _event(severity="LOW", findingArn=_event()["detail"]["findingArn"][:-1] + "0", **other) \
+        if which == "finding" else _complete(1, EXAMPLE_AMI)
     events = write(isolated_env, "events.json", [_event(severity="LOW"), second])
     assert run(isolated_env, events, "--policy", str(policy(isolated_env, FAILS_CRITICAL))) == ExitCode.USAGE
-    assert "the events name 2 AMIs" in error(capsys)
+    assert error(capsys).startswith(f"the events name 2 AMIs: {EVENT_AMI} ({events}: event 1); {EXAMPLE_AMI} "
+                                    f"({events}: event 2)")
+
+
+def test_events_that_name_no_ami_with_the_image_are_refused(isolated_env: Path,
+                                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """Stripped of their resources, another AMI's events could not be told from this build's."""
+    image = get_image(isolated_env, scan={"status": "COMPLETED"}, types=["ON_DEMAND_AMI_CVE"])
+    bare = _event(severity="LOW", resources=[])
+    events = write(isolated_env, "events.json", [bare])
+    assert run(isolated_env, events, "--image", str(image),
+               "--policy", str(policy(isolated_env, FAILS_CRITICAL))) == ExitCode.USAGE
+    assert error(capsys).startswith(f"the on-demand scan events name no AMI, so gate cannot tell they are of {BUILD}")
 
 
 # -- an empty on-demand export ---------------------------------------------------------------------------
