@@ -307,3 +307,32 @@ def test_a_vulnrichment_record_with_a_duplicated_key_is_refused(
     findings = export(isolated_env, finding())
     assert run(isolated_env, findings, "--vulnrichment", str(folder), "--policy", "ssvc") == ExitCode.USAGE
     assert error(capsys).startswith(f"{folder / (CVE + '.json')}: not JSON gate accepts (duplicate key 'Exploitation'")
+
+
+# -- saved Inspector answers that disagree with themselves --------------------------------------------------
+
+def _listed(arn_char: str, score: float, updated: str = "2026-11-20T10:00:00Z") -> dict[str, Any]:
+    return {"findingArn": f"arn:aws:inspector2:us-east-1:111122223333:finding/{arn_char * 32}",
+            "packageVulnerabilityDetails": {"vulnerabilityId": CVE}, "epss": {"score": score}, "updatedAt": updated}
+
+
+@pytest.mark.parametrize("order", [(0.01, 0.9), (0.9, 0.01)], ids=["low-first", "high-first"])
+def test_saved_inspector_answers_disagreeing_on_a_cve_are_refused(
+        order: tuple[float, float], isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """README: a CVE listed twice with different values. Before: the first listed won, so 0.01 before 0.9 passed."""
+    findings = export(isolated_env, finding(), finding(package="curl"))
+    saved = write(isolated_env, "list-findings.json", {"findings": [_listed("a", order[0]), _listed("b", order[1])]})
+    code = run(isolated_env, findings, "--finding-details", str(saved), "--kev-catalog", str(EXAMPLES / "kev.json"),
+               "--max-feed-age", "3650d", "--policy", str(policy(isolated_env, "epss > 0.5")))
+    assert code == ExitCode.USAGE
+    assert error(capsys).startswith(f"{CVE} is answered twice with different values, at {saved}: page 1, "
+                                    f"findings[0] and at {saved}: page 1, findings[1], and neither is later: gate "
+                                    "will not pick one")
+
+
+def test_the_later_of_two_saved_inspector_answers_wins(isolated_env: Path) -> None:
+    findings = export(isolated_env, finding(), finding(package="curl"))
+    saved = write(isolated_env, "list-findings.json", {"findings": [
+        _listed("a", 0.01, "2026-11-01T10:00:00Z"), _listed("b", 0.9, "2026-11-20T10:00:00Z")]})
+    assert run(isolated_env, findings, "--finding-details", str(saved), "--kev-catalog", str(EXAMPLES / "kev.json"),
+               "--max-feed-age", "3650d", "--policy", str(policy(isolated_env, "epss > 0.5"))) == ExitCode.VIOLATION
