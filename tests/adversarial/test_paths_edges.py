@@ -47,7 +47,7 @@ def error(capsys: pytest.CaptureFixture[str]) -> str:
 
 def policy(tmp: Path, when: str, name: str = "policy.yaml") -> Path:
     path = tmp / name
-    path.write_text(f"version: 1\nname: edge\nrules:\n  - id: edge\n    when: '{when}'\n    action: fail\n",
+    path.write_text(f"version: 1\nname: edge\nrules:\n  - id: edge\n    when: {json.dumps(when)}\n    action: fail\n",
                     encoding="utf-8")
     return path
 
@@ -336,3 +336,4 @@ def test_the_later_of_two_saved_inspector_answers_wins(isolated_env: Path) -> No
         _listed("a", 0.01, "2026-11-01T10:00:00Z"), _listed("b", 0.9, "2026-11-20T10:00:00Z")]})
     assert run(isolated_env, findings, "--finding-details", str(saved), "--kev-catalog", str(EXAMPLES / "kev.json"),
                "--max-feed-age", "3650d", "--policy", str(policy(isolated_env, "epss > 0.5"))) == ExitCode.VIOLATION
+
