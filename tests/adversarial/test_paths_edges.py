@@ -17,9 +17,10 @@ import pytest
 from gate.cli.main import main
 from gate.errors import ExitCode
 from tests.adversarial.test_input_edges import get_image
+from tests.aws.fixtures import aws_env
 from tests.baseline.test_chain import check
 from tests.conftest import DATA, EXAMPLES
-from tests.emulator import image_arn, image_finding, image_scan_finding, pipeline_arn
+from tests.emulator import Emulator, image_arn, image_finding, image_scan_finding, pipeline_arn
 
 BUILD = image_arn("web", "1.0.0", 3)
 PIPELINE = pipeline_arn("web")
@@ -33,6 +34,7 @@ EVENTS = DATA / "aws-examples" / "inspector2-eventbridge"
 EVENT_CVE = "CVE-2022-3171"
 """The CVE of the real on-demand finding event (HIGH)."""
 EVENT_AMI = "ami-0abcdef1234567890"
+__all__ = ["aws_env"]
 EXAMPLE_AMI = "ami-057bdb2cdf3ace300"
 """The build-region AMI of examples/image.json (what `get_image` writes)."""
 
@@ -248,6 +250,19 @@ def test_allow_unanswerable_judges_such_a_cve_as_not_matching_and_says_so(isolat
     notes = json.loads(report.read_text(encoding="utf-8"))["notes"]
     assert any(n.startswith(f"--allow-unanswerable: rule 'edge' reads `kev`, which no source in this run answered "
                             f"for {KEV_CVE}") for n in notes), notes
+
+
+def test_a_live_cve_inspector_knows_nothing_of_is_unanswerable_without_a_catalog(
+        aws_env: Emulator, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The same over the wire: SearchVulnerabilities answers nothing for the CVE, so no source said whether it is in
+    KEV. Before: the `kev` rule passed it."""
+    aws_env.add_image(BUILD, [finding(KEV_CVE, "LOW")], pipeline_arn=PIPELINE)
+    live = ["check", "--image-build-version-arn", BUILD, "--no-cached-feeds", "--as-of", AS_OF, "--wait-timeout", "0",
+            "--policy", str(policy(isolated_env, "kev"))]
+    assert main(live) == ExitCode.INCOMPLETE
+    assert error(capsys).startswith(f"rule 'edge' reads `kev`, which no source in this run answered for {KEV_CVE}")
+    assert aws_env.count("SearchVulnerabilities") == 1
+    assert main([*live, "--kev-catalog", str(EXAMPLES / "kev.json"), "--max-feed-age", "3650d"]) == ExitCode.VIOLATION
 
 
 def test_a_kev_catalog_beside_partial_saved_answers_answers_every_cve(isolated_env: Path) -> None:
