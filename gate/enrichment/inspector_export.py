@@ -8,11 +8,10 @@ or vulnerability may appear twice, so a dry run sees what a live run saw, or is 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import asdict
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from gate.agree import one_per_id
 from gate.enrichment.inspector_shapes import (
     DETAILS,
     from_finding_detail,
@@ -23,7 +22,7 @@ from gate.enrichment.interface import combine
 from gate.errors import IncompleteError, InputError, ShapeError
 from gate.fields import Source
 from gate.jsondocs import Page, pages_of, require_complete, require_unique
-from gate.model import Enrichment, FeedInfo, enrichment_values
+from gate.model import Enrichment, FeedInfo
 from gate.timeutil import to_utc
 
 WHAT = ("the output of `aws inspector2 list-findings`, `batch-get-finding-details` or "
@@ -51,40 +50,6 @@ def _arn(where: str, item: Mapping[str, Any], hint: str) -> str:
     if not isinstance(arn, str) or not arn:
         raise InputError(f"{where}: no findingArn, so not Inspector's", hint=hint)
     return arn
-
-
-def _facts(value: Enrichment) -> tuple[Any, ...]:
-    """What an answer says, without where and when it was said."""
-    return tuple(None if (v := getattr(value, name)) is None or kind.kind == "asked"
-                 else {k: x for k, x in asdict(v).items() if k != "provenance"}
-                 for name, kind in enrichment_values())
-
-
-def _stamp(value: Enrichment) -> datetime | None:
-    return next((v.provenance.as_of for name, _ in enrichment_values()
-                 if (v := getattr(value, name)) is not None and getattr(v, "provenance", None) is not None), None)
-
-
-def _one_per_id(answers: list[tuple[str, Enrichment]]) -> list[Enrichment]:
-    """One answer of an operation per vulnerability: the latest `updatedAt`; two that disagree with none later
-    are refused, never settled by their order in the files (a 0.01 EPSS listed first passed a 0.9 one)."""
-    kept: dict[str, tuple[str, Enrichment]] = {}
-    for where, value in answers:
-        vid = value.vulnerability_id.upper()
-        if vid not in kept:
-            kept[vid] = (where, value)
-            continue
-        first, known = kept[vid]
-        if _facts(value) == _facts(known):
-            continue
-        new, old = _stamp(value), _stamp(known)
-        if new is not None and old is not None and new != old:
-            kept[vid] = (where, value) if new > old else (first, known)
-            continue
-        raise InputError(f"{value.vulnerability_id} is answered twice with different values, at {first} and at "
-                         f"{where}, and neither is later: gate will not pick one",
-                         hint="save Inspector's answers again, whole, in one run")
-    return [value for _, value in kept.values()]
 
 
 class InspectorExport:
@@ -141,8 +106,9 @@ class InspectorExport:
                 detailed.append((where, from_finding_detail(item, arn_to_id[arn], arn_date.get(arn))))
             except ShapeError as e:
                 raise InputError(f"{where}: {e}") from None
-        answers.extend(_one_per_id(detailed))
-        answers.extend(_one_per_id(list(zip((w for w, _ in listed), from_list, strict=True))))
+        hint = "save Inspector's answers again, whole, in one run"
+        answers.extend(one_per_id(detailed, hint=hint).values())
+        answers.extend(one_per_id(zip((w for w, _ in listed), from_list, strict=True), hint=hint).values())
         for where, item in vulns:
             try:
                 answers.append(from_vulnerability(item, None))

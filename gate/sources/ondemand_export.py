@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gate.agree import one_per_id
 from gate.errors import IncompleteError, InputError, ScanNotReadyError, ShapeError
 from gate.fields import Source
 from gate.model import Enrichment, FeedInfo, Finding
@@ -191,14 +192,14 @@ class OnDemandFiles:
                              hint="they are two copies of the same scan: pass one of them")
         notes = self._check_events()
         findings = [f for _, page in self._ec2 for f in page]
-        enrichments: dict[str, Enrichment] = {}
+        said: list[tuple[str, Enrichment]] = []
         for record in self._scans.values():
-            for finding, enrichment, _, _ in record.findings.values():
+            for finding, enrichment, _, where in record.findings.values():
                 findings.append(finding)
                 if enrichment is not None:
-                    vid = enrichment.vulnerability_id
-                    enrichments[vid] = enrichments[vid].merged_with(enrichment) if vid in enrichments \
-                        else enrichment
+                    said.append((where, enrichment))
+        # NOTE: one CVE in several packages is several events; the first used to win, whatever the others said.
+        enrichments = one_per_id(said, hint="pass the events of one scan as EventBridge delivered them")
         return findings, enrichments, notes
 
 

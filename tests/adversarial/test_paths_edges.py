@@ -123,6 +123,32 @@ def test_a_later_update_of_a_finding_event_wins(isolated_env: Path) -> None:
     assert run(isolated_env, events, "--policy", str(policy(isolated_env, FAILS_CRITICAL))) == ExitCode.VIOLATION
 
 
+def _in_package(package: str, arn_tail: str, **detail: Any) -> dict[str, Any]:
+    """The real finding event, moved to another package (another finding of the same CVE)."""
+    event = _event(**detail)
+    event["detail"]["findingArn"] = event["detail"]["findingArn"][:-1] + arn_tail
+    event["detail"]["packageVulnerabilityDetails"]["vulnerablePackages"][0]["name"] = package
+    return event
+
+
+@pytest.mark.parametrize("scores", [(0.01, 0.9), (0.9, 0.01)], ids=["low-first", "high-first"])
+def test_finding_events_disagreeing_on_a_cves_epss_are_refused(
+        scores: tuple[float, float], isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """README: a CVE listed twice with different values. Before: the first event's EPSS won, so 0.01 first passed."""
+    events = write(isolated_env, "events.json", [_in_package("protobuf", "1", epss={"score": scores[0]}),
+                                                 _in_package("protobuf-lite", "2", epss={"score": scores[1]})])
+    assert run(isolated_env, events, "--policy", str(policy(isolated_env, "epss > 0.5"))) == ExitCode.USAGE
+    assert error(capsys).startswith(f"{EVENT_CVE} is answered twice with different values, at {events}: event 1 and "
+                                    f"at {events}: event 2, and neither is later: gate will not pick one")
+
+
+def test_the_later_of_two_finding_events_says_a_cves_epss(isolated_env: Path) -> None:
+    events = write(isolated_env, "events.json", [
+        _in_package("protobuf", "1", epss={"score": 0.01}, updatedAt="2026-06-01T00:00:00.000Z"),
+        _in_package("protobuf-lite", "2", epss={"score": 0.9})])
+    assert run(isolated_env, events, "--policy", str(policy(isolated_env, "epss > 0.5"))) == ExitCode.VIOLATION
+
+
 @pytest.mark.parametrize("listed", [[_event(severity="LOW")], [_event(severity="LOW"), _complete(1)], [_complete(0)]],
                          ids=["finding", "finding-and-complete", "complete"])
 def test_events_of_another_ami_than_the_image_are_refused(
