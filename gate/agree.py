@@ -8,7 +8,7 @@ win, so an EPSS of 0.01 listed before 0.9 passed `epss > 0.5`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 
@@ -47,3 +47,13 @@ def one_per_id(answers: Iterable[tuple[str, Enrichment]], *, hint: str) -> dict[
         raise InputError(f"{value.vulnerability_id} is answered twice with different values, at {first} and at "
                          f"{where}, and neither is later: gate will not pick one", hint=hint)
     return {value.vulnerability_id: value for _, value in kept.values()}
+
+
+def strictest(a: Enrichment, b: Enrichment) -> Enrichment:
+    """Two live answers about one CVE (its findings in two packages) as one: the higher EPSS, an exploit if either
+    says so, then the rest as `merged_with` (earlier wins). AWS's own answers are not refused for disagreeing."""
+    merged = a.merged_with(b)
+    epss = max((e for e in (a.epss, b.epss) if e is not None), key=lambda e: e.score, default=None)
+    flags = [f for f in (a.exploit_available, b.exploit_available) if f is not None]
+    available = next((f for f in flags if f.value is True), flags[0] if flags else None)
+    return replace(merged, epss=epss, exploit_available=available)

@@ -378,3 +378,15 @@ def test_the_later_of_two_saved_inspector_answers_wins(isolated_env: Path) -> No
     assert run(isolated_env, findings, "--finding-details", str(saved), "--kev-catalog", str(EXAMPLES / "kev.json"),
                "--max-feed-age", "3650d", "--policy", str(policy(isolated_env, "epss > 0.5"))) == ExitCode.VIOLATION
 
+
+
+def test_live_inspector_findings_of_one_cve_disagreeing_on_epss_are_judged_by_the_higher(
+        aws_env: Emulator, isolated_env: Path) -> None:
+    """Over the wire, one CVE in two packages is two Inspector findings; before, the first listed said the EPSS, so a
+    stale 0.01 listed first passed `epss > 0.5` over 0.9. AWS's own answers are read strictest-first, not refused."""
+    aws_env.add_image(BUILD, [finding(CVE, "LOW"), finding(CVE, "LOW", package="curl")], pipeline_arn=PIPELINE)
+    for package, score in (("openssl", 0.01), ("curl", 0.9)):
+        aws_env.add_inspector_finding(vulnerability_id=CVE, package=package, epss=score,
+                                      resource_tags={"Ec2ImageBuilderArn": BUILD}, details={})
+    assert main(["check", "--image-build-version-arn", BUILD, "--no-cached-feeds", "--as-of", AS_OF,
+                 "--wait-timeout", "0", "--policy", str(policy(isolated_env, "epss > 0.5"))]) == ExitCode.VIOLATION
