@@ -16,6 +16,7 @@ from gate.agree import one_per_id
 from gate.errors import IncompleteError, InputError, ScanNotReadyError, ShapeError
 from gate.fields import Source
 from gate.model import Enrichment, FeedInfo, Finding
+from gate.sources.codec import SEVERITIES
 from gate.sources.ec2_codec import event_scan_id, parse_event_finding, parse_image_finding
 from gate.timeutil import to_utc
 
@@ -62,6 +63,20 @@ def _event_amis(event: Mapping[str, Any], detail: Mapping[str, Any]) -> set[str]
     outer = event.get("resources")
     named += outer if isinstance(outer, list) else []
     return {n for n in named if isinstance(n, str) and n.startswith("ami-")}
+
+
+def _same_severities(scan: str, counts: Mapping[str, Any], findings: Sequence[Finding]) -> None:
+    """The scan's own count per severity agrees with the finding events: a finding edited from CRITICAL to LOW
+    (or a later-dated LOW copy of it) keeps the TOTAL, but not the CRITICAL count."""
+    for severity in SEVERITIES:
+        said = counts.get(severity)
+        if said is None:
+            continue
+        held = sum(1 for f in findings if f.severity == severity)
+        if isinstance(said, bool) or not isinstance(said, int) or said != held:
+            raise InputError(f"on-demand scan {scan} reported {str(said)[:20]} {severity} findings but the events "
+                             f"hold {held}: an event was edited or is not of this scan",
+                             hint="pass the events of one scan as EventBridge delivered them")
 
 
 class OnDemandFiles:
@@ -183,6 +198,8 @@ class OnDemandFiles:
                 raise IncompleteError(f"on-demand scan {scan} reported {total} findings but the events hold "
                                       f"{len(record.findings)}",
                                       hint="export every `OnDemand AMI Scan Findings` event of the scan")
+            _same_severities(scan, counts if isinstance(counts, Mapping) else {},
+                             [f for f, *_ in record.findings.values()])
         return notes
 
     def result(self) -> tuple[list[Finding], dict[str, Enrichment], list[str]]:

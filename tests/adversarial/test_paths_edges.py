@@ -83,10 +83,11 @@ def _event(name: str = "ondemand-ami-scan-findings.event.json", **detail: Any) -
     return event
 
 
-def _complete(total: int, ami: str = EVENT_AMI) -> dict[str, Any]:
-    event = _event("ondemand-ami-scan-complete-successful.event.json", resourceId=ami,
-                   findingSeverityCounts={"CRITICAL": 0, "HIGH": 0, "MEDIUM": 0, "LOW": 0, "INFORMATIONAL": 0,
-                                          "UNTRIAGED": 0, "TOTAL": total})
+def _complete(total: int, ami: str = EVENT_AMI, severity: str = "LOW") -> dict[str, Any]:
+    """The scan-complete event of `total` findings, all of `severity`."""
+    counts = {**dict.fromkeys(("CRITICAL", "HIGH", "MEDIUM", "LOW", "INFORMATIONAL", "UNTRIAGED"), 0),
+              severity: total, "TOTAL": total}
+    event = _event("ondemand-ami-scan-complete-successful.event.json", resourceId=ami, findingSeverityCounts=counts)
     event["resources"] = [ami]
     return event
 
@@ -112,8 +113,22 @@ def test_one_finding_event_twice_with_different_content_is_refused(
 def test_a_finding_event_delivered_twice_alike_is_read_once(isolated_env: Path) -> None:
     """EventBridge delivers at least once: an identical copy is the same finding (the scan's TOTAL counts it once)."""
     critical = _event(severity="CRITICAL")
-    events = write(isolated_env, "events.json", [critical, copy.deepcopy(critical), _complete(1)])
+    events = write(isolated_env, "events.json", [critical, copy.deepcopy(critical), _complete(1, severity="CRITICAL")])
     assert run(isolated_env, events, "--policy", str(policy(isolated_env, FAILS_CRITICAL))) == ExitCode.VIOLATION
+
+
+@pytest.mark.parametrize("edit", ["in-place", "later-copy"])
+def test_a_finding_event_edited_to_a_lower_severity_disagrees_with_the_scans_counts(
+        edit: str, isolated_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """README: on-demand scan events whose counts disagree. Before: only TOTAL was checked, so a CRITICAL finding
+    edited to LOW (or followed by a LOW copy dated later) kept the count and passed."""
+    critical = _event(severity="CRITICAL")
+    listed = [_event(severity="LOW")] if edit == "in-place" else [
+        critical, _event(severity="LOW", updatedAt="2026-06-12T02:30:00.000Z")]
+    events = write(isolated_env, "events.json", [*listed, _complete(1, severity="CRITICAL")])
+    assert run(isolated_env, events, "--policy", str(policy(isolated_env, FAILS_CRITICAL))) == ExitCode.USAGE
+    assert error(capsys).startswith("on-demand scan 9f1c4b8d2e6a4f0b7c3d5e1a8b2f6c4d reported 1 CRITICAL findings but "
+                                    "the events hold 0: an event was edited or is not of this scan")
 
 
 def test_a_later_update_of_a_finding_event_wins(isolated_env: Path) -> None:
@@ -165,7 +180,8 @@ def test_events_of_another_ami_than_the_image_are_refused(
 def test_events_of_the_image_ami_are_judged(isolated_env: Path) -> None:
     image = get_image(isolated_env, scan={"status": "COMPLETED"}, types=["ON_DEMAND_AMI_CVE"])
     own = {"resources": [{"type": "MACHINE_IMAGE", "id": EXAMPLE_AMI, "partition": "aws", "region": "us-east-1"}]}
-    events = write(isolated_env, "events.json", [_event(severity="CRITICAL", **own), _complete(1, EXAMPLE_AMI)])
+    events = write(isolated_env, "events.json", [_event(severity="CRITICAL", **own),
+                                                 _complete(1, EXAMPLE_AMI, "CRITICAL")])
     assert run(isolated_env, events, "--image", str(image),
                "--policy", str(policy(isolated_env, FAILS_CRITICAL))) == ExitCode.VIOLATION
 
