@@ -173,8 +173,10 @@ def from_report(doc: Mapping[str, Any], source: str) -> Baseline:
         raise ShapeError("findings must be a list and summary an object")
     _check_counts(findings, summary, verdict)
     evaluated = to_utc(doc.get("evaluatedAt"))
-    priors = tuple(_prior(raw, f"findings[{i}]", evaluated.date() if evaluated else None)
-                   for i, raw in enumerate(findings))
+    if evaluated is None:
+        # NOTE: without it no firstSeen could be checked, and a firstSeen of 2099 would restart every SLA clock.
+        raise ShapeError("a report of a completed run has an evaluatedAt; this one has none: it was edited")
+    priors = tuple(_prior(raw, f"findings[{i}]", evaluated.date()) for i, raw in enumerate(findings))
     target = _text(doc, "target", "report", required=False)
     build = _text(doc, "build", "report", required=False) or _is_build(target)
     return Baseline(source=source, target=target, build=build, as_of=evaluated,

@@ -110,6 +110,9 @@ class Field:
     """The value, or None when unknown (never a guessed `false`)."""
     values: tuple[str, ...] = ()
     """For strings with a closed set of values: the set (lets `validate` spot impossible comparisons)."""
+    asked: Callable[[Enrichment], bool] | None = None
+    """For fields every source answers for every id it is asked about (KEV membership): whether one was asked
+    about this finding's id. An unasked value is unknown because nobody looked, not because there is no data."""
 
 
 def _age(f: Finding, _: Enrichment, ctx: Context) -> float | None:
@@ -174,6 +177,13 @@ _INSPECTOR = frozenset({DataKind.INSPECTOR})
 _SEARCHABLE = frozenset({DataKind.INSPECTOR, DataKind.INSPECTOR_SEARCH})
 """What `SearchVulnerabilities` returns too; `risk_score` and `tools` come only with finding details."""
 _KEV = frozenset({DataKind.INSPECTOR, DataKind.INSPECTOR_SEARCH, DataKind.KEV})
+
+
+def _kev_asked(e: Enrichment) -> bool:
+    """A KEV source answered for the id; or it is no CVE, which CISA's catalog (CVE ids only) never lists."""
+    return e.kev is not None or bool(e.kev_known_by) or not e.vulnerability_id.upper().startswith("CVE-")
+
+
 _VULNRICHMENT = frozenset({DataKind.VULNRICHMENT})
 _FINDING = frozenset({DataKind.FINDING})
 _BASELINE = frozenset({DataKind.BASELINE})
@@ -198,13 +208,14 @@ FIELDS: dict[str, Field] = {
         Field("cvss", Type.NUMBER, "highest CVSS base score listed (v3 preferred)", _FINDING,
               lambda f, e, c: f.best_cvss),
         Field("age_days", Type.NUMBER, "days since the scan first observed the finding", _FINDING, _age),
-        Field("kev", Type.BOOL, "listed in CISA KEV (by Inspector or the KEV catalog)", _KEV, _kev),
+        Field("kev", Type.BOOL, "listed in CISA KEV (by Inspector or the KEV catalog)", _KEV, _kev,
+              asked=_kev_asked),
         Field("kev_date_added", Type.DATE, "date CISA added it to KEV", _KEV,
-              lambda f, e, c: e.kev.date_added if e.kev else None),
+              lambda f, e, c: e.kev.date_added if e.kev else None, asked=_kev_asked),
         Field("kev_due_date", Type.DATE, "CISA's remediation due date", _KEV,
-              lambda f, e, c: e.kev.due_date if e.kev else None),
+              lambda f, e, c: e.kev.due_date if e.kev else None, asked=_kev_asked),
         Field("kev_ransomware", Type.BOOL, "CISA: known use in ransomware campaigns", frozenset({DataKind.KEV}),
-              lambda f, e, c: e.kev.ransomware if e.kev else _kev(f, e, c)),
+              lambda f, e, c: e.kev.ransomware if e.kev else _kev(f, e, c), asked=_kev_asked),
         Field("epss", Type.NUMBER, "EPSS probability (0-1)", _SEARCHABLE | {DataKind.INSPECTOR_EVENTS, DataKind.EPSS},
               lambda f, e, c: e.epss.score if e.epss else None),
         Field("epss_percentile", Type.NUMBER, "EPSS percentile (0-1)", frozenset({DataKind.EPSS}),

@@ -126,6 +126,20 @@ def _raw_decode(text: str, pos: int, *, may_be_deep: bool) -> tuple[Any, int]:
     return doc, end
 
 
+def loads_document(data: bytes, origin: str, *, hint: str | None = None) -> Any:
+    """One JSON document from a file's bytes, strictly (`loads_strict`); an `InputError` naming `origin` otherwise.
+
+    For every JSON file gate reads besides saved AWS output (feeds, records, events): a duplicated key
+    there is as ambiguous as in an export (which copy does a reader take?).
+    """
+    try:
+        return loads_strict(data.decode("utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise InputError(f"{origin}: not JSON ({e})", hint=hint) from None
+    except ValueError as e:  # a duplicate key, a non-finite number, absurd nesting, a number of 4300+ digits
+        raise InputError(f"{origin}: not JSON gate accepts ({e})", hint=hint) from None
+
+
 def read_documents(path: Path, what: str) -> list[Any]:
     """Every top-level JSON document in the file, in order (concatenated pages are common)."""
     try:

@@ -119,6 +119,24 @@ def unanswerable(policy: Policy, provided: frozenset[str]) -> list[str]:
     return problems
 
 
+def unasked(policy: Policy, gathered: Gathered) -> list[str]:
+    """One line per (rule, field) that a source of the run answers, but that no source was asked about for some
+    finding (saved Inspector answers that leave a CVE out): judging it would read "unknown" as "no"."""
+    problems: list[str] = []
+    conditions = [(f"rule '{rule.id}'", rule.condition) for rule in policy.rules]
+    conditions += [(f"exception '{ex_id}' until", condition) for ex_id, condition in policy.untils]
+    for label, condition in conditions:
+        for name in sorted(referenced([condition])):
+            asked = FIELDS[name].asked
+            if asked is None:
+                continue
+            missed = [vid for vid, e in gathered.enrichments.items() if not asked(e)]
+            if missed:
+                more = f" (and {len(missed) - 1} more)" if len(missed) > 1 else ""
+                problems.append(f"{label} reads `{name}`, which no source in this run answered for {missed[0]}{more}")
+    return problems
+
+
 def _reads_scan_results(policy: Policy) -> bool:
     conditions = [rule.condition for rule in policy.rules] + [c for _, c in policy.untils]
     return any(DataKind.EC2_SCAN_RESULTS in FIELDS[name].sources for name in referenced(conditions))
@@ -184,6 +202,12 @@ def judge_build(plan: Plan, policy: Policy, *, now: datetime, allow_unanswerable
             gathered = replace(gathered, image_scan=plan.scan_results())
     finally:
         plan.close()
+    missed = unasked(policy, gathered)
+    if missed and not allow_unanswerable:
+        more = f"; {len(missed) - 1} more cannot be answered either" if len(missed) > 1 else ""
+        raise IncompleteError(missed[0] + more, hint="pass --kev-catalog FILE or run `gate feeds update` (the catalog "
+                              "answers every CVE), or pass --allow-unanswerable to judge them as not matching")
+    notes.extend(f"--allow-unanswerable: {line}; it was judged as not matching" for line in missed)
     # NOTE: findings of several builds are refused only where it matters: against a baseline.
     pipeline = pipeline_of(gathered, plan.pipeline, strict=base is not None)
     info = None

@@ -236,8 +236,9 @@ def test_baseline_input(emulator: Emulator, runner: Runner, tmp_path: Path) -> N
     seed(emulator, (1, 2))
     runner.extra_env |= emulator.env()
     hostile = tmp_path / "pwned"
+    # NOTE: the emulator's Inspector knows none of these CVEs; without a KEV catalog `kev` would be unasked (exit 3).
     base = {"image-pipeline-arn": PIPELINE, "policy": "ratchet", "reports": "json=gate.json", "refresh-feeds": "false",
-            "args": "--max-feed-age\n3650d"}
+            "args": f"--max-feed-age\n3650d\n--kev-catalog\n{EXAMPLES / 'kev.json'}"}
     result = runner.job(base | {"baseline": f"$(touch {hostile})"}, tmp_path)
     assert not hostile.exists()
     assert result.codes[-1] == 3, result.stderr  # a file of that odd name does not exist

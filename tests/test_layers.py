@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 GATE = Path(__file__).resolve().parents[1] / "gate"
-BASE = {"gate", "gate.errors", "gate.vocab", "gate.model", "gate.declared", "gate.outcome", "gate.fields",
+BASE = {"gate", "gate.agree", "gate.errors", "gate.vocab", "gate.model", "gate.declared", "gate.outcome", "gate.fields",
         "gate.timeutil", "gate.files", "gate.jsondocs", "gate.serialize", "gate.fleet", "gate.fleetjson",
         "gate.yamlsrc", "gate.jsonsrc"}
 ASSEMBLY_ORDER = ("gate.snapshot", "gate.baseline", "gate.run", "gate.input_values", "gate.live", "gate.inputs",

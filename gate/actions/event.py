@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from gate.errors import InputError
-from gate.jsondocs import loads_strict
+from gate.jsondocs import loads_document
 
 SOURCE = "aws.imagebuilder"
 DETAIL_TYPE = "EC2 Image Builder Workflow Step Waiting"
@@ -61,8 +61,4 @@ def parse_event(doc: object, origin: str = "the event") -> WaitingStep:
 
 def read_event(data: bytes, origin: str) -> WaitingStep:
     """`parse_event` of a file's bytes (UTF-8 JSON)."""
-    try:  # NOTE: strictly: a duplicated key (two step ids), NaN or absurd nesting is refused, never guessed
-        doc = loads_strict(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
-        raise InputError(f"{origin} is not JSON ({e})", hint="pass the event as EventBridge delivers it") from e
-    return parse_event(doc, origin)
+    return parse_event(loads_document(data, origin, hint="pass the event as EventBridge delivers it"), origin)

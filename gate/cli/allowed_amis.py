@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from gate.cli import streams
-from gate.errors import InputError, UsageError
+from gate.errors import UsageError
 from gate.files import read_bytes
-from gate.jsondocs import loads_strict
+from gate.jsondocs import loads_document
 
 
 def _days(text: str) -> int:
@@ -61,12 +61,8 @@ def cmd_criteria(args: argparse.Namespace) -> int:
 
     existing: list[dict[str, Any]] = []
     if args.existing is not None:
-        data = read_bytes(args.existing)
-        try:
-            doc = loads_strict(data.decode("utf-8"))  # NOTE: duplicated keys, NaN, absurd nesting: refused
-        except (UnicodeDecodeError, ValueError) as e:
-            raise InputError(f"{args.existing} is not JSON ({e})",
-                             hint="pass the output of `aws ec2 get-allowed-images-settings`") from e
+        doc = loads_document(read_bytes(args.existing), str(args.existing),
+                             hint="pass the output of `aws ec2 get-allowed-images-settings`")
         existing = existing_criteria(doc, str(args.existing))
     account = args.account
     if account is None:

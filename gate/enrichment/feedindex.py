@@ -19,8 +19,9 @@ from typing import Any, ClassVar
 from gate.errors import GateError, ShapeError
 from gate.timeutil import to_utc
 
-INDEX_FORMAT = "gate-feed-index/2"
-"""Version 2 refuses a CVE listed twice with different values: indexes of version 1 may hold one, so are rebuilt."""
+INDEX_FORMAT = "gate-feed-index/3"
+"""Version 2 refuses a CVE listed twice with different values, version 3 a KEV catalog with a duplicated JSON key:
+indexes of earlier versions may hold either, so are rebuilt (and the file refused)."""
 CHUNK = 500
 """Ids per `IN (…)` query: below SQLite's smallest default variable limit (999)."""
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
+from gate.agree import strictest
 from gate.aws.retry import Caller, denied
 from gate.enrichment.inspector_shapes import from_finding_detail, from_inspector_finding, from_vulnerability
 from gate.errors import AwsCallError, AwsError, ShapeError, one_line
@@ -110,7 +111,8 @@ class InspectorApi:
                 vid = value.vulnerability_id
                 if vid not in wanted:
                     continue
-                listed[vid] = listed[vid].merged_with(value) if vid in listed else value
+                # NOTE: one CVE in two packages is two findings; the first used to win, whatever the second said.
+                listed[vid] = strictest(listed[vid], value) if vid in listed else value
                 if vid not in best or _preference(finding) > _preference(best[vid]):
                     best[vid] = finding
         arns = {vid: str(f["findingArn"]) for vid, f in best.items() if f.get("findingArn")}

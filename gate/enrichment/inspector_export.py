@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from gate.agree import one_per_id
 from gate.enrichment.inspector_shapes import (
     DETAILS,
     from_finding_detail,
@@ -98,13 +99,16 @@ class InspectorExport:
                 hint="also pass the `aws inspector2 list-findings` output that lists those ARNs")
         # NOTE: the order is the live enricher's priority: details, then list-findings, then search.
         answers: list[Enrichment] = []
+        detailed: list[tuple[str, Enrichment]] = []
         for where, item in details:
             arn = item["findingArn"]
             try:
-                answers.append(from_finding_detail(item, arn_to_id[arn], arn_date.get(arn)))
+                detailed.append((where, from_finding_detail(item, arn_to_id[arn], arn_date.get(arn))))
             except ShapeError as e:
                 raise InputError(f"{where}: {e}") from None
-        answers.extend(from_list)
+        hint = "save Inspector's answers again, whole, in one run"
+        answers.extend(one_per_id(detailed, hint=hint).values())
+        answers.extend(one_per_id(zip((w for w, _ in listed), from_list, strict=True), hint=hint).values())
         for where, item in vulns:
             try:
                 answers.append(from_vulnerability(item, None))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,6 +13,7 @@ from gate.enrichment.feedregistry import FeedFormat, feed
 from gate.enrichment.repeats import Repeats
 from gate.errors import InputError, ShapeError
 from gate.files import read_bytes
+from gate.jsondocs import loads_document
 from gate.model import Enrichment, FeedInfo, KevEntry, Provenance
 from gate.timeutil import to_utc
 
@@ -81,11 +81,7 @@ class KevCatalog:
 
     @classmethod
     def from_bytes(cls, data: bytes, origin: str) -> KevCatalog:
-        try:
-            doc = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise InputError(f"{origin}: not JSON ({e})", hint=HINT) from e
-        return cls.from_document(doc, origin)
+        return cls.from_document(loads_document(data, origin, hint=HINT), origin)
 
     @classmethod
     def from_document(cls, doc: Any, origin: str) -> KevCatalog:

@@ -7,7 +7,6 @@ container's SSVC timestamp as its date.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Iterator, Mapping
 from datetime import datetime
@@ -18,6 +17,7 @@ from gate.enrichment.repeats import Repeats
 from gate.errors import InputError, ShapeError, UnreadableInputError
 from gate.fields import DataKind
 from gate.files import read_bytes
+from gate.jsondocs import loads_document
 from gate.model import Enrichment, FeedInfo, Provenance, Ssvc
 from gate.timeutil import to_utc
 from gate.vocab import SSVC_EXPLOITATION, SSVC_TECHNICAL_IMPACT
@@ -171,10 +171,7 @@ class VulnrichmentDirectory:
 
 
 def _read(path: Path) -> Any:
-    try:
-        return json.loads(read_bytes(path))
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(f"{path}: not JSON ({e})", hint="restore the record from cisagov/vulnrichment") from e
+    return loads_document(read_bytes(path), str(path), hint="restore the record from cisagov/vulnrichment")
 
 
 def _candidates(directory: Path) -> Iterator[Path]:

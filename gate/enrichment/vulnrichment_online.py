@@ -22,7 +22,7 @@ from typing import Any
 
 from gate.enrichment.answerdb import AnswerDb
 from gate.enrichment.vulnrichment import CVE_ID, ssvc_from_record
-from gate.errors import IncompleteError, InputError
+from gate.errors import IncompleteError, InputError, one_line
 from gate.fields import DataKind
 from gate.jsondocs import loads_strict
 from gate.model import Enrichment, FeedInfo, Ssvc
@@ -170,9 +170,9 @@ class VulnrichmentOnline:
             if len(body) > MAX_RESPONSE:
                 raise IncompleteError(f"{url}: response larger than {MAX_RESPONSE // 2**20} MiB")
             try:
-                return json.loads(body)
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                problem = "a response that is not JSON"
+                return loads_strict(body.decode("utf-8"))
+            except (ValueError, UnicodeDecodeError) as e:  # NOTE: a duplicated key too: which copy is CISA's?
+                problem = f"a response that is not JSON gate accepts ({one_line(str(e), 80)})"
                 continue
         raise IncompleteError(f"the CVE record API could not answer {url}: {problem}",
                               hint="retry later, or pass --vulnrichment DIR with a copy of cisagov/vulnrichment")

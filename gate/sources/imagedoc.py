@@ -87,15 +87,34 @@ def check_image_builder_export(image: Mapping[str, Any] | None, path: Path | Non
     return (*state.notes, *notes)
 
 
-def check_on_demand_export(image: Mapping[str, Any] | None, path: Path | None) -> tuple[str, ...]:
-    """EC2 `get-image-findings` output (or scan events) against its image: the build's scan type and setting."""
+def check_on_demand_export(image: Mapping[str, Any] | None, path: Path | None, *, unproven: bool,
+                           amis: Mapping[str, str], events: bool, target: str) -> tuple[str, ...]:
+    """EC2 `get-image-findings` output (or scan events) against its image: the build's scan type and setting.
+
+    `unproven`: no findings and no scan-complete event, which is also what an AMI never scanned gives;
+    `amis`: the AMIs the events name (AMI → the first event naming it), which must be the image's own.
+    """
     if image is None or path is None:
-        return ()
+        if unproven:
+            raise ScanNotReadyError(f"cannot tell whether this build was scanned: {target} holds no findings, which "
+                                    "is also what EC2 lists for an AMI whose on-demand scan never ran or has not "
+                                    "finished", hint=GET_IMAGE + ", or the scan's `Inspector2 OnDemand Scan "
+                                    "Complete` event")
+        return () if amis else (UNCHECKED,)
     arn = str(image["arn"])
     if scan_path(image, arn) is not ScanPath.ON_DEMAND:
         raise ScanNotReadyError(f"{arn} was scanned with {TEST_INSTANCE} (--image {path}): its findings are in "
                                 f"{LIST}, not in EC2's on-demand scan findings",
                                 hint="pass `aws imagebuilder list-image-scan-findings` output for this build")
+    own = _build_region_ami(image, arn)
+    if events and not amis:
+        raise InputError(f"the on-demand scan events name no AMI, so gate cannot tell they are of {arn} ({own})",
+                         hint="pass the events as EventBridge delivered them")
+    for ami, where in sorted(amis.items()):
+        if ami != own:
+            # NOTE: as an Image Builder export of another build is refused: another AMI's clean scan would pass.
+            raise InputError(f"--image {path} describes {arn}, whose scanned AMI is {own}, but {where} is of {ami}",
+                             hint="pass the image and the on-demand scan events of one build")
     state = check_image(image, arn)
     # NOTE: EC2's findings name no build, so only the image's own facts can be checked here.
     return (*state.notes, f"the findings name no image build version; --image says they are of {arn}")

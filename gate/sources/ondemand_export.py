@@ -7,14 +7,16 @@ an `Inspector2 OnDemand Scan Complete` event, when given, says how many there mu
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gate.agree import one_per_id
 from gate.errors import IncompleteError, InputError, ScanNotReadyError, ShapeError
 from gate.fields import DataKind
 from gate.model import Enrichment, FeedInfo, Finding
+from gate.sources.codec import SEVERITIES
 from gate.sources.ec2_codec import event_scan_id, parse_event_finding, parse_image_finding
 from gate.sources.imagedoc import check_on_demand_export
 from gate.sources.interface import ExportKind
@@ -49,10 +51,34 @@ def claims(docs: Sequence[Any]) -> bool:
 class _Scan:
     """What the events say about one on-demand scan."""
 
-    findings: dict[str, tuple[Finding, Enrichment | None, str]] = field(default_factory=dict)
-    """findingArn → (finding, enrichment, updatedAt): EventBridge delivers at least once."""
+    findings: dict[str, tuple[Finding, Enrichment | None, str, str]] = field(default_factory=dict)
+    """findingArn → (finding, enrichment, updatedAt, where): EventBridge delivers at least once."""
     complete: Mapping[str, Any] | None = None
     where: str = ""
+
+
+def _event_amis(event: Mapping[str, Any], detail: Mapping[str, Any]) -> set[str]:
+    """The AMIs an event says it is about: a finding's MACHINE_IMAGE resources, a scan's `resourceId`."""
+    named = [r.get("id") for r in detail.get("resources") or [] if isinstance(r, Mapping)] \
+        if isinstance(detail.get("resources"), list) else []
+    named += [detail.get("resourceId")]
+    outer = event.get("resources")
+    named += outer if isinstance(outer, list) else []
+    return {n for n in named if isinstance(n, str) and n.startswith("ami-")}
+
+
+def _same_severities(scan: str, counts: Mapping[str, Any], findings: Sequence[Finding]) -> None:
+    """The scan's own count per severity agrees with the finding events: a finding edited from CRITICAL to LOW
+    (or a later-dated LOW copy of it) keeps the TOTAL, but not the CRITICAL count."""
+    for severity in SEVERITIES:
+        said = counts.get(severity)
+        if said is None:
+            continue
+        held = sum(1 for f in findings if f.severity == severity)
+        if isinstance(said, bool) or not isinstance(said, int) or said != held:
+            raise InputError(f"on-demand scan {scan} reported {str(said)[:20]} {severity} findings but the events "
+                             f"hold {held}: an event was edited or is not of this scan",
+                             hint="pass the events of one scan as EventBridge delivered them")
 
 
 class OnDemandFiles:
@@ -62,6 +88,8 @@ class OnDemandFiles:
         self._ec2: list[tuple[Path, list[Finding]]] = []
         self._scans: dict[str, _Scan] = {}
         self._event_files: list[Path] = []
+        self.amis: dict[str, str] = {}
+        """AMI id → the first event naming it: one scan is of one AMI, the image's own."""
 
     @property
     def event_files(self) -> tuple[Path, ...]:
@@ -107,6 +135,8 @@ class OnDemandFiles:
         detail = event.get("detail")
         if not isinstance(detail, Mapping):
             raise ShapeError("event without a detail object")
+        for ami in _event_amis(event, detail):
+            self.amis.setdefault(ami, where)
         if kind == FINDINGS_EVENT:
             scan = event_scan_id(detail)
             if scan is None:
@@ -117,8 +147,14 @@ class OnDemandFiles:
             stamp = updated.isoformat() if updated else ""
             record = self._scans.setdefault(scan, _Scan(where=where))
             known = record.findings.get(arn)
-            if known is None or stamp >= known[2]:
-                record.findings[arn] = (finding, enrichment, stamp)
+            if known is not None and stamp == known[2] and (finding, enrichment) != known[:2]:
+                # NOTE: the later copy used to win, so a LOW copy of a CRITICAL finding passed it.
+                first = known[3].removeprefix(where.rsplit(": ", 1)[0] + ": ")
+                raise InputError(f"{where} repeats the finding of {first} ({arn[:160]}) with other content and no "
+                                 "later updatedAt: gate will not pick one",
+                                 hint="pass the events as EventBridge delivered them, each finding's latest once")
+            if known is None or stamp > known[2]:
+                record.findings[arn] = (finding, enrichment, stamp, where)
         elif kind == COMPLETE_EVENT:
             scan = detail.get("scanId")
             if not isinstance(scan, str) or not scan:
@@ -128,11 +164,20 @@ class OnDemandFiles:
         else:
             raise ShapeError(f"detail-type {str(kind)[:80]!r} is not {FINDINGS_EVENT!r} or {COMPLETE_EVENT!r}")
 
+    @property
+    def completed(self) -> bool:
+        """Whether a scan-complete event is among the events: evidence that the scan ran, even with no findings."""
+        return any(record.complete is not None for record in self._scans.values())
+
     def _check_events(self) -> list[str]:
         """Refuse a failed scan or a short set of finding events; return notes on what cannot be checked."""
         notes: list[str] = []
         if len(self._scans) > 1:
             raise InputError(f"the events are of {len(self._scans)} on-demand scans ({', '.join(sorted(self._scans))})",
+                             hint="pass the events of one scan (one AMI) per run")
+        if len(self.amis) > 1:
+            named = "; ".join(f"{ami} ({where})" for ami, where in list(self.amis.items())[:2])
+            raise InputError(f"the events name {len(self.amis)} AMIs: {named}",
                              hint="pass the events of one scan (one AMI) per run")
         for scan, record in self._scans.items():
             done = record.complete
@@ -155,6 +200,8 @@ class OnDemandFiles:
                 raise IncompleteError(f"on-demand scan {scan} reported {total} findings but the events hold "
                                       f"{len(record.findings)}",
                                       hint="export every `OnDemand AMI Scan Findings` event of the scan")
+            _same_severities(scan, counts if isinstance(counts, Mapping) else {},
+                             [f for f, *_ in record.findings.values()])
         return notes
 
     def result(self) -> tuple[list[Finding], dict[str, Enrichment], list[str]]:
@@ -164,25 +211,22 @@ class OnDemandFiles:
                              hint="they are two copies of the same scan: pass one of them")
         notes = self._check_events()
         findings = [f for _, page in self._ec2 for f in page]
-        enrichments: dict[str, Enrichment] = {}
+        said: list[tuple[str, Enrichment]] = []
         for record in self._scans.values():
-            for finding, enrichment, _ in record.findings.values():
+            for finding, enrichment, _, where in record.findings.values():
                 findings.append(finding)
                 if enrichment is not None:
-                    vid = enrichment.vulnerability_id
-                    enrichments[vid] = enrichments[vid].merged_with(enrichment) if vid in enrichments \
-                        else enrichment
+                    said.append((where, enrichment))
+        # NOTE: one CVE in several packages is several events; the first used to win, whatever the others said.
+        enrichments = one_per_id(said, hint="pass the events of one scan as EventBridge delivered them")
         return findings, enrichments, notes
-
-    def pages(self) -> Iterator[list[Finding]]:
-        findings, _, _ = self.result()
-        if findings:
-            yield findings
 
     def read(self, image: Mapping[str, Any] | None, image_path: Path | None,
              target: str) -> tuple[tuple[str, ...], list[Sequence[Finding]]]:
-        notes = check_on_demand_export(image, image_path)
-        return notes, list(self.pages())
+        found, _, _ = self.result()
+        notes = check_on_demand_export(image, image_path, unproven=not found and not self.completed, amis=self.amis,
+                                       events=bool(self.event_files), target=target)
+        return notes, [found] if found else []
 
     def enrichers(self) -> tuple[EventEnrichment, ...]:
         """The events' enrichment, sharing this single read of the files."""
