@@ -16,13 +16,16 @@ from typing import TYPE_CHECKING, Any
 from gate.cli import streams
 from gate.cli.signals import Cancelled
 from gate.errors import ExitCode, GateError, IncompleteError, UsageError
-from gate.fleet import BuildRecord, FleetReport, Shard, Status
+from gate.fleet import MAX_SHARDS, BuildRecord, FleetReport, Shard, Status
 from gate.outcome import ActionStatus
 from gate.timeutil import parse_age, parse_instant, utcnow
 
 FORMATS = ("json", "markdown", "html")
 DEFAULT_SINCE = "180d"
 PROGRESS_EVERY = 10
+"""The first progress line comes after this many builds; each later one after twice as many as the one before."""
+NAMED_UNJUDGED = 10
+"""Unjudged builds named one a line on stderr; the rest are counted (every one is in the reports)."""
 
 if TYPE_CHECKING:
     from gate.sweep.session import Request
@@ -85,8 +88,8 @@ def _report(text: str) -> tuple[str, str]:
 def _shard(text: str) -> Shard:
     index, sep, count = text.partition("/")
     if not (sep and index.isascii() and index.isdigit() and count.isascii() and count.isdigit()) \
-            or not 1 <= int(index) <= int(count) <= 1000:
-        raise argparse.ArgumentTypeError(f"{text!r} is not I/N with 1 <= I <= N <= 1000")
+            or not 1 <= int(index) <= int(count) <= MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not I/N with 1 <= I <= N <= {MAX_SHARDS}")
     return Shard(int(index), int(count))
 
 
@@ -122,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         for record in opened.records():
             records.append(record)
-            if progress is not None and len(records) % PROGRESS_EVERY == 0:
+            if progress is not None and _due(len(records)):
                 progress(_progress(records))
     except (GateError, Cancelled) as e:  # NOTE: partial results are still written, then the sweep fails
         stopped = e
@@ -137,7 +140,7 @@ def run(args: argparse.Namespace) -> int:
     report = FleetReport(generated_at=now, policy=opened.policy_name, records=tuple(records),
                          shards=(args.shard,) if args.shard else (), feeds=opened.feeds(), notes=tuple(notes),
                          stats=opened.stats(len(records)), compared_with=opened.compared_with,
-                         complete=stopped is None)
+                         complete=stopped is None, basis=opened.basis(now if args.as_of else None))
     _emit(report, args.report)
     if stopped is not None:
         raise stopped
@@ -172,6 +175,12 @@ def _request(args: argparse.Namespace) -> Request:
                    allow_unanswerable=args.allow_unanswerable, previous=args.previous, profile=args.profile,
                    cache_dir=args.cache_dir, cache_ttl=ttl, use_cache=not args.no_cache, max_workers=args.max_workers,
                    acting=Acting(deprecate=args.deprecate, revoke_watermark=args.revoke_watermark, apply=args.apply))
+
+
+def _due(swept: int) -> bool:
+    """A progress line after 10, 20, 40, 80 … builds: a few lines however large the fleet."""
+    steps, rest = divmod(swept, PROGRESS_EVERY)
+    return rest == 0 and steps > 0 and steps & (steps - 1) == 0
 
 
 def _progress(records: list[BuildRecord]) -> str:
@@ -214,8 +223,11 @@ def _emit(report: FleetReport, specs: list[tuple[str, str]]) -> None:
 
 def _exit_code(report: FleetReport, *, allow_unjudged: bool) -> int:
     unjudged = [r for r in report.records if r.status is Status.UNJUDGED]
-    for r in unjudged:
-        (streams.note if allow_unjudged else streams.error)(f"not judged: {r.build}: {r.reason}")
+    say = streams.note if allow_unjudged else streams.error
+    for r in unjudged[:NAMED_UNJUDGED]:
+        say(f"not judged: {r.build}: {r.reason}")
+    if len(unjudged) > NAMED_UNJUDGED:  # NOTE: a fleet-wide fault must not bury the summary under a line a build
+        say(f"not judged: {len(unjudged) - NAMED_UNJUDGED} more builds, each named in the reports with its reason")
     failed = [(r, a) for r in report.records for a in r.actions if a.status is ActionStatus.FAILED]
     if failed:
         r, a = failed[0]

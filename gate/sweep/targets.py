@@ -81,9 +81,12 @@ def read_builds(stream: TextIO, name: str) -> list[Target]:
 
 def in_shard(arn: str, shard: Shard | None) -> bool:
     """A stable 1/N of the targets: the ARN's SHA-256, modulo N (the same on every machine and run)."""
-    if shard is None:
-        return True
-    return int.from_bytes(hashlib.sha256(arn.encode()).digest()[:8], "big") % shard.count == shard.index - 1
+    return shard is None or shard_of(arn, shard.count) == shard.index
+
+
+def shard_of(arn: str, count: int) -> int:
+    """The 1-based shard of N that `arn` falls in."""
+    return int.from_bytes(hashlib.sha256(arn.encode()).digest()[:8], "big") % count + 1
 
 
 def amis_of(summary: Mapping[str, Any]) -> tuple[Ami, ...]:
