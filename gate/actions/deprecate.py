@@ -3,7 +3,9 @@
 Deprecation hides an AMI from `DescribeImages` listings for everyone but its owner and makes Allowed
 AMIs' `DeprecationTimeCondition` able to refuse it; instances already running are untouched and anyone
 who knows the AMI id can still launch it. The time is the current time rounded up to the next minute:
-EC2 refuses a past `DeprecateAt`, so it is never `--as-of`. Only with `--apply`: otherwise each AMI is a
+EC2 refuses a past `DeprecateAt`, so it is never `--as-of`. An AMI already deprecated by then is left as it
+is (`DescribeImages` first): setting it again would move its deprecation to now, and an Allowed AMIs
+`MaximumDaysSinceDeprecated` would count from the start again. Only with `--apply`: otherwise each AMI is a
 `PLANNED` record, and the reports list what would be done.
 """
 
@@ -16,12 +18,13 @@ from typing import Any
 
 from gate.actions.interface import Outcome
 from gate.aws.retry import Backoff, Caller
-from gate.errors import GateError
+from gate.errors import GateError, ShapeError
 from gate.fleet import Ami
 from gate.outcome import ActionRecord, ActionStatus, Verdict
-from gate.timeutil import utcnow
+from gate.timeutil import to_utc, utcnow
 
 OPERATION = "ec2:EnableImageDeprecation"
+DESCRIBE = "ec2:DescribeImages"
 
 
 def next_minute(now: datetime) -> datetime:
@@ -66,11 +69,21 @@ class DeprecateAction:
         if ami.account is not None and ami.account != self._owner:
             return record(ActionStatus.SKIPPED, f"owned by account {ami.account}: only its owner can deprecate it")
         at = next_minute(self._clock())
-        if not self._apply:
-            return record(ActionStatus.PLANNED, f"would deprecate at {at.isoformat()} (pass --apply)")
         try:
             ec2 = self._ec2_for(ami.region)
+            described = self._call(DESCRIBE, partial(ec2.describe_images, ImageIds=[ami.image]))
+            images = [i for i in described.get("Images") or [] if i.get("ImageId") == ami.image]
+            if not images:
+                return record(ActionStatus.SKIPPED, "EC2 does not describe it (deregistered): nothing to deprecate")
+            since = to_utc(images[0].get("DeprecationTime"))
+            if since is not None and since <= at:
+                # NOTE: setting it again would move it to now: Allowed AMIs' days-since-deprecation would restart
+                return record(ActionStatus.SKIPPED, f"already deprecated since {since.isoformat()}; left as it is")
+            if not self._apply:
+                return record(ActionStatus.PLANNED, f"would deprecate at {at.isoformat()} (pass --apply)")
             answer = self._call(OPERATION, partial(ec2.enable_image_deprecation, ImageId=ami.image, DeprecateAt=at))
+        except ShapeError as e:
+            return record(ActionStatus.FAILED, f"{DESCRIBE} answered a DeprecationTime that is not a time: {e}")
         except GateError as e:
             return record(ActionStatus.FAILED, e.diagnostics())
         if answer.get("Return") is False:

@@ -1,0 +1,140 @@
+"""`gate sweep` attacked by a careless operator and a hostile fleet: no report looks whole when it is not,
+no action weakens what was already done, no forged input steers the verdict's changes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from gate.cli.main import main
+from gate.errors import ExitCode
+from tests.emulator import Emulator, Faults
+from tests.sweep.fleet import REGIONS, seed_fleet, write_feeds
+from tests.sweep.test_sweep_e2e import aws, builds_of
+
+pytestmark = pytest.mark.slow
+__all__ = ["aws"]
+ALL = ["--all-pipelines", *(f"--region={r}" for r in REGIONS)]
+
+
+def test_a_sweep_that_stopped_early_says_so_first_in_every_report(aws: Emulator, isolated_env: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    fleet = seed_fleet(aws)
+    aws.faults = Faults(forbidden=frozenset({"ListImagePipelines"}))
+    listing = isolated_env / "builds.txt"
+    listing.write_text(fleet.builds[1] + "\n")  # a passing build: everything the reports hold passes
+    md, html = isolated_env / "f.md", isolated_env / "f.html"
+    capsys.readouterr()
+    assert main(["sweep", "--builds", str(listing), *ALL, *write_feeds(isolated_env / "feeds"),
+                 "--report", f"markdown={md}", "--report", f"html={html}"]) == ExitCode.INCOMPLETE
+    assert md.read_text().splitlines()[0].startswith("# gate sweep: INCOMPLETE")
+    assert "<h1>gate sweep: INCOMPLETE" in html.read_text()
+    assert capsys.readouterr().out.splitlines()[0].startswith("INCOMPLETE")
+
+
+def _deprecation(ami: str, aws: Emulator) -> str | None:
+    return aws.ami(ami).get("DeprecationTime")
+
+
+def test_deprecate_never_postpones_an_earlier_deprecation(aws: Emulator, isolated_env: Path) -> None:
+    fleet = seed_fleet(aws)
+    for arn in fleet.builds:
+        aws.add_ami(Emulator.ami_of(arn), region=arn.split(":")[3])
+    early, late = sorted(fleet.failing)
+    store = aws._state.store  # NOTE: seeding what an owner did earlier, as EC2 would describe it
+    with store.lock:
+        store.amis[Emulator.ami_of(early)].deprecation_time = "2025-01-01T00:00:00.000Z"  # deprecated long ago
+        store.amis[Emulator.ami_of(late)].deprecation_time = "2099-01-01T00:00:00.000Z"  # scheduled far ahead
+    out = isolated_env / "applied.json"
+    assert main(["sweep", *ALL, *write_feeds(isolated_env / "feeds"), "--deprecate", "--apply",
+                 "--report", f"json={out}"]) == ExitCode.VIOLATION
+    # moving 2025 to now would restart Allowed AMIs' MaximumDaysSinceDeprecated clock: the AMI must stay as it was
+    assert _deprecation(Emulator.ami_of(early), aws) == "2025-01-01T00:00:00.000Z"
+    assert not str(_deprecation(Emulator.ami_of(late), aws)).startswith("2099")  # brought forward to now
+    actions = builds_of(out)
+    assert [(a["status"], "already deprecated" in a["detail"]) for a in actions[early]["actions"]] \
+        == [("skipped", True)]  # type: ignore[union-attr]
+    assert [a["status"] for a in actions[late]["actions"]] == ["done"]  # type: ignore[union-attr]
+
+
+def test_a_check_report_with_a_bad_time_as_previous_is_exit_2(aws: Emulator, isolated_env: Path,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    fleet = seed_fleet(aws)
+    previous = isolated_env / "check.json"
+    previous.write_text(json.dumps({"build": fleet.builds[0], "verdict": "pass", "findings": [],
+                                    "evaluatedAt": "yesterday\x1b[2J"}))
+    capsys.readouterr()
+    assert main(["sweep", *ALL, *write_feeds(isolated_env / "feeds"), "--previous", str(previous)]) \
+        == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "internal error" not in err and "evaluatedAt" in err and "\x1b" not in err
+    assert aws.calls == []
+
+
+def test_a_previous_report_from_after_the_sweep_is_refused(aws: Emulator, isolated_env: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    seed_fleet(aws)
+    feeds = write_feeds(isolated_env / "feeds")
+    then = isolated_env / "then.json"
+    assert main(["sweep", *ALL, *feeds, "--report", f"json={then}"]) == ExitCode.VIOLATION
+    doc = json.loads(then.read_text())
+    doc["generatedAt"] = "2031-01-01T00:00:00+00:00"  # "newest wins": a report from the future outranks any other
+    then.write_text(json.dumps(doc))
+    capsys.readouterr()
+    assert main(["sweep", *ALL, *feeds, "--previous", str(then)]) == ExitCode.USAGE
+    assert "after" in capsys.readouterr().err
+
+
+def test_a_fleet_wide_fault_keeps_the_terminal_short(aws: Emulator, isolated_env: Path,
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    fleet = seed_fleet(aws, per_pipeline=13)
+    aws.faults = Faults(forbidden=frozenset({"SearchVulnerabilities"}))
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # progress lines too
+    out = isolated_env / "f.json"
+    capsys.readouterr()
+    assert main(["sweep", *ALL, *write_feeds(isolated_env / "feeds"), "--no-cache", "--concurrency", "8",
+                 "--report", f"json={out}"]) == ExitCode.INCOMPLETE
+    assert sum(r["status"] == "unjudged" for r in builds_of(out).values()) == len(fleet.builds) == 52
+    text = capsys.readouterr()
+    assert len(text.out.splitlines()) <= 80
+    assert len(text.err.splitlines()) <= 20, text.err
+    assert "42 more builds" in text.err and "52 of 53 builds could not be judged" in text.err
+
+
+def test_a_sweep_cancelled_mid_flight_reports_every_build_that_acted(aws: Emulator, isolated_env: Path) -> None:
+    """SIGTERM (a cancelled CI job) while builds are being judged: those under way finish and may deprecate;
+    each must be in the reports, which say the sweep is incomplete."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.cli.test_signals import _wait_for
+
+    fleet = seed_fleet(aws)
+    for arn in fleet.builds:
+        aws.add_ami(Emulator.ami_of(arn), region=arn.split(":")[3])
+    aws.faults = Faults(latency_by_operation={"SearchVulnerabilities": 5.0})
+    out, md = isolated_env / "f.json", isolated_env / "f.md"
+    env = {**os.environ, **aws.env()}
+    env.pop("AWS_PROFILE", None)
+    proc = subprocess.Popen([sys.executable, "-m", "gate", "sweep", *ALL, *write_feeds(isolated_env / "feeds"),
+                             "--no-cache", "--concurrency", "16", "--deprecate", "--apply",
+                             "--report", f"json={out}", "--report", f"markdown={md}"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # NOTE: every build has asked GetImage: all are under way, waiting for Inspector's slow answers
+    _wait_for(lambda: aws.count("GetImage") >= len(fleet.builds), "every build under way")
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 143, err
+    doc = json.loads(out.read_text())
+    deprecated = {a for a in (Emulator.ami_of(b) for b in fleet.builds) if "DeprecationTime" in aws.ami(a)}
+    reported = {a["target"].split()[1] for b in doc["builds"] for a in b["actions"] if a["status"] == "done"}
+    assert deprecated == reported == {Emulator.ami_of(b) for b in fleet.failing}, doc["notes"]
+    assert doc["complete"] is False
+    assert md.read_text().startswith("# gate sweep: INCOMPLETE")
