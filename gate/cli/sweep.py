@@ -109,6 +109,7 @@ def _age(text: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    _check_reports(args)
     if args.sweep_command == "merge":
         return _merge(args)
     from gate.sweep.session import Sweep  # noqa: PLC0415 - the library loads only when a sweep runs
@@ -144,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
     _emit(report, args.report)
     if stopped is not None:
         raise stopped
-    return _exit_code(report, allow_unjudged=args.allow_unjudged)
+    return _exit_code(report, allow_unjudged=args.allow_unjudged, sharded=args.shard is not None)
 
 
 def _request(args: argparse.Namespace) -> Request:
@@ -221,7 +222,15 @@ def _emit(report: FleetReport, specs: list[tuple[str, str]]) -> None:
     streams.summary(fleet.terminal(report), "stderr" if on_stdout else "stdout")
 
 
-def _exit_code(report: FleetReport, *, allow_unjudged: bool) -> int:
+def _check_reports(args: argparse.Namespace) -> None:
+    """Before any work: two reports to one place, or a report over an input (a shard being merged), is exit 2."""
+    from gate.cli.output import ReportSpec, input_paths, prepare_reports  # noqa: PLC0415
+    from gate.reports.registry import Format  # noqa: PLC0415
+
+    prepare_reports([ReportSpec(Format(fmt), path) for fmt, path in args.report], input_paths(args))
+
+
+def _exit_code(report: FleetReport, *, allow_unjudged: bool, sharded: bool = False) -> int:
     unjudged = [r for r in report.records if r.status is Status.UNJUDGED]
     say = streams.note if allow_unjudged else streams.error
     for r in unjudged[:NAMED_UNJUDGED]:
@@ -237,6 +246,9 @@ def _exit_code(report: FleetReport, *, allow_unjudged: bool) -> int:
     if not report.complete:
         raise IncompleteError("the sweep (or one of the merged shards) stopped before every target was judged",
                               hint="the reports' notes say why; run it again")
+    if not report.records and not sharded:  # NOTE: one shard of a small fleet may hold nothing; merge judges the whole
+        raise IncompleteError("the sweep found no build at all: nothing was judged, so nothing passed",
+                              hint="check --pipeline, --region and --since: they list no build")
     if unjudged and not allow_unjudged:
         raise IncompleteError(f"{len(unjudged)} of {len(report.records)} builds could not be judged",
                               hint="each is named above with its reason; --allow-unjudged makes them a note")

@@ -138,3 +138,35 @@ def test_a_sweep_cancelled_mid_flight_reports_every_build_that_acted(aws: Emulat
     assert deprecated == reported == {Emulator.ami_of(b) for b in fleet.failing}, doc["notes"]
     assert doc["complete"] is False
     assert md.read_text().startswith("# gate sweep: INCOMPLETE")
+
+
+def test_a_sweep_that_finds_no_build_is_not_a_pass(aws: Emulator, isolated_env: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    seed_fleet(aws)
+    feeds = write_feeds(isolated_env / "feeds")
+    capsys.readouterr()
+    # a region with no pipeline (a typo for the one meant), or a window older than every build: nothing judged
+    assert main(["sweep", "--all-pipelines", "--region", "ap-south-1", *feeds]) == ExitCode.INCOMPLETE
+    assert "found no build" in capsys.readouterr().err
+    assert main(["sweep", *ALL, *feeds, "--since", "1d"]) == ExitCode.INCOMPLETE
+    shards = [isolated_env / f"s{i}.json" for i in (1, 2)]
+    for i, shard in enumerate(shards, start=1):  # one empty shard of a small fleet is fine: merge judges the whole
+        assert main(["sweep", *ALL, *feeds, "--since", "1d", "--shard", f"{i}/2", "--report", f"json={shard}"]) \
+            == ExitCode.PASS
+    assert main(["sweep", "merge", *map(str, shards)]) == ExitCode.INCOMPLETE
+
+
+def test_two_reports_to_one_place_or_over_a_shard_are_refused(aws: Emulator, isolated_env: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:
+    seed_fleet(aws)
+    feeds = write_feeds(isolated_env / "feeds")
+    shard = isolated_env / "shard.json"
+    assert main(["sweep", *ALL, *feeds, "--shard", "1/1", "--report", f"json={shard}"]) == ExitCode.VIOLATION
+    calls, kept = len(aws.calls), shard.read_text()
+    out = isolated_env / "fleet.json"
+    # the uploaded "JSON" would have been the Markdown written over it; merge would refuse it a day later
+    assert main(["sweep", *ALL, *feeds, "--report", f"json={out}", "--report", f"markdown={out}"]) == ExitCode.USAGE
+    assert main(["sweep", *ALL, *feeds, "--report", "json=-", "--report", "markdown=-"]) == ExitCode.USAGE
+    assert main(["sweep", "merge", str(shard), "--report", f"json={shard}"]) == ExitCode.USAGE
+    assert len(aws.calls) == calls and shard.read_text() == kept and not out.exists()
+    assert "same place" in capsys.readouterr().err
