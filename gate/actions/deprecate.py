@@ -2,11 +2,12 @@
 
 Deprecation hides an AMI from `DescribeImages` listings for everyone but its owner and makes Allowed
 AMIs' `DeprecationTimeCondition` able to refuse it; instances already running are untouched and anyone
-who knows the AMI id can still launch it. The time is the current time rounded up to the next minute:
-EC2 refuses a past `DeprecateAt`, so it is never `--as-of`. An AMI already deprecated by then is left as it
-is (`DescribeImages` first): setting it again would move its deprecation to now, and an Allowed AMIs
-`MaximumDaysSinceDeprecated` would count from the start again. Only with `--apply`: otherwise each AMI is a
-`PLANNED` record, and the reports list what would be done.
+who knows the AMI id can still launch it. The time is the current time rounded up to the next minute
+(at least `LEEWAY` ahead): EC2 refuses a past `DeprecateAt`, so it is never `--as-of`. An AMI already
+deprecated by then, or one EC2 says another account owns, is left as it is (`DescribeImages` first):
+setting it again would move its deprecation to now, and an Allowed AMIs `MaximumDaysSinceDeprecated`
+would count from the start again. Only with `--apply`: otherwise each AMI is a `PLANNED` record, and the
+reports list what would be done.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ from gate.timeutil import to_utc, utcnow
 
 OPERATION = "ec2:EnableImageDeprecation"
 DESCRIBE = "ec2:DescribeImages"
+
+
+LEEWAY = timedelta(seconds=30)
+"""The time asked is the next whole minute at least this far ahead: the answer to `DescribeImages`, retries and the
+network all come between the clock read and EC2's check, and EC2 refuses a `DeprecateAt` already past."""
 
 
 def next_minute(now: datetime) -> datetime:
@@ -68,13 +74,16 @@ class DeprecateAction:
 
         if ami.account is not None and ami.account != self._owner:
             return record(ActionStatus.SKIPPED, f"owned by account {ami.account}: only its owner can deprecate it")
-        at = next_minute(self._clock())
+        at = next_minute(self._clock() + LEEWAY)
         try:
             ec2 = self._ec2_for(ami.region)
             described = self._call(DESCRIBE, partial(ec2.describe_images, ImageIds=[ami.image]))
             images = [i for i in described.get("Images") or [] if i.get("ImageId") == ami.image]
             if not images:
                 return record(ActionStatus.SKIPPED, "EC2 does not describe it (deregistered): nothing to deprecate")
+            owner = images[0].get("OwnerId")
+            if isinstance(owner, str) and owner != self._owner:
+                return record(ActionStatus.SKIPPED, f"owned by account {owner}: only its owner can deprecate it")
             since = to_utc(images[0].get("DeprecationTime"))
             if since is not None and since <= at:
                 # NOTE: setting it again would move it to now: Allowed AMIs' days-since-deprecation would restart

@@ -43,6 +43,10 @@ def merge(reports: Sequence[tuple[str, FleetReport]]) -> FleetReport:
         raise UsageError(f"the shards were judged under different policies: {', '.join(sorted(policies))}",
                          hint="sweep every shard with the same --policy")
     basis = _one_basis(reports)
+    if len({r.compared_with is None for _, r in reports}) > 1:
+        # NOTE: the merged report would show "what changed" for some builds and silently nothing for the others.
+        raise UsageError("some shards were compared with --previous and others were not",
+                         hint="sweep every shard with the same --previous, or none")
     seen: dict[str, str] = {}
     for where, report in reports:
         indices = {s.index for s in report.shards}

@@ -144,3 +144,17 @@ def test_duplicate_keys_and_absurd_shard_counts_are_refused(aws: Emulator, isola
     assert _merge(doubled, second) == ExitCode.USAGE
     huge = _edited(first, isolated_env, lambda d: d.update(shards=[{"index": 1, "count": 10**15}]))
     assert _merge(huge) == ExitCode.USAGE  # refused at once, not after counting to 10**15 missing shards
+
+
+def test_shards_compared_with_previous_and_shards_not_are_refused(aws: Emulator, isolated_env: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    seed_fleet(aws)
+    feeds = write_feeds(isolated_env / "feeds")
+    before = isolated_env / "before.json"
+    assert main(["sweep", *ALL, *feeds, "--report", f"json={before}"]) == ExitCode.VIOLATION
+    (isolated_env / "before.json").rename(isolated_env / "prev.txt")  # kept out of the shard folder's globbing
+    first = _shard(isolated_env, 1, 2, *ALL, *feeds, "--previous", str(isolated_env / "prev.txt"))
+    second = _shard(isolated_env, 2, 2, *ALL, *feeds)  # this matrix job forgot --previous: no change shown
+    capsys.readouterr()
+    assert _merge(first, second) == ExitCode.USAGE
+    assert "--previous" in capsys.readouterr().err

@@ -59,6 +59,20 @@ def test_deprecate_never_postpones_an_earlier_deprecation(aws: Emulator, isolate
     assert [a["status"] for a in actions[late]["actions"]] == ["done"]  # type: ignore[union-attr]
 
 
+def test_deprecate_leaves_an_ami_ec2_says_another_account_owns(aws: Emulator, isolated_env: Path) -> None:
+    fleet = seed_fleet(aws)
+    foreign, own = sorted(fleet.failing)
+    aws.add_ami(Emulator.ami_of(foreign), region=foreign.split(":")[3], owner="999988887777")
+    aws.add_ami(Emulator.ami_of(own), region=own.split(":")[3])
+    out = isolated_env / "applied.json"
+    assert main(["sweep", *ALL, *write_feeds(isolated_env / "feeds"), "--deprecate", "--apply",
+                 "--report", f"json={out}"]) == ExitCode.VIOLATION
+    actions = builds_of(out)
+    assert [(a["status"], "999988887777" in a["detail"]) for a in actions[foreign]["actions"]] \
+        == [("skipped", True)]  # type: ignore[union-attr]
+    assert aws.count("EnableImageDeprecation") == 1 and "DeprecationTime" in aws.ami(Emulator.ami_of(own))
+
+
 def test_a_check_report_with_a_bad_time_as_previous_is_exit_2(aws: Emulator, isolated_env: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     fleet = seed_fleet(aws)
@@ -170,3 +184,63 @@ def test_two_reports_to_one_place_or_over_a_shard_are_refused(aws: Emulator, iso
     assert main(["sweep", "merge", str(shard), "--report", f"json={shard}"]) == ExitCode.USAGE
     assert len(aws.calls) == calls and shard.read_text() == kept and not out.exists()
     assert "same place" in capsys.readouterr().err
+
+
+CR_COMMAND = "x\r::error::forged by CR\n##[warning]forged v1\x1b]0;title\x07\u202e"
+
+
+def test_hostile_names_and_aws_messages_stay_inert_under_github_actions(aws: Emulator, isolated_env: Path,
+                                                                         capsys: pytest.CaptureFixture[str],
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Package names and fix text from the scan, a scan state reason, AWS error messages: nothing the runner executes,
+    on stdout or stderr, in the summary, the JSON on stdout or the diagnostics (a lone CR ends a line too)."""
+    from tests.cli.actions_runner import assert_only_gate_annotations
+    from tests.emulator import image_arn, image_scan_finding, pipeline_arn
+
+    pipeline = pipeline_arn("web")
+    good = image_arn("web", "1.0.0", 1)
+    aws.add_image(good, [image_scan_finding("CVE-2024-3000", "CRITICAL", package=f"glibc{CR_COMMAND}",
+                                            fixed_in=f"2.34{CR_COMMAND}")],
+                  pipeline_arn=pipeline, date_created="2026-11-01T00:00:00.000Z")
+    denied = image_arn("web", "1.0.0", 2)
+    aws.add_image(denied, [image_scan_finding("CVE-2024-1000")], pipeline_arn=pipeline,
+                  date_created="2026-11-02T00:00:00.000Z", scan_states=["FAILED"], scan_reason=CR_COMMAND)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    aws.faults = Faults(error_message=f"denied{CR_COMMAND}", forbidden=frozenset({"SearchVulnerabilities"}))
+    capsys.readouterr()
+    assert main(["sweep", "--pipeline", pipeline, *write_feeds(isolated_env / "feeds"), "--no-cache",
+                 "--report", "json=-"]) == ExitCode.INCOMPLETE
+    out, err = capsys.readouterr()
+    assert "denied" in err and "forged" in err
+    assert_only_gate_annotations(out, err)
+    aws.faults = Faults()
+    assert main(["sweep", "--pipeline", pipeline, *write_feeds(isolated_env / "feeds"), "--no-cache",
+                 "--report", "markdown=-", "--allow-unjudged"]) == ExitCode.VIOLATION
+    out, err = capsys.readouterr()
+    assert "forged" in out
+    assert_only_gate_annotations(out, err)
+
+
+def test_the_deprecation_time_asked_is_never_within_a_breath_of_now(aws: Emulator) -> None:
+    """A clock read at hh:mm:59.9 used to ask for hh:mm+1:00, past by the time EC2 checked it (exit 3)."""
+    from datetime import UTC, datetime, timedelta
+
+    from gate.actions.deprecate import DeprecateAction
+    from gate.fleet import Ami
+    from gate.outcome import Verdict
+
+    ami = "ami-0123456789abcdef0"
+    aws.add_ami(ami)
+    late = (datetime.now(UTC) + timedelta(hours=1)).replace(second=59, microsecond=900_000)
+    ec2 = aws.client("ec2")
+    action = DeprecateAction(lambda: (Ami("us-east-1", ami, aws.account),), aws.account, lambda region: ec2,
+                             apply=True, clock=lambda: late)
+
+    class Failing:
+        error = None
+        evaluation = type("E", (), {"verdict": Verdict.FAIL})()
+
+    assert [r.status.value for r in action.act(Failing())] == ["done"]  # type: ignore[arg-type]
+    asked = next(c.params["DeprecateAt"] for c in aws.calls if c.operation == "EnableImageDeprecation")
+    asked_at = datetime.fromtimestamp(float(asked), UTC)  # botocore sends epoch seconds
+    assert asked_at - late >= timedelta(seconds=30) and asked_at.second == 0
