@@ -9,13 +9,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gate.cli import streams
 from gate.cli.signals import Cancelled
-from gate.errors import ExitCode, GateError, IncompleteError, UsageError
+from gate.errors import ExitCode, IncompleteError, UsageError
 from gate.fleet import MAX_SHARDS, BuildRecord, FleetReport, Shard, Status
 from gate.outcome import ActionStatus
 from gate.timeutil import parse_age, parse_instant, utcnow
@@ -28,6 +28,7 @@ NAMED_UNJUDGED = 10
 """Unjudged builds named one a line on stderr; the rest are counted (every one is in the reports)."""
 
 if TYPE_CHECKING:
+    from gate.cli.sweep_reports import ReportGuard
     from gate.sweep.session import Request
 
 
@@ -109,16 +110,26 @@ def _age(text: str) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    _check_reports(args)
-    if args.sweep_command == "merge":
-        return _merge(args)
-    from gate.sweep.session import Sweep  # noqa: PLC0415 - the library loads only when a sweep runs
+    from gate.cli.output import input_paths  # noqa: PLC0415
+    from gate.cli.sweep_reports import ReportGuard, check_reports  # noqa: PLC0415
 
+    check_reports(args.report, input_paths(args))
+    if args.sweep_command == "merge":
+        with ReportGuard(args.report, "gate sweep merge", utcnow()) as guard:
+            return _merge(args, guard)
     _check_usage(args)
     try:
         now = parse_instant(args.as_of) if args.as_of else utcnow()
     except ValueError as e:
         raise UsageError(f"--as-of {e}") from None
+    with ReportGuard(args.report, "gate sweep", now) as guard:
+        return _sweep(args, now, guard)
+
+
+def _sweep(args: argparse.Namespace, now: datetime, guard: ReportGuard) -> int:
+    from gate.cli.guard import reason  # noqa: PLC0415
+    from gate.sweep.session import Sweep  # noqa: PLC0415 - the library loads only when a sweep runs
+
     opened = Sweep(_request(args), now)
     records: list[BuildRecord] = []
     stopped: BaseException | None = None
@@ -128,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
             records.append(record)
             if progress is not None and _due(len(records)):
                 progress(_progress(records))
-    except (GateError, Cancelled) as e:  # NOTE: partial results are still written, then the sweep fails
+    except (Exception, Cancelled) as e:  # NOTE: partial results are still written, then the sweep fails
         stopped = e
     finally:
         opened.close()
@@ -136,13 +147,13 @@ def run(args: argparse.Namespace) -> int:
         progress(_progress(records))
     notes = list(opened.notes)
     if stopped is not None:
-        why = stopped.diagnostics() if isinstance(stopped, GateError) else str(stopped)
+        why = reason(stopped)
         notes.append(f"the sweep stopped after {len(records)} builds: {why}; the reports hold those builds only")
     report = FleetReport(generated_at=now, policy=opened.policy_name, records=tuple(records),
                          shards=(args.shard,) if args.shard else (), feeds=opened.feeds(), notes=tuple(notes),
                          stats=opened.stats(len(records)), compared_with=opened.compared_with,
                          complete=stopped is None, basis=opened.basis(now if args.as_of else None))
-    _emit(report, args.report)
+    guard.emit(report)
     if stopped is not None:
         raise stopped
     return _exit_code(report, allow_unjudged=args.allow_unjudged, sharded=args.shard is not None)
@@ -203,33 +214,6 @@ def _check_usage(args: argparse.Namespace) -> None:
         raise UsageError("--apply carries out --deprecate or --revoke-watermark; neither was given")
 
 
-def _emit(report: FleetReport, specs: list[tuple[str, str]]) -> None:
-    from gate.cli.output import stream_for, write_file  # noqa: PLC0415
-    from gate.fleetjson import to_json  # noqa: PLC0415
-    from gate.reports import fleet  # noqa: PLC0415
-
-    render = {"json": to_json, "markdown": fleet.markdown, "html": fleet.html}
-    on_stdout = False
-    for fmt, path in specs:
-        text = render[fmt](report)
-        stream = stream_for(path) if path != "-" else "stdout"
-        if stream is not None:
-            on_stdout = on_stdout or stream == "stdout"
-            streams.document(text, json=fmt == "json", stream=stream)
-        else:
-            write_file(Path(path), text)
-            streams.note(f"wrote {fmt} report to {path}")
-    streams.summary(fleet.terminal(report), "stderr" if on_stdout else "stdout")
-
-
-def _check_reports(args: argparse.Namespace) -> None:
-    """Before any work: two reports to one place, or a report over an input (a shard being merged), is exit 2."""
-    from gate.cli.output import ReportSpec, input_paths, prepare_reports  # noqa: PLC0415
-    from gate.reports.registry import Format  # noqa: PLC0415
-
-    prepare_reports([ReportSpec(Format(fmt), path) for fmt, path in args.report], input_paths(args))
-
-
 def _exit_code(report: FleetReport, *, allow_unjudged: bool, sharded: bool = False) -> int:
     unjudged = [r for r in report.records if r.status is Status.UNJUDGED]
     say = streams.note if allow_unjudged else streams.error
@@ -255,7 +239,7 @@ def _exit_code(report: FleetReport, *, allow_unjudged: bool, sharded: bool = Fal
     return ExitCode.VIOLATION if report.count(Status.FAIL) else ExitCode.PASS
 
 
-def _merge(args: argparse.Namespace) -> int:
+def _merge(args: argparse.Namespace, guard: ReportGuard) -> int:
     from gate.files import read_raw  # noqa: PLC0415
     from gate.fleetjson import from_json  # noqa: PLC0415
     from gate.sweep.merge import merge  # noqa: PLC0415
@@ -269,6 +253,6 @@ def _merge(args: argparse.Namespace) -> int:
             raise UsageError(f"{path} is not UTF-8 text", hint="pass the JSON reports `gate sweep` wrote") from None
         reports.append((str(path), from_json(text, str(path))))
     merged = merge(reports)
-    _emit(merged, args.report)
+    guard.emit(merged)
     return _exit_code(merged, allow_unjudged=args.allow_unjudged)
 

@@ -82,8 +82,9 @@ def _one_basis(reports: Sequence[tuple[str, FleetReport]]) -> Basis:
     bases: list[tuple[str, Basis]] = []
     for where, report in reports:
         if report.basis is None:
-            raise UsageError(f"{where} does not say what it swept (no `basis`): it cannot be shown to belong",
-                             hint="sweep every shard again with this gate")
+            said = f" ({report.notes[0]})" if report.notes else ""
+            raise UsageError(f"{where} does not say what it swept (no `basis`){said}: it cannot be shown to belong",
+                             hint="sweep every shard again, to the end, with this gate")
         bases.append((where, report.basis))
     parts = (("targets", "the same --pipeline, --all-pipelines --region, --builds and --since"),
              ("policy", "the same --policy file"),

@@ -244,3 +244,40 @@ def test_the_deprecation_time_asked_is_never_within_a_breath_of_now(aws: Emulato
     asked = next(c.params["DeprecateAt"] for c in aws.calls if c.operation == "EnableImageDeprecation")
     asked_at = datetime.fromtimestamp(float(asked), UTC)  # botocore sends epoch seconds
     assert asked_at - late >= timedelta(seconds=30) and asked_at.second == 0
+
+
+def test_an_earlier_report_is_never_left_in_place_as_this_runs(aws: Emulator, isolated_env: Path) -> None:
+    """A self-hosted runner keeps yesterday's fleet.json: a run that ends before its reports must not leave it."""
+    seed_fleet(aws)
+    feeds = write_feeds(isolated_env / "feeds")
+    out, md = isolated_env / "fleet.json", isolated_env / "fleet.md"
+    assert main(["sweep", *ALL, *feeds, "--report", f"json={out}", "--report", f"markdown={md}"]) \
+        == ExitCode.VIOLATION
+    assert json.loads(out.read_text())["complete"] is True
+    stale = list(feeds)
+    stale[stale.index("--as-of") + 1] = "2027-06-01"  # the feeds are too old for this day: refused before any call
+    assert main(["sweep", *ALL, *stale, "--report", f"json={out}", "--report", f"markdown={md}"]) \
+        == ExitCode.INCOMPLETE
+    doc = json.loads(out.read_text())
+    assert (doc["complete"], doc["builds"]) == (False, [])
+    assert "ended without its reports" in doc["notes"][0] and "old" in doc["notes"][0]
+    assert md.read_text().startswith("# gate sweep: INCOMPLETE")
+    shards = [isolated_env / f"s{i}.json" for i in (1, 2)]
+    for i, shard in enumerate(shards, start=1):
+        main(["sweep", *ALL, *feeds, "--shard", f"{i}/2", "--report", f"json={shard}"])
+    assert main(["sweep", "merge", *map(str, shards), "--report", f"json={out}"]) == ExitCode.VIOLATION
+    assert main(["sweep", "merge", str(shards[0]), "--report", f"json={out}"]) == ExitCode.USAGE  # 2/2 missing
+    assert json.loads(out.read_text())["complete"] is False
+    assert main(["sweep", "merge", str(out), str(shards[1])]) == ExitCode.USAGE  # the placeholder is no shard
+
+
+def test_previous_folder_holding_todays_report_path(aws: Emulator, isolated_env: Path) -> None:
+    seed_fleet(aws)
+    feeds = write_feeds(isolated_env / "feeds")
+    folder = isolated_env / "reports"
+    folder.mkdir()
+    assert main(["sweep", *ALL, *feeds, "--report", f"json={folder / 'yesterday.json'}"]) == ExitCode.VIOLATION
+    today = folder / "today.json"
+    assert main(["sweep", *ALL, *feeds, "--previous", str(folder), "--report", f"json={today}"]) \
+        == ExitCode.VIOLATION
+    assert {b["change"] for b in json.loads(today.read_text())["builds"]} == {"unchanged", "still failing", None}
