@@ -63,10 +63,11 @@ class DeprecateAction:
     def act(self, outcome: Outcome) -> tuple[ActionRecord, ...]:
         if not failing(outcome):
             return ()
-        records = []
-        for ami in self._amis():
-            records.append(self._one(ami))
-        return tuple(records)
+        amis = self._amis()
+        if not amis:  # NOTE: said, not silent: an operator reading "exactly the failing AMIs" must see this one
+            return (ActionRecord(action=self.name, target="(no AMI)", operation="deprecate",
+                                 status=ActionStatus.SKIPPED, detail="the build lists no output AMI to deprecate"),)
+        return tuple(self._one(ami) for ami in amis)
 
     def _one(self, ami: Ami) -> ActionRecord:
         def record(status: ActionStatus, detail: str) -> ActionRecord:

@@ -281,3 +281,19 @@ def test_previous_folder_holding_todays_report_path(aws: Emulator, isolated_env:
     assert main(["sweep", *ALL, *feeds, "--previous", str(folder), "--report", f"json={today}"]) \
         == ExitCode.VIOLATION
     assert {b["change"] for b in json.loads(today.read_text())["builds"]} == {"unchanged", "still failing", None}
+
+
+def test_a_failing_container_build_says_there_was_no_ami_to_act_on(aws: Emulator, isolated_env: Path) -> None:
+    from tests.emulator import image_arn, image_scan_finding, pipeline_arn
+
+    pipeline = pipeline_arn("svc")
+    arn = image_arn("svc", "1.0.0", 1)
+    aws.add_image(arn, [image_scan_finding("CVE-2024-3000", "CRITICAL", fixed_in="2.0")], pipeline_arn=pipeline,
+                  image_type="DOCKER", date_created="2026-11-01T00:00:00.000Z")
+    out = isolated_env / "f.json"
+    assert main(["sweep", "--pipeline", pipeline, *write_feeds(isolated_env / "feeds"), "--deprecate",
+                 "--revoke-watermark", "gate-passed", "--apply", "--report", f"json={out}"]) == ExitCode.VIOLATION
+    record = builds_of(out)[arn]
+    assert record["status"] == "fail"
+    assert [(a["action"], a["status"]) for a in record["actions"]] \
+        == [("watermark", "skipped"), ("deprecate", "skipped")]  # type: ignore[union-attr]
