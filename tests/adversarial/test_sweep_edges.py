@@ -191,3 +191,19 @@ def test_merging_a_shard_that_stopped_early_is_exit_3(aws: Emulator, isolated_en
     assert sweep(*ALL, *feeds, "--shard", "2/2", "--report", f"json={second}") == ExitCode.INCOMPLETE
     assert json.loads(second.read_text())["complete"] is False
     assert main(["sweep", "merge", str(first), str(second), "--allow-unjudged"]) == ExitCode.INCOMPLETE
+
+
+def test_a_listing_that_hands_back_its_nextToken_stops_the_sweep_exit_3(aws: Emulator, isolated_env: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A pipeline's listing looping (page 3 asked, page 2's token answered again): never "every build judged"."""
+    pipeline = pipeline_arn("big")
+    for b in range(1, 53):  # three pages of 25
+        aws.add_image(image_arn("big", "1.0.0", b), [image_scan_finding("CVE-2024-1000")], pipeline_arn=pipeline,
+                      date_created="2026-11-01T00:00:00.000Z")
+    aws.faults = Faults(repeat_token={"ListImagePipelineImages": 1})
+    out = isolated_env / "f.json"
+    assert sweep("--pipeline", pipeline, *write_feeds(isolated_env / "feeds"), "--allow-unjudged",
+                 "--report", f"json={out}") == ExitCode.INCOMPLETE
+    doc = json.loads(out.read_text())
+    assert doc["complete"] is False and len(doc["builds"]) == 50  # the two pages read, judged and kept
+    assert "same nextToken twice" in capsys.readouterr().err
