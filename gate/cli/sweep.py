@@ -7,6 +7,7 @@ exit 0 all pass, 1 any fails, 3 any unjudged (unless --allow-unjudged) or an act
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from gate.cli import streams
 from gate.cli.signals import Cancelled
-from gate.errors import ExitCode, IncompleteError, UsageError
+from gate.errors import ExitCode, IncompleteError, UnreadableInputError, UsageError
 from gate.fleet import MAX_SHARDS, BuildRecord, FleetReport, Shard, Status
 from gate.outcome import ActionStatus
 from gate.timeutil import parse_age, parse_instant, utcnow
@@ -167,14 +168,19 @@ def _request(args: argparse.Namespace) -> Request:
     for arn in args.pipeline:
         pipeline_region(arn)
     builds: tuple[Target, ...] = ()
-    if args.builds == "-":
-        builds = tuple(read_builds(sys.stdin, "-"))
-    elif args.builds:
-        try:
-            with open(args.builds, encoding="utf-8") as stream:
-                builds = tuple(read_builds(stream, args.builds))
-        except (OSError, UnicodeDecodeError) as e:
-            raise UsageError(f"--builds {args.builds}: cannot read it ({e})") from None
+    try:
+        if args.builds == "-":
+            builds = tuple(read_builds(sys.stdin, "-"))
+        elif args.builds:
+            from gate.files import read_raw  # noqa: PLC0415 - bounded: a --builds /dev/zero never ends
+
+            text = read_raw(Path(args.builds)).decode("utf-8")
+            builds = tuple(read_builds(io.StringIO(text), args.builds))
+    except UnicodeDecodeError as e:
+        raise UsageError(f"--builds {args.builds}: not UTF-8 text ({e.reason} at byte {e.start})",
+                         hint="one image build version ARN a line") from None
+    except UnreadableInputError as e:
+        raise UsageError(f"--builds: {e.message}", hint=e.hint) from None
     try:
         since = parse_age(args.since)
         ttl = parse_age(args.cache_ttl) if args.cache_ttl not in ("0", "0s", "0h") else timedelta(0)

@@ -65,6 +65,10 @@ def _check_report(doc: Mapping[str, Any], where: str) -> tuple[str, Then]:
             intel[vid] = Intel(vid, decision, day, kev, float(epss) if epss is not None else None)
         if decision == "fail":
             blocking.add(vid)
+    if (verdict == "pass" and blocking) or (verdict == "fail" and not blocking):
+        # NOTE: as gate writes them, a report fails exactly when a finding's decision is fail
+        raise InputError(f"{where}: its verdict {verdict!r} disagrees with its findings' decisions",
+                         hint="pass the JSON report gate wrote, unedited")
     status = {"pass": Status.PASS, "fail": Status.FAIL, "error": Status.UNJUDGED}[verdict]
     try:
         at = to_utc(doc.get("evaluatedAt")) if isinstance(doc.get("evaluatedAt"), str) else None

@@ -207,3 +207,20 @@ def test_a_listing_that_hands_back_its_nextToken_stops_the_sweep_exit_3(aws: Emu
     doc = json.loads(out.read_text())
     assert doc["complete"] is False and len(doc["builds"]) == 50  # the two pages read, judged and kept
     assert "same nextToken twice" in capsys.readouterr().err
+
+
+def test_a_builds_list_that_is_not_text_is_exit_2_not_an_internal_error(aws: Emulator, isolated_env: Path,
+                                                                        capsys: pytest.CaptureFixture[str],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    good = image_arn("web", "1.0.0", 1)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(f"{good}\n\xff\xfe\n".encode("latin-1")),
+                                                      encoding="utf-8"))
+    assert sweep("--builds", "-", *write_feeds(isolated_env / "feeds")) == ExitCode.USAGE
+    listing = isolated_env / "builds.txt"
+    listing.write_bytes(b"\xff\xfe" + good.encode())
+    assert sweep("--builds", str(listing), *write_feeds(isolated_env / "feeds")) == ExitCode.USAGE
+    assert sweep("--builds", str(isolated_env / "missing.txt"), *write_feeds(isolated_env / "feeds")) \
+        == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "internal error" not in err and err.count("not UTF-8") == 2 and "no such file" in err
+    assert aws.calls == []

@@ -297,3 +297,19 @@ def test_a_failing_container_build_says_there_was_no_ami_to_act_on(aws: Emulator
     assert record["status"] == "fail"
     assert [(a["action"], a["status"]) for a in record["actions"]] \
         == [("watermark", "skipped"), ("deprecate", "skipped")]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("verdict", ["pass", "fail"])
+def test_a_check_report_whose_verdict_disagrees_with_its_findings_is_no_previous(aws: Emulator, isolated_env: Path,
+                                                                               verdict: str) -> None:
+    """An edited check report (`fail` turned `pass`, decisions left) would make a failing build "still failing"
+    look "newly failing", or hide that it failed before."""
+    fleet = seed_fleet(aws)
+    previous = isolated_env / "check.json"
+    decision = "fail" if verdict == "pass" else "warn"
+    previous.write_text(json.dumps({"build": sorted(fleet.failing)[0], "verdict": verdict,
+                                    "evaluatedAt": "2026-11-01T00:00:00+00:00",
+                                    "findings": [{"vulnerabilityId": "CVE-2024-3000", "decision": decision}]}))
+    assert main(["sweep", *ALL, *write_feeds(isolated_env / "feeds"), "--previous", str(previous)]) \
+        == ExitCode.USAGE
+    assert aws.calls == []
