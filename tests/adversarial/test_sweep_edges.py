@@ -224,3 +224,19 @@ def test_a_builds_list_that_is_not_text_is_exit_2_not_an_internal_error(aws: Emu
     err = capsys.readouterr().err
     assert "internal error" not in err and err.count("not UTF-8") == 2 and "no such file" in err
     assert aws.calls == []
+
+
+def test_inspector_answering_about_another_cve_is_never_shared_as_this_ones(aws: Emulator, isolated_env: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """One wrong answer, asked once for the whole fleet, would otherwise be every build's answer for that CVE."""
+    from tests.sweep.fleet import KEV_LATER, SHARED
+
+    fleet = seed_fleet(aws)
+    aws.faults = Faults(answer_for={"SearchVulnerabilities": {KEV_LATER: SHARED}})
+    out = isolated_env / "f.json"
+    assert sweep(*ALL, *write_feeds(isolated_env / "feeds"), "--no-cache", "--report", f"json={out}") \
+        == ExitCode.INCOMPLETE
+    records = builds_of(out)
+    assert {records[b]["status"] for b in fleet.holding_kev_later} == {"unjudged"}
+    assert {records[b]["status"] for b in set(fleet.builds) - fleet.holding_kev_later} <= {"pass", "fail"}
+    assert KEV_LATER in capsys.readouterr().err
