@@ -146,7 +146,7 @@ def _sweep(args: argparse.Namespace, now: datetime, guard: ReportGuard) -> int:
         opened.close()
     if progress is not None and records:
         progress(_progress(records))
-    notes = list(opened.notes)
+    notes = list(opened.notes) + [n for n in (opened.window_note(),) if n]
     if stopped is not None:
         why = reason(stopped)
         notes.append(f"the sweep stopped after {len(records)} builds: {why}; the reports hold those builds only")

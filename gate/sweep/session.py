@@ -24,7 +24,7 @@ from gate.run import unanswerable
 from gate.sweep.compare import Previous
 from gate.sweep.runner import Acting, sweep
 from gate.sweep.shared import RegionClients, Resources
-from gate.sweep.targets import Target, all_targets, pipeline_region
+from gate.sweep.targets import Older, Target, all_targets, pipeline_region
 
 
 @dataclass(frozen=True)
@@ -108,6 +108,7 @@ class Sweep:
             clients.close()
             raise
         self.resources = Resources(clients, answers, self.offline)
+        self.older = Older()
 
     @property
     def policy_name(self) -> str:
@@ -121,7 +122,8 @@ class Sweep:
         r = self.request
         targets = all_targets(builds=r.builds, pipelines=r.pipelines, regions=r.regions,
                               clients_for=self.resources.clients, caller=self.resources.caller,
-                              since=self.now - r.since if r.since is not None else None, shard=r.shard)
+                              since=self.now - r.since if r.since is not None else None, shard=r.shard,
+                              older=self.older)
         return sweep(targets, self.resources, self.policy, self.settings, concurrency=r.concurrency,
                      acting=r.acting, previous=self.previous)
 
@@ -136,6 +138,14 @@ class Sweep:
         intelligence = tuple(f"{f.name} {f.version or '-'} as of {f.as_of.isoformat() if f.as_of else '-'}"
                              f" ({f.detail or '-'})" for e in self.offline for f in e.feeds())
         return Basis(targets=targets, policy=self.policy.digest or "", intelligence=intelligence, as_of=as_of)
+
+    def window_note(self) -> str | None:
+        """What --since left out, so "every build judged" never hides the older builds still listed."""
+        if not self.older.count or self.request.since is None:
+            return None
+        start = (self.now - self.request.since).date().isoformat()
+        return (f"{self.older.count} listed build{'s' if self.older.count > 1 else ''} created before {start} "
+                "(the --since window) not judged: their AMIs may still be launched; widen --since to judge them")
 
     def feeds(self) -> tuple[str, ...]:
         out = []

@@ -313,3 +313,19 @@ def test_a_check_report_whose_verdict_disagrees_with_its_findings_is_no_previous
     assert main(["sweep", *ALL, *write_feeds(isolated_env / "feeds"), "--previous", str(previous)]) \
         == ExitCode.USAGE
     assert aws.calls == []
+
+
+def test_builds_left_out_by_since_are_counted_not_silently_dropped(aws: Emulator, isolated_env: Path) -> None:
+    fleet = seed_fleet(aws)
+    feeds = write_feeds(isolated_env / "feeds")
+    out, md = isolated_env / "f.json", isolated_env / "f.md"
+    # builds of 2026-10-01..03 are in a 65-day window ending 2026-12-01; the 0.9.0 build of 2026-09-01 is not
+    assert main(["sweep", *ALL, *feeds, "--since", "65d", "--report", f"json={out}", "--report", f"markdown={md}"]) \
+        == ExitCode.VIOLATION
+    doc = json.loads(out.read_text())
+    assert fleet.deleted not in {b["build"] for b in doc["builds"]}
+    assert any(n.startswith("1 listed build created before 2026-09-27 (the --since window) not judged")
+               for n in doc["notes"]), doc["notes"]
+    assert "not judged" in md.read_text()
+    assert main(["sweep", *ALL, *feeds, "--report", f"json={out}"]) == ExitCode.VIOLATION
+    assert not any("--since" in n for n in json.loads(out.read_text())["notes"])
