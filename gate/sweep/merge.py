@@ -57,7 +57,7 @@ def merge(reports: Sequence[tuple[str, FleetReport]]) -> FleetReport:
             if shard_of(record.build, count) not in indices:
                 # NOTE: a shard's report relabelled as another's would leave the other's builds out unseen.
                 raise UsageError(f"{where} holds {record.build}, which is not in shard "
-                                 f"{'/'.join(str(s) for s in report.shards)}", hint=HINT)
+                                 f"{', '.join(str(s) for s in report.shards)}", hint=HINT)
     stats: dict[str, int] = {}
     for _, report in reports:
         for key, value in report.stats.items():
