@@ -240,3 +240,21 @@ def test_inspector_answering_about_another_cve_is_never_shared_as_this_ones(aws:
     assert {records[b]["status"] for b in fleet.holding_kev_later} == {"unjudged"}
     assert {records[b]["status"] for b in set(fleet.builds) - fleet.holding_kev_later} <= {"pass", "fail"}
     assert KEV_LATER in capsys.readouterr().err
+
+
+def test_a_build_named_twice_is_judged_once_and_shard_edges(aws: Emulator, isolated_env: Path) -> None:
+    """Held: a build in --builds and in its --pipeline's listing is one record; 1/1 is the whole fleet."""
+    fleet = seed_fleet(aws)
+    feeds = write_feeds(isolated_env / "feeds")
+    listing = isolated_env / "builds.txt"
+    listing.write_text(f"{fleet.builds[0]}\n{fleet.builds[0]}\n")
+    out = isolated_env / "f.json"
+    assert sweep("--builds", str(listing), "--pipeline", fleet.pipelines[0], "--pipeline", fleet.pipelines[0],
+                 *feeds, "--report", f"json={out}") in (ExitCode.PASS, ExitCode.VIOLATION)
+    doc = json.loads(out.read_text())
+    assert sorted(b["build"] for b in doc["builds"]) == sorted({*fleet.builds[:3], fleet.deleted})
+    whole, one = isolated_env / "whole.json", isolated_env / "one.json"
+    sweep(*ALL, *feeds, "--report", f"json={whole}")
+    sweep(*ALL, *feeds, "--shard", "1/1", "--report", f"json={one}")
+    assert builds_of(one) == builds_of(whole)
+    assert sweep(*ALL, *feeds, "--shard", "1/1001") == ExitCode.USAGE
