@@ -144,7 +144,9 @@ def decide_each(targets: Iterable[T], open_plan: Callable[[T], Plan], policy: Po
 
     Targets are read as they are needed and each decision is yielded as soon as it and those before it are
     done, so memory holds at most `concurrency` builds whatever the fleet's size. An error opening one
-    target's plan is that target's decision (exit 3 for it), never the end of the others.
+    target's plan is that target's decision (exit 3 for it), never the end of the others. A stop while
+    builds are under way (a signal, a failed listing of targets) is raised only after those builds are
+    yielded: each may have acted, and what was done must reach the reports.
     """
 
     def one(target: T) -> Each[T]:
@@ -159,11 +161,30 @@ def decide_each(targets: Iterable[T], open_plan: Callable[[T], Plan], policy: Po
     if concurrency <= 1:
         yield from map(one, targets)
         return
+    stopped: BaseException | None = None
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="gate-build") as pool:
         window: deque[Future[Each[T]]] = deque()
-        for target in targets:
-            window.append(pool.submit(one, target))
-            if len(window) >= concurrency:
-                yield window.popleft().result()
+        try:
+            for target in targets:
+                window.append(pool.submit(one, target))
+                if len(window) >= concurrency:
+                    yield _next(window)
+            while window:
+                yield _next(window)
+        except GeneratorExit:  # the consumer left: it wants no more records
+            raise
+        except BaseException as e:  # e.g. a signal (gate.cli.signals.Cancelled) while waiting for a build
+            stopped = e
+        # NOTE: the builds already started finish either way (and act: a deprecation may be done); each is
+        # yielded, so no action goes unreported, before the stop is raised.
         while window:
-            yield window.popleft().result()
+            yield _next(window)
+    if stopped is not None:
+        raise stopped
+
+
+def _next(window: deque[Future[T]]) -> T:
+    """The oldest build's result, taken off the window only once it is there (a signal while waiting keeps it)."""
+    done = window[0].result()
+    window.popleft()
+    return done

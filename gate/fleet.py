@@ -112,6 +112,10 @@ class BuildRecord:
         return (RANK[self.status], -len(self.blocking), self.build)
 
 
+MAX_SHARDS = 1000
+"""The most shards a sweep is split into (`--shard I/N`, and what `gate sweep merge` reads)."""
+
+
 @dataclass(frozen=True)
 class Shard:
     index: int
@@ -120,6 +124,24 @@ class Shard:
 
     def __str__(self) -> str:
         return f"{self.index}/{self.count}"
+
+
+@dataclass(frozen=True)
+class Basis:
+    """What makes the records of two sweeps parts of one whole: the same targets, policy, intelligence and clock.
+
+    `gate sweep merge` joins only shards of one basis: a shard of another target list, policy file (whatever its
+    name), KEV or EPSS release, or `--as-of` would make a fleet report whose verdicts do not belong together.
+    """
+
+    targets: str
+    """sha256 of the target list as asked (builds, pipelines, regions, --since), order and repeats aside."""
+    policy: str
+    """sha256 of the policy file's bytes."""
+    intelligence: tuple[str, ...]
+    """Each offline feed's name, version, release time and size (Inspector is asked live, so it is not here)."""
+    as_of: datetime | None = None
+    """The --as-of instant; None when the sweep judged as of its own clock."""
 
 
 @dataclass(frozen=True)
@@ -138,6 +160,8 @@ class FleetReport:
     compared_with: str | None = None
     complete: bool = True
     """False when the sweep stopped early (a listing failed, a signal): its targets were not all judged."""
+    basis: Basis | None = None
+    """None only in a report read back from a file that does not state it (merge refuses such a shard)."""
 
     def count(self, status: Status) -> int:
         return sum(1 for r in self.records if r.status is status)

@@ -13,10 +13,24 @@ from datetime import date
 from typing import Any
 
 from gate.errors import InputError
-from gate.fleet import SCHEMA, Ami, Blocker, BuildRecord, Change, Counts, FleetReport, Intel, Shard, Status
+from gate.fleet import (
+    MAX_SHARDS,
+    SCHEMA,
+    Ami,
+    Basis,
+    Blocker,
+    BuildRecord,
+    Change,
+    Counts,
+    FleetReport,
+    Intel,
+    Shard,
+    Status,
+)
 from gate.jsondocs import loads_strict
 from gate.outcome import ActionRecord, ActionStatus
 from gate.timeutil import to_utc
+from gate.vocab import build_version_arn
 
 
 def record_to_json(r: BuildRecord) -> dict[str, Any]:
@@ -38,12 +52,18 @@ def record_to_json(r: BuildRecord) -> dict[str, Any]:
     }
 
 
+def _basis_to_json(b: Basis) -> dict[str, Any]:
+    return {"targets": b.targets, "policy": b.policy, "intelligence": list(b.intelligence),
+            "asOf": b.as_of.isoformat() if b.as_of else None}
+
+
 def to_json(report: FleetReport) -> str:
     """One top-level key per line and one build per line: a changed build is one changed line in a diff."""
     head = {
         "schema": SCHEMA,
         "generatedAt": report.generated_at.isoformat(),
         "policy": report.policy,
+        "basis": _basis_to_json(report.basis) if report.basis else None,
         "shards": [{"index": s.index, "count": s.count} for s in report.shards],
         "comparedWith": report.compared_with,
         "complete": report.complete,
@@ -147,11 +167,30 @@ def record_from_json(obj: Any) -> BuildRecord:
                      for b in (_dict(x, "a blocker") for x in _list(d, "blocking")))
     c = _dict(d.get("counts"), "`counts`")
     counts = Counts(*(_count(c, k) for k in ("total", "failed", "warned", "excepted", "passed")))
-    return BuildRecord(
+    return _consistent(BuildRecord(
         build=_str(d, "build"), region=_str(d, "region"), status=status, pipeline=_str(d, "pipeline", optional=True),
         amis=amis, deprecated=d["deprecated"], reason=_str(d, "reason"), blocking=blocking, counts=counts,
         intel=tuple(_intel(i) for i in _list(d, "intel")), notes=_strings(d, "notes"),
-        actions=tuple(_action(a) for a in _list(d, "actions")), change=change, changes=_strings(d, "changes"))
+        actions=tuple(_action(a) for a in _list(d, "actions")), change=change, changes=_strings(d, "changes")))
+
+
+def _consistent(r: BuildRecord) -> BuildRecord:
+    """The record, if its parts agree as `gate sweep` writes them: an edit that turns a verdict is refused."""
+    match = build_version_arn(r.build)
+    if match is None:
+        raise _Bad("`build` is not an image build version ARN")
+    if match["region"] != r.region:
+        raise _Bad("`region` is not the region the build's ARN names")
+    c = r.counts
+    if c.total != c.failed + c.warned + c.excepted + c.passed:
+        raise _Bad("`counts` do not add up to `counts.total`")
+    if r.status is Status.PASS and (r.blocking or c.failed):
+        raise _Bad("a passing build with blocking findings")
+    if r.status is Status.FAIL and not (r.blocking and c.failed >= len(r.blocking)):
+        raise _Bad("a failing build without as many failed findings as blocking CVEs")
+    if r.status in (Status.UNJUDGED, Status.SKIPPED) and (r.blocking or c.total or r.intel or not r.reason.strip()):
+        raise _Bad(f"an {r.status.value} build with findings or without its reason")
+    return r
 
 
 def is_fleet(doc: Any) -> bool:
@@ -185,9 +224,15 @@ def from_document(doc: Any, where: str) -> FleetReport:
         stats = _dict(doc.get("stats"), "`stats`")
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in stats.values()):
             raise _Bad("`stats` holds a non-count")
+        summary = {s.value: sum(1 for r in records if r.status is s) for s in Status}
+        if doc.get("summary") != summary:
+            raise _Bad(f"`summary` does not count the builds it lists ({summary})")
+        if "builds" in stats and stats["builds"] != len(records):
+            raise _Bad(f"`stats.builds` says {stats['builds']} builds were swept, `builds` lists {len(records)}")
         return FleetReport(generated_at=generated, policy=_str(doc, "policy"), records=tuple(records), shards=shards,
                            feeds=_strings(doc, "feeds"), notes=_strings(doc, "notes"), stats=dict(stats),
-                           compared_with=_str(doc, "comparedWith", optional=True), complete=doc["complete"])
+                           compared_with=_str(doc, "comparedWith", optional=True), complete=doc["complete"],
+                           basis=_basis(doc.get("basis")))
     except (_Bad, ValueError) as e:
         raise InputError(f"{where}: {e}", hint="pass the JSON report `gate sweep` wrote, unedited") from None
 
@@ -203,6 +248,15 @@ def _shard(obj: Any) -> Shard:
     d = _dict(obj, "a shard")
     index, count = d.get("index"), d.get("count")
     if not (isinstance(index, int) and isinstance(count, int) and not isinstance(index, bool)
-            and not isinstance(count, bool) and 1 <= index <= count):
-        raise _Bad("a shard is not I/N with 1 <= I <= N")
+            and not isinstance(count, bool) and 1 <= index <= count <= MAX_SHARDS):
+        raise _Bad(f"a shard is not I/N with 1 <= I <= N <= {MAX_SHARDS}")
     return Shard(index, count)
+
+
+def _basis(value: Any) -> Basis | None:
+    if value is None:
+        return None
+    d = _dict(value, "`basis`")
+    as_of = _str(d, "asOf", optional=True)
+    return Basis(targets=_str(d, "targets"), policy=_str(d, "policy"), intelligence=_strings(d, "intelligence"),
+                 as_of=to_utc(as_of) if as_of is not None else None)

@@ -7,24 +7,29 @@ exit 0 all pass, 1 any fails, 3 any unjudged (unless --allow-unjudged) or an act
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from gate.cli import streams
 from gate.cli.signals import Cancelled
-from gate.errors import ExitCode, GateError, IncompleteError, UsageError
-from gate.fleet import BuildRecord, FleetReport, Shard, Status
+from gate.errors import ExitCode, IncompleteError, UnreadableInputError, UsageError
+from gate.fleet import MAX_SHARDS, BuildRecord, FleetReport, Shard, Status
 from gate.outcome import ActionStatus
 from gate.timeutil import parse_hours_or_days, parse_instant, utcnow
 
 FORMATS = ("json", "markdown", "html")
 DEFAULT_SINCE = "180d"
 PROGRESS_EVERY = 10
+"""The first progress line comes after this many builds; each later one after twice as many as the one before."""
+NAMED_UNJUDGED = 10
+"""Unjudged builds named one a line on stderr; the rest are counted (every one is in the reports)."""
 
 if TYPE_CHECKING:
+    from gate.cli.sweep_reports import ReportGuard
     from gate.sweep.session import Request
 
 
@@ -85,8 +90,8 @@ def _report(text: str) -> tuple[str, str]:
 def _shard(text: str) -> Shard:
     index, sep, count = text.partition("/")
     if not (sep and index.isascii() and index.isdigit() and count.isascii() and count.isdigit()) \
-            or not 1 <= int(index) <= int(count) <= 1000:
-        raise argparse.ArgumentTypeError(f"{text!r} is not I/N with 1 <= I <= N <= 1000")
+            or not 1 <= int(index) <= int(count) <= MAX_SHARDS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not I/N with 1 <= I <= N <= {MAX_SHARDS}")
     return Shard(int(index), int(count))
 
 
@@ -106,15 +111,26 @@ def _age(text: str) -> Any:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    if args.sweep_command == "merge":
-        return _merge(args)
-    from gate.sweep.session import Sweep  # noqa: PLC0415 - the library loads only when a sweep runs
+    from gate.cli.output import input_paths  # noqa: PLC0415
+    from gate.cli.sweep_reports import ReportGuard, check_reports  # noqa: PLC0415
 
+    check_reports(args.report, input_paths(args))
+    if args.sweep_command == "merge":
+        with ReportGuard(args.report, "gate sweep merge", utcnow()) as guard:
+            return _merge(args, guard)
     _check_usage(args)
     try:
         now = parse_instant(args.as_of) if args.as_of else utcnow()
     except ValueError as e:
         raise UsageError(f"--as-of {e}") from None
+    with ReportGuard(args.report, "gate sweep", now) as guard:
+        return _sweep(args, now, guard)
+
+
+def _sweep(args: argparse.Namespace, now: datetime, guard: ReportGuard) -> int:
+    from gate.cli.guard import reason  # noqa: PLC0415
+    from gate.sweep.session import Sweep  # noqa: PLC0415 - the library loads only when a sweep runs
+
     opened = Sweep(_request(args), now)
     records: list[BuildRecord] = []
     stopped: BaseException | None = None
@@ -122,26 +138,26 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         for record in opened.records():
             records.append(record)
-            if progress is not None and len(records) % PROGRESS_EVERY == 0:
+            if progress is not None and _due(len(records)):
                 progress(_progress(records))
-    except (GateError, Cancelled) as e:  # NOTE: partial results are still written, then the sweep fails
+    except (Exception, Cancelled) as e:  # NOTE: partial results are still written, then the sweep fails
         stopped = e
     finally:
         opened.close()
     if progress is not None and records:
         progress(_progress(records))
-    notes = list(opened.notes)
+    notes = list(opened.notes) + [n for n in (opened.window_note(),) if n]
     if stopped is not None:
-        why = stopped.diagnostics() if isinstance(stopped, GateError) else str(stopped)
+        why = reason(stopped)
         notes.append(f"the sweep stopped after {len(records)} builds: {why}; the reports hold those builds only")
     report = FleetReport(generated_at=now, policy=opened.policy_name, records=tuple(records),
                          shards=(args.shard,) if args.shard else (), feeds=opened.feeds(), notes=tuple(notes),
                          stats=opened.stats(len(records)), compared_with=opened.compared_with,
-                         complete=stopped is None)
-    _emit(report, args.report)
+                         complete=stopped is None, basis=opened.basis(now if args.as_of else None))
+    guard.emit(report)
     if stopped is not None:
         raise stopped
-    return _exit_code(report, allow_unjudged=args.allow_unjudged)
+    return _exit_code(report, allow_unjudged=args.allow_unjudged, sharded=args.shard is not None)
 
 
 def _request(args: argparse.Namespace) -> Request:
@@ -152,14 +168,19 @@ def _request(args: argparse.Namespace) -> Request:
     for arn in args.pipeline:
         pipeline_region(arn)
     builds: tuple[Target, ...] = ()
-    if args.builds == "-":
-        builds = tuple(read_builds(sys.stdin, "-"))
-    elif args.builds:
-        try:
-            with open(args.builds, encoding="utf-8") as stream:
-                builds = tuple(read_builds(stream, args.builds))
-        except (OSError, UnicodeDecodeError) as e:
-            raise UsageError(f"--builds {args.builds}: cannot read it ({e})") from None
+    try:
+        if args.builds == "-":
+            builds = tuple(read_builds(sys.stdin, "-"))
+        elif args.builds:
+            from gate.files import read_raw  # noqa: PLC0415 - bounded: a --builds /dev/zero never ends
+
+            text = read_raw(Path(args.builds)).decode("utf-8")
+            builds = tuple(read_builds(io.StringIO(text), args.builds))
+    except UnicodeDecodeError as e:
+        raise UsageError(f"--builds {args.builds}: not UTF-8 text ({e.reason} at byte {e.start})",
+                         hint="one image build version ARN a line") from None
+    except UnreadableInputError as e:
+        raise UsageError(f"--builds: {e.message}", hint=e.hint) from None
     try:
         since = parse_hours_or_days(args.since)
         ttl = parse_hours_or_days(args.cache_ttl) if args.cache_ttl not in ("0", "0s", "0h") else timedelta(0)
@@ -172,6 +193,12 @@ def _request(args: argparse.Namespace) -> Request:
                    allow_unanswerable=args.allow_unanswerable, previous=args.previous, profile=args.profile,
                    cache_dir=args.cache_dir, cache_ttl=ttl, use_cache=not args.no_cache, max_workers=args.max_workers,
                    acting=Acting(deprecate=args.deprecate, revoke_watermark=args.revoke_watermark, apply=args.apply))
+
+
+def _due(swept: int) -> bool:
+    """A progress line after 10, 20, 40, 80 … builds: a few lines however large the fleet."""
+    steps, rest = divmod(swept, PROGRESS_EVERY)
+    return rest == 0 and steps > 0 and steps & (steps - 1) == 0
 
 
 def _progress(records: list[BuildRecord]) -> str:
@@ -193,29 +220,13 @@ def _check_usage(args: argparse.Namespace) -> None:
         raise UsageError("--apply carries out --deprecate or --revoke-watermark; neither was given")
 
 
-def _emit(report: FleetReport, specs: list[tuple[str, str]]) -> None:
-    from gate.cli.output import stream_for, write_file  # noqa: PLC0415
-    from gate.fleetjson import to_json  # noqa: PLC0415
-    from gate.reports import fleet  # noqa: PLC0415
-
-    render = {"json": to_json, "markdown": fleet.markdown, "html": fleet.html}
-    on_stdout = False
-    for fmt, path in specs:
-        text = render[fmt](report)
-        stream = stream_for(path) if path != "-" else "stdout"
-        if stream is not None:
-            on_stdout = on_stdout or stream == "stdout"
-            streams.document(text, json=fmt == "json", stream=stream)
-        else:
-            write_file(Path(path), text)
-            streams.note(f"wrote {fmt} report to {path}")
-    streams.summary(fleet.terminal(report), "stderr" if on_stdout else "stdout")
-
-
-def _exit_code(report: FleetReport, *, allow_unjudged: bool) -> int:
+def _exit_code(report: FleetReport, *, allow_unjudged: bool, sharded: bool = False) -> int:
     unjudged = [r for r in report.records if r.status is Status.UNJUDGED]
-    for r in unjudged:
-        (streams.note if allow_unjudged else streams.error)(f"not judged: {r.build}: {r.reason}")
+    say = streams.note if allow_unjudged else streams.error
+    for r in unjudged[:NAMED_UNJUDGED]:
+        say(f"not judged: {r.build}: {r.reason}")
+    if len(unjudged) > NAMED_UNJUDGED:  # NOTE: a fleet-wide fault must not bury the summary under a line a build
+        say(f"not judged: {len(unjudged) - NAMED_UNJUDGED} more builds, each named in the reports with its reason")
     failed = [(r, a) for r in report.records for a in r.actions if a.status is ActionStatus.FAILED]
     if failed:
         r, a = failed[0]
@@ -225,13 +236,16 @@ def _exit_code(report: FleetReport, *, allow_unjudged: bool) -> int:
     if not report.complete:
         raise IncompleteError("the sweep (or one of the merged shards) stopped before every target was judged",
                               hint="the reports' notes say why; run it again")
+    if not report.records and not sharded:  # NOTE: one shard of a small fleet may hold nothing; merge judges the whole
+        raise IncompleteError("the sweep found no build at all: nothing was judged, so nothing passed",
+                              hint="check --pipeline, --region and --since: they list no build")
     if unjudged and not allow_unjudged:
         raise IncompleteError(f"{len(unjudged)} of {len(report.records)} builds could not be judged",
                               hint="each is named above with its reason; --allow-unjudged makes them a note")
     return ExitCode.VIOLATION if report.count(Status.FAIL) else ExitCode.PASS
 
 
-def _merge(args: argparse.Namespace) -> int:
+def _merge(args: argparse.Namespace, guard: ReportGuard) -> int:
     from gate.files import read_raw  # noqa: PLC0415
     from gate.fleetjson import from_json  # noqa: PLC0415
     from gate.sweep.merge import merge  # noqa: PLC0415
@@ -245,6 +259,6 @@ def _merge(args: argparse.Namespace) -> int:
             raise UsageError(f"{path} is not UTF-8 text", hint="pass the JSON reports `gate sweep` wrote") from None
         reports.append((str(path), from_json(text, str(path))))
     merged = merge(reports)
-    _emit(merged, args.report)
+    guard.emit(merged)
     return _exit_code(merged, allow_unjudged=args.allow_unjudged)
 

@@ -53,8 +53,10 @@ def by_pipeline(report: FleetReport) -> list[tuple[str, list[BuildRecord]]]:
 
 
 def headline(report: FleetReport) -> str:
+    """The first line of every form: the counts, and first of all whether the sweep stopped before the end."""
     counts = ", ".join(f"{report.count(s)} {s.value}" for s in Status)
-    return f"{len(report.records)} builds: {counts}"
+    text = f"{len(report.records)} builds: {counts}"
+    return text if report.complete else f"INCOMPLETE (stopped before every target was judged; see the notes): {text}"
 
 
 def _status(r: BuildRecord) -> str:

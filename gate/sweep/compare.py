@@ -12,7 +12,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from gate.errors import InputError
+from gate.errors import InputError, ShapeError
 from gate.files import read_raw
 from gate.fleet import BuildRecord, Change, Intel, Status
 from gate.fleetjson import from_document, is_fleet
@@ -65,25 +65,35 @@ def _check_report(doc: Mapping[str, Any], where: str) -> tuple[str, Then]:
             intel[vid] = Intel(vid, decision, day, kev, float(epss) if epss is not None else None)
         if decision == "fail":
             blocking.add(vid)
+    if (verdict == "pass" and blocking) or (verdict == "fail" and not blocking):
+        # NOTE: as gate writes them, a report fails exactly when a finding's decision is fail
+        raise InputError(f"{where}: its verdict {verdict!r} disagrees with its findings' decisions",
+                         hint="pass the JSON report gate wrote, unedited")
     status = {"pass": Status.PASS, "fail": Status.FAIL, "error": Status.UNJUDGED}[verdict]
-    at = to_utc(doc.get("evaluatedAt")) if isinstance(doc.get("evaluatedAt"), str) else None
+    try:
+        at = to_utc(doc.get("evaluatedAt")) if isinstance(doc.get("evaluatedAt"), str) else None
+    except ShapeError as e:
+        raise InputError(f"{where}: `evaluatedAt` is not a time ({e})",
+                         hint="pass the JSON report gate wrote, unedited") from None
     return build, Then(status, frozenset(blocking), intel, at)
 
 
 class Previous:
     """Every build of the earlier reports, by ARN; for a build in several, the newest judgement wins."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, now: datetime) -> None:
         self.source = source
+        self.now = now
         self._then: dict[str, Then] = {}
 
     @classmethod
-    def load(cls, path: Path) -> Previous:
+    def load(cls, path: Path, now: datetime) -> Previous:
+        """The earlier reports at `path`; one dated after `now` (the sweep's time) is refused: it is not "then"."""
         files = sorted(p for p in path.iterdir() if p.suffix == ".json" and p.is_file()) if path.is_dir() else [path]
         if not files:
             raise InputError(f"--previous {path}: the folder holds no .json report",
                              hint="point --previous at an earlier sweep's JSON report or a folder of them")
-        previous = cls(str(path))
+        previous = cls(str(path), now)
         for file in files:
             previous._read(file)
         return previous
@@ -96,6 +106,7 @@ class Previous:
             raise InputError(f"{where}: {e}", hint="pass a JSON report written by gate") from None
         if is_fleet(doc):
             report = from_document(doc, where)
+            self._not_after_now(report.generated_at, where)
             for r in report.records:
                 if r.status in (Status.PASS, Status.FAIL):
                     self._add(r.build, Then(r.status, frozenset(b.vulnerability_id for b in r.blocking),
@@ -105,8 +116,16 @@ class Previous:
         if not isinstance(doc, dict):
             raise InputError(f"{where} is not a JSON object", hint="pass a JSON report written by gate")
         build, then = _check_report(doc, where)
+        self._not_after_now(then.at, where)
         if then.status is not Status.UNJUDGED:
             self._add(build, then)
+
+    def _not_after_now(self, at: datetime | None, where: str) -> None:
+        # NOTE: the newest judgement of a build wins, so a report dated ahead would outrank every true one.
+        if at is not None and at > self.now:
+            raise InputError(f"{where} was written at {at.isoformat()}, after this sweep's time "
+                             f"{self.now.isoformat()}: it cannot be what came before",
+                             hint="pass reports of earlier sweeps or checks (or an --as-of no earlier than them)")
 
     def _add(self, build: str, then: Then) -> None:
         known = self._then.get(build)

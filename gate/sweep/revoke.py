@@ -61,7 +61,11 @@ class RevokeWatermark(Watermark):
         if self.account is None:
             return (ActionRecord(NAME, self.build_arn, "detach", ActionStatus.FAILED,
                                  "the caller's account is unknown (prepare did not run)"),)
-        return tuple(self._revoke(OutputAmi(a.region, a.image, a.account), outcome.why_not) for a in self._amis())
+        amis = self._amis()
+        if not amis:  # NOTE: said, not silent, as --deprecate does
+            return (ActionRecord(NAME, "(no AMI)", "detach", ActionStatus.SKIPPED,
+                                 "the build lists no output AMI to detach the mark from"),)
+        return tuple(self._revoke(OutputAmi(a.region, a.image, a.account), outcome.why_not) for a in amis)
 
     def _revoke(self, ami: OutputAmi, why: str) -> ActionRecord:
         def record(status: ActionStatus, detail: str) -> ActionRecord:

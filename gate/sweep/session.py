@@ -6,6 +6,8 @@ rules no source of the sweep can answer, stale feeds, an unreadable --previous.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,14 +17,14 @@ from gate.decide import Settings
 from gate.enrichment.cve_answers import CveAnswers
 from gate.errors import IncompleteError, UsageError
 from gate.fields import ALWAYS, DataKind
-from gate.fleet import BuildRecord, Shard
+from gate.fleet import Basis, BuildRecord, Shard
 from gate.inputs import DEFAULT_CACHE_TTL, Inputs, build_cache, offline_enrichers
 from gate.policy.loader import load_policy
 from gate.run import unanswerable
 from gate.sweep.compare import Previous
 from gate.sweep.runner import Acting, sweep
 from gate.sweep.shared import RegionClients, Resources
-from gate.sweep.targets import Target, all_targets, pipeline_region
+from gate.sweep.targets import Older, Target, all_targets, pipeline_region
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ class Sweep:
         self.notes += [f"--allow-unanswerable: {line}" for line in missing]
         max_age = request.max_feed_age or self.policy.max_feed_age or DEFAULT_MAX_AGE
         require_fresh([feed for e in self.offline for feed in e.feeds()], now, max_age)
-        self.previous = Previous.load(request.previous) if request.previous is not None else None
+        self.previous = Previous.load(request.previous, now) if request.previous is not None else None
         self.settings = Settings(now=now, allow_unanswerable=request.allow_unanswerable, max_feed_age=max_age)
         pool = 3 * request.concurrency + request.max_workers + 2
         clients = RegionClients(request.profile, max_pool=pool)
@@ -106,6 +108,7 @@ class Sweep:
             clients.close()
             raise
         self.resources = Resources(clients, answers, self.offline)
+        self.older = Older()
 
     @property
     def policy_name(self) -> str:
@@ -119,9 +122,30 @@ class Sweep:
         r = self.request
         targets = all_targets(builds=r.builds, pipelines=r.pipelines, regions=r.regions,
                               clients_for=self.resources.clients, caller=self.resources.caller,
-                              since=self.now - r.since if r.since is not None else None, shard=r.shard)
+                              since=self.now - r.since if r.since is not None else None, shard=r.shard,
+                              older=self.older)
         return sweep(targets, self.resources, self.policy, self.settings, concurrency=r.concurrency,
                      acting=r.acting, previous=self.previous)
+
+    def basis(self, as_of: datetime | None) -> Basis:
+        """What a shard of this sweep must share with the others to be merged with them (`as_of`: --as-of, if given)."""
+        r = self.request
+        listed = bool(r.pipelines or r.regions)
+        spec = {"builds": sorted({t.arn for t in r.builds}), "pipelines": sorted(set(r.pipelines)),
+                "regions": sorted(set(r.regions)),
+                "since": r.since.total_seconds() if listed and r.since is not None else None}
+        targets = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+        intelligence = tuple(f"{f.name} {f.version or '-'} as of {f.as_of.isoformat() if f.as_of else '-'}"
+                             f" ({f.detail or '-'})" for e in self.offline for f in e.feeds())
+        return Basis(targets=targets, policy=self.policy.digest or "", intelligence=intelligence, as_of=as_of)
+
+    def window_note(self) -> str | None:
+        """What --since left out, so "every build judged" never hides the older builds still listed."""
+        if not self.older.count or self.request.since is None:
+            return None
+        start = (self.now - self.request.since).date().isoformat()
+        return (f"{self.older.count} listed build{'s' if self.older.count > 1 else ''} created before {start} "
+                "(the --since window) not judged: their AMIs may still be launched; widen --since to judge them")
 
     def feeds(self) -> tuple[str, ...]:
         out = []

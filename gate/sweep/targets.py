@@ -81,9 +81,12 @@ def read_builds(stream: TextIO, name: str) -> list[Target]:
 
 def in_shard(arn: str, shard: Shard | None) -> bool:
     """A stable 1/N of the targets: the ARN's SHA-256, modulo N (the same on every machine and run)."""
-    if shard is None:
-        return True
-    return int.from_bytes(hashlib.sha256(arn.encode()).digest()[:8], "big") % shard.count == shard.index - 1
+    return shard is None or shard_of(arn, shard.count) == shard.index
+
+
+def shard_of(arn: str, count: int) -> int:
+    """The 1-based shard of N that `arn` falls in."""
+    return int.from_bytes(hashlib.sha256(arn.encode()).digest()[:8], "big") % count + 1
 
 
 def amis_of(summary: Mapping[str, Any]) -> tuple[Ami, ...]:
@@ -116,14 +119,24 @@ def from_summary(summary: Mapping[str, Any], pipeline: str) -> Target:
                   amis=amis_of(summary), deprecation_time=_time(summary.get("deprecationTime")))
 
 
-def pipeline_builds(clients: Clients, caller: Caller, pipeline: str, since: datetime | None) -> Iterator[Target]:
-    """Every build `ListImagePipelineImages` lists for the pipeline, created at or after `since`."""
+@dataclass
+class Older:
+    """Listed builds created before the --since window (in the shard): not judged, but counted for the reports."""
+
+    count: int = 0
+
+
+def pipeline_builds(clients: Clients, caller: Caller, pipeline: str, since: datetime | None,
+                    older: Callable[[Target], None] = lambda _: None) -> Iterator[Target]:
+    """Every build `ListImagePipelineImages` lists for the pipeline, created at or after `since` (`older` is told
+    of the others; a build without a creation time is kept)."""
     params = {"imagePipelineArn": pipeline, "maxResults": PAGE_SIZE}
     for page in caller.pages("imagebuilder:ListImagePipelineImages", clients.imagebuilder.list_image_pipeline_images,
                              params):
         for summary in page.get("imageSummaryList") or []:
             created = _time(summary.get("dateCreated"))
             if since is not None and created is not None and created < since:
+                older(from_summary(summary, pipeline))
                 continue
             yield from_summary(summary, pipeline)
 
@@ -142,10 +155,16 @@ def region_pipelines(clients: Clients, caller: Caller) -> Iterator[str]:
 
 def all_targets(*, builds: Iterable[Target], pipelines: Iterable[str], regions: Iterable[str],
                 clients_for: Callable[[str], Clients], caller: Caller, since: datetime | None,
-                shard: Shard | None) -> Iterator[Target]:
+                shard: Shard | None, older: Older | None = None) -> Iterator[Target]:
     """Named builds, then each named pipeline's, then each region's pipelines'; each build once, in its shard."""
     seen: set[str] = set()
     named = set()
+    skipped: set[str] = set()
+
+    def before(target: Target) -> None:
+        if older is not None and target.arn not in skipped | seen and in_shard(target.arn, shard):
+            skipped.add(target.arn)
+            older.count += 1
 
     def keep(target: Target) -> bool:
         if target.arn in seen or not in_shard(target.arn, shard):
@@ -156,12 +175,12 @@ def all_targets(*, builds: Iterable[Target], pipelines: Iterable[str], regions: 
     yield from (t for t in builds if keep(t))
     for pipeline in pipelines:
         named.add(pipeline)
-        yield from (t for t in pipeline_builds(clients_for(pipeline_region(pipeline)), caller, pipeline, since)
-                    if keep(t))
+        yield from (t for t in pipeline_builds(clients_for(pipeline_region(pipeline)), caller, pipeline, since,
+                                               before) if keep(t))
     for region in regions:
         clients = clients_for(region)
         for pipeline in region_pipelines(clients, caller):
             if pipeline in named:
                 continue
             named.add(pipeline)
-            yield from (t for t in pipeline_builds(clients, caller, pipeline, since) if keep(t))
+            yield from (t for t in pipeline_builds(clients, caller, pipeline, since, before) if keep(t))

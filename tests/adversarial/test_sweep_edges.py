@@ -191,3 +191,70 @@ def test_merging_a_shard_that_stopped_early_is_exit_3(aws: Emulator, isolated_en
     assert sweep(*ALL, *feeds, "--shard", "2/2", "--report", f"json={second}") == ExitCode.INCOMPLETE
     assert json.loads(second.read_text())["complete"] is False
     assert main(["sweep", "merge", str(first), str(second), "--allow-unjudged"]) == ExitCode.INCOMPLETE
+
+
+def test_a_listing_that_hands_back_its_nextToken_stops_the_sweep_exit_3(aws: Emulator, isolated_env: Path,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A pipeline's listing looping (page 3 asked, page 2's token answered again): never "every build judged"."""
+    pipeline = pipeline_arn("big")
+    for b in range(1, 53):  # three pages of 25
+        aws.add_image(image_arn("big", "1.0.0", b), [image_scan_finding("CVE-2024-1000")], pipeline_arn=pipeline,
+                      date_created="2026-11-01T00:00:00.000Z")
+    aws.faults = Faults(repeat_token={"ListImagePipelineImages": 1})
+    out = isolated_env / "f.json"
+    assert sweep("--pipeline", pipeline, *write_feeds(isolated_env / "feeds"), "--allow-unjudged",
+                 "--report", f"json={out}") == ExitCode.INCOMPLETE
+    doc = json.loads(out.read_text())
+    assert doc["complete"] is False and len(doc["builds"]) == 50  # the two pages read, judged and kept
+    assert "same nextToken twice" in capsys.readouterr().err
+
+
+def test_a_builds_list_that_is_not_text_is_exit_2_not_an_internal_error(aws: Emulator, isolated_env: Path,
+                                                                        capsys: pytest.CaptureFixture[str],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    good = image_arn("web", "1.0.0", 1)
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(f"{good}\n\xff\xfe\n".encode("latin-1")),
+                                                      encoding="utf-8"))
+    assert sweep("--builds", "-", *write_feeds(isolated_env / "feeds")) == ExitCode.USAGE
+    listing = isolated_env / "builds.txt"
+    listing.write_bytes(b"\xff\xfe" + good.encode())
+    assert sweep("--builds", str(listing), *write_feeds(isolated_env / "feeds")) == ExitCode.USAGE
+    assert sweep("--builds", str(isolated_env / "missing.txt"), *write_feeds(isolated_env / "feeds")) \
+        == ExitCode.USAGE
+    err = capsys.readouterr().err
+    assert "internal error" not in err and err.count("not UTF-8") == 2 and "no such file" in err
+    assert aws.calls == []
+
+
+def test_inspector_answering_about_another_cve_is_never_shared_as_this_ones(aws: Emulator, isolated_env: Path,
+                                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """One wrong answer, asked once for the whole fleet, would otherwise be every build's answer for that CVE."""
+    from tests.sweep.fleet import KEV_LATER, SHARED
+
+    fleet = seed_fleet(aws)
+    aws.faults = Faults(answer_for={"SearchVulnerabilities": {KEV_LATER: SHARED}})
+    out = isolated_env / "f.json"
+    assert sweep(*ALL, *write_feeds(isolated_env / "feeds"), "--no-cache", "--report", f"json={out}") \
+        == ExitCode.INCOMPLETE
+    records = builds_of(out)
+    assert {records[b]["status"] for b in fleet.holding_kev_later} == {"unjudged"}
+    assert {records[b]["status"] for b in set(fleet.builds) - fleet.holding_kev_later} <= {"pass", "fail"}
+    assert KEV_LATER in capsys.readouterr().err
+
+
+def test_a_build_named_twice_is_judged_once_and_shard_edges(aws: Emulator, isolated_env: Path) -> None:
+    """Held: a build in --builds and in its --pipeline's listing is one record; 1/1 is the whole fleet."""
+    fleet = seed_fleet(aws)
+    feeds = write_feeds(isolated_env / "feeds")
+    listing = isolated_env / "builds.txt"
+    listing.write_text(f"{fleet.builds[0]}\n{fleet.builds[0]}\n")
+    out = isolated_env / "f.json"
+    assert sweep("--builds", str(listing), "--pipeline", fleet.pipelines[0], "--pipeline", fleet.pipelines[0],
+                 *feeds, "--report", f"json={out}") in (ExitCode.PASS, ExitCode.VIOLATION)
+    doc = json.loads(out.read_text())
+    assert sorted(b["build"] for b in doc["builds"]) == sorted({*fleet.builds[:3], fleet.deleted})
+    whole, one = isolated_env / "whole.json", isolated_env / "one.json"
+    sweep(*ALL, *feeds, "--report", f"json={whole}")
+    sweep(*ALL, *feeds, "--shard", "1/1", "--report", f"json={one}")
+    assert builds_of(one) == builds_of(whole)
+    assert sweep(*ALL, *feeds, "--shard", "1/1001") == ExitCode.USAGE

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from gate.actions.deprecate import next_minute
 from gate.errors import InputError, UsageError
-from gate.fleet import Ami, Blocker, BuildRecord, Change, Counts, FleetReport, Intel, Shard, Status
+from gate.fleet import Ami, Basis, Blocker, BuildRecord, Change, Counts, FleetReport, Intel, Shard, Status
 from gate.fleetjson import from_json, to_json
 from gate.outcome import ActionRecord, ActionStatus
 from gate.reports import fleet
@@ -27,18 +28,26 @@ def arn(i: int, region: str = "us-east-1") -> str:
 
 
 def record(i: int, status: Status = Status.FAIL, **kw: object) -> BuildRecord:
+    """A record as a sweep writes it: its status, blockers, counts and reason agree."""
+    judged = status in (Status.PASS, Status.FAIL)
     base = BuildRecord(
         build=arn(i), region="us-east-1", status=status, pipeline=f"arn:aws:imagebuilder:us-east-1:123456789012:"
         f"image-pipeline/p{i % 7}", amis=(Ami("us-east-1", f"ami-{i:017x}", "123456789012"),),
         blocking=(Blocker("CVE-2024-1", ("openssl",), "update openssl to 3.0.15", ("known-exploited",)),)
-        if status is Status.FAIL else (), counts=Counts(3, 1, 1, 0, 1),
-        intel=(Intel("CVE-2024-1", "fail", date(2026, 11, 29), True, 0.61),),
+        if status is Status.FAIL else (),
+        counts=Counts(3, 1, 1, 0, 1) if status is Status.FAIL else Counts(3, 0, 1, 0, 2) if judged else Counts(),
+        intel=(Intel("CVE-2024-1", "fail" if status is Status.FAIL else "warn", date(2026, 11, 29), True, 0.61),)
+        if judged else (), reason="" if judged else "denied",
         actions=(ActionRecord("deprecate", f"us-east-1 ami-{i:017x}", "deprecate", ActionStatus.PLANNED, "later"),))
     return BuildRecord(**{**base.__dict__, **kw})  # type: ignore[arg-type]
 
 
+BASIS = Basis(targets="t", policy="p", intelligence=("KEV",))
+
+
 def report(records: list[BuildRecord], shards: tuple[Shard, ...] = ()) -> FleetReport:
-    return FleetReport(generated_at=NOW, policy="default", records=tuple(records), shards=shards, stats={"builds": 1})
+    return FleetReport(generated_at=NOW, policy="default", records=tuple(records), shards=shards,
+                       stats={"builds": len(records)}, basis=BASIS)
 
 
 def test_json_round_trips_every_field() -> None:
@@ -47,7 +56,8 @@ def test_json_round_trips_every_field() -> None:
                        record(3, Status.SKIPPED, reason=HOSTILE)], (Shard(2, 3),))
     again = from_json(to_json(original), "x.json")
     assert sorted(again.records, key=lambda r: r.build) == sorted(original.records, key=lambda r: r.build)
-    assert (again.shards, again.policy, again.stats, again.complete) == ((Shard(2, 3),), "default", {"builds": 1}, True)
+    assert (again.shards, again.policy, again.stats, again.complete, again.basis) \
+        == ((Shard(2, 3),), "default", {"builds": 3}, True, BASIS)
 
 
 @pytest.mark.parametrize("mutate", [
@@ -100,8 +110,11 @@ def test_shards_are_stable_and_cover_every_arn_once() -> None:
 
 
 def test_merge_refuses_a_build_in_two_shards() -> None:
+    first = next(i for i in range(10) if in_shard(arn(i), Shard(1, 2)))
     with pytest.raises(UsageError, match="in both"):
-        merge([("a", report([record(1)], (Shard(1, 2),))), ("b", report([record(1)], (Shard(2, 2),)))])
+        merge([("a", report([record(first)], (Shard(1, 2),))), ("b", report([record(first)], (Shard(2, 2),)))])
+    with pytest.raises(UsageError, match="no `basis`"):
+        merge([("a", report([], (Shard(1, 2),))), ("b", replace(report([], (Shard(2, 2),)), basis=None))])
 
 
 def test_deprecation_time_is_the_next_whole_minute() -> None:
@@ -123,7 +136,7 @@ def test_previous_reads_check_reports(tmp_path: Path) -> None:
     (tmp_path / "a.json").write_text(json.dumps({
         "schemaVersion": 1, "verdict": "pass", "build": arn(1), "evaluatedAt": "2026-11-01T00:00:00+00:00",
         "findings": [{"vulnerabilityId": "CVE-2024-1", "decision": "warn", "kev": False, "epss": 0.08}]}))
-    previous = Previous.load(tmp_path)
+    previous = Previous.load(tmp_path, NOW)
     now = previous.compare(record(1))
     assert now.change is Change.NEWLY_FAILING
     assert now.changes == ("CVE-2024-1 now blocks (known-exploited); joined KEV on 2026-11-29, EPSS 0.08 → 0.61",)
@@ -133,7 +146,7 @@ def test_previous_reads_check_reports(tmp_path: Path) -> None:
 def test_previous_sweep_without_the_cve_means_below_the_floor(tmp_path: Path) -> None:
     before = record(1, Status.PASS, intel=(), blocking=())
     (tmp_path / "before.json").write_text(to_json(report([before])))
-    now = Previous.load(tmp_path / "before.json").compare(record(1))
+    now = Previous.load(tmp_path / "before.json", NOW).compare(record(1))
     assert now.change is Change.NEWLY_FAILING
     assert now.changes == ("CVE-2024-1 now blocks (known-exploited); joined KEV on 2026-11-29, "
                            "EPSS below 0.05 → 0.61",)
