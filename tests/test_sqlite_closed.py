@@ -1,6 +1,6 @@
 """No SQLite connection is left for the garbage collector: Python 3.13 warns of one (an error in this suite).
 
-`with sqlite3.connect(...) as con:` commits but never closes, and the warning then fails whichever test
+A connection used as its own context manager commits but never closes, and the warning then fails whichever test
 happens to run when the collector does (seen in CI on 3.13, one file after the one that leaked).
 """
 
