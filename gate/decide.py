@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Generic, TypeVar
@@ -18,6 +17,8 @@ from gate.errors import ActionError, GateError, IncompleteError, InternalError
 from gate.outcome import ActionRecord, ActionStatus, Evaluation
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from gate.policy.loader import Policy
     from gate.run import Plan
 
@@ -162,6 +163,9 @@ def decide_each(targets: Iterable[T], open_plan: Callable[[T], Plan], policy: Po
         yield from map(one, targets)
         return
     stopped: BaseException | None = None
+    # NOTE: imported here: concurrent.futures brings logging and threading machinery a one-build check never uses.
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="gate-build") as pool:
         window: deque[Future[Each[T]]] = deque()
         try:
