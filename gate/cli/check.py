@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from gate.errors import ExitCode, IncompleteError, UsageError
 from gate.outcome import ActionRecord, Evaluation, Verdict
 from gate.reports.interface import ReportOptions
 from gate.reports.registry import Format, formatter
-from gate.timeutil import parse_hours_or_days, parse_instant, utcnow
+from gate.timeutil import parse_instant, utcnow
 
 
 def register(sub: Any) -> None:
@@ -47,7 +46,7 @@ def register(sub: Any) -> None:
                      help="the CVE record API to ask (implies --vulnrichment-online; default: cveawg.mitre.org)")
     enr.add_argument("--no-cached-feeds", action="store_true",
                      help="don't use feeds downloaded by `gate feeds update`")
-    enr.add_argument("--max-feed-age", type=_max_age, metavar="AGE",
+    enr.add_argument("--max-feed-age", type=config.hours_or_days, metavar="AGE",
                      help="refuse KEV/EPSS data older than this at the evaluation time, e.g. 30d, 36h "
                      "(default: the policy's max_feed_age, else 30d)")
     enr.add_argument("--allow-unanswerable", action="store_true",
@@ -117,12 +116,6 @@ def _report_specs(args: argparse.Namespace) -> list[ReportSpec]:
         specs.append(parse_report_spec(f"{fmt.value}={path}"))
     return specs
 
-
-def _max_age(text: str) -> timedelta:
-    try:
-        return parse_hours_or_days(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def cmd_check(args: argparse.Namespace) -> int:

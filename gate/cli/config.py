@@ -14,11 +14,13 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from gate.errors import ExitCode, UnreadableInputError, UsageError
 from gate.outcome import Evaluation, Verdict
+from gate.timeutil import parse_hours_or_days
 
 CONFIG_FILE = "gate.yaml"
 """Found in the working directory when neither `--config` nor `$GATE_CONFIG` names a file."""
@@ -227,3 +229,11 @@ def exit_code(evaluation: Evaluation, fail_on: FailOn) -> ExitCode:
     if evaluation.verdict is Verdict.FAIL or (fail_on is FailOn.WARN and evaluation.summary.warned):
         return ExitCode.VIOLATION
     return ExitCode.PASS
+
+
+def hours_or_days(text: str) -> timedelta:
+    """An argparse type for ages such as `30d` or `36h` (`--max-feed-age`): a bad one is argparse's usage error."""
+    try:
+        return parse_hours_or_days(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None

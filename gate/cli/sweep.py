@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from gate.cli import streams
+from gate.cli import config, streams
 from gate.cli.signals import Cancelled
 from gate.errors import ExitCode, IncompleteError, UnreadableInputError, UsageError
 from gate.fleet import MAX_SHARDS, BuildRecord, FleetReport, Shard, Status
@@ -55,7 +55,7 @@ def register(sub: Any) -> None:
     e.add_argument("--kev-catalog", type=Path, metavar="FILE")
     e.add_argument("--epss-scores", type=Path, metavar="FILE")
     e.add_argument("--no-cached-feeds", action="store_true")
-    e.add_argument("--max-feed-age", type=_age, metavar="AGE")
+    e.add_argument("--max-feed-age", type=config.hours_or_days, metavar="AGE")
     e.add_argument("--allow-unanswerable", action="store_true")
     e.add_argument("--as-of", metavar="DATE", help="judge as on this UTC date/time (never used to deprecate)")
     e.add_argument("--previous", type=Path, metavar="FILE|DIR",
@@ -102,12 +102,6 @@ def _count(low: int, high: int) -> Callable[[str], int]:
         return int(text)
     return parse
 
-
-def _age(text: str) -> Any:
-    try:
-        return parse_hours_or_days(text)
-    except ValueError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:

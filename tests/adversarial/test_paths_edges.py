@@ -16,11 +16,11 @@ import pytest
 
 from gate.cli.main import main
 from gate.errors import ExitCode
-from tests.adversarial.test_input_edges import get_image
+from tests.adversarial.test_input_edges import export, finding, get_image
 from tests.aws.fixtures import aws_env
 from tests.baseline.test_chain import check
 from tests.conftest import DATA, EXAMPLES
-from tests.emulator import Emulator, image_arn, image_finding, image_scan_finding, pipeline_arn
+from tests.emulator import Emulator, image_arn, image_finding, pipeline_arn
 
 BUILD = image_arn("web", "1.0.0", 3)
 PIPELINE = pipeline_arn("web")
@@ -52,17 +52,6 @@ def policy(tmp: Path, when: str, name: str = "policy.yaml") -> Path:
     path.write_text(f"version: 1\nname: edge\nrules:\n  - id: edge\n    when: {json.dumps(when)}\n    action: fail\n",
                     encoding="utf-8")
     return path
-
-
-def export(tmp: Path, *findings: dict[str, Any], name: str = "findings.json") -> Path:
-    path = tmp / name
-    listed = [{**f, "imageBuildVersionArn": BUILD, "imagePipelineArn": PIPELINE} for f in findings]
-    path.write_text(json.dumps({"findings": listed}), encoding="utf-8")
-    return path
-
-
-def finding(vid: str = CVE, severity: str = "MEDIUM", **extra: Any) -> dict[str, Any]:
-    return image_scan_finding(vid, severity, observed=OBSERVED, **extra)
 
 
 def run(tmp: Path, findings: Path, *argv: str, as_of: str = AS_OF) -> int:
